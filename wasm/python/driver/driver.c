@@ -1,0 +1,303 @@
+/*
+ * wasmbox driver for CPython 3.13 (WASI reactor).
+ *
+ * Replaces Programs/python.c: instead of a main() that runs a command line,
+ * the host calls the exports below (see wasm/ABI.md). Cell semantics (last
+ * expression, display, tracebacks, env vars) belong to the prelude that the
+ * host passes to wasmbox_init; this file only boots the interpreter, runs the
+ * prelude, hands cells to it and gives Python a way to emit events.
+ */
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPORT(name) __attribute__((export_name(name)))
+
+/* The host import: one event of the running cell (wasm/ABI.md). */
+__attribute__((import_module("wasmbox"), import_name("emit")))
+extern void wasmbox_host_emit(int32_t kind, const char *ptr, int32_t len);
+
+enum { EV_RESULT = 1, EV_ERROR = 2 };
+
+/* Defined by patches/0001-wasmbox-interrupt.patch in Modules/signalmodule.c. */
+struct _Py_wasmbox_ctl_s {
+    volatile uint32_t interrupt;
+    uint32_t breaker_addr;
+    uint32_t breaker_mask;
+    uint32_t abi_version;
+};
+extern struct _Py_wasmbox_ctl_s _Py_wasmbox_ctl;
+
+#define SIGNALS_PENDING_BIT (1U << 1) /* _PY_SIGNALS_PENDING_BIT in 3.13 */
+
+static PyObject *run_cell; /* prelude.run_cell(code: str, opts: str) */
+static int initialized;
+
+EXPORT("wasmbox_alloc") void *wasmbox_alloc(int32_t size) {
+    return malloc(size > 0 ? (size_t)size : 1);
+}
+
+EXPORT("wasmbox_free") void wasmbox_free(void *ptr) { free(ptr); }
+
+/* ---- minimal JSON output, used only when Python itself cannot help ---- */
+
+struct buf { char *p; size_t n, cap; };
+
+static void buf_put(struct buf *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) return; /* drop on OOM: best effort */
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+static void buf_json_str(struct buf *b, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    buf_put(b, "\"", 1);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            buf_put(b, e, 2);
+        } else if (c < 0x20) {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            buf_put(b, e, 6);
+        } else {
+            buf_put(b, (const char *)&c, 1);
+        }
+    }
+    buf_put(b, "\"", 1);
+}
+
+static void emit_error(const char *name, const char *value, const char *tb) {
+    struct buf b = {0};
+    buf_put(&b, "{\"name\":", 8);
+    buf_json_str(&b, name);
+    buf_put(&b, ",\"value\":", 9);
+    buf_json_str(&b, value);
+    buf_put(&b, ",\"traceback\":", 13);
+    buf_json_str(&b, tb);
+    buf_put(&b, "}", 1);
+    if (b.p) wasmbox_host_emit(EV_ERROR, b.p, (int32_t)b.n);
+    free(b.p);
+}
+
+/* Reports the pending Python exception as an error event and clears it. */
+static void emit_pending_exception(void) {
+    PyObject *exc = PyErr_GetRaisedException();
+    if (!exc) return;
+    const char *name = Py_TYPE(exc)->tp_name;
+    const char *dot = strrchr(name, '.');
+    if (dot) name = dot + 1;
+    PyObject *str = PyObject_Str(exc);
+    const char *value = str ? PyUnicode_AsUTF8(str) : NULL;
+    if (!value) {
+        PyErr_Clear();
+        value = "";
+    }
+    /* The traceback module formats it like the interpreter would; any
+       failure here (MemoryError...) leaves it empty. */
+    const char *tb = "";
+    PyObject *text = NULL, *mod = PyImport_ImportModule("traceback");
+    if (mod) {
+        PyObject *lines = PyObject_CallMethod(mod, "format_exception", "O", exc);
+        if (lines) {
+            PyObject *sep = PyUnicode_FromString("");
+            if (sep) text = PyUnicode_Join(sep, lines);
+            Py_XDECREF(sep);
+            Py_DECREF(lines);
+        }
+        Py_DECREF(mod);
+    }
+    if (text) tb = PyUnicode_AsUTF8(text);
+    if (!tb) tb = "";
+    PyErr_Clear();
+    emit_error(name, value, tb);
+    Py_XDECREF(text);
+    Py_XDECREF(str);
+    Py_DECREF(exc);
+}
+
+/* ---- the _wasmbox builtin module ---- */
+
+static PyObject *py_emit(PyObject *self, PyObject *args) {
+    int kind;
+    PyObject *data;
+    if (!PyArg_ParseTuple(args, "iO:emit", &kind, &data)) return NULL;
+    if (PyUnicode_Check(data)) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(data, &n);
+        if (!s) return NULL;
+        wasmbox_host_emit(kind, s, (int32_t)n);
+        Py_RETURN_NONE;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return NULL;
+    wasmbox_host_emit(kind, view.buf, (int32_t)view.len);
+    PyBuffer_Release(&view);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef wasmbox_methods[] = {
+    {"emit", py_emit, METH_VARARGS,
+     "emit(kind, data)\n--\n\nSend one event (str or bytes, UTF-8 JSON) to the host."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef wasmbox_module = {
+    PyModuleDef_HEAD_INIT, "_wasmbox",
+    "Host channel of the wasmbox driver (see wasm/ABI.md).", -1, wasmbox_methods,
+};
+
+static PyObject *PyInit__wasmbox(void) { return PyModule_Create(&wasmbox_module); }
+
+/* ---- init ---- */
+
+static int init_interpreter(void) {
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.site_import = 0;
+    config.write_bytecode = 0;
+    config.buffered_stdio = 0; /* logs reach the host as they are written */
+    config.install_signal_handlers = 0;
+    config.pathconfig_warnings = 0;
+    config.parse_argv = 0;
+    config.module_search_paths_set = 1;
+    PyStatus st = PyConfig_SetString(&config, &config.home, L"/usr/local");
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetString(&config, &config.program_name, L"python3");
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetString(&config, &config.executable, L"/usr/local/bin/python3");
+    if (!PyStatus_Exception(st))
+        st = PyWideStringList_Append(&config.argv, L"");
+    if (!PyStatus_Exception(st))
+        st = PyWideStringList_Append(&config.module_search_paths, L"/usr/lib/python313.zip");
+    if (!PyStatus_Exception(st))
+        st = PyWideStringList_Append(&config.module_search_paths,
+                                     L"/usr/local/lib/python3.13/site-packages");
+    if (!PyStatus_Exception(st)) st = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(st)) {
+        emit_error("RuntimeError", st.err_msg ? st.err_msg : "Python initialization failed",
+                   st.func ? st.func : "");
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs the prelude from cfg["prelude"] as module wasmbox_prelude and keeps
+   its run_cell. cfg (a dict) is available as _wasmbox.config. */
+static int load_prelude(const char *cfg_ptr, int32_t cfg_len) {
+    int rc = -1;
+    PyObject *json = NULL, *cfg = NULL, *mod = NULL, *code = NULL, *res = NULL;
+    PyObject *wb = PyImport_ImportModule("_wasmbox");
+    if (!wb) goto out;
+    if (cfg_len > 0) {
+        json = PyImport_ImportModule("json");
+        if (!json) goto out;
+        cfg = PyObject_CallMethod(json, "loads", "s#", cfg_ptr, (Py_ssize_t)cfg_len);
+    } else {
+        cfg = PyDict_New();
+    }
+    if (!cfg) goto out;
+    if (!PyDict_Check(cfg)) {
+        PyErr_SetString(PyExc_TypeError, "wasmbox_init: cfg must be a JSON object");
+        goto out;
+    }
+    if (PyObject_SetAttrString(wb, "config", cfg) < 0) goto out;
+    PyObject *src = PyDict_GetItemString(cfg, "prelude"); /* borrowed */
+    if (!src) {
+        rc = 0; /* no prelude: exec reports it */
+        goto out;
+    }
+    if (!PyUnicode_Check(src)) {
+        PyErr_SetString(PyExc_TypeError, "wasmbox_init: prelude must be a string");
+        goto out;
+    }
+    mod = PyImport_AddModuleRef("wasmbox_prelude");
+    if (!mod) goto out;
+    PyObject *globals = PyModule_GetDict(mod); /* borrowed */
+    if (PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) goto out;
+    code = Py_CompileString(PyUnicode_AsUTF8(src), "<wasmbox-prelude>", Py_file_input);
+    if (!code) goto out;
+    res = PyEval_EvalCode(code, globals, globals);
+    if (!res) goto out;
+    run_cell = PyObject_GetAttrString(mod, "run_cell");
+    if (!run_cell) goto out;
+    rc = 0;
+out:
+    if (rc < 0) emit_pending_exception();
+    Py_XDECREF(res);
+    Py_XDECREF(code);
+    Py_XDECREF(mod);
+    Py_XDECREF(cfg);
+    Py_XDECREF(json);
+    Py_XDECREF(wb);
+    return rc;
+}
+
+EXPORT("wasmbox_init") int32_t wasmbox_init(const char *cfg, int32_t cfg_len) {
+    if (initialized) {
+        emit_error("RuntimeError", "wasmbox_init called twice", "");
+        return 0;
+    }
+    if (PyImport_AppendInittab("_wasmbox", PyInit__wasmbox) < 0) return 0;
+    if (init_interpreter() < 0) return 0;
+    _Py_wasmbox_ctl.interrupt = 0;
+    _Py_wasmbox_ctl.breaker_addr = (uint32_t)(uintptr_t)&PyThreadState_Get()->eval_breaker;
+    _Py_wasmbox_ctl.breaker_mask = SIGNALS_PENDING_BIT;
+    _Py_wasmbox_ctl.abi_version = 1;
+    initialized = 1;
+    if (load_prelude(cfg, cfg_len) < 0) return 0;
+    return (int32_t)(uintptr_t)&_Py_wasmbox_ctl;
+}
+
+/* ---- exec ---- */
+
+EXPORT("wasmbox_exec") int32_t wasmbox_exec(const char *code, int32_t code_len,
+                                            const char *opts, int32_t opts_len) {
+    if (!initialized) return 2;
+    if (!run_cell) {
+        emit_error("RuntimeError", "no prelude: wasmbox_init was given none", "");
+        return 1;
+    }
+    PyObject *c = PyUnicode_DecodeUTF8(code, code_len, "replace");
+    PyObject *o = c ? PyUnicode_DecodeUTF8(opts, opts_len, "replace") : NULL;
+    PyObject *r = o ? PyObject_CallFunctionObjArgs(run_cell, c, o, NULL) : NULL;
+    int32_t rc = 0;
+    if (!r) {
+        emit_pending_exception();
+        rc = 1;
+    }
+    Py_XDECREF(r);
+    Py_XDECREF(o);
+    Py_XDECREF(c);
+    return rc;
+}
+
+/* ---- stdio belongs to the host ----
+   Linked with -Wl,--wrap=__wasi_fd_close and --wrap=__wasi_fd_renumber:
+   closing fd 0-2 (os.close(1), sys.stdout.close() on a closefd stream) is a
+   no-op, and nothing can be renumbered onto them. WASI has no dup, so a
+   closed stdio fd could never be restored, and a later open() could receive
+   fd 1. */
+#include <wasi/api.h>
+
+__wasi_errno_t __real___wasi_fd_close(__wasi_fd_t fd);
+__wasi_errno_t __wrap___wasi_fd_close(__wasi_fd_t fd) {
+    if (fd <= 2) return __WASI_ERRNO_SUCCESS;
+    return __real___wasi_fd_close(fd);
+}
+
+__wasi_errno_t __real___wasi_fd_renumber(__wasi_fd_t from, __wasi_fd_t to);
+__wasi_errno_t __wrap___wasi_fd_renumber(__wasi_fd_t from, __wasi_fd_t to) {
+    if (from <= 2 || to <= 2) return __WASI_ERRNO_BADF;
+    return __real___wasi_fd_renumber(from, to);
+}

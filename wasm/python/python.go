@@ -1,0 +1,48 @@
+// Package python holds the committed CPython 3.13 WebAssembly artifacts: the
+// interpreter, built as a WASI reactor that speaks the wasmbox guest ABI
+// (wasm/ABI.md), and its standard library as one zip archive.
+//
+// The bytes are produced by build.sh in this directory and embedded with
+// go:embed; nothing here compiles or rebuilds them.
+package python
+
+import _ "embed"
+
+//go:embed python.wasm
+var wasm []byte
+
+//go:embed python313.zip
+var stdlib []byte
+
+//go:embed manifest.json
+var manifest []byte
+
+// StdlibGuestPath is where the guest expects the standard library archive:
+// the host mounts a read-only directory at StdlibGuestDir holding it under the
+// name StdlibFileName. sys.path is [StdlibGuestPath, SitePackages].
+const (
+	StdlibGuestDir  = "/usr/lib"
+	StdlibFileName  = "python313.zip"
+	StdlibGuestPath = StdlibGuestDir + "/" + StdlibFileName
+	// SitePackages is the site-packages directory on sys.path. It lives in the
+	// sandbox's own (writable) filesystem, not in the read-only stdlib mount.
+	SitePackages = "/usr/local/lib/python3.13/site-packages"
+)
+
+// Wasm returns the CPython reactor module.
+//
+// # Notes
+//
+//   - The slice is shared by every caller: do not modify it.
+func Wasm() []byte { return wasm }
+
+// Stdlib returns the standard library archive (a zip read by zipimport).
+//
+// # Notes
+//
+//   - The slice is shared by every caller: do not modify it.
+func Stdlib() []byte { return stdlib }
+
+// Manifest returns manifest.json: the Debian source versions, toolchain,
+// patches and the sha256 of every artifact that build.sh recorded.
+func Manifest() []byte { return append([]byte(nil), manifest...) }
