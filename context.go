@@ -1,0 +1,280 @@
+package wasmbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/wasmbox/wasmbox/languages"
+	"github.com/wasmbox/wasmbox/result"
+	"github.com/wasmbox/wasmbox/runtime"
+)
+
+// Context is one code context: a persistent interpreter with its own
+// variables, imports and working directory. Obtain one from
+// CreateCodeContext or ListCodeContexts; the zero value is not usable.
+//
+// Its exported fields never change. A Context is safe for concurrent use;
+// its cells run one at a time.
+type Context struct {
+	// ID identifies the context (32 hex digits).
+	ID string
+	// Language is the canonical language name ("python").
+	Language string
+	// Cwd is the context's initial working directory.
+	Cwd string
+
+	sb   *Sandbox
+	spec languages.Spec
+	sem  chan struct{} // one cell (or restart) at a time
+
+	mu      sync.Mutex
+	inst    *runtime.Instance
+	removed bool
+}
+
+// Info returns the context as E2B's server describes it.
+func (c *Context) Info() result.Context {
+	return result.Context{ID: c.ID, Language: c.Language, Cwd: c.Cwd}
+}
+
+// MarshalJSON encodes the context as E2B does: {"id","language","cwd"}.
+func (c *Context) MarshalJSON() ([]byte, error) { return json.Marshal(c.Info()) }
+
+func (c *Context) acquire(ctx context.Context) error {
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wasmbox: waiting for context %s: %w", c.ID, ctx.Err())
+	}
+}
+
+func (c *Context) release() { <-c.sem }
+
+func (c *Context) instance() (*runtime.Instance, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.removed {
+		return nil, ErrContextRemoved
+	}
+	return c.inst, nil
+}
+
+// restart replaces the instance; the caller holds the semaphore.
+func (c *Context) restart(ctx context.Context) error {
+	inst, err := c.sb.startInstance(ctx, c)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.removed {
+		c.mu.Unlock()
+		_ = inst.Close(ctx)
+		return ErrContextRemoved
+	}
+	old := c.inst
+	c.inst = inst
+	c.mu.Unlock()
+	if old != nil {
+		_ = old.Close(ctx)
+	}
+	return nil
+}
+
+// shutdown marks the context removed and closes its instance, interrupting a
+// running cell.
+func (c *Context) shutdown(ctx context.Context) error {
+	c.mu.Lock()
+	if c.removed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.removed = true
+	inst := c.inst
+	c.inst = nil
+	c.mu.Unlock()
+	if inst != nil {
+		return inst.Close(ctx)
+	}
+	return nil
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// Names of errors that wasmbox itself reports in Execution.Error.
+const (
+	// ErrorContextRestarted names the error of a cell whose interpreter died
+	// (a WebAssembly trap such as call-stack exhaustion, or os._exit): the
+	// context was restarted and its state is lost.
+	ErrorContextRestarted = "ContextRestarted"
+)
+
+func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result.Execution, error) {
+	if err := c.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer c.release()
+	inst, err := c.instance()
+	if err != nil {
+		return nil, err
+	}
+	if inst == nil || inst.Err() != nil { // a failed restart earlier: try again
+		if err := c.restart(ctx); err != nil {
+			return nil, err
+		}
+		if inst, err = c.instance(); err != nil {
+			return nil, err
+		}
+	}
+	opts, err := json.Marshal(languages.CellOptions{Envs: cfg.envs})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
+	}
+	cctx := ctx
+	if cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, cfg.timeout)
+		defer cancel()
+	}
+	h := &cellHandler{exec: &result.Execution{Results: []result.Result{}}, cfg: cfg, limit: c.sb.cfg.logLimit}
+	_, execErr := inst.Exec(cctx, []byte(code), opts, h)
+	h.finish()
+	if h.panicked != nil {
+		panic(h.panicked)
+	}
+	exec := h.exec
+	if errors.Is(execErr, runtime.ErrTrapped) {
+		cause := execErr.Error()
+		var te *runtime.TrapError
+		if errors.As(execErr, &te) {
+			if te.Exited {
+				cause = fmt.Sprintf("the interpreter exited with code %d", te.ExitCode)
+			} else {
+				cause = "the interpreter crashed: " + te.Err.Error()
+			}
+		}
+		restartErr := c.restart(context.WithoutCancel(ctx))
+		msg := cause + "; the context was restarted and its state is lost"
+		if restartErr != nil {
+			msg = cause + "; restarting the context failed: " + restartErr.Error()
+		}
+		h.setError(result.ExecutionError{Name: ErrorContextRestarted, Value: msg, Traceback: msg})
+	} else if execErr != nil {
+		if errors.Is(execErr, runtime.ErrClosed) {
+			return exec, fmt.Errorf("wasmbox: context %s: %w", c.ID, ErrContextRemoved)
+		}
+		return exec, fmt.Errorf("wasmbox: run cell: %w", execErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return exec, fmt.Errorf("wasmbox: cell interrupted: %w", err)
+	}
+	return exec, nil
+}
+
+// cellHandler turns what the guest produces into an Execution and the
+// streaming callbacks.
+type cellHandler struct {
+	exec     *result.Execution
+	cfg      *runConfig
+	limit    int
+	sizes    [2]int
+	cut      [2]bool
+	panicked any
+}
+
+func (h *cellHandler) call(f func()) {
+	if h.panicked != nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			h.panicked = r
+		}
+	}()
+	f()
+}
+
+func (h *cellHandler) Event(kind uint32, payload []byte) {
+	ev, err := languages.DecodeEvent(kind, payload)
+	if err != nil {
+		h.Stderr([]byte("wasmbox: " + err.Error() + "\n"))
+		return
+	}
+	switch {
+	case ev.Result != nil:
+		h.exec.Results = append(h.exec.Results, *ev.Result)
+		if h.cfg != nil && h.cfg.onResult != nil {
+			h.call(func() { h.cfg.onResult(*ev.Result) })
+		}
+	case ev.Error != nil:
+		h.setError(*ev.Error)
+	case ev.Kind == languages.EventCount:
+		h.exec.ExecutionCount = ev.Count
+	}
+}
+
+func (h *cellHandler) setError(e result.ExecutionError) {
+	h.exec.Error = &e
+	if h.cfg != nil && h.cfg.onError != nil {
+		h.call(func() { h.cfg.onError(e) })
+	}
+}
+
+func (h *cellHandler) Stdout(p []byte) { h.stream(p, 0) }
+func (h *cellHandler) Stderr(p []byte) { h.stream(p, 1) }
+
+// stream splits a chunk into lines (each keeps its newline; a trailing
+// partial line is sent as is) and enforces the per-stream limit.
+func (h *cellHandler) stream(p []byte, fd int) {
+	if h.cut[fd] {
+		return
+	}
+	if h.limit > 0 && h.sizes[fd]+len(p) > h.limit {
+		p = p[:h.limit-h.sizes[fd]]
+		h.cut[fd] = true
+	}
+	h.sizes[fd] += len(p)
+	for len(p) > 0 {
+		n := len(p)
+		for i, b := range p {
+			if b == '\n' {
+				n = i + 1
+				break
+			}
+		}
+		h.line(string(p[:n]), fd)
+		p = p[n:]
+	}
+	if h.cut[fd] {
+		name := [2]string{"stdout", "stderr"}[fd]
+		h.line(fmt.Sprintf("\n[wasmbox: %s truncated: the cell wrote more than %d bytes]\n", name, h.limit), fd)
+	}
+}
+
+func (h *cellHandler) line(s string, fd int) {
+	msg := result.OutputMessage{Line: s, Timestamp: time.Now().UnixNano(), Error: fd == 1}
+	if fd == 0 {
+		h.exec.Logs.Stdout = append(h.exec.Logs.Stdout, s)
+		if h.cfg != nil && h.cfg.onStdout != nil {
+			h.call(func() { h.cfg.onStdout(msg) })
+		}
+		return
+	}
+	h.exec.Logs.Stderr = append(h.exec.Logs.Stderr, s)
+	if h.cfg != nil && h.cfg.onStderr != nil {
+		h.call(func() { h.cfg.onStderr(msg) })
+	}
+}
+
+func (h *cellHandler) finish() {
+	if h.exec.Logs.Stdout == nil {
+		h.exec.Logs.Stdout = []string{}
+	}
+	if h.exec.Logs.Stderr == nil {
+		h.exec.Logs.Stderr = []string{}
+	}
+}

@@ -1,0 +1,524 @@
+"""wasmbox Python prelude.
+
+Loaded once into every Python context as module ``wasmbox_prelude`` (see
+wasm/ABI.md). The Go side calls ``run_cell(code, opts)`` for each cell. It runs
+the cell IPython-style: every statement executes in the context's ``__main__``
+namespace; a trailing expression is the cell's main result; ``display()``
+emits further results; top-level ``await`` works; exceptions become an error
+event whose traceback shows the user's cell and none of this file.
+"""
+import _wasmbox
+import ast
+import asyncio
+import base64
+import builtins
+import io
+import json
+import linecache
+import os
+import sys
+import tokenize
+import traceback
+import types
+
+EV_RESULT, EV_ERROR, EV_COUNT = 1, 2, 3
+_PRELUDE_FILE = "<wasmbox-prelude>"
+_TLA = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+_CO_COROUTINE = 0x80
+
+_main = types.ModuleType("__main__")
+_main.__dict__.update({"__builtins__": builtins, "__doc__": None, "__spec__": None})
+sys.modules["__main__"] = _main
+_ns = _main.__dict__
+_count = 0
+
+
+def _emit(kind, obj):
+    _wasmbox.emit(kind, json.dumps(obj, default=_json_default, ensure_ascii=False,
+                                   allow_nan=False))
+
+
+def _json_default(o):
+    return repr(o)
+
+
+# ---- stdio -------------------------------------------------------------------
+
+def _stdio(fd):
+    # Line buffered, like an interactive session: a print() reaches the host
+    # as one write, and flush() (progress bars) sends a partial line at once.
+    return io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
+                            errors="backslashreplace", line_buffering=True)
+
+
+def _repair_stdio():
+    """Replaces closed standard streams. Closing them is allowed (the host
+    ignores fd_close on 0-2), but the next cell gets working ones again."""
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        for attr in (name, "__%s__" % name):
+            s = getattr(sys, attr, None)
+            if s is None or getattr(s, "closed", True):
+                setattr(sys, attr, _stdio(fd))
+
+
+def _flush():
+    for s in (sys.stdout, sys.stderr):
+        try:
+            s.flush()
+        except Exception:
+            pass
+
+
+# ---- rich display ------------------------------------------------------------
+
+_REPR_METHODS = (
+    ("_repr_html_", "text/html"),
+    ("_repr_markdown_", "text/markdown"),
+    ("_repr_svg_", "image/svg+xml"),
+    ("_repr_png_", "image/png"),
+    ("_repr_jpeg_", "image/jpeg"),
+    ("_repr_pdf_", "application/pdf"),
+    ("_repr_latex_", "text/latex"),
+    ("_repr_json_", "application/json"),
+    ("_repr_javascript_", "application/javascript"),
+)
+_BINARY = {"image/png", "image/jpeg", "application/pdf"}
+
+
+def _method(obj, name):
+    # Like IPython: look the method up on instances only, never on a class
+    # (a class has the unbound function), and ignore objects whose
+    # __getattr__ answers everything.
+    if isinstance(obj, type):
+        return None
+    try:
+        m = getattr(obj, name, None)
+    except Exception:
+        return None
+    return m if callable(m) else None
+
+
+def _normalize(mime, value):
+    if isinstance(value, tuple) and len(value) == 2:  # (data, metadata)
+        value = value[0]
+    if value is None:
+        return None
+    if mime in _BINARY:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return base64.b64encode(bytes(value)).decode("ascii")
+        return str(value)
+    if mime == "application/json" or not mime.startswith(("text/", "image/svg")):
+        if isinstance(value, (bytes, bytearray)):
+            return base64.b64encode(bytes(value)).decode("ascii")
+        if isinstance(value, str) and mime == "application/json":
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            return repr(value)
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
+
+
+def _warn_repr_failure(name):
+    try:
+        sys.stderr.write("wasmbox: %s failed:\n" % name)
+        traceback.print_exc(file=sys.stderr)
+    except Exception:
+        pass
+
+
+def format_bundle(obj):
+    """Returns the MIME bundle of obj through the IPython display protocol."""
+    bundle = {}
+    m = _method(obj, "_repr_mimebundle_")
+    if m is not None:
+        try:
+            r = m(include=None, exclude=None)
+        except TypeError:
+            try:
+                r = m()
+            except Exception:
+                r, _ = None, _warn_repr_failure("_repr_mimebundle_")
+        except Exception:
+            r, _ = None, _warn_repr_failure("_repr_mimebundle_")
+        if isinstance(r, tuple) and len(r) == 2:
+            r = r[0]
+        if isinstance(r, dict):
+            for mime, v in r.items():
+                v = _normalize(str(mime), v)
+                if v is not None:
+                    bundle[str(mime)] = v
+    for name, mime in _REPR_METHODS:
+        if mime in bundle:
+            continue
+        m = _method(obj, name)
+        if m is None:
+            continue
+        try:
+            v = _normalize(mime, m())
+        except Exception:
+            _warn_repr_failure(name)
+            continue
+        if v is not None:
+            bundle[mime] = v
+    if "text/plain" not in bundle:
+        try:
+            bundle["text/plain"] = repr(obj)
+        except Exception:
+            _warn_repr_failure("__repr__")
+            bundle["text/plain"] = "<%s object (repr failed)>" % type(obj).__name__
+    return bundle
+
+
+def display(*objs, raw=False, include=None, exclude=None, metadata=None, **kwargs):
+    """Shows each object as a result of the running cell (not the main one).
+
+    With raw=True each object must already be a MIME bundle (a dict).
+    """
+    for obj in objs:
+        if raw:
+            if not isinstance(obj, dict):
+                raise TypeError("display(raw=True) takes MIME bundles (dicts)")
+            bundle = {}
+            for k, v in obj.items():
+                v = _normalize(str(k), v)
+                if v is not None:
+                    bundle[str(k)] = v
+        else:
+            bundle = format_bundle(obj)
+        if include:
+            bundle = {k: v for k, v in bundle.items() if k in include}
+        if exclude:
+            bundle = {k: v for k, v in bundle.items() if k not in exclude}
+        if bundle:
+            _flush()
+            _emit(EV_RESULT, {"is_main_result": False, "data": bundle})
+
+
+def clear_output(wait=False):
+    """Accepted for compatibility; results already sent cannot be withdrawn."""
+
+
+class DisplayObject:
+    """Base of the IPython.display shim classes."""
+
+    _mime = "text/plain"
+
+    def __init__(self, data=None, url=None, filename=None, metadata=None):
+        if filename is not None and data is None:
+            with open(filename, "rb" if self._binary() else "r") as fh:
+                data = fh.read()
+        self.data, self.url, self.filename, self.metadata = data, url, filename, metadata
+
+    def _binary(self):
+        return False
+
+    def _data(self):
+        return self.data
+
+    def __repr__(self):
+        return "<%s.%s object>" % (type(self).__module__, type(self).__name__)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        d = self._data()
+        return {self._mime: d} if d is not None else {}
+
+
+class TextDisplayObject(DisplayObject):
+    def _data(self):
+        d = self.data
+        if isinstance(d, (bytes, bytearray)):
+            d = bytes(d).decode("utf-8", "replace")
+        return d
+
+
+class HTML(TextDisplayObject):
+    _mime = "text/html"
+
+
+class Markdown(TextDisplayObject):
+    _mime = "text/markdown"
+
+
+class Latex(TextDisplayObject):
+    _mime = "text/latex"
+
+
+class Javascript(TextDisplayObject):
+    _mime = "application/javascript"
+
+
+class SVG(TextDisplayObject):
+    _mime = "image/svg+xml"
+
+
+class Pretty(TextDisplayObject):
+    _mime = "text/plain"
+
+
+class JSON(DisplayObject):
+    _mime = "application/json"
+
+    def __init__(self, data=None, url=None, filename=None, expanded=False, metadata=None,
+                 root="root", **kwargs):
+        super().__init__(data, url, filename, metadata)
+        if isinstance(self.data, str):
+            self.data = json.loads(self.data)
+
+
+class Image(DisplayObject):
+    def __init__(self, data=None, url=None, filename=None, format=None, embed=None,
+                 width=None, height=None, retina=False, unconfined=False, metadata=None,
+                 alt=None):
+        if isinstance(data, (str, os.PathLike)) and filename is None and url is None \
+                and os.path.isfile(data):
+            data, filename = None, os.fspath(data)  # Image("chart.png"), as IPython
+        super().__init__(data, url, filename, metadata)
+        if isinstance(self.data, str) and self.filename is None:
+            self.data = base64.b64decode(self.data)
+        fmt = (format or "").lower()
+        if not fmt and self.filename:
+            fmt = self.filename.rsplit(".", 1)[-1].lower()
+        if not fmt and isinstance(self.data, (bytes, bytearray)):
+            fmt = "png" if bytes(self.data[:8]) == b"\x89PNG\r\n\x1a\n" else \
+                "jpeg" if bytes(self.data[:3]) == b"\xff\xd8\xff" else "png"
+        self.format = {"jpg": "jpeg"}.get(fmt, fmt or "png")
+        self.width, self.height, self.alt = width, height, alt
+
+    def _binary(self):
+        return True
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        if self.data is None:
+            return {"text/html": '<img src="%s"/>' % (self.url or "")}
+        mime = {"png": "image/png", "jpeg": "image/jpeg", "svg": "image/svg+xml",
+                "gif": "image/gif", "webp": "image/webp"}.get(self.format, "image/png")
+        return {mime: base64.b64encode(bytes(self.data)).decode("ascii"),
+                "text/plain": "<IPython.core.display.Image object>"}
+
+
+def _install_ipython_shim():
+    if "IPython" in sys.modules:
+        return
+    names = ("display", "clear_output", "DisplayObject", "TextDisplayObject", "HTML",
+             "Markdown", "Latex", "Javascript", "SVG", "Pretty", "JSON", "Image")
+    ipy = types.ModuleType("IPython", "wasmbox shim of IPython's display API")
+    disp = types.ModuleType("IPython.display")
+    core = types.ModuleType("IPython.core")
+    core_disp = types.ModuleType("IPython.core.display")
+    for n in names:
+        obj = globals()[n]
+        for m in (disp, core_disp):
+            setattr(m, n, obj)
+    for cls in (DisplayObject, TextDisplayObject, HTML, Markdown, Latex, Javascript, SVG,
+                Pretty, JSON, Image):
+        cls.__module__ = "IPython.core.display"
+    ipy.display, ipy.core, core.display = disp, core, core_disp
+    ipy.get_ipython = lambda: None
+    ipy.__path__ = []
+    core.__path__ = []
+    sys.modules.update({"IPython": ipy, "IPython.display": disp, "IPython.core": core,
+                        "IPython.core.display": core_disp})
+
+
+# ---- asyncio without sockets ------------------------------------------------
+
+class _Selector:
+    """Stands in for a selector: there is no I/O to wait for, only timers. A
+    sleep here is interruptible by the host (poll_oneoff returns EINTR)."""
+
+    def select(self, timeout=None):
+        if timeout is None:
+            raise RuntimeError("event loop is idle: nothing left that could wake it")
+        if timeout > 0:
+            import time
+            time.sleep(timeout)
+        return []
+
+    def close(self):
+        pass
+
+    def get_map(self):
+        return {}
+
+
+class _EventLoop(asyncio.BaseEventLoop):
+    """An asyncio loop with timers, futures and tasks but no sockets or
+    subprocesses (WASI has neither)."""
+
+    def __init__(self):
+        super().__init__()
+        self._selector = _Selector()
+
+    def _process_events(self, event_list):
+        pass
+
+    def _write_to_self(self):
+        pass
+
+    def close(self):
+        super().close()
+
+
+class _Policy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self):
+        return _EventLoop()
+
+
+asyncio.set_event_loop_policy(_Policy())
+_loop = None
+
+
+def _run_coroutine(coro):
+    global _loop
+    if _loop is None or _loop.is_closed():
+        _loop = _EventLoop()
+    asyncio.set_event_loop(_loop)
+    return _loop.run_until_complete(coro)
+
+
+# ---- cells -------------------------------------------------------------------
+
+def _suppressed(code):
+    """True when the cell's last significant token is ';' (IPython's rule)."""
+    last = None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT,
+                                tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT):
+                last = tok
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return False
+    return last is not None and last.type == tokenize.OP and last.string == ";"
+
+
+def _run(code_obj):
+    if code_obj.co_flags & _CO_COROUTINE:
+        return _run_coroutine(eval(code_obj, _ns))
+    return eval(code_obj, _ns)
+
+
+def _user_traceback(exc):
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == _PRELUDE_FILE:
+        tb = tb.tb_next
+    try:
+        lines = traceback.format_exception(type(exc), exc, tb)
+    except Exception:
+        lines = ["%s: %s\n" % (type(exc).__name__, exc)]
+    return "".join(lines)
+
+
+def _report(exc):
+    # Another interrupt may land while this runs (the host re-arms it when a
+    # cell keeps running): every step falls back to something simpler.
+    name = type(exc).__name__
+    try:
+        value = str(exc)
+    except BaseException:
+        value = "<exception str() failed>"
+    if isinstance(exc, SystemExit) and not value:
+        value = "None"
+    try:
+        tb = _user_traceback(exc)
+    except BaseException:
+        tb = "%s: %s\n" % (name, value)
+    try:
+        _flush()
+    except BaseException:
+        pass
+    _emit(EV_ERROR, {"name": name, "value": value, "traceback": tb})
+
+
+def _apply_envs(envs):
+    saved = {}
+    for k, v in (envs or {}).items():
+        k, v = str(k), str(v)
+        saved[k] = os.environ.get(k)
+        os.environ[k] = v
+    return saved
+
+
+def _restore_envs(saved):
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def _setup(opts):
+    cwd = opts.get("cwd")
+    if cwd:
+        os.makedirs(cwd, exist_ok=True)
+        os.chdir(cwd)
+    return 0
+
+
+def run_cell(code, opts):
+    """Runs one cell; called by the wasmbox driver. Always returns 0: what
+    happened is reported through events."""
+    global _count
+    o = json.loads(opts) if opts else {}
+    if o.get("setup"):
+        return _setup(o)
+    _repair_stdio()
+    _count += 1
+    n = _count
+    _emit(EV_COUNT, {"execution_count": n})
+    filename = "<cell-%d>" % n
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    saved = _apply_envs(o.get("envs"))
+    try:
+        tree = ast.parse(code, filename, "exec")
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr) and not _suppressed(code):
+            last = ast.Expression(tree.body.pop().value)
+        _run(compile(tree, filename, "exec", flags=_TLA, dont_inherit=True))
+        if last is not None:
+            value = _run(compile(last, filename, "eval", flags=_TLA, dont_inherit=True))
+            if value is not None:
+                builtins._ = value
+                _ns["_"] = value
+                _flush()
+                _emit(EV_RESULT, {"is_main_result": True, "data": format_bundle(value)})
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt included
+        try:
+            _report(exc)
+        except BaseException:
+            _wasmbox.emit(EV_ERROR, json.dumps({"name": type(exc).__name__,
+                                                "value": "", "traceback": ""}))
+    finally:
+        _restore_envs(saved)
+        _flush()
+    return 0
+
+
+class _Quitter:
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "Use %s() to raise SystemExit" % self.name
+
+    def __call__(self, code=None):
+        raise SystemExit(code)
+
+
+builtins.display = display
+builtins.exit = _Quitter("exit")
+builtins.quit = _Quitter("quit")
+_install_ipython_shim()
+if "" not in sys.path:
+    sys.path.insert(0, "")
+# Warm up what reporting an error needs, so that the first traceback of a
+# context is not slow to format.
+_user_traceback(ValueError("warm-up"))
+sys.stdout = sys.__stdout__ = _stdio(1)
+sys.stderr = sys.__stderr__ = _stdio(2)

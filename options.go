@@ -1,0 +1,129 @@
+package wasmbox
+
+import (
+	"time"
+
+	"github.com/wasmbox/wasmbox/result"
+	"github.com/wasmbox/wasmbox/runtime"
+)
+
+// Option configures New.
+type Option func(*sandboxConfig)
+
+type sandboxConfig struct {
+	engine      *runtime.Engine
+	cacheDir    string
+	memoryLimit uint64
+	logLimit    int
+	timeout     time.Duration
+}
+
+// WithEngine makes the sandbox use a shared Engine (see NewEngine) instead of
+// creating its own. Sandboxes that share an Engine share compiled modules, so
+// only the first pays for compilation. The sandbox does not close it.
+func WithEngine(e *runtime.Engine) Option {
+	return func(c *sandboxConfig) { c.engine = e }
+}
+
+// WithCacheDir sets the compilation cache directory of the sandbox's own
+// Engine (ignored with WithEngine). See runtime.WithCacheDir.
+func WithCacheDir(dir string) Option {
+	return func(c *sandboxConfig) { c.cacheDir = dir }
+}
+
+// WithMemoryLimit sets the linear-memory limit of each context, in bytes
+// (default 512 MiB). Allocating past it raises MemoryError in Python.
+func WithMemoryLimit(bytes uint64) Option {
+	return func(c *sandboxConfig) { c.memoryLimit = bytes }
+}
+
+// WithLogLimit caps how many bytes of stdout and of stderr one cell keeps and
+// streams (default 1 MiB each); the rest is dropped with a note.
+func WithLogLimit(bytes int) Option {
+	return func(c *sandboxConfig) { c.logLimit = bytes }
+}
+
+// WithDefaultTimeout sets the timeout of cells run without WithTimeout
+// (default: none beyond the caller's context).
+func WithDefaultTimeout(d time.Duration) Option {
+	return func(c *sandboxConfig) { c.timeout = d }
+}
+
+// RunOption configures one RunCode call.
+type RunOption func(*runConfig)
+
+type runConfig struct {
+	language string
+	context  *Context
+	envs     map[string]string
+	timeout  time.Duration
+	onStdout func(result.OutputMessage)
+	onStderr func(result.OutputMessage)
+	onResult func(result.Result)
+	onError  func(result.ExecutionError)
+}
+
+// WithLanguage runs the cell in the default context of a language
+// ("python", "javascript"). It cannot be combined with InContext.
+func WithLanguage(language string) RunOption {
+	return func(c *runConfig) { c.language = language }
+}
+
+// InContext runs the cell in the given context. It cannot be combined with
+// WithLanguage.
+func InContext(ctx *Context) RunOption {
+	return func(c *runConfig) { c.context = ctx }
+}
+
+// WithEnvs sets environment variables for this cell only; they are restored
+// afterwards.
+func WithEnvs(envs map[string]string) RunOption {
+	return func(c *runConfig) { c.envs = envs }
+}
+
+// WithTimeout interrupts the cell after d. The cell then ends with an error
+// named TimeoutError and the context keeps its state; RunCode itself returns
+// no Go error for it.
+func WithTimeout(d time.Duration) RunOption {
+	return func(c *runConfig) { c.timeout = d }
+}
+
+// OnStdout streams stdout while the cell runs.
+func OnStdout(f func(result.OutputMessage)) RunOption {
+	return func(c *runConfig) { c.onStdout = f }
+}
+
+// OnStderr streams stderr while the cell runs.
+func OnStderr(f func(result.OutputMessage)) RunOption {
+	return func(c *runConfig) { c.onStderr = f }
+}
+
+// OnResult receives each result (display calls and the main result) as it is
+// produced.
+func OnResult(f func(result.Result)) RunOption {
+	return func(c *runConfig) { c.onResult = f }
+}
+
+// OnError receives the error raised by the cell, if any.
+func OnError(f func(result.ExecutionError)) RunOption {
+	return func(c *runConfig) { c.onError = f }
+}
+
+// ContextOption configures CreateCodeContext.
+type ContextOption func(*contextConfig)
+
+type contextConfig struct {
+	language string
+	cwd      string
+}
+
+// ContextLanguage sets the language of a new context (default "python").
+func ContextLanguage(language string) ContextOption {
+	return func(c *contextConfig) { c.language = language }
+}
+
+// ContextCwd sets the working directory of a new context (default
+// /home/user); it is created if missing.
+func ContextCwd(dir string) ContextOption {
+	return func(c *contextConfig) { c.cwd = dir }
+}

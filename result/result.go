@@ -1,0 +1,210 @@
+// Package result is the shared vocabulary of wasmbox: what running a cell
+// produces. The types mirror the E2B Code Interpreter SDK (Execution, Result,
+// Logs, ExecutionError, OutputMessage) and marshal to JSON exactly as E2B's
+// code-interpreter server sends them, so results can be handed to E2B clients
+// unchanged.
+package result
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+)
+
+// Execution is the outcome of one cell: every result it produced (display
+// calls and the main result, in order), its logs, the error raised by user
+// code if any, and the context's execution count after the cell.
+//
+// An error raised by user code is not a Go error: it is Error. A Go error from
+// RunCode means the cell could not be run at all.
+type Execution struct {
+	Results        []Result        `json:"results"`
+	Logs           Logs            `json:"logs"`
+	Error          *ExecutionError `json:"error"`
+	ExecutionCount int             `json:"execution_count"`
+}
+
+// Text returns the text of the main result (the value of the cell's trailing
+// expression), or "" when the cell produced none.
+func (e *Execution) Text() string {
+	if e == nil {
+		return ""
+	}
+	for _, r := range e.Results {
+		if r.IsMainResult {
+			return r.Text
+		}
+	}
+	return ""
+}
+
+// MainResult returns the main result and true, or a zero Result and false.
+func (e *Execution) MainResult() (Result, bool) {
+	if e != nil {
+		for _, r := range e.Results {
+			if r.IsMainResult {
+				return r, true
+			}
+		}
+	}
+	return Result{}, false
+}
+
+// Logs holds what the cell wrote to stdout and stderr, one entry per line
+// (each keeps its trailing newline; a last line without one is flushed as is).
+type Logs struct {
+	Stdout []string `json:"stdout"`
+	Stderr []string `json:"stderr"`
+}
+
+// ExecutionError is an error raised by user code: its class name (e.g.
+// "ZeroDivisionError"), its message and the formatted traceback.
+type ExecutionError struct {
+	Name      string `json:"name"`
+	Value     string `json:"value"`
+	Traceback string `json:"traceback"`
+}
+
+// Error implements the error interface so an ExecutionError can be returned
+// or wrapped where a Go error is wanted; RunCode itself never does that.
+func (e *ExecutionError) Error() string { return e.Name + ": " + e.Value }
+
+// OutputMessage is one chunk of stdout or stderr as it was streamed.
+type OutputMessage struct {
+	Line      string `json:"line"`
+	Timestamp int64  `json:"timestamp"` // Unix time in nanoseconds
+	Error     bool   `json:"error"`     // true for stderr
+}
+
+// MIME types of the formats Result names; everything else lands in Extra.
+const (
+	MIMEText       = "text/plain"
+	MIMEHTML       = "text/html"
+	MIMEMarkdown   = "text/markdown"
+	MIMESVG        = "image/svg+xml"
+	MIMEPNG        = "image/png"
+	MIMEJPEG       = "image/jpeg"
+	MIMEPDF        = "application/pdf"
+	MIMELaTeX      = "text/latex"
+	MIMEJSON       = "application/json"
+	MIMEJavaScript = "application/javascript"
+	MIMEData       = "e2b/data"
+	MIMEChart      = "e2b/chart"
+)
+
+// Result is one displayed value: a MIME bundle. The main result (the value of
+// the cell's trailing expression) always has Text; display() results may have
+// any subset of formats. Binary formats (PNG, JPEG, PDF) are base64 encoded.
+type Result struct {
+	Text       string         `json:"text,omitempty"`
+	HTML       string         `json:"html,omitempty"`
+	Markdown   string         `json:"markdown,omitempty"`
+	SVG        string         `json:"svg,omitempty"`
+	PNG        string         `json:"png,omitempty"`
+	JPEG       string         `json:"jpeg,omitempty"`
+	PDF        string         `json:"pdf,omitempty"`
+	LaTeX      string         `json:"latex,omitempty"`
+	JSON       any            `json:"json,omitempty"`
+	JavaScript string         `json:"javascript,omitempty"`
+	Data       map[string]any `json:"data,omitempty"`
+	Chart      map[string]any `json:"chart,omitempty"`
+	Extra      map[string]any `json:"extra,omitempty"`
+	// IsMainResult is true for the value of the cell's trailing expression.
+	IsMainResult bool `json:"is_main_result"`
+}
+
+// Formats lists the formats present in r, in E2B's order ("text", "html",
+// "markdown", "svg", "png", "jpeg", "pdf", "latex", "json", "javascript",
+// "data", "chart"), followed by the MIME types in Extra, sorted.
+func (r Result) Formats() []string {
+	var f []string
+	add := func(ok bool, name string) {
+		if ok {
+			f = append(f, name)
+		}
+	}
+	add(r.Text != "", "text")
+	add(r.HTML != "", "html")
+	add(r.Markdown != "", "markdown")
+	add(r.SVG != "", "svg")
+	add(r.PNG != "", "png")
+	add(r.JPEG != "", "jpeg")
+	add(r.PDF != "", "pdf")
+	add(r.LaTeX != "", "latex")
+	add(r.JSON != nil, "json")
+	add(r.JavaScript != "", "javascript")
+	add(len(r.Data) > 0, "data")
+	add(len(r.Chart) > 0, "chart")
+	extra := make([]string, 0, len(r.Extra))
+	for k := range r.Extra {
+		extra = append(extra, k)
+	}
+	sort.Strings(extra)
+	return append(f, extra...)
+}
+
+// FromBundle builds a Result from a MIME bundle ({"text/plain": ..., ...}).
+// Known MIME types fill the named fields; others go to Extra.
+func FromBundle(bundle map[string]any, isMain bool) Result {
+	r := Result{IsMainResult: isMain}
+	for mime, v := range bundle {
+		s, isStr := v.(string)
+		switch mime {
+		case MIMEText:
+			r.Text = str(v, s, isStr)
+		case MIMEHTML:
+			r.HTML = str(v, s, isStr)
+		case MIMEMarkdown:
+			r.Markdown = str(v, s, isStr)
+		case MIMESVG:
+			r.SVG = str(v, s, isStr)
+		case MIMEPNG:
+			r.PNG = strings.TrimSpace(str(v, s, isStr))
+		case MIMEJPEG:
+			r.JPEG = strings.TrimSpace(str(v, s, isStr))
+		case MIMEPDF:
+			r.PDF = strings.TrimSpace(str(v, s, isStr))
+		case MIMELaTeX:
+			r.LaTeX = str(v, s, isStr)
+		case MIMEJSON:
+			r.JSON = v
+		case MIMEJavaScript:
+			r.JavaScript = str(v, s, isStr)
+		case MIMEData:
+			if m, ok := v.(map[string]any); ok {
+				r.Data = m
+			}
+		case MIMEChart:
+			if m, ok := v.(map[string]any); ok {
+				r.Chart = m
+			}
+		default:
+			if r.Extra == nil {
+				r.Extra = map[string]any{}
+			}
+			r.Extra[mime] = v
+		}
+	}
+	return r
+}
+
+func str(v any, s string, isStr bool) string {
+	if isStr {
+		return s
+	}
+	if v == nil {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// Context describes a code context as E2B's server reports it.
+type Context struct {
+	ID       string `json:"id"`
+	Language string `json:"language"`
+	Cwd      string `json:"cwd"`
+}

@@ -1,0 +1,185 @@
+// Package runtime is wasmbox's WebAssembly layer: it compiles interpreter
+// modules once, caches compiled code on disk, instantiates them with memory
+// limits, drives the guest ABI of wasm/ABI.md (init, exec, the emit import)
+// and interrupts running cells through the in-guest interrupt word.
+//
+// runtime knows nothing of Python or JavaScript: languages/ supplies the
+// module bytes, the init configuration and decodes the events.
+package runtime
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// CacheDirEnv names the environment variable that overrides the compilation
+// cache directory. "off" disables the on-disk cache.
+const CacheDirEnv = "WASMBOX_CACHE_DIR"
+
+// ErrClosed is returned by operations on a closed Engine or Instance.
+var ErrClosed = errors.New("wasmbox/runtime: closed")
+
+// Engine owns one wazero runtime and the modules compiled in it. Compiling a
+// module is expensive (seconds for CPython, or ~80 ms from the disk cache), so
+// an Engine compiles each distinct module once and shares it between all
+// instances. An Engine is safe for concurrent use.
+type Engine struct {
+	rt    wazero.Runtime
+	cache wazero.CompilationCache
+	start time.Time // origin of the guests' monotonic clock
+	// CacheDir is the directory of the on-disk compilation cache, "" when the
+	// cache is in memory only.
+	cacheDir string
+
+	mu      sync.Mutex
+	modules map[[32]byte]*compileOnce
+	closed  bool
+}
+
+type compileOnce struct {
+	done chan struct{}
+	mod  *Module
+	err  error
+}
+
+// EngineOption configures NewEngine.
+type EngineOption func(*engineConfig)
+
+type engineConfig struct {
+	cacheDir string
+	noCache  bool
+}
+
+// WithCacheDir sets the directory of the on-disk compilation cache. The
+// default is $WASMBOX_CACHE_DIR, else os.UserCacheDir()/wasmbox. A directory
+// that cannot be created or written falls back to an in-memory cache.
+func WithCacheDir(dir string) EngineOption {
+	return func(c *engineConfig) { c.cacheDir = dir }
+}
+
+// WithoutDiskCache keeps compiled code in memory only.
+func WithoutDiskCache() EngineOption {
+	return func(c *engineConfig) { c.noCache = true }
+}
+
+// NewEngine creates an Engine. Close it to release compiled code.
+func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
+	var cfg engineConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e := &Engine{start: time.Now(), modules: map[[32]byte]*compileOnce{}}
+	if !cfg.noCache {
+		dir := cfg.cacheDir
+		if dir == "" {
+			dir = os.Getenv(CacheDirEnv)
+		}
+		if dir == "" {
+			if base, err := os.UserCacheDir(); err == nil {
+				dir = filepath.Join(base, "wasmbox")
+			}
+		}
+		if dir != "" && dir != "off" && writableDir(dir) {
+			if c, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
+				e.cache, e.cacheDir = c, dir
+			}
+		}
+	}
+	if e.cache == nil {
+		e.cache = wazero.NewCompilationCache()
+	}
+	rcfg := wazero.NewRuntimeConfigCompiler().
+		WithCompilationCache(e.cache).
+		WithCoreFeatures(api.CoreFeaturesV2).
+		WithCloseOnContextDone(false)
+	e.rt = wazero.NewRuntimeWithConfig(ctx, rcfg)
+	if err := instantiateHostModules(ctx, e); err != nil {
+		_ = e.rt.Close(ctx)
+		return nil, err
+	}
+	return e, nil
+}
+
+func writableDir(dir string) bool {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return false
+	}
+	name := f.Name()
+	_ = f.Close()
+	_ = os.Remove(name)
+	return true
+}
+
+// CacheDir reports the on-disk compilation cache directory, or "" when the
+// cache is in memory.
+func (e *Engine) CacheDir() string { return e.cacheDir }
+
+// Compile compiles wasm, or returns the module compiled earlier from the same
+// bytes. Concurrent calls for the same bytes compile once.
+func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Module, error) {
+	key := sha256.Sum256(wasm)
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrClosed
+	}
+	c, ok := e.modules[key]
+	if !ok {
+		c = &compileOnce{done: make(chan struct{})}
+		e.modules[key] = c
+		e.mu.Unlock()
+		compiled, err := e.rt.CompileModule(ctx, wasm)
+		if err != nil {
+			c.err = fmt.Errorf("wasmbox/runtime: compile: %w", err)
+			e.mu.Lock()
+			delete(e.modules, key) // a cancelled compile may be retried
+			e.mu.Unlock()
+		} else {
+			c.mod = &Module{engine: e, compiled: compiled}
+		}
+		close(c.done)
+	} else {
+		e.mu.Unlock()
+	}
+	select {
+	case <-c.done:
+		return c.mod, c.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Close releases the runtime, every module and every instance created from it.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.mu.Unlock()
+	err := e.rt.Close(ctx)
+	if cerr := e.cache.Close(ctx); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Module is a compiled interpreter module.
+type Module struct {
+	engine   *Engine
+	compiled wazero.CompiledModule
+}

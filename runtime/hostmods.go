@@ -1,0 +1,170 @@
+package runtime
+
+import (
+	"context"
+	"encoding/binary"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+type instanceKey struct{}
+
+func instanceFrom(ctx context.Context) *Instance {
+	i, _ := ctx.Value(instanceKey{}).(*Instance)
+	return i
+}
+
+// instantiateHostModules registers the two host modules every guest imports:
+// wasi_snapshot_preview1 (wazero's, with poll_oneoff replaced so sleeps honour
+// absolute deadlines and wake up on an interrupt) and wasmbox (emit).
+func instantiateHostModules(ctx context.Context, e *Engine) error {
+	b := e.rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
+	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
+	i32 := api.ValueTypeI32
+	b.NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(e.pollOneoff), []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}).
+		WithParameterNames("in", "out", "nsubscriptions", "result.nevents").
+		Export("poll_oneoff")
+	if _, err := b.Instantiate(ctx); err != nil {
+		return err
+	}
+	_, err := e.rt.NewHostModuleBuilder("wasmbox").
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(emit), []api.ValueType{i32, i32, i32}, nil).
+		WithParameterNames("kind", "ptr", "len").
+		Export("emit").
+		Instantiate(ctx)
+	return err
+}
+
+func emit(ctx context.Context, mod api.Module, stack []uint64) {
+	kind, ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
+	i := instanceFrom(ctx)
+	if i == nil {
+		return
+	}
+	b, ok := mod.Memory().Read(ptr, n)
+	if !ok {
+		return // a guest bug, not worth killing the instance for
+	}
+	if h := i.handler(); h != nil {
+		h.Event(kind, b)
+	}
+}
+
+// WASI preview 1 constants used by poll_oneoff.
+const (
+	errnoSuccess = 0
+	errnoFault   = 21
+	errnoInval   = 28
+
+	eventTypeClock   = 0
+	eventTypeFdRead  = 1
+	eventTypeFdWrite = 2
+
+	clockRealtime  = 0
+	clockMonotonic = 1
+
+	subscriptionSize = 48
+	eventSize        = 32
+)
+
+// nanotime is the guests' monotonic clock: nanoseconds since the engine
+// started. poll_oneoff needs the same clock to honour absolute deadlines
+// (CPython's time.sleep uses clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)).
+func (e *Engine) nanotime() int64 { return int64(time.Since(e.start)) }
+
+// pollOneoff implements WASI poll_oneoff: fd subscriptions are reported ready
+// at once (there is no blocking I/O in a sandbox); clock subscriptions sleep
+// until the earliest deadline, relative or absolute, and return early as soon
+// as the host interrupts the running cell.
+func (e *Engine) pollOneoff(ctx context.Context, mod api.Module, stack []uint64) {
+	in, out := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	nsubs, resultNevents := api.DecodeU32(stack[2]), api.DecodeU32(stack[3])
+	ret := func(errno uint32) { stack[0] = uint64(errno) }
+	if nsubs == 0 || nsubs > 1<<16 {
+		ret(errnoInval)
+		return
+	}
+	mem := mod.Memory()
+	subs, ok := mem.Read(in, nsubs*subscriptionSize)
+	if !ok {
+		ret(errnoFault)
+		return
+	}
+	subs = append([]byte(nil), subs...)
+	type clockSub struct {
+		userdata []byte
+		wait     time.Duration
+	}
+	var clocks []clockSub
+	events := make([]byte, 0, nsubs*eventSize)
+	le := binary.LittleEndian
+	writeEvent := func(userdata []byte, errno uint16, typ byte) {
+		ev := make([]byte, eventSize)
+		copy(ev[0:8], userdata)
+		le.PutUint16(ev[8:], errno)
+		ev[10] = typ
+		events = append(events, ev...)
+	}
+	minWait := time.Duration(1<<63 - 1)
+	for k := uint32(0); k < nsubs; k++ {
+		s := subs[k*subscriptionSize : (k+1)*subscriptionSize]
+		userdata, typ := s[0:8], s[8]
+		switch typ {
+		case eventTypeClock:
+			id, timeout, flags := le.Uint32(s[16:]), int64(le.Uint64(s[24:])), le.Uint16(s[40:])
+			wait := time.Duration(timeout)
+			if flags&1 != 0 { // subscription_clock_abstime
+				switch id {
+				case clockRealtime:
+					wait = time.Duration(timeout - time.Now().UnixNano())
+				case clockMonotonic:
+					wait = time.Duration(timeout - e.nanotime())
+				default:
+					ret(errnoInval)
+					return
+				}
+			}
+			if wait < minWait {
+				minWait = wait
+			}
+			clocks = append(clocks, clockSub{userdata, wait})
+		case eventTypeFdRead, eventTypeFdWrite:
+			writeEvent(userdata, errnoSuccess, typ)
+		default:
+			ret(errnoInval)
+			return
+		}
+	}
+	if len(events) == 0 && len(clocks) > 0 && minWait > 0 {
+		i := instanceFrom(ctx)
+		var intr <-chan struct{}
+		if i != nil {
+			intr = i.intr
+		}
+		t := time.NewTimer(minWait)
+		select {
+		case <-t.C:
+		case <-intr:
+			// Wake up as if the deadline had passed: wasi-libc turns any
+			// poll_oneoff error into ENOTSUP, so EINTR would surface as an
+			// OSError. The interpreter sees the interrupt word right after.
+			t.Stop()
+		}
+	}
+	for _, c := range clocks {
+		if len(events) == 0 || c.wait <= 0 {
+			if c.wait <= minWait || len(events) > 0 {
+				writeEvent(c.userdata, errnoSuccess, eventTypeClock)
+			}
+		}
+	}
+	if !mem.Write(out, events) || !mem.WriteUint32Le(resultNevents, uint32(len(events)/eventSize)) {
+		ret(errnoFault)
+		return
+	}
+	ret(errnoSuccess)
+}

@@ -1,0 +1,409 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Interrupt reasons written into the guest's control block (wasm/ABI.md).
+const (
+	ReasonCancel  uint32 = 1 // KeyboardInterrupt in Python
+	ReasonTimeout uint32 = 2 // TimeoutError
+)
+
+// ErrTrapped reports that a guest call trapped (out-of-bounds access, call
+// stack exhausted, unreachable) or exited (proc_exit). The instance is dead:
+// create a new one.
+var ErrTrapped = errors.New("wasmbox/runtime: guest trapped")
+
+// TrapError carries the cause of ErrTrapped.
+type TrapError struct {
+	Err      error // wazero's error
+	ExitCode uint32
+	Exited   bool // the guest called proc_exit (e.g. os._exit)
+}
+
+func (e *TrapError) Error() string {
+	if e.Exited {
+		return fmt.Sprintf("wasmbox/runtime: guest exited with code %d", e.ExitCode)
+	}
+	return "wasmbox/runtime: guest trapped: " + e.Err.Error()
+}
+
+// Is makes errors.Is(err, ErrTrapped) true.
+func (e *TrapError) Is(target error) bool { return target == ErrTrapped }
+
+// Unwrap returns wazero's error.
+func (e *TrapError) Unwrap() error { return e.Err }
+
+// Mount is a directory the guest sees at GuestPath: either FS (read-only) or
+// a host directory Dir (read-write).
+type Mount struct {
+	GuestPath string
+	FS        fs.FS
+	Dir       string
+}
+
+// Config describes one instance.
+type Config struct {
+	Mounts      []Mount
+	Env         [][2]string // environment, in order
+	Args        []string
+	MemoryLimit uint64 // bytes; 0 means DefaultMemoryLimit
+	Init        []byte // the cfg JSON passed to wasmbox_init
+	// InitHandler receives events and output produced during init; may be nil.
+	InitHandler Handler
+}
+
+// Handler receives what a running call produces. Methods are called on the
+// goroutine that called Exec; the slices are only valid during the call.
+type Handler interface {
+	Event(kind uint32, payload []byte)
+	Stdout(p []byte)
+	Stderr(p []byte)
+}
+
+type handlerBox struct{ h Handler }
+
+// Instance is one interpreter instance. Exec calls are serialized; Interrupt
+// and Close may be called from any goroutine.
+type Instance struct {
+	engine *Engine
+	mod    api.Module
+	mem    *linearMemory
+	alloc  api.Function
+	free   api.Function
+	exec   api.Function
+
+	ctl         uint32 // address of the control block
+	breakerAddr uint32
+	breakerMask uint32
+
+	callMu  sync.Mutex // one guest call at a time
+	h       atomic.Pointer[handlerBox]
+	intr    chan struct{}
+	running atomic.Bool
+
+	stateMu sync.Mutex
+	dead    error // set once the instance is unusable
+}
+
+type outWriter struct {
+	i   *Instance
+	err bool
+}
+
+func (w outWriter) Write(p []byte) (int, error) {
+	if h := w.i.handler(); h != nil {
+		if w.err {
+			h.Stderr(p)
+		} else {
+			h.Stdout(p)
+		}
+	}
+	return len(p), nil
+}
+
+func (i *Instance) handler() Handler {
+	if b := i.h.Load(); b != nil {
+		return b.h
+	}
+	return nil
+}
+
+// Instantiate creates an instance, runs _initialize and wasmbox_init(cfg.Init).
+// Init failures (no control block returned) are errors that include the
+// guest's error event.
+func (m *Module) Instantiate(ctx context.Context, cfg Config) (*Instance, error) {
+	limit := cfg.MemoryLimit
+	if limit == 0 {
+		limit = DefaultMemoryLimit
+	}
+	allocator, lm := newAllocator(limit)
+	i := &Instance{engine: m.engine, mem: lm, intr: make(chan struct{}, 1)}
+	fsc := wazero.NewFSConfig()
+	for _, mt := range cfg.Mounts {
+		if mt.FS != nil {
+			fsc = fsc.WithFSMount(mt.FS, mt.GuestPath)
+		} else {
+			fsc = fsc.WithDirMount(mt.Dir, mt.GuestPath)
+		}
+	}
+	mc := wazero.NewModuleConfig().
+		WithName("").
+		WithStartFunctions(). // _initialize is called below, under our ctx
+		WithStdin(eofReader{}).
+		WithStdout(outWriter{i, false}).
+		WithStderr(outWriter{i, true}).
+		WithFSConfig(fsc).
+		WithSysWalltime().
+		WithNanotime(m.engine.nanotime, 1).
+		WithArgs(cfg.Args...)
+	for _, kv := range cfg.Env {
+		mc = mc.WithEnv(kv[0], kv[1])
+	}
+	ictx := experimental.WithMemoryAllocator(ctx, allocator)
+	ictx = context.WithValue(ictx, instanceKey{}, i)
+	mod, err := m.engine.rt.InstantiateModule(ictx, m.compiled, mc)
+	if err != nil {
+		lm.Free()
+		return nil, fmt.Errorf("wasmbox/runtime: instantiate: %w", err)
+	}
+	i.mod = mod
+	i.alloc = mod.ExportedFunction("wasmbox_alloc")
+	i.free = mod.ExportedFunction("wasmbox_free")
+	i.exec = mod.ExportedFunction("wasmbox_exec")
+	initFn := mod.ExportedFunction("wasmbox_init")
+	start := mod.ExportedFunction("_initialize")
+	if i.alloc == nil || i.free == nil || i.exec == nil || initFn == nil || start == nil {
+		_ = i.Close(ctx)
+		return nil, errors.New("wasmbox/runtime: module does not export the wasmbox ABI")
+	}
+	var initEvents collectHandler
+	h := cfg.InitHandler
+	if h == nil {
+		h = &initEvents
+	}
+	if _, err := i.call(ctx, h, start); err != nil {
+		_ = i.Close(ctx)
+		return nil, fmt.Errorf("wasmbox/runtime: _initialize: %w", err)
+	}
+	res, err := i.callWithBuffers(ctx, h, initFn, cfg.Init)
+	if err != nil {
+		_ = i.Close(ctx)
+		return nil, fmt.Errorf("wasmbox/runtime: wasmbox_init: %w", err)
+	}
+	if res == 0 {
+		_ = i.Close(ctx)
+		return nil, fmt.Errorf("wasmbox/runtime: wasmbox_init failed: %s", initEvents.String())
+	}
+	i.ctl = res
+	i.breakerAddr = lm.load32(res + 4)
+	i.breakerMask = lm.load32(res + 8)
+	return i, nil
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+type collectHandler struct{ events []string }
+
+func (c *collectHandler) Event(kind uint32, p []byte) { c.events = append(c.events, string(p)) }
+func (c *collectHandler) Stdout([]byte)               {}
+func (c *collectHandler) Stderr(p []byte)             { c.events = append(c.events, string(p)) }
+func (c *collectHandler) String() string {
+	s := ""
+	for _, e := range c.events {
+		s += e
+	}
+	if s == "" {
+		return "no error reported"
+	}
+	return s
+}
+
+// Err returns why the instance is unusable, or nil.
+func (i *Instance) Err() error {
+	i.stateMu.Lock()
+	defer i.stateMu.Unlock()
+	return i.dead
+}
+
+func (i *Instance) setDead(err error) {
+	i.stateMu.Lock()
+	if i.dead == nil {
+		i.dead = err
+	}
+	i.stateMu.Unlock()
+}
+
+// call runs one guest function with h receiving its output and events. A trap
+// or exit kills the instance.
+func (i *Instance) call(ctx context.Context, h Handler, fn api.Function, params ...uint64) (uint32, error) {
+	if err := i.Err(); err != nil {
+		return 0, err
+	}
+	if !i.mem.enter() {
+		return 0, ErrClosed
+	}
+	i.h.Store(&handlerBox{h})
+	cctx := context.WithValue(context.WithoutCancel(ctx), instanceKey{}, i)
+	res, err := fn.Call(cctx, params...)
+	i.h.Store(nil)
+	i.mem.leave()
+	if err != nil {
+		te := &TrapError{Err: err}
+		var exit *sys.ExitError
+		if errors.As(err, &exit) {
+			te.Exited, te.ExitCode = true, exit.ExitCode()
+		}
+		i.setDead(te)
+		_ = i.mod.Close(context.WithoutCancel(ctx))
+		return 0, te
+	}
+	if len(res) == 0 {
+		return 0, nil
+	}
+	return uint32(res[0]), nil
+}
+
+func (i *Instance) put(ctx context.Context, h Handler, b []byte) (uint32, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	p, err := i.call(ctx, h, i.alloc, uint64(len(b)))
+	if err != nil {
+		return 0, err
+	}
+	if p == 0 || !i.mod.Memory().Write(p, b) {
+		return 0, fmt.Errorf("wasmbox/runtime: guest could not allocate %d bytes", len(b))
+	}
+	return p, nil
+}
+
+func (i *Instance) callWithBuffers(ctx context.Context, h Handler, fn api.Function, bufs ...[]byte) (uint32, error) {
+	ptrs := make([]uint32, 0, len(bufs))
+	defer func() {
+		for _, p := range ptrs {
+			if p != 0 && i.Err() == nil {
+				_, _ = i.call(ctx, h, i.free, uint64(p))
+			}
+		}
+	}()
+	params := make([]uint64, 0, 2*len(bufs))
+	for _, b := range bufs {
+		p, err := i.put(ctx, h, b)
+		if err != nil {
+			return 0, err
+		}
+		ptrs = append(ptrs, p)
+		params = append(params, uint64(p), uint64(len(b)))
+	}
+	return i.call(ctx, h, fn, params...)
+}
+
+// Exec runs one cell: wasmbox_exec(code, opts). Output and events go to h as
+// they happen. When ctx is done the cell is interrupted through the guest's
+// interrupt word (reason ReasonTimeout if ctx's deadline passed, else
+// ReasonCancel); the guest reports the interruption as an error event and the
+// instance stays usable. Exec returns the guest's return code, or an error
+// wrapping ErrTrapped when the instance died.
+func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint32, error) {
+	i.callMu.Lock()
+	defer i.callMu.Unlock()
+	if err := i.Err(); err != nil {
+		return 0, err
+	}
+	i.mem.store32(i.ctl, 0)
+	select {
+	case <-i.intr:
+	default:
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		reason := ReasonCancel
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			reason = ReasonTimeout
+		}
+		i.interruptUntil(done, reason)
+	}()
+	i.running.Store(true)
+	rc, err := i.callWithBuffers(ctx, h, i.exec, code, opts)
+	i.running.Store(false)
+	close(done)
+	wg.Wait()
+	return rc, err
+}
+
+// rearmAfter is how long a cell may keep running after the guest consumed an
+// interrupt (e.g. user code caught KeyboardInterrupt) before it is interrupted
+// again. It leaves the prelude time to report the first interruption.
+const rearmAfter = 250 * time.Millisecond
+
+// interruptUntil interrupts the running cell with reason until done closes:
+// the breaker bit is re-asserted every few milliseconds while the guest has
+// not yet seen the interrupt, and the interrupt is re-armed if the cell is
+// still running rearmAfter after the guest consumed it.
+func (i *Instance) interruptUntil(done <-chan struct{}, reason uint32) {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	i.interrupt(reason)
+	var consumed time.Time
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-t.C:
+			switch {
+			case i.mem.load32(i.ctl) != 0:
+				i.interrupt(reason) // not seen yet: poke again
+			case consumed.IsZero():
+				consumed = now
+			case now.Sub(consumed) >= rearmAfter:
+				consumed = time.Time{}
+				i.interrupt(reason)
+			}
+		}
+	}
+}
+
+// interrupt performs the host side of the interrupt protocol (wasm/ABI.md):
+// store the reason, poke the guest's eval breaker, wake a sleeping guest.
+func (i *Instance) interrupt(reason uint32) {
+	i.mem.store32(i.ctl, reason)
+	if i.breakerAddr != 0 {
+		i.mem.or32(i.breakerAddr, i.breakerMask)
+	}
+	select {
+	case i.intr <- struct{}{}:
+	default:
+	}
+}
+
+// Interrupt interrupts the running cell, if any, with reason.
+func (i *Instance) Interrupt(reason uint32) {
+	if i.running.Load() {
+		i.interrupt(reason)
+	}
+}
+
+// Close releases the instance. A cell still running is interrupted first; its
+// memory is released when the guest returns.
+func (i *Instance) Close(ctx context.Context) error {
+	i.setDead(ErrClosed)
+	if i.running.Load() {
+		i.interrupt(ReasonCancel)
+	}
+	if i.mod == nil {
+		return nil
+	}
+	return i.mod.Close(context.WithoutCancel(ctx))
+}
+
+// MemorySize returns the current size of the instance's linear memory.
+func (i *Instance) MemorySize() uint64 {
+	if i.mod == nil {
+		return 0
+	}
+	return uint64(i.mod.Memory().Size())
+}

@@ -1,0 +1,131 @@
+package runtime
+
+import (
+	"sync"
+
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// DefaultMemoryLimit is the linear-memory limit of an instance when Config
+// leaves it zero.
+const DefaultMemoryLimit = 512 << 20
+
+const wasmPage = 64 << 10
+
+// linearMemory backs one instance's linear memory with a reservation whose
+// address never changes (see memory_unix.go), so the host can keep a pointer
+// to the guest's interrupt word and write it from any goroutine while the
+// guest runs. Growing beyond limit fails: memory.grow returns -1 and the
+// guest's malloc reports out-of-memory (MemoryError, InternalError).
+type linearMemory struct {
+	limit uint64
+
+	mu      sync.Mutex
+	buf     []byte // len = current size; cap = reservation
+	res     reservation
+	busy    bool // a guest call is running: Free must wait
+	freeReq bool
+	freed   bool
+}
+
+func newAllocator(limit uint64) (experimental.MemoryAllocator, *linearMemory) {
+	lm := &linearMemory{limit: limit}
+	return experimental.MemoryAllocatorFunc(func(capacity, max uint64) experimental.LinearMemory {
+		size := lm.limit
+		if max < size {
+			size = max
+		}
+		size = (size + wasmPage - 1) &^ (wasmPage - 1)
+		lm.res = reserve(size)
+		lm.buf = lm.res.bytes()[:0]
+		return lm
+	}), lm
+}
+
+// Reallocate implements experimental.LinearMemory.
+func (m *linearMemory) Reallocate(size uint64) []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.freed || size > uint64(cap(m.buf)) {
+		return nil
+	}
+	if size > uint64(len(m.buf)) {
+		if err := m.res.commit(uint64(len(m.buf)), size); err != nil {
+			return nil
+		}
+	}
+	m.buf = m.buf[:size]
+	return m.buf
+}
+
+// Free implements experimental.LinearMemory. While a guest call is running
+// (wazero closes modules from other goroutines) the release is deferred until
+// the call returns, so a running guest never touches unmapped memory.
+func (m *linearMemory) Free() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.busy {
+		m.freeReq = true
+		return
+	}
+	m.release()
+}
+
+func (m *linearMemory) release() {
+	if !m.freed {
+		m.freed = true
+		m.res.release()
+		m.buf = nil
+	}
+}
+
+// enter marks a guest call as running; it reports false after Free.
+func (m *linearMemory) enter() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.freed || m.freeReq {
+		return false
+	}
+	m.busy = true
+	return true
+}
+
+// leave ends a guest call and performs a deferred Free.
+func (m *linearMemory) leave() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.busy = false
+	if m.freeReq {
+		m.release()
+	}
+}
+
+// store32 writes v at off with an atomic store, unless the memory is gone.
+func (m *linearMemory) store32(off uint32, v uint32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.freed || uint64(off)+4 > uint64(len(m.buf)) {
+		return
+	}
+	atomicStore32(m.buf[off:off+4], v)
+}
+
+// or32 atomically ORs v into the word at off.
+func (m *linearMemory) or32(off uint32, v uint32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.freed || uint64(off)+4 > uint64(len(m.buf)) {
+		return
+	}
+	atomicOr32(m.buf[off:off+4], v)
+}
+
+// load32 atomically reads the word at off.
+func (m *linearMemory) load32(off uint32) uint32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.freed || uint64(off)+4 > uint64(len(m.buf)) {
+		return 0
+	}
+	return atomicLoad32(m.buf[off : off+4])
+}

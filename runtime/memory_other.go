@@ -1,0 +1,15 @@
+//go:build !unix
+
+package runtime
+
+// reservation falls back to one Go allocation of the full limit: the base
+// never moves, at the price of address space (the OS commits pages lazily).
+type reservation struct{ mem []byte }
+
+func reserve(size uint64) reservation { return reservation{mem: make([]byte, size)} }
+
+func (r reservation) bytes() []byte { return r.mem }
+
+func (r reservation) commit(from, to uint64) error { return nil }
+
+func (r reservation) release() {}

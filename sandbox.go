@@ -1,0 +1,397 @@
+// Package wasmbox runs Python (and JavaScript) code the way the E2B Code
+// Interpreter does — stateful contexts, rich results, streamed logs — but
+// embedded in the Go process and isolated by WebAssembly.
+//
+// A Sandbox owns a filesystem and any number of code contexts; each context is
+// one persistent interpreter instance, so variables, imports and functions
+// survive from one cell to the next:
+//
+//	sb, err := wasmbox.New(ctx)
+//	if err != nil { ... }
+//	defer sb.Close(ctx)
+//	exec, err := sb.RunCode(ctx, "x = 41\nx + 1")
+//	fmt.Println(exec.Text()) // 42
+//
+// An exception raised by user code is not a Go error: it is Execution.Error.
+// A Go error means the cell could not be run (closed sandbox, removed context,
+// cancelled ctx).
+package wasmbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/wasmbox/wasmbox/languages"
+	"github.com/wasmbox/wasmbox/languages/python"
+	"github.com/wasmbox/wasmbox/result"
+	"github.com/wasmbox/wasmbox/runtime"
+)
+
+// Errors returned by the sandbox; test them with errors.Is.
+var (
+	// ErrClosed: the sandbox was closed.
+	ErrClosed = errors.New("wasmbox: sandbox is closed")
+	// ErrContextRemoved: the context was removed (or belongs to a closed sandbox).
+	ErrContextRemoved = errors.New("wasmbox: code context was removed")
+	// ErrUnknownContext: the context does not belong to this sandbox.
+	ErrUnknownContext = errors.New("wasmbox: code context not found in this sandbox")
+	// ErrUnknownLanguage: the language is not supported; the message names
+	// the supported ones.
+	ErrUnknownLanguage = errors.New("wasmbox: unknown language")
+	// ErrInvalidOptions: the options contradict each other (e.g. WithLanguage
+	// together with InContext).
+	ErrInvalidOptions = errors.New("wasmbox: invalid options")
+)
+
+// Defaults of a sandbox.
+const (
+	DefaultCwd      = "/home/user"
+	DefaultLogLimit = 1 << 20
+	// DefaultLanguage is the language of cells run without options.
+	DefaultLanguage = "python"
+)
+
+// NewEngine creates an Engine that several sandboxes can share (WithEngine)
+// so that each interpreter module is compiled once per process. Close it
+// after the sandboxes that use it.
+func NewEngine(ctx context.Context, opts ...runtime.EngineOption) (*runtime.Engine, error) {
+	return runtime.NewEngine(ctx, opts...)
+}
+
+// Sandbox owns a filesystem and code contexts. It is safe for concurrent use:
+// cells in different contexts run in parallel; cells in one context run one
+// at a time, in the order they acquire it (a waiting RunCode gives up when its
+// ctx ends).
+type Sandbox struct {
+	cfg       sandboxConfig
+	engine    *runtime.Engine
+	ownEngine bool
+	root      string // host directory behind the guest's "/"
+	specs     map[string]languages.Spec
+	aliases   map[string]string
+
+	defaultMu sync.Mutex // serializes creation of default contexts
+
+	mu       sync.Mutex
+	closed   bool
+	contexts map[string]*Context
+	order    []*Context
+	defaults map[string]*Context
+}
+
+// New creates a sandbox. Contexts are started lazily: the first cell of a
+// language (or CreateCodeContext) starts its interpreter.
+func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
+	cfg := sandboxConfig{memoryLimit: runtime.DefaultMemoryLimit, logLimit: DefaultLogLimit}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Sandbox{
+		cfg:      cfg,
+		engine:   cfg.engine,
+		specs:    map[string]languages.Spec{},
+		aliases:  map[string]string{},
+		contexts: map[string]*Context{},
+		defaults: map[string]*Context{},
+	}
+	for _, spec := range []languages.Spec{python.Spec()} {
+		s.specs[spec.Name] = spec
+		s.aliases[spec.Name] = spec.Name
+		for _, a := range spec.Aliases {
+			s.aliases[a] = spec.Name
+		}
+	}
+	root, err := os.MkdirTemp("", "wasmbox-sandbox-*")
+	if err != nil {
+		return nil, fmt.Errorf("wasmbox: create sandbox filesystem: %w", err)
+	}
+	s.root = root
+	for _, d := range []string{DefaultCwd, "/tmp", "/usr/local/lib/python3.13/site-packages"} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.FromSlash(d)), 0o755); err != nil {
+			_ = os.RemoveAll(root)
+			return nil, fmt.Errorf("wasmbox: create sandbox filesystem: %w", err)
+		}
+	}
+	if s.engine == nil {
+		var eopts []runtime.EngineOption
+		if cfg.cacheDir != "" {
+			eopts = append(eopts, runtime.WithCacheDir(cfg.cacheDir))
+		}
+		s.engine, err = runtime.NewEngine(ctx, eopts...)
+		if err != nil {
+			_ = os.RemoveAll(root)
+			return nil, fmt.Errorf("wasmbox: %w", err)
+		}
+		s.ownEngine = true
+	}
+	return s, nil
+}
+
+// Languages lists the supported language names, sorted.
+func (s *Sandbox) Languages() []string {
+	names := make([]string, 0, len(s.specs))
+	for n := range s.specs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (s *Sandbox) spec(language string) (languages.Spec, error) {
+	name, ok := s.aliases[strings.ToLower(strings.TrimSpace(language))]
+	if !ok {
+		return languages.Spec{}, fmt.Errorf("%w %q: supported languages are %s",
+			ErrUnknownLanguage, language, strings.Join(s.Languages(), ", "))
+	}
+	return s.specs[name], nil
+}
+
+// Close interrupts running cells, releases every context and the sandbox's
+// filesystem. Using the sandbox afterwards gives ErrClosed.
+func (s *Sandbox) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	all := s.order
+	s.order, s.contexts, s.defaults = nil, map[string]*Context{}, map[string]*Context{}
+	s.mu.Unlock()
+	var errs []error
+	for _, c := range all {
+		errs = append(errs, c.shutdown(ctx))
+	}
+	if s.ownEngine {
+		errs = append(errs, s.engine.Close(ctx))
+	}
+	errs = append(errs, os.RemoveAll(s.root))
+	return errors.Join(errs...)
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// CreateCodeContext starts a new context (a fresh interpreter) and returns it.
+func (s *Sandbox) CreateCodeContext(ctx context.Context, opts ...ContextOption) (*Context, error) {
+	cfg := contextConfig{language: DefaultLanguage, cwd: DefaultCwd}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return s.createContext(ctx, cfg, false)
+}
+
+func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig, isDefault bool) (*Context, error) {
+	spec, err := s.spec(cfg.language)
+	if err != nil {
+		return nil, err
+	}
+	cwd := cfg.cwd
+	if cwd == "" {
+		cwd = DefaultCwd
+	}
+	if !path.IsAbs(cwd) || strings.ContainsRune(cwd, 0) {
+		return nil, fmt.Errorf("%w: context cwd must be an absolute path, got %q", ErrInvalidOptions, cwd)
+	}
+	cwd = path.Clean(cwd)
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	c := &Context{ID: newID(), Language: spec.Name, Cwd: cwd, sb: s, spec: spec, sem: make(chan struct{}, 1)}
+	inst, err := s.startInstance(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	c.inst = inst
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = inst.Close(ctx)
+		return nil, ErrClosed
+	}
+	s.contexts[c.ID] = c
+	s.order = append(s.order, c)
+	if isDefault {
+		s.defaults[spec.Name] = c
+	}
+	s.mu.Unlock()
+	return c, nil
+}
+
+func (s *Sandbox) checkOpen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// startInstance instantiates the context's interpreter and applies its cwd.
+func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Instance, error) {
+	mod, err := s.engine.Compile(ctx, c.spec.Wasm())
+	if err != nil {
+		return nil, fmt.Errorf("wasmbox: %s: %w", c.spec.Name, err)
+	}
+	mounts := append([]runtime.Mount{{GuestPath: "/", Dir: s.root}}, c.spec.Mounts()...)
+	inst, err := mod.Instantiate(ctx, runtime.Config{
+		Mounts: mounts,
+		Env: [][2]string{
+			{"HOME", DefaultCwd}, {"USER", "user"}, {"LANG", "C.UTF-8"},
+			{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"PWD", c.Cwd},
+		},
+		MemoryLimit: s.cfg.memoryLimit,
+		Init:        c.spec.Init(languages.Limits{MemoryLimit: s.cfg.memoryLimit}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("wasmbox: start %s context: %w", c.spec.Name, err)
+	}
+	h := &cellHandler{exec: &result.Execution{}, limit: s.cfg.logLimit}
+	opts, _ := jsonMarshal(languages.CellOptions{Setup: true, Cwd: c.Cwd})
+	if _, err := inst.Exec(ctx, nil, opts, h); err != nil {
+		_ = inst.Close(ctx)
+		return nil, fmt.Errorf("wasmbox: set up %s context: %w", c.spec.Name, err)
+	}
+	if h.exec.Error != nil {
+		_ = inst.Close(ctx)
+		return nil, fmt.Errorf("wasmbox: set up %s context in %s: %w", c.spec.Name, c.Cwd, h.exec.Error)
+	}
+	return inst, nil
+}
+
+// ListCodeContexts returns the sandbox's live contexts in creation order.
+func (s *Sandbox) ListCodeContexts(ctx context.Context) ([]*Context, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	return append([]*Context(nil), s.order...), nil
+}
+
+// RestartCodeContext replaces the context's interpreter with a fresh one: all
+// state is lost, the ID, language and cwd stay. A running cell is interrupted.
+func (s *Sandbox) RestartCodeContext(ctx context.Context, c *Context) error {
+	if err := s.own(c); err != nil {
+		return err
+	}
+	if err := c.acquire(ctx); err != nil {
+		return err
+	}
+	defer c.release()
+	return c.restart(ctx)
+}
+
+// RemoveCodeContext stops the context and frees its interpreter. Later use of
+// c gives ErrContextRemoved.
+func (s *Sandbox) RemoveCodeContext(ctx context.Context, c *Context) error {
+	if err := s.own(c); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.contexts, c.ID)
+	for i, o := range s.order {
+		if o == c {
+			s.order = append(s.order[:i:i], s.order[i+1:]...)
+			break
+		}
+	}
+	for lang, d := range s.defaults {
+		if d == c {
+			delete(s.defaults, lang)
+		}
+	}
+	s.mu.Unlock()
+	return c.shutdown(ctx)
+}
+
+func (s *Sandbox) own(c *Context) error {
+	if c == nil {
+		return fmt.Errorf("%w: nil context", ErrInvalidOptions)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.contexts[c.ID] != c {
+		if c.sb == s {
+			return ErrContextRemoved
+		}
+		return ErrUnknownContext
+	}
+	return nil
+}
+
+// defaultContext returns the language's default context, creating it once.
+func (s *Sandbox) defaultContext(ctx context.Context, language string) (*Context, error) {
+	spec, err := s.spec(language)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	c := s.defaults[spec.Name]
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	if c != nil {
+		return c, nil
+	}
+	s.defaultMu.Lock()
+	defer s.defaultMu.Unlock()
+	s.mu.Lock()
+	c = s.defaults[spec.Name]
+	s.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	return s.createContext(ctx, contextConfig{language: spec.Name, cwd: DefaultCwd}, true)
+}
+
+// RunCode runs one cell and returns what it produced. Without options it runs
+// Python in the sandbox's default Python context.
+//
+// An exception raised by the code is reported in Execution.Error, not as a Go
+// error. RunCode returns a Go error when the cell could not run (closed
+// sandbox, removed context, bad options) or when ctx ended it; in the latter
+// case the partial Execution is returned too.
+func (s *Sandbox) RunCode(ctx context.Context, code string, opts ...RunOption) (*result.Execution, error) {
+	var cfg runConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.language != "" && cfg.context != nil {
+		return nil, fmt.Errorf("%w: use WithLanguage or InContext, not both", ErrInvalidOptions)
+	}
+	c := cfg.context
+	if c == nil {
+		lang := cfg.language
+		if lang == "" {
+			lang = DefaultLanguage
+		}
+		var err error
+		if c, err = s.defaultContext(ctx, lang); err != nil {
+			return nil, err
+		}
+	} else if err := s.own(c); err != nil {
+		return nil, err
+	}
+	if cfg.timeout <= 0 {
+		cfg.timeout = s.cfg.timeout
+	}
+	return c.run(ctx, code, &cfg)
+}

@@ -1,0 +1,568 @@
+package wasmbox_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/result"
+	"github.com/wasmbox/wasmbox/runtime"
+)
+
+// engine is shared by the tests so CPython is compiled once per test binary.
+var engine *runtime.Engine
+
+func TestMain(m *testing.M) {
+	var err error
+	engine, err = wasmbox.NewEngine(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = engine.Close(context.Background())
+	os.Exit(code)
+}
+
+func newSandbox(t testing.TB, opts ...wasmbox.Option) *wasmbox.Sandbox {
+	t.Helper()
+	sb, err := wasmbox.New(context.Background(), append([]wasmbox.Option{wasmbox.WithEngine(engine)}, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sb.Close(context.Background()) })
+	return sb
+}
+
+func run(t testing.TB, sb *wasmbox.Sandbox, code string, opts ...wasmbox.RunOption) *result.Execution {
+	t.Helper()
+	exec, err := sb.RunCode(context.Background(), code, opts...)
+	require.NoError(t, err)
+	require.NotNil(t, exec)
+	return exec
+}
+
+func noError(t testing.TB, exec *result.Execution) {
+	t.Helper()
+	if exec.Error != nil {
+		t.Fatalf("unexpected error: %s: %s\n%s", exec.Error.Name, exec.Error.Value, exec.Error.Traceback)
+	}
+}
+
+func TestOptionsValidation(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	c, err := sb.CreateCodeContext(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "python", c.Language)
+	assert.Equal(t, "/home/user", c.Cwd)
+
+	_, err = sb.RunCode(ctx, "1", wasmbox.WithLanguage("python"), wasmbox.InContext(c))
+	assert.ErrorIs(t, err, wasmbox.ErrInvalidOptions)
+
+	_, err = sb.RunCode(ctx, "1", wasmbox.WithLanguage("cobol"))
+	assert.ErrorIs(t, err, wasmbox.ErrUnknownLanguage)
+	assert.Contains(t, err.Error(), "python")
+
+	_, err = sb.CreateCodeContext(ctx, wasmbox.ContextLanguage("cobol"))
+	assert.ErrorIs(t, err, wasmbox.ErrUnknownLanguage)
+	_, err = sb.CreateCodeContext(ctx, wasmbox.ContextCwd("relative/dir"))
+	assert.ErrorIs(t, err, wasmbox.ErrInvalidOptions)
+
+	other := newSandbox(t)
+	_, err = other.RunCode(ctx, "1", wasmbox.InContext(c))
+	assert.ErrorIs(t, err, wasmbox.ErrUnknownContext)
+
+	exec := run(t, sb, "import sys; sys.implementation.name")
+	assert.Equal(t, "'cpython'", exec.Text(), "the default language is Python")
+	exec = run(t, sb, "1", wasmbox.WithLanguage("py"))
+	assert.Equal(t, "1", exec.Text(), "aliases work")
+}
+
+func TestStatePersistsAndContextsAreIsolated(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	a, err := sb.CreateCodeContext(ctx)
+	require.NoError(t, err)
+	b, err := sb.CreateCodeContext(ctx)
+	require.NoError(t, err)
+
+	noError(t, run(t, sb, "import math\nx = 20\ndef double(v): return 2 * v\nclass P:\n  def __init__(s, v): s.v = v", wasmbox.InContext(a)))
+	exec := run(t, sb, "double(x) + P(2).v + int(math.sqrt(4))", wasmbox.InContext(a))
+	noError(t, exec)
+	assert.Equal(t, "44", exec.Text())
+
+	exec = run(t, sb, "x", wasmbox.InContext(b))
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "NameError", exec.Error.Name)
+
+	list, err := sb.ListCodeContexts(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []*wasmbox.Context{a, b}, list)
+	raw, err := json.Marshal(a)
+	require.NoError(t, err)
+	assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"language":"python","cwd":"/home/user"}`, a.ID), string(raw))
+}
+
+func TestRestartAndRemove(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	c, err := sb.CreateCodeContext(ctx)
+	require.NoError(t, err)
+	noError(t, run(t, sb, "x = 1", wasmbox.InContext(c)))
+	require.NoError(t, sb.RestartCodeContext(ctx, c))
+	exec := run(t, sb, "x", wasmbox.InContext(c))
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "NameError", exec.Error.Name, "a restarted context is fresh")
+	assert.Equal(t, 1, exec.ExecutionCount)
+
+	require.NoError(t, sb.RemoveCodeContext(ctx, c))
+	_, err = sb.RunCode(ctx, "1", wasmbox.InContext(c))
+	assert.ErrorIs(t, err, wasmbox.ErrContextRemoved)
+	assert.ErrorIs(t, sb.RestartCodeContext(ctx, c), wasmbox.ErrContextRemoved)
+	assert.ErrorIs(t, sb.RemoveCodeContext(ctx, c), wasmbox.ErrContextRemoved)
+	list, err := sb.ListCodeContexts(ctx)
+	require.NoError(t, err)
+	assert.NotContains(t, list, c)
+}
+
+func TestClosedSandbox(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	c, err := sb.CreateCodeContext(ctx)
+	require.NoError(t, err)
+	require.NoError(t, sb.Close(ctx))
+	require.NoError(t, sb.Close(ctx), "Close is idempotent")
+	_, err = sb.RunCode(ctx, "1")
+	assert.ErrorIs(t, err, wasmbox.ErrClosed)
+	_, err = sb.RunCode(ctx, "1", wasmbox.InContext(c))
+	assert.ErrorIs(t, err, wasmbox.ErrClosed)
+	_, err = sb.CreateCodeContext(ctx)
+	assert.ErrorIs(t, err, wasmbox.ErrClosed)
+	_, err = sb.ListCodeContexts(ctx)
+	assert.ErrorIs(t, err, wasmbox.ErrClosed)
+}
+
+func TestMainResult(t *testing.T) {
+	sb := newSandbox(t)
+	for code, want := range map[string]string{
+		"1 + 1":                   "2",
+		"'hi'":                    "'hi'",
+		"[1, {'a': (2,)}]":        "[1, {'a': (2,)}]",
+		"x = 5\nx * 2":            "10",
+		"None":                    "",
+		"y = 3":                   "",
+		"1 + 1;":                  "",
+		"1 + 1  # note":           "2",
+		"print('p')":              "",
+		"for i in range(2):\n  i": "",
+	} {
+		exec := run(t, sb, code)
+		noError(t, exec)
+		assert.Equal(t, want, exec.Text(), code)
+		if want == "" {
+			assert.Empty(t, exec.Results, code)
+		} else {
+			require.Len(t, exec.Results, 1, code)
+			assert.True(t, exec.Results[0].IsMainResult)
+			assert.Equal(t, []string{"text"}, exec.Results[0].Formats())
+		}
+	}
+	run(t, sb, "21")
+	exec := run(t, sb, "_ * 2")
+	assert.Equal(t, "42", exec.Text(), "_ is the last main result")
+}
+
+func TestDisplayAndRichFormats(t *testing.T) {
+	sb := newSandbox(t)
+	exec := run(t, sb, `
+class Rich:
+    def _repr_html_(self): return "<b>rich</b>"
+    def _repr_markdown_(self): return "**rich**"
+    def _repr_svg_(self): return "<svg/>"
+    def _repr_png_(self): return b"\x89PNG fake"
+    def _repr_jpeg_(self): return b"\xff\xd8\xff fake"
+    def _repr_pdf_(self): return b"%PDF-1.4"
+    def _repr_latex_(self): return r"$x^2$"
+    def _repr_json_(self): return {"a": [1, 2]}
+    def _repr_javascript_(self): return "alert(1)"
+    def __repr__(self): return "Rich()"
+class Bundle:
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/plain": "B", "application/vnd.custom+json": {"k": 1}}
+class Broken:
+    def _repr_html_(self): raise ValueError("nope")
+display(1)
+display(Rich(), Bundle())
+display(Broken())
+Rich()`)
+	noError(t, exec)
+	require.Len(t, exec.Results, 5)
+	assert.Equal(t, "1", exec.Results[0].Text)
+	assert.False(t, exec.Results[0].IsMainResult)
+	r := exec.Results[1]
+	assert.Equal(t, "<b>rich</b>", r.HTML)
+	assert.Equal(t, "**rich**", r.Markdown)
+	assert.Equal(t, "<svg/>", r.SVG)
+	assert.Equal(t, base64.StdEncoding.EncodeToString([]byte("\x89PNG fake")), r.PNG)
+	assert.Equal(t, base64.StdEncoding.EncodeToString([]byte("\xff\xd8\xff fake")), r.JPEG)
+	assert.Equal(t, base64.StdEncoding.EncodeToString([]byte("%PDF-1.4")), r.PDF)
+	assert.Equal(t, "$x^2$", r.LaTeX)
+	assert.Equal(t, map[string]any{"a": []any{1.0, 2.0}}, r.JSON)
+	assert.Equal(t, "alert(1)", r.JavaScript)
+	assert.Equal(t, "Rich()", r.Text)
+	assert.Equal(t, []string{"text", "html", "markdown", "svg", "png", "jpeg", "pdf", "latex", "json", "javascript"}, r.Formats())
+	b := exec.Results[2]
+	assert.Equal(t, "B", b.Text)
+	assert.Equal(t, map[string]any{"application/vnd.custom+json": map[string]any{"k": 1.0}}, b.Extra)
+	assert.Equal(t, []string{"text", "application/vnd.custom+json"}, b.Formats())
+	assert.Empty(t, exec.Results[3].HTML, "a failing _repr_html_ is skipped")
+	assert.Contains(t, strings.Join(exec.Logs.Stderr, ""), "ValueError: nope")
+	assert.True(t, exec.Results[4].IsMainResult)
+	assert.Equal(t, "<b>rich</b>", exec.Results[4].HTML)
+
+	raw, err := json.Marshal(exec.Results[4])
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m))
+	assert.Equal(t, true, m["is_main_result"])
+	assert.Equal(t, "<b>rich</b>", m["html"])
+	assert.Equal(t, r.PNG, m["png"])
+}
+
+func TestIPythonDisplayShim(t *testing.T) {
+	sb := newSandbox(t)
+	exec := run(t, sb, `
+from IPython.display import display, HTML, Markdown, SVG, Image, JSON, Latex, Javascript
+import base64
+png = b"\x89PNG\r\n\x1a\n" + b"pixels"
+with open("chart.png", "wb") as f: f.write(png)
+display(HTML("<i>h</i>"), Markdown("# m"), SVG("<svg/>"), JSON({"x": 1}), Latex("$y$"), Javascript("f()"))
+display(Image(data=png), Image(filename="chart.png"), Image("chart.png"))
+`)
+	noError(t, exec)
+	require.Len(t, exec.Results, 9)
+	assert.Equal(t, "<i>h</i>", exec.Results[0].HTML)
+	assert.Equal(t, "# m", exec.Results[1].Markdown)
+	assert.Equal(t, "<svg/>", exec.Results[2].SVG)
+	assert.Equal(t, map[string]any{"x": 1.0}, exec.Results[3].JSON)
+	assert.Equal(t, "$y$", exec.Results[4].LaTeX)
+	assert.Equal(t, "f()", exec.Results[5].JavaScript)
+	png := base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\npixels"))
+	for _, r := range exec.Results[6:] {
+		assert.Equal(t, png, r.PNG)
+	}
+}
+
+func TestTopLevelAwait(t *testing.T) {
+	sb := newSandbox(t)
+	exec := run(t, sb, `
+import asyncio
+async def work(n):
+    await asyncio.sleep(0.01)
+    return n * 2
+results = await asyncio.gather(work(1), work(2))
+results`)
+	noError(t, exec)
+	assert.Equal(t, "[2, 4]", exec.Text())
+	exec = run(t, sb, "await work(5)")
+	noError(t, exec)
+	assert.Equal(t, "10", exec.Text())
+	exec = run(t, sb, "asyncio.run(work(3))")
+	noError(t, exec)
+	assert.Equal(t, "6", exec.Text())
+}
+
+func TestStreamingWhileRunning(t *testing.T) {
+	sb := newSandbox(t)
+	var mu sync.Mutex
+	var got []result.OutputMessage
+	var firstAt time.Time
+	var results []result.Result
+	var errs []result.ExecutionError
+	exec := run(t, sb, "import time, sys\nprint('first')\ntime.sleep(1)\nprint('err', file=sys.stderr)\ndisplay(7)\nprint('second')\n1/0",
+		wasmbox.OnStdout(func(m result.OutputMessage) {
+			mu.Lock()
+			defer mu.Unlock()
+			if firstAt.IsZero() {
+				firstAt = time.Now()
+			}
+			got = append(got, m)
+		}),
+		wasmbox.OnStderr(func(m result.OutputMessage) {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, m)
+		}),
+		wasmbox.OnResult(func(r result.Result) { results = append(results, r) }),
+		wasmbox.OnError(func(e result.ExecutionError) { errs = append(errs, e) }))
+	end := time.Now()
+	require.Len(t, got, 3)
+	assert.Equal(t, "first\n", got[0].Line)
+	assert.False(t, got[0].Error)
+	assert.Equal(t, "err\n", got[1].Line)
+	assert.True(t, got[1].Error)
+	assert.Equal(t, "second\n", got[2].Line)
+	assert.True(t, end.Sub(firstAt) > 500*time.Millisecond, "the first line arrived before the sleep ended")
+	assert.LessOrEqual(t, got[0].Timestamp, got[1].Timestamp)
+	assert.Equal(t, []string{"first\n", "second\n"}, exec.Logs.Stdout)
+	assert.Equal(t, []string{"err\n"}, exec.Logs.Stderr)
+	require.Len(t, results, 1)
+	assert.Equal(t, "7", results[0].Text)
+	require.Len(t, errs, 1)
+	assert.Equal(t, "ZeroDivisionError", errs[0].Name)
+}
+
+func TestErrors(t *testing.T) {
+	sb := newSandbox(t)
+	exec := run(t, sb, "print('before')\ndef f():\n    return 1 / 0\nf()")
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "ZeroDivisionError", exec.Error.Name)
+	assert.Equal(t, "division by zero", exec.Error.Value)
+	assert.Contains(t, exec.Error.Traceback, "return 1 / 0")
+	assert.Contains(t, exec.Error.Traceback, "line 4")
+	assert.NotContains(t, exec.Error.Traceback, "wasmbox-prelude")
+	assert.NotContains(t, exec.Error.Traceback, "run_cell")
+	assert.Equal(t, []string{"before\n"}, exec.Logs.Stdout)
+	assert.Equal(t, 1, exec.ExecutionCount)
+
+	exec = run(t, sb, "def broken(:\n  pass")
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "SyntaxError", exec.Error.Name)
+	assert.Contains(t, exec.Error.Traceback, "def broken(:")
+	assert.Equal(t, 2, exec.ExecutionCount)
+
+	exec = run(t, sb, "raise ValueError('custom message')")
+	assert.Equal(t, "ValueError", exec.Error.Name)
+	assert.Equal(t, "custom message", exec.Error.Value)
+	assert.Equal(t, 3, exec.ExecutionCount)
+
+	raw, err := json.Marshal(exec)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m))
+	assert.Equal(t, "ValueError", m["error"].(map[string]any)["name"])
+	assert.Equal(t, 3.0, m["execution_count"])
+	assert.Contains(t, m, "logs")
+}
+
+func TestEnvironment(t *testing.T) {
+	t.Setenv("WASMBOX_HOST_SECRET", "leak")
+	sb := newSandbox(t)
+	exec := run(t, sb, "import os\nsorted(os.environ)")
+	noError(t, exec)
+	assert.Equal(t, "['HOME', 'LANG', 'PATH', 'PWD', 'USER']", exec.Text())
+
+	exec = run(t, sb, "os.environ['TOKEN'], os.getenv('HOME')", wasmbox.WithEnvs(map[string]string{"TOKEN": "t1", "HOME": "/elsewhere"}))
+	noError(t, exec)
+	assert.Equal(t, "('t1', '/elsewhere')", exec.Text())
+	exec = run(t, sb, "os.getenv('TOKEN'), os.getenv('HOME')")
+	assert.Equal(t, "(None, '/home/user')", exec.Text(), "per-run envs are restored")
+}
+
+func TestCwd(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	exec := run(t, sb, "import os\nos.getcwd(), os.path.isdir('/home/user'), os.path.isdir('/tmp')")
+	assert.Equal(t, "('/home/user', True, True)", exec.Text())
+	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextCwd("/home/user/project/../work"))
+	require.NoError(t, err)
+	assert.Equal(t, "/home/user/work", c.Cwd)
+	exec = run(t, sb, "import os\nopen('here.txt', 'w').write('x')\nos.getcwd(), os.path.exists('/home/user/work/here.txt')", wasmbox.InContext(c))
+	noError(t, exec)
+	assert.Equal(t, "('/home/user/work', True)", exec.Text())
+}
+
+func TestTimeoutInterruptsAndKeepsState(t *testing.T) {
+	sb := newSandbox(t)
+	noError(t, run(t, sb, "kept = 'state'\nimport time"))
+	for _, code := range []string{
+		"while True: pass",
+		"time.sleep(100)",
+		"def busy():\n    n = 0\n    while True:\n        n += 1\nbusy()",
+		"try:\n    while True: pass\nexcept BaseException:\n    pass\nwhile True: pass",
+	} {
+		start := time.Now()
+		exec := run(t, sb, code, wasmbox.WithTimeout(100*time.Millisecond))
+		require.NotNil(t, exec.Error, code)
+		assert.Equal(t, "TimeoutError", exec.Error.Name, code)
+		assert.Less(t, time.Since(start), 10*time.Second, code)
+		exec = run(t, sb, "kept")
+		assert.Equal(t, "'state'", exec.Text(), "state survives the interrupt of %q", code)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	exec, err := sb.RunCode(ctx, "while True: pass")
+	assert.ErrorIs(t, err, context.Canceled, "a cancelled ctx is a Go error")
+	require.NotNil(t, exec)
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "KeyboardInterrupt", exec.Error.Name)
+	assert.Equal(t, "'state'", run(t, sb, "kept").Text())
+}
+
+func TestHostileCells(t *testing.T) {
+	sb := newSandbox(t, wasmbox.WithMemoryLimit(256<<20), wasmbox.WithLogLimit(64<<10))
+	noError(t, run(t, sb, "kept = 42"))
+	normal := func(name string) {
+		t.Helper()
+		exec := run(t, sb, "kept + 1")
+		noError(t, exec)
+		assert.Equal(t, "43", exec.Text(), "a normal cell after %s", name)
+	}
+	cases := []struct {
+		name, code, errName, value string
+	}{
+		{"sys.exit", "import sys\nsys.exit(3)", "SystemExit", "3"},
+		{"raise SystemExit", "raise SystemExit", "SystemExit", "None"},
+		{"exit()", "exit(0)", "SystemExit", "0"},
+		{"KeyboardInterrupt", "raise KeyboardInterrupt", "KeyboardInterrupt", ""},
+		{"recursion", "def f(): return f()\nf()", "RecursionError", "maximum recursion depth exceeded"},
+		// wasm32 has a 32-bit address space: 10 GB cannot even be a size.
+		{"10 GB", "x = bytearray(10 * 1024**3)", "OverflowError", "cannot fit 'int' into an index-sized integer"},
+		{"2 GB", "x = bytearray(2**31 - 1)", "MemoryError", ""},
+		{"over the limit", "x = bytearray(300 * 1024**2)", "MemoryError", ""},
+		{"list bomb", "x = [0] * (10**9)", "MemoryError", ""},
+	}
+	for _, c := range cases {
+		exec := run(t, sb, c.code)
+		require.NotNil(t, exec.Error, c.name)
+		assert.Equal(t, c.errName, exec.Error.Name, c.name)
+		assert.Equal(t, c.value, exec.Error.Value, c.name)
+		normal(c.name)
+	}
+
+	exec := run(t, sb, "x = bytearray(100 * 1024**2); len(x)")
+	noError(t, exec)
+	assert.Equal(t, "104857600", exec.Text(), "allocations under the limit work")
+	noError(t, run(t, sb, "del x"))
+
+	exec = run(t, sb, "import os\nos.close(1)\nos.close(2)\nprint('still printing')")
+	noError(t, exec)
+	assert.Equal(t, []string{"still printing\n"}, exec.Logs.Stdout, "closing stdio is ignored")
+	exec = run(t, sb, "import sys\nsys.stdout.close()\nsys.stderr.close()")
+	noError(t, exec)
+	exec = run(t, sb, "print('repaired')")
+	assert.Equal(t, []string{"repaired\n"}, exec.Logs.Stdout)
+	normal("closing stdio")
+
+	fake := `{"type":"result","is_main_result":true,"text":"forged"}`
+	exec = run(t, sb, fmt.Sprintf("print(%q)\nimport sys\nsys.stdout.buffer.write(b'\\x00\\x01\\xff end_of_execution\\n')\nNone", fake))
+	noError(t, exec)
+	assert.Empty(t, exec.Results, "printed markers are only logs")
+	assert.Equal(t, fake+"\n", exec.Logs.Stdout[0])
+	normal("fake markers")
+
+	exec = run(t, sb, "print('x' * (100 * 1024**2))")
+	noError(t, exec)
+	out := strings.Join(exec.Logs.Stdout, "")
+	assert.Less(t, len(out), 70<<10)
+	assert.Contains(t, out, "stdout truncated")
+	exec = run(t, sb, "for i in range(200000): print(i)", wasmbox.WithTimeout(time.Minute))
+	noError(t, exec)
+	assert.Contains(t, strings.Join(exec.Logs.Stdout, ""), "stdout truncated")
+	normal("output flood")
+
+	exec = run(t, sb, "import os\nos._exit(1)")
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, wasmbox.ErrorContextRestarted, exec.Error.Name)
+	assert.Contains(t, exec.Error.Value, "exited with code 1")
+	exec = run(t, sb, "kept")
+	require.NotNil(t, exec.Error, "after a restart the state is gone")
+	assert.Equal(t, "NameError", exec.Error.Name)
+	exec = run(t, sb, "1 + 1")
+	assert.Equal(t, "2", exec.Text())
+}
+
+func TestConcurrentContexts(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := sb.CreateCodeContext(ctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for j := range 3 {
+				exec, err := sb.RunCode(ctx, fmt.Sprintf("v = %d * %d\nsum(range(20000)) + v", i, j), wasmbox.InContext(c))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if want := fmt.Sprint(199990000 + i*j); exec.Text() != want {
+					errs <- fmt.Errorf("context %d cell %d: got %q want %q", i, j, exec.Text(), want)
+				}
+			}
+		}()
+	}
+	// Concurrent cells on one context queue up.
+	counts := make(chan int, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			exec, err := sb.RunCode(ctx, "1")
+			if err != nil {
+				errs <- err
+				return
+			}
+			counts <- exec.ExecutionCount
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(counts)
+	for err := range errs {
+		t.Error(err)
+	}
+	seen := map[int]bool{}
+	for n := range counts {
+		seen[n] = true
+	}
+	assert.Len(t, seen, 8, "each queued cell got its own execution count")
+}
+
+func TestCallbackPanicReachesCaller(t *testing.T) {
+	sb := newSandbox(t)
+	assert.PanicsWithValue(t, "boom", func() {
+		_, _ = sb.RunCode(context.Background(), "print('x')", wasmbox.OnStdout(func(result.OutputMessage) { panic("boom") }))
+	})
+	exec := run(t, sb, "1 + 1")
+	assert.Equal(t, "2", exec.Text(), "the context survives a panicking callback")
+}
+
+func TestRemovedWhileWaiting(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	c, err := sb.CreateCodeContext(ctx)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		_, err := sb.RunCode(ctx, "while True: pass", wasmbox.InContext(c))
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	require.NoError(t, sb.RemoveCodeContext(ctx, c))
+	select {
+	case err := <-done:
+		if err != nil {
+			assert.True(t, errors.Is(err, wasmbox.ErrContextRemoved), err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("removing a context did not stop its running cell")
+	}
+}
