@@ -9,7 +9,6 @@ event whose traceback shows the user's cell and none of this file.
 """
 import _wasmbox
 import ast
-import asyncio
 import base64
 import builtins
 import io
@@ -328,57 +327,88 @@ def _install_ipython_shim():
 
 
 # ---- asyncio without sockets ------------------------------------------------
+#
+# asyncio's default loop needs socket.socketpair(), which WASI lacks. The
+# prelude gives it a loop with timers, futures and tasks but no I/O. asyncio
+# is heavy to import (a third of a context's start-up), so the loop is only
+# built when something imports asyncio: a meta-path hook wraps its loader.
 
-class _Selector:
-    """Stands in for a selector: there is no I/O to wait for, only timers. A
-    sleep here is interruptible by the host (poll_oneoff returns EINTR)."""
+def _configure_asyncio(asyncio):
+    class _Selector:
+        """No I/O to wait for, only timers; the sleep is interruptible by
+        the host."""
 
-    def select(self, timeout=None):
-        if timeout is None:
-            raise RuntimeError("event loop is idle: nothing left that could wake it")
-        if timeout > 0:
-            import time
-            time.sleep(timeout)
-        return []
+        def select(self, timeout=None):
+            if timeout is None:
+                raise RuntimeError("event loop is idle: nothing left that could wake it")
+            if timeout > 0:
+                import time
+                time.sleep(timeout)
+            return []
 
-    def close(self):
-        pass
+        def close(self):
+            pass
 
-    def get_map(self):
-        return {}
+        def get_map(self):
+            return {}
 
+    class EventLoop(asyncio.BaseEventLoop):
+        """An asyncio loop without sockets or subprocesses (WASI has
+        neither)."""
 
-class _EventLoop(asyncio.BaseEventLoop):
-    """An asyncio loop with timers, futures and tasks but no sockets or
-    subprocesses (WASI has neither)."""
+        def __init__(self):
+            super().__init__()
+            self._selector = _Selector()
 
-    def __init__(self):
-        super().__init__()
-        self._selector = _Selector()
+        def _process_events(self, event_list):
+            pass
 
-    def _process_events(self, event_list):
-        pass
+        def _write_to_self(self):
+            pass
 
-    def _write_to_self(self):
-        pass
+    class Policy(asyncio.DefaultEventLoopPolicy):
+        def new_event_loop(self):
+            return EventLoop()
 
-    def close(self):
-        super().close()
-
-
-class _Policy(asyncio.DefaultEventLoopPolicy):
-    def new_event_loop(self):
-        return _EventLoop()
+    asyncio.set_event_loop_policy(Policy())
 
 
-asyncio.set_event_loop_policy(_Policy())
+class _PatchingLoader:
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        _configure_asyncio(module)
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+class _AsyncioHook:
+    def find_spec(self, name, path=None, target=None):
+        if name != "asyncio":
+            return None
+        sys.meta_path.remove(self)
+        import importlib.util
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _PatchingLoader(spec.loader)
+        return spec
+
+
+sys.meta_path.insert(0, _AsyncioHook())
 _loop = None
 
 
 def _run_coroutine(coro):
     global _loop
+    import asyncio
     if _loop is None or _loop.is_closed():
-        _loop = _EventLoop()
+        _loop = asyncio.new_event_loop()
     asyncio.set_event_loop(_loop)
     return _loop.run_until_complete(coro)
 
@@ -387,6 +417,9 @@ def _run_coroutine(coro):
 
 def _suppressed(code):
     """True when the cell's last significant token is ';' (IPython's rule)."""
+    tail = code.rstrip().rsplit("\n", 1)[-1]
+    if ";" not in tail:
+        return False
     last = None
     try:
         for tok in tokenize.generate_tokens(io.StringIO(code).readline):

@@ -1,0 +1,64 @@
+package bench_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/bench"
+)
+
+func sandbox(b *testing.B) *wasmbox.Sandbox {
+	b.Helper()
+	ctx := context.Background()
+	sb, err := wasmbox.New(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = sb.Close(ctx) })
+	// Warm up: compile (or load from the disk cache) before timing.
+	if _, err := sb.RunCode(ctx, "1"); err != nil {
+		b.Fatal(err)
+	}
+	return sb
+}
+
+// BenchmarkNewPythonContext measures creating (and removing) a Python
+// context: instantiate CPython, initialise it, run the prelude.
+func BenchmarkNewPythonContext(b *testing.B) {
+	ctx := context.Background()
+	sb := sandbox(b)
+	for b.Loop() {
+		c, err := sb.CreateCodeContext(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := sb.RemoveCodeContext(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPythonOnePlusOne measures a `1+1` cell round trip in a warm context.
+func BenchmarkPythonOnePlusOne(b *testing.B) {
+	ctx := context.Background()
+	sb := sandbox(b)
+	for b.Loop() {
+		exec, err := sb.RunCode(ctx, "1+1")
+		if err != nil || exec.Text() != "2" {
+			b.Fatal(err, exec)
+		}
+	}
+}
+
+// BenchmarkPythonCPULoop measures a CPU-bound cell (a million loop iterations).
+func BenchmarkPythonCPULoop(b *testing.B) {
+	ctx := context.Background()
+	sb := sandbox(b)
+	for b.Loop() {
+		exec, err := sb.RunCode(ctx, bench.PyCPULoop)
+		if err != nil || exec.Error != nil {
+			b.Fatal(err, exec)
+		}
+	}
+}

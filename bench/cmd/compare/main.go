@@ -1,0 +1,228 @@
+// Command compare runs the same workloads in wasmbox and in native
+// interpreters, side by side in one process run, and prints medians and the
+// wasmbox/native ratio of each.
+//
+//	go run ./bench/cmd/compare [-n 20]
+//
+// Workloads:
+//   - new context: wasmbox CreateCodeContext vs starting a native python3
+//     process (python3 -c pass, and python3 -I -S -c pass);
+//   - 1+1 round trip: a cell in a warm context vs a line sent to a running
+//     native python3 over a pipe and its answer read back;
+//   - CPU loop: bench.PyCPULoop, timed inside the interpreter both ways.
+//
+// The machine is shared and noisy: trust medians and ratios, not single runs.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/bench"
+)
+
+func main() {
+	n := flag.Int("n", 20, "iterations per workload")
+	flag.Parse()
+	if err := run(context.Background(), *n, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
+	}
+}
+
+type row struct {
+	name           string
+	wasmbox        []time.Duration
+	native         []time.Duration
+	nativeLabel    string
+	nativeCommand  string
+	nativeMissing  string
+	wasmboxComment string
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func timeIt(n int, f func() error) ([]time.Duration, error) {
+	out := make([]time.Duration, 0, n)
+	for range n {
+		t := time.Now()
+		if err := f(); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(t))
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, n int, w io.Writer) error {
+	sb, err := wasmbox.New(ctx)
+	if err != nil {
+		return err
+	}
+	defer sb.Close(ctx)
+	if _, err := sb.RunCode(ctx, "1"); err != nil { // compile / load from cache
+		return err
+	}
+	py, pyErr := exec.LookPath("python3")
+	version := "not found"
+	if pyErr == nil {
+		// Resolve shims (pyenv's is a shell script) to the interpreter itself.
+		if out, err := exec.Command(py, "-c", "import sys; print(sys.executable)").Output(); err == nil {
+			py = strings.TrimSpace(string(out))
+		}
+		if out, err := exec.Command(py, "--version").Output(); err == nil {
+			version = strings.TrimSpace(string(out))
+		}
+	}
+	fmt.Fprintf(w, "native: %s (%s); %d iterations per workload\n\n", py, version, n)
+
+	var rows []row
+
+	// New context.
+	r := row{name: "new Python context", nativeLabel: "python3 -c pass"}
+	r.wasmbox, err = timeIt(n, func() error {
+		c, err := sb.CreateCodeContext(ctx)
+		if err != nil {
+			return err
+		}
+		return sb.RemoveCodeContext(ctx, c)
+	})
+	if err != nil {
+		return err
+	}
+	if pyErr == nil {
+		r.native, _ = timeIt(n, func() error { return exec.Command(py, "-c", "pass").Run() })
+	}
+	rows = append(rows, r)
+	if pyErr == nil {
+		r2 := row{name: "new Python context", nativeLabel: "python3 -I -S -c pass", wasmbox: r.wasmbox}
+		r2.native, _ = timeIt(n, func() error { return exec.Command(py, "-I", "-S", "-c", "pass").Run() })
+		rows = append(rows, r2)
+	}
+
+	// 1+1 round trip.
+	r = row{name: "1+1 round trip", nativeLabel: "python3 over a pipe"}
+	r.wasmbox, err = timeIt(n*10, func() error {
+		exec, err := sb.RunCode(ctx, "1+1")
+		if err == nil && exec.Text() != "2" {
+			err = fmt.Errorf("1+1 gave %q", exec.Text())
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if pyErr == nil {
+		r.native, err = pipeRoundTrips(py, n*10)
+		if err != nil {
+			return err
+		}
+	}
+	rows = append(rows, r)
+
+	// CPU loop, timed inside the interpreter.
+	r = row{name: "CPU loop (1e6 iterations)", nativeLabel: "python3"}
+	timed := "import time as _t\n_t0 = _t.perf_counter()\n" + bench.PyCPULoop + "\n_t.perf_counter() - _t0"
+	for range n {
+		exec, err := sb.RunCode(ctx, timed)
+		if err != nil {
+			return err
+		}
+		if exec.Error != nil {
+			return fmt.Errorf("%s: %s", exec.Error.Name, exec.Error.Value)
+		}
+		sec, err := strconv.ParseFloat(exec.Text(), 64)
+		if err != nil {
+			return err
+		}
+		r.wasmbox = append(r.wasmbox, time.Duration(sec*float64(time.Second)))
+	}
+	if pyErr == nil {
+		script := strings.Join([]string{
+			"import time as _t",
+			"for _ in range(" + strconv.Itoa(n) + "):",
+			"    _t0 = _t.perf_counter()",
+			"    exec(" + strconv.Quote(bench.PyCPULoop) + ")",
+			"    print(_t.perf_counter() - _t0)",
+		}, "\n")
+		out, err := exec.Command(py, "-c", script).Output()
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Fields(string(out)) {
+			sec, _ := strconv.ParseFloat(line, 64)
+			r.native = append(r.native, time.Duration(sec*float64(time.Second)))
+		}
+	}
+	rows = append(rows, r)
+
+	fmt.Fprintf(w, "%-28s %14s %14s %8s   %s\n", "workload", "wasmbox", "native", "ratio", "native is")
+	for _, r := range rows {
+		wm, nm := median(r.wasmbox), median(r.native)
+		ratio := "-"
+		if nm > 0 {
+			ratio = fmt.Sprintf("%.2fx", float64(wm)/float64(nm))
+		}
+		fmt.Fprintf(w, "%-28s %14s %14s %8s   %s\n", r.name, round(wm), round(nm), ratio, r.nativeLabel)
+	}
+	return nil
+}
+
+func round(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "-"
+	case d < time.Millisecond:
+		return d.Round(100 * time.Nanosecond).String()
+	default:
+		return d.Round(10 * time.Microsecond).String()
+	}
+}
+
+// pipeRoundTrips measures a native python3 answering `1+1` sent as a line.
+func pipeRoundTrips(py string, n int) ([]time.Duration, error) {
+	cmd := exec.Command(py, "-u", "-c", "import sys\nfor line in sys.stdin:\n    print(repr(eval(line)), flush=True)")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
+	rd := bufio.NewReader(stdout)
+	return timeIt(n, func() error {
+		if _, err := io.WriteString(stdin, "1+1\n"); err != nil {
+			return err
+		}
+		line, err := rd.ReadString('\n')
+		if err == nil && strings.TrimSpace(line) != "2" {
+			err = fmt.Errorf("native gave %q", line)
+		}
+		return err
+	})
+}

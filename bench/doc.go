@@ -1,0 +1,10 @@
+// Package bench holds wasmbox's benchmarks: Go benchmarks (go test -bench .
+// ./bench/) and, in cmd/compare, a harness that runs the same workloads with
+// native interpreters side by side and prints medians and ratios.
+package bench
+
+// Workloads shared by the benchmarks and the comparison harness.
+const (
+	// PyCPULoop is a CPU-bound Python cell: pure interpreter work.
+	PyCPULoop = "n = 0\nfor i in range(1_000_000):\n    n += i * i % 7\nn"
+)
