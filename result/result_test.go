@@ -1,0 +1,80 @@
+package result_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wasmbox/wasmbox/result"
+)
+
+func TestFromBundleAndFormats(t *testing.T) {
+	r := result.FromBundle(map[string]any{
+		"text/plain":             "t",
+		"text/html":              "<p>",
+		"image/png":              "iVBOR\n",
+		"application/json":       map[string]any{"a": 1.0},
+		"e2b/chart":              map[string]any{"type": "line"},
+		"application/x-custom":   "c",
+		"application/vnd.other":  []any{1.0},
+		"application/javascript": "js()",
+	}, true)
+	assert.Equal(t, "t", r.Text)
+	assert.Equal(t, "<p>", r.HTML)
+	assert.Equal(t, "iVBOR", r.PNG, "base64 payloads are trimmed")
+	assert.Equal(t, map[string]any{"a": 1.0}, r.JSON)
+	assert.Equal(t, map[string]any{"type": "line"}, r.Chart)
+	assert.Equal(t, "js()", r.JavaScript)
+	assert.Equal(t, map[string]any{"application/x-custom": "c", "application/vnd.other": []any{1.0}}, r.Extra)
+	assert.True(t, r.IsMainResult)
+	assert.Equal(t, []string{"text", "html", "png", "json", "javascript", "chart",
+		"application/vnd.other", "application/x-custom"}, r.Formats())
+	assert.Empty(t, result.Result{}.Formats())
+}
+
+func TestJSONMatchesE2B(t *testing.T) {
+	exec := &result.Execution{
+		Results: []result.Result{
+			{Text: "1", IsMainResult: false},
+			{Text: "2", HTML: "<b>2</b>", IsMainResult: true},
+		},
+		Logs:           result.Logs{Stdout: []string{"a\n"}, Stderr: []string{}},
+		Error:          &result.ExecutionError{Name: "ValueError", Value: "v", Traceback: "tb"},
+		ExecutionCount: 3,
+	}
+	raw, err := json.Marshal(exec)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{
+		"results": [
+			{"text": "1", "is_main_result": false},
+			{"text": "2", "html": "<b>2</b>", "is_main_result": true}
+		],
+		"logs": {"stdout": ["a\n"], "stderr": []},
+		"error": {"name": "ValueError", "value": "v", "traceback": "tb"},
+		"execution_count": 3
+	}`, string(raw))
+	assert.Equal(t, "2", exec.Text())
+	main, ok := exec.MainResult()
+	assert.True(t, ok)
+	assert.Equal(t, "<b>2</b>", main.HTML)
+
+	var back result.Execution
+	require.NoError(t, json.Unmarshal(raw, &back))
+	assert.Equal(t, *exec, back)
+
+	raw, err = json.Marshal(result.OutputMessage{Line: "x\n", Timestamp: 5, Error: true})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"line":"x\n","timestamp":5,"error":true}`, string(raw))
+	assert.Equal(t, "ValueError: v", exec.Error.Error())
+}
+
+func TestNilExecution(t *testing.T) {
+	var exec *result.Execution
+	assert.Equal(t, "", exec.Text())
+	_, ok := exec.MainResult()
+	assert.False(t, ok)
+	assert.Equal(t, "", (&result.Execution{Results: []result.Result{{Text: "d"}}}).Text(),
+		"display results are not the main result")
+}
