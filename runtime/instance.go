@@ -13,6 +13,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
+	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/sys"
 )
 
@@ -47,10 +49,12 @@ func (e *TrapError) Is(target error) bool { return target == ErrTrapped }
 // Unwrap returns wazero's error.
 func (e *TrapError) Unwrap() error { return e.Err }
 
-// Mount is a directory the guest sees at GuestPath: either FS (read-only) or
-// a host directory Dir (read-write).
+// Mount is a directory the guest sees at GuestPath, backed by exactly one of
+// SysFS (any file system implementing wazero's experimental sys.FS, e.g. the
+// sandbox VFS), FS (read-only) or Dir (a host directory, read-write).
 type Mount struct {
 	GuestPath string
+	SysFS     experimentalsys.FS
 	FS        fs.FS
 	Dir       string
 }
@@ -134,9 +138,12 @@ func (m *Module) Instantiate(ctx context.Context, cfg Config) (*Instance, error)
 	i := &Instance{engine: m.engine, mem: lm, intr: make(chan struct{}, 1)}
 	fsc := wazero.NewFSConfig()
 	for _, mt := range cfg.Mounts {
-		if mt.FS != nil {
+		switch {
+		case mt.SysFS != nil:
+			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(mt.SysFS, mt.GuestPath)
+		case mt.FS != nil:
 			fsc = fsc.WithFSMount(mt.FS, mt.GuestPath)
-		} else {
+		default:
 			fsc = fsc.WithDirMount(mt.Dir, mt.GuestPath)
 		}
 	}
