@@ -246,17 +246,24 @@ func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Insta
 		return nil, fmt.Errorf("wasmbox: %s: %w", c.spec.Name, err)
 	}
 	mounts := append([]runtime.Mount{{GuestPath: "/", Dir: s.root}}, c.spec.Mounts()...)
+	// Every context of a language starts from the same snapshot, taken after
+	// a set-up for the default cwd; another cwd costs one more set-up call.
+	setup, _ := jsonMarshal(languages.CellOptions{Setup: true, Cwd: DefaultCwd})
 	inst, err := mod.Instantiate(ctx, runtime.Config{
 		Mounts: mounts,
 		Env: [][2]string{
 			{"HOME", DefaultCwd}, {"USER", "user"}, {"LANG", "C.UTF-8"},
-			{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"PWD", c.Cwd},
+			{"PATH", "/usr/local/bin:/usr/bin:/bin"},
 		},
 		MemoryLimit: s.cfg.memoryLimit,
 		Init:        c.spec.Init(languages.Limits{MemoryLimit: s.cfg.memoryLimit}),
+		Setup:       setup,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: start %s context: %w", c.spec.Name, err)
+	}
+	if c.Cwd == DefaultCwd {
+		return inst, nil
 	}
 	h := &cellHandler{exec: &result.Execution{}, limit: s.cfg.logLimit}
 	opts, _ := jsonMarshal(languages.CellOptions{Setup: true, Cwd: c.Cwd})

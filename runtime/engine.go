@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -40,9 +41,16 @@ type Engine struct {
 	// cache is in memory only.
 	cacheDir string
 
-	mu      sync.Mutex
-	modules map[[32]byte]*compileOnce
-	closed  bool
+	mu       sync.Mutex
+	keys     map[sliceID][32]byte // module bytes seen before -> their sha256
+	modules  map[[32]byte]*compileOnce
+	pristine map[[32]byte]*Snapshot // freshly initialised instances, by fingerprint
+	closed   bool
+}
+
+type sliceID struct {
+	ptr *byte
+	n   int
 }
 
 type compileOnce struct {
@@ -77,7 +85,12 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	e := &Engine{start: time.Now(), modules: map[[32]byte]*compileOnce{}}
+	e := &Engine{
+		start:    time.Now(),
+		keys:     map[sliceID][32]byte{},
+		modules:  map[[32]byte]*compileOnce{},
+		pristine: map[[32]byte]*Snapshot{},
+	}
 	if !cfg.noCache {
 		dir := cfg.cacheDir
 		if dir == "" {
@@ -129,9 +142,24 @@ func (e *Engine) CacheDir() string { return e.cacheDir }
 
 // Compile compiles wasm, or returns the module compiled earlier from the same
 // bytes. Concurrent calls for the same bytes compile once.
+//
+// # Notes
+//
+//   - wasm must not be modified afterwards: a slice seen before is recognised
+//     by its address and length, without hashing it again (hashing CPython
+//     costs milliseconds, more than restoring a context).
 func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Module, error) {
-	key := sha256.Sum256(wasm)
+	id := sliceID{unsafe.SliceData(wasm), len(wasm)}
 	e.mu.Lock()
+	key, seen := e.keys[id]
+	e.mu.Unlock()
+	if !seen {
+		key = sha256.Sum256(wasm)
+	}
+	e.mu.Lock()
+	if len(e.keys) < 64 {
+		e.keys[id] = key
+	}
 	if e.closed {
 		e.mu.Unlock()
 		return nil, ErrClosed
@@ -141,14 +169,11 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 		c = &compileOnce{done: make(chan struct{})}
 		e.modules[key] = c
 		e.mu.Unlock()
-		compiled, err := e.rt.CompileModule(ctx, wasm)
-		if err != nil {
-			c.err = fmt.Errorf("wasmbox/runtime: compile: %w", err)
+		c.mod, c.err = e.compile(ctx, key, wasm)
+		if c.err != nil {
 			e.mu.Lock()
 			delete(e.modules, key) // a cancelled compile may be retried
 			e.mu.Unlock()
-		} else {
-			c.mod = &Module{engine: e, compiled: compiled}
 		}
 		close(c.done)
 	} else {
@@ -162,6 +187,18 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	}
 }
 
+func (e *Engine) compile(ctx context.Context, key [32]byte, wasm []byte) (*Module, error) {
+	stripped, segs, err := stripData(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("wasmbox/runtime: %w", err)
+	}
+	compiled, err := e.rt.CompileModule(ctx, stripped)
+	if err != nil {
+		return nil, fmt.Errorf("wasmbox/runtime: compile: %w", err)
+	}
+	return &Module{engine: e, compiled: compiled, segs: segs, hash: key}, nil
+}
+
 // Close releases the runtime, every module and every instance created from it.
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
@@ -170,7 +207,12 @@ func (e *Engine) Close(ctx context.Context) error {
 		return nil
 	}
 	e.closed = true
+	pristine := e.pristine
+	e.pristine = nil
 	e.mu.Unlock()
+	for _, s := range pristine {
+		_ = s.Close()
+	}
 	err := e.rt.Close(ctx)
 	if cerr := e.cache.Close(ctx); err == nil {
 		err = cerr
@@ -178,8 +220,12 @@ func (e *Engine) Close(ctx context.Context) error {
 	return err
 }
 
-// Module is a compiled interpreter module.
+// Module is a compiled interpreter module. It is compiled with its data
+// segments emptied (see stripData): a cold start writes them itself, a
+// restore from a snapshot does not need them.
 type Module struct {
 	engine   *Engine
 	compiled wazero.CompiledModule
+	segs     []dataSegment
+	hash     [32]byte // sha256 of the original module bytes
 }

@@ -68,6 +68,12 @@ type Config struct {
 	Init        []byte // the cfg JSON passed to wasmbox_init
 	// InitHandler receives events and output produced during init; may be nil.
 	InitHandler Handler
+	// NoSnapshot makes Instantiate start cold and keep no snapshot.
+	NoSnapshot bool
+	// Setup, if set, is run once after wasmbox_init as wasmbox_exec("",
+	// Setup), before the engine's snapshot is taken, so that every restored
+	// instance starts already set up. An error event fails the start.
+	Setup []byte
 }
 
 // Handler receives what a running call produces. Methods are called on the
@@ -83,12 +89,15 @@ type handlerBox struct{ h Handler }
 // Instance is one interpreter instance. Exec calls are serialized; Interrupt
 // and Close may be called from any goroutine.
 type Instance struct {
-	engine *Engine
-	mod    api.Module
-	mem    *linearMemory
-	alloc  api.Function
-	free   api.Function
-	exec   api.Function
+	engine       *Engine
+	module       *Module
+	fingerprint  [32]byte
+	stackPointer api.MutableGlobal
+	mod          api.Module
+	mem          *linearMemory
+	alloc        api.Function
+	free         api.Function
+	exec         api.Function
 
 	ctl         uint32 // address of the control block
 	breakerAddr uint32
@@ -126,16 +135,43 @@ func (i *Instance) handler() Handler {
 	return nil
 }
 
-// Instantiate creates an instance, runs _initialize and wasmbox_init(cfg.Init).
-// Init failures (no control block returned) are errors that include the
-// guest's error event.
+// Instantiate creates an instance ready to run cells.
+//
+// The first instance of a configuration (module, Init, mounts, environment,
+// arguments: see Fingerprint) is a cold start — instantiate, write the data
+// segments, _initialize, wasmbox_init(cfg.Init) — after which the engine keeps
+// a snapshot of it. Later instances of the same configuration are restored
+// from that snapshot (copy-on-write on Linux) instead of running start-up
+// again. Config.NoSnapshot forces a cold start.
 func (m *Module) Instantiate(ctx context.Context, cfg Config) (*Instance, error) {
+	fp := m.Fingerprint(cfg)
+	if !cfg.NoSnapshot {
+		if snap := m.engine.pristineSnapshot(fp); snap != nil {
+			return m.Restore(ctx, snap, cfg)
+		}
+	}
+	i, err := m.coldStart(ctx, cfg, fp)
+	if err != nil || cfg.NoSnapshot {
+		return i, err
+	}
+	if snap, err := i.Snapshot(ctx); err == nil {
+		m.engine.storePristine(fp, snap)
+	}
+	return i, nil
+}
+
+// instantiate creates the wazero module instance with our memory allocator.
+func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]byte) (*Instance, error) {
 	limit := cfg.MemoryLimit
 	if limit == 0 {
 		limit = DefaultMemoryLimit
 	}
-	allocator, lm := newAllocator(limit)
-	i := &Instance{engine: m.engine, mem: lm, intr: make(chan struct{}, 1)}
+	if img != nil && img.Size() > limit {
+		return nil, fmt.Errorf("%w: the snapshot needs %d bytes of memory, the limit is %d",
+			ErrSnapshotMismatch, img.Size(), limit)
+	}
+	allocator, lm := newAllocator(limit, img)
+	i := &Instance{engine: m.engine, module: m, fingerprint: fp, mem: lm, intr: make(chan struct{}, 1)}
 	fsc := wazero.NewFSConfig()
 	for _, mt := range cfg.Mounts {
 		switch {
@@ -149,7 +185,7 @@ func (m *Module) Instantiate(ctx context.Context, cfg Config) (*Instance, error)
 	}
 	mc := wazero.NewModuleConfig().
 		WithName("").
-		WithStartFunctions(). // _initialize is called below, under our ctx
+		WithStartFunctions(). // _initialize is called by coldStart, under our ctx
 		WithStdin(eofReader{}).
 		WithStdout(outWriter{i, false}).
 		WithStderr(outWriter{i, true}).
@@ -168,25 +204,46 @@ func (m *Module) Instantiate(ctx context.Context, cfg Config) (*Instance, error)
 		return nil, fmt.Errorf("wasmbox/runtime: instantiate: %w", err)
 	}
 	i.mod = mod
+	if lm.err != nil {
+		_ = i.Close(ctx)
+		return nil, fmt.Errorf("wasmbox/runtime: restore memory: %w", lm.err)
+	}
 	i.alloc = mod.ExportedFunction("wasmbox_alloc")
 	i.free = mod.ExportedFunction("wasmbox_free")
 	i.exec = mod.ExportedFunction("wasmbox_exec")
-	initFn := mod.ExportedFunction("wasmbox_init")
-	start := mod.ExportedFunction("_initialize")
-	if i.alloc == nil || i.free == nil || i.exec == nil || initFn == nil || start == nil {
+	sp, _ := mod.ExportedGlobal("__stack_pointer").(api.MutableGlobal)
+	i.stackPointer = sp
+	if i.alloc == nil || i.free == nil || i.exec == nil || mod.ExportedFunction("wasmbox_init") == nil ||
+		mod.ExportedFunction("_initialize") == nil || sp == nil {
 		_ = i.Close(ctx)
 		return nil, errors.New("wasmbox/runtime: module does not export the wasmbox ABI")
+	}
+	return i, nil
+}
+
+// coldStart instantiates, writes the data segments and runs start-up.
+func (m *Module) coldStart(ctx context.Context, cfg Config, fp [32]byte) (*Instance, error) {
+	i, err := m.instantiate(ctx, cfg, nil, fp)
+	if err != nil {
+		return nil, err
+	}
+	mem := i.mod.Memory()
+	for _, seg := range m.segs {
+		if !mem.Write(seg.Offset, seg.Init) {
+			_ = i.Close(ctx)
+			return nil, errors.New("wasmbox/runtime: data segment out of bounds")
+		}
 	}
 	var initEvents collectHandler
 	h := cfg.InitHandler
 	if h == nil {
 		h = &initEvents
 	}
-	if _, err := i.call(ctx, h, start); err != nil {
+	if _, err := i.call(ctx, h, i.mod.ExportedFunction("_initialize")); err != nil {
 		_ = i.Close(ctx)
 		return nil, fmt.Errorf("wasmbox/runtime: _initialize: %w", err)
 	}
-	res, err := i.callWithBuffers(ctx, h, initFn, cfg.Init)
+	res, err := i.callWithBuffers(ctx, h, i.mod.ExportedFunction("wasmbox_init"), cfg.Init)
 	if err != nil {
 		_ = i.Close(ctx)
 		return nil, fmt.Errorf("wasmbox/runtime: wasmbox_init: %w", err)
@@ -196,8 +253,19 @@ func (m *Module) Instantiate(ctx context.Context, cfg Config) (*Instance, error)
 		return nil, fmt.Errorf("wasmbox/runtime: wasmbox_init failed: %s", initEvents.String())
 	}
 	i.ctl = res
-	i.breakerAddr = lm.load32(res + 4)
-	i.breakerMask = lm.load32(res + 8)
+	i.breakerAddr = i.mem.load32(res + 4)
+	i.breakerMask = i.mem.load32(res + 8)
+	if cfg.Setup != nil {
+		var setup collectHandler
+		if _, err := i.Exec(ctx, nil, cfg.Setup, &setup); err != nil {
+			_ = i.Close(ctx)
+			return nil, fmt.Errorf("wasmbox/runtime: setup: %w", err)
+		}
+		if len(setup.events) > 0 {
+			_ = i.Close(ctx)
+			return nil, fmt.Errorf("wasmbox/runtime: setup failed: %s", setup.String())
+		}
+	}
 	return i, nil
 }
 
@@ -209,7 +277,7 @@ type collectHandler struct{ events []string }
 
 func (c *collectHandler) Event(kind uint32, p []byte) { c.events = append(c.events, string(p)) }
 func (c *collectHandler) Stdout([]byte)               {}
-func (c *collectHandler) Stderr(p []byte)             { c.events = append(c.events, string(p)) }
+func (c *collectHandler) Stderr(p []byte)             {}
 func (c *collectHandler) String() string {
 	s := ""
 	for _, e := range c.events {

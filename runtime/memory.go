@@ -26,9 +26,13 @@ type linearMemory struct {
 	busy    bool // a guest call is running: Free must wait
 	freeReq bool
 	freed   bool
+	err     error // restoring a snapshot's contents failed
 }
 
-func newAllocator(limit uint64) (experimental.MemoryAllocator, *linearMemory) {
+// newAllocator returns the allocator of one instance. With a snapshot image,
+// the reservation starts out holding the image (mapped copy-on-write where
+// the platform allows); the caller checked that the image fits the limit.
+func newAllocator(limit uint64, img image) (experimental.MemoryAllocator, *linearMemory) {
 	lm := &linearMemory{limit: limit}
 	return experimental.MemoryAllocatorFunc(func(capacity, max uint64) experimental.LinearMemory {
 		size := lm.limit
@@ -38,6 +42,18 @@ func newAllocator(limit uint64) (experimental.MemoryAllocator, *linearMemory) {
 		size = (size + wasmPage - 1) &^ (wasmPage - 1)
 		lm.res = reserve(size)
 		lm.buf = lm.res.bytes()[:0]
+		if img != nil {
+			if err := img.MapInto(lm.res); err != nil {
+				// Never hand wazero a short buffer (it would panic): fall
+				// back to a heap copy, and report a failure to the caller.
+				lm.res.release()
+				lm.res = reservation{mem: make([]byte, size), heap: true}
+				lm.buf = lm.res.mem[:0]
+				if err := img.MapInto(lm.res); err != nil {
+					lm.err = err
+				}
+			}
+		}
 		return lm
 	}), lm
 }

@@ -487,10 +487,15 @@ def _restore_envs(saved):
 
 
 def _setup(opts):
+    """Prepares a context that was just started or restored from a snapshot:
+    working directory, and fresh random streams so that clones diverge."""
     cwd = opts.get("cwd")
     if cwd:
         os.makedirs(cwd, exist_ok=True)
         os.chdir(cwd)
+        os.environ["PWD"] = cwd
+    if "random" in sys.modules:
+        sys.modules["random"].seed()
     return 0
 
 

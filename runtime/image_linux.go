@@ -1,0 +1,92 @@
+//go:build linux
+
+package runtime
+
+import (
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// memfdImage keeps the image in an anonymous memory file. Only non-zero pages
+// are written, so the file is sparse; instances map it MAP_PRIVATE, so a
+// restored instance shares every page it does not write.
+type memfdImage struct {
+	fd   int
+	size uint64
+}
+
+func newImage(mem []byte) (image, error) {
+	fd, err := unix.MemfdCreate("wasmbox-snapshot", unix.MFD_CLOEXEC)
+	if err != nil {
+		return &bytesImage{b: append([]byte(nil), mem...)}, nil
+	}
+	img := &memfdImage{fd: fd, size: uint64(len(mem))}
+	if err := unix.Ftruncate(fd, int64(len(mem))); err != nil {
+		_ = img.Close()
+		return nil, fmt.Errorf("snapshot image: %w", err)
+	}
+	for off := 0; off < len(mem); off += pageSize {
+		end := min(off+pageSize, len(mem))
+		// Write runs of non-zero pages at once.
+		if isZero(mem[off:end]) {
+			continue
+		}
+		run := off
+		for end < len(mem) && !isZero(mem[end:min(end+pageSize, len(mem))]) {
+			end = min(end+pageSize, len(mem))
+		}
+		if _, err := unix.Pwrite(fd, mem[run:end], int64(run)); err != nil {
+			_ = img.Close()
+			return nil, fmt.Errorf("snapshot image: %w", err)
+		}
+		off = end - pageSize
+	}
+	return img, nil
+}
+
+func (m *memfdImage) Size() uint64 { return m.size }
+
+func (m *memfdImage) MapInto(r reservation) error {
+	if m.size == 0 {
+		return nil
+	}
+	if r.heap || uint64(len(r.mem)) < m.size {
+		buf := make([]byte, m.size)
+		if _, err := m.ReadAt(buf, 0); err != nil {
+			return err
+		}
+		return (&bytesImage{b: buf}).MapInto(r)
+	}
+	_, err := unix.MmapPtr(m.fd, 0, unsafe.Pointer(unsafe.SliceData(r.mem)), uintptr(m.size),
+		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
+	if err != nil {
+		return fmt.Errorf("map snapshot: %w", err)
+	}
+	return nil
+}
+
+func (m *memfdImage) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := unix.Pread(m.fd, p[n:], off+int64(n))
+		if err != nil {
+			return n, err
+		}
+		if k == 0 {
+			break
+		}
+		n += k
+	}
+	return n, nil
+}
+
+func (m *memfdImage) Close() error {
+	if m.fd < 0 {
+		return nil
+	}
+	err := unix.Close(m.fd)
+	m.fd = -1
+	return err
+}

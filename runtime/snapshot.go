@@ -1,0 +1,378 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+)
+
+// ErrSnapshotMismatch reports a snapshot that cannot be restored with the
+// given module or configuration (different module bytes, mounts, environment,
+// arguments or init configuration, or a memory limit below its size).
+var ErrSnapshotMismatch = errors.New("wasmbox/runtime: snapshot does not match")
+
+// ErrBusy reports an instance that is running a cell.
+var ErrBusy = errors.New("wasmbox/runtime: instance is running a cell")
+
+// Snapshot is the complete state of an idle instance: its linear memory and
+// its one mutable global (__stack_pointer), plus the control block addresses.
+// Restoring it (Module.Restore) gives an instance that continues exactly
+// where the snapshot was taken; any number of instances can be restored from
+// one snapshot and then diverge.
+//
+// # Notes
+//
+//   - On Linux the memory lives in a sparse memfd that restored instances map
+//     copy-on-write: a restore costs a page-table update, and an instance's
+//     private memory is only the pages it writes. Elsewhere restoring copies.
+//   - A Snapshot is safe for concurrent use. Close releases it; instances
+//     restored from it are unaffected.
+type Snapshot struct {
+	module       *Module
+	fingerprint  [32]byte
+	stackPointer uint64
+	ctl          uint32
+	breakerAddr  uint32
+	breakerMask  uint32
+
+	// Meta is opaque data the caller stores with the snapshot (persisted by
+	// WriteTo); set it before sharing the snapshot.
+	Meta []byte
+
+	mu     sync.Mutex
+	img    image
+	closed bool
+}
+
+// Fingerprint identifies the module and configuration an instance was
+// created with: the module bytes, Init, Setup, the mount points and their
+// kinds, the environment and the arguments. Only a matching configuration may restore a
+// snapshot: wasi-libc keeps the preopen table and the environment in guest
+// memory, so they must be the same at restore.
+func (m *Module) Fingerprint(cfg Config) [32]byte {
+	h := sha256.New()
+	w := func(parts ...string) {
+		for _, p := range parts {
+			var n [8]byte
+			binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
+			h.Write(n[:])
+			h.Write([]byte(p))
+		}
+	}
+	w("wasmbox-snapshot-v1", string(m.hash[:]), string(cfg.Init), string(cfg.Setup))
+	for _, mt := range cfg.Mounts {
+		kind := "dir"
+		switch {
+		case mt.SysFS != nil:
+			kind = "sysfs"
+		case mt.FS != nil:
+			kind = "fs"
+		}
+		w("mount", mt.GuestPath, kind)
+	}
+	for _, kv := range cfg.Env {
+		w("env", kv[0], kv[1])
+	}
+	for _, a := range cfg.Args {
+		w("arg", a)
+	}
+	var fp [32]byte
+	h.Sum(fp[:0])
+	return fp
+}
+
+// Snapshot captures the idle instance. It fails with ErrBusy while a cell
+// runs. The caller is responsible for guest-level hazards (e.g. files the
+// guest holds open, which would refer to other files after a restore).
+func (i *Instance) Snapshot(ctx context.Context) (*Snapshot, error) {
+	if !i.callMu.TryLock() {
+		return nil, ErrBusy
+	}
+	defer i.callMu.Unlock()
+	if err := i.Err(); err != nil {
+		return nil, err
+	}
+	i.mem.mu.Lock()
+	img, err := newImage(i.mem.buf)
+	i.mem.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	s := &Snapshot{
+		module:       i.module,
+		fingerprint:  i.fingerprint,
+		stackPointer: i.stackPointer.Get(),
+		ctl:          i.ctl,
+		breakerAddr:  i.breakerAddr,
+		breakerMask:  i.breakerMask,
+		img:          img,
+	}
+	runtime.SetFinalizer(s, func(s *Snapshot) { _ = s.Close() })
+	return s, nil
+}
+
+// MemorySize is the size of the snapshot's linear memory in bytes.
+func (s *Snapshot) MemorySize() uint64 { return s.img.Size() }
+
+// Fingerprint returns the configuration fingerprint the snapshot requires.
+func (s *Snapshot) Fingerprint() [32]byte { return s.fingerprint }
+
+// Close releases the snapshot's memory image.
+func (s *Snapshot) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.img.Close()
+}
+
+func (s *Snapshot) image() (image, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("wasmbox/runtime: snapshot: %w", ErrClosed)
+	}
+	return s.img, nil
+}
+
+// Restore creates an instance from a snapshot. cfg must have the snapshot's
+// fingerprint (see Module.Fingerprint); its memory limit and handlers may
+// differ.
+func (m *Module) Restore(ctx context.Context, s *Snapshot, cfg Config) (*Instance, error) {
+	if s.module != m {
+		return nil, fmt.Errorf("%w: it was taken from another module", ErrSnapshotMismatch)
+	}
+	fp := m.Fingerprint(cfg)
+	if fp != s.fingerprint {
+		return nil, fmt.Errorf("%w: it was taken with other mounts, environment, arguments or init configuration", ErrSnapshotMismatch)
+	}
+	img, err := s.image()
+	if err != nil {
+		return nil, err
+	}
+	i, err := m.instantiate(ctx, cfg, img, fp)
+	if err != nil {
+		return nil, err
+	}
+	mem := i.mod.Memory()
+	if want := uint32(img.Size() / wasmPage); want > mem.Size()/wasmPage {
+		if _, ok := mem.Grow(want - mem.Size()/wasmPage); !ok {
+			_ = i.Close(ctx)
+			return nil, errors.New("wasmbox/runtime: restore: cannot grow memory to the snapshot's size")
+		}
+	}
+	i.stackPointer.Set(s.stackPointer)
+	i.ctl, i.breakerAddr, i.breakerMask = s.ctl, s.breakerAddr, s.breakerMask
+	return i, nil
+}
+
+func (e *Engine) pristineSnapshot(fp [32]byte) *Snapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pristine[fp]
+}
+
+func (e *Engine) storePristine(fp [32]byte, s *Snapshot) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed || e.pristine[fp] != nil {
+		_ = s.Close()
+		return
+	}
+	e.pristine[fp] = s
+}
+
+// Pristine returns the engine's snapshot of a freshly started instance of m
+// with cfg, starting one if there is none yet. RestartCodeContext-style
+// "start over" restores it.
+func (m *Module) Pristine(ctx context.Context, cfg Config) (*Snapshot, error) {
+	fp := m.Fingerprint(cfg)
+	if s := m.engine.pristineSnapshot(fp); s != nil {
+		return s, nil
+	}
+	i, err := m.Instantiate(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	_ = i.Close(ctx)
+	if s := m.engine.pristineSnapshot(fp); s != nil {
+		return s, nil
+	}
+	return nil, errors.New("wasmbox/runtime: no pristine snapshot could be taken")
+}
+
+// ---- persistence -------------------------------------------------------------
+
+const snapshotMagic = "WBXSNAP1"
+
+type snapshotHeader struct {
+	Version      int    `json:"version"`
+	Module       string `json:"module"` // hex sha256 of the original module bytes
+	Fingerprint  string `json:"fingerprint"`
+	MemorySize   uint64 `json:"memory_size"`
+	StackPointer uint64 `json:"stack_pointer"`
+	Ctl          uint32 `json:"ctl"`
+	BreakerAddr  uint32 `json:"breaker_addr"`
+	BreakerMask  uint32 `json:"breaker_mask"`
+	Meta         []byte `json:"meta,omitempty"`
+}
+
+// initialPage returns page n of the module's freshly instantiated memory
+// (zeros overlaid with the data segments).
+func (m *Module) initialPage(n uint64, page []byte) {
+	clear(page)
+	lo, hi := n*pageSize, (n+1)*pageSize
+	for _, seg := range m.segs {
+		s, e := uint64(seg.Offset), uint64(seg.Offset)+uint64(len(seg.Init))
+		if e <= lo || s >= hi {
+			continue
+		}
+		from, to := max(s, lo), min(e, hi)
+		copy(page[from-lo:to-lo], seg.Init[from-s:to-s])
+	}
+}
+
+// WriteTo persists the snapshot: a header, then (gzip-compressed) only the
+// 4 KiB pages that differ from the module's freshly instantiated memory.
+func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+	img, err := s.image()
+	if err != nil {
+		return 0, err
+	}
+	hdr, err := json.Marshal(snapshotHeader{
+		Version: 1, Module: hex.EncodeToString(s.module.hash[:]),
+		Fingerprint: hex.EncodeToString(s.fingerprint[:]), MemorySize: img.Size(),
+		StackPointer: s.stackPointer, Ctl: s.ctl, BreakerAddr: s.breakerAddr, BreakerMask: s.breakerMask,
+		Meta: s.Meta,
+	})
+	if err != nil {
+		return 0, err
+	}
+	cw := &countingWriter{w: w}
+	bw := bufio.NewWriter(cw)
+	bw.WriteString(snapshotMagic)
+	_ = binary.Write(bw, binary.LittleEndian, uint32(len(hdr)))
+	bw.Write(hdr)
+	zw := gzip.NewWriter(bw)
+	page, initial := make([]byte, pageSize), make([]byte, pageSize)
+	var idx [4]byte
+	for n := uint64(0); n*pageSize < img.Size(); n++ {
+		if _, err := img.ReadAt(page, int64(n*pageSize)); err != nil {
+			return cw.n, err
+		}
+		s.module.initialPage(n, initial)
+		if bytes.Equal(page, initial) {
+			continue
+		}
+		binary.LittleEndian.PutUint32(idx[:], uint32(n))
+		zw.Write(idx[:])
+		zw.Write(page)
+	}
+	binary.LittleEndian.PutUint32(idx[:], ^uint32(0))
+	zw.Write(idx[:])
+	if err := zw.Close(); err != nil {
+		return cw.n, err
+	}
+	err = bw.Flush()
+	return cw.n, err
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ReadSnapshot reads a snapshot written by WriteTo. wasmFor receives the
+// snapshot's Meta and returns the module it was taken from (the caller knows
+// which language that is); a module whose bytes differ from the snapshot's
+// (another wasmbox version) gives ErrSnapshotMismatch.
+func (e *Engine) ReadSnapshot(ctx context.Context, r io.Reader, wasmFor func(meta []byte) ([]byte, error)) (*Snapshot, error) {
+	br := bufio.NewReader(r)
+	magic := make([]byte, len(snapshotMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapshotMagic {
+		return nil, fmt.Errorf("%w: not a wasmbox snapshot", ErrSnapshotMismatch)
+	}
+	var n uint32
+	if err := binary.Read(br, binary.LittleEndian, &n); err != nil || n > 1<<20 {
+		return nil, fmt.Errorf("%w: bad header", ErrSnapshotMismatch)
+	}
+	raw := make([]byte, n)
+	if _, err := io.ReadFull(br, raw); err != nil {
+		return nil, fmt.Errorf("%w: bad header: %v", ErrSnapshotMismatch, err)
+	}
+	var hdr snapshotHeader
+	if err := json.Unmarshal(raw, &hdr); err != nil || hdr.Version != 1 {
+		return nil, fmt.Errorf("%w: unsupported header", ErrSnapshotMismatch)
+	}
+	if hdr.MemorySize%wasmPage != 0 || hdr.MemorySize > 4<<30 {
+		return nil, fmt.Errorf("%w: bad memory size %d", ErrSnapshotMismatch, hdr.MemorySize)
+	}
+	wasm, err := wasmFor(hdr.Meta)
+	if err != nil {
+		return nil, err
+	}
+	m, err := e.Compile(ctx, wasm)
+	if err != nil {
+		return nil, err
+	}
+	if hex.EncodeToString(m.hash[:]) != hdr.Module {
+		return nil, fmt.Errorf("%w: it was taken with another build of the interpreter", ErrSnapshotMismatch)
+	}
+	fp, err := hex.DecodeString(hdr.Fingerprint)
+	if err != nil || len(fp) != 32 {
+		return nil, fmt.Errorf("%w: bad fingerprint", ErrSnapshotMismatch)
+	}
+	mem := make([]byte, hdr.MemorySize)
+	for p := uint64(0); p*pageSize < hdr.MemorySize; p++ {
+		m.initialPage(p, mem[p*pageSize:(p+1)*pageSize])
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSnapshotMismatch, err)
+	}
+	var idx [4]byte
+	for {
+		if _, err := io.ReadFull(zr, idx[:]); err != nil {
+			return nil, fmt.Errorf("%w: truncated pages: %v", ErrSnapshotMismatch, err)
+		}
+		p := uint64(binary.LittleEndian.Uint32(idx[:]))
+		if p == uint64(^uint32(0)) {
+			break
+		}
+		if (p+1)*pageSize > hdr.MemorySize {
+			return nil, fmt.Errorf("%w: page %d out of range", ErrSnapshotMismatch, p)
+		}
+		if _, err := io.ReadFull(zr, mem[p*pageSize:(p+1)*pageSize]); err != nil {
+			return nil, fmt.Errorf("%w: truncated page: %v", ErrSnapshotMismatch, err)
+		}
+	}
+	img, err := newImage(mem)
+	if err != nil {
+		return nil, err
+	}
+	s := &Snapshot{
+		module: m, stackPointer: hdr.StackPointer, ctl: hdr.Ctl,
+		breakerAddr: hdr.BreakerAddr, breakerMask: hdr.BreakerMask, Meta: hdr.Meta, img: img,
+	}
+	copy(s.fingerprint[:], fp)
+	runtime.SetFinalizer(s, func(s *Snapshot) { _ = s.Close() })
+	return s, nil
+}
