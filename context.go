@@ -179,6 +179,7 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 // streaming callbacks.
 type cellHandler struct {
 	exec     *result.Execution
+	probe    *languages.ProbeResult
 	cfg      *runConfig
 	limit    int
 	sizes    [2]int
@@ -214,6 +215,8 @@ func (h *cellHandler) Event(kind uint32, payload []byte) {
 		h.setError(*ev.Error)
 	case ev.Kind == languages.EventCount:
 		h.exec.ExecutionCount = ev.Count
+	case ev.Probe != nil:
+		h.probe = ev.Probe
 	}
 }
 

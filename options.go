@@ -115,6 +115,7 @@ type ContextOption func(*contextConfig)
 type contextConfig struct {
 	language string
 	cwd      string
+	snapshot *Snapshot
 }
 
 // ContextLanguage sets the language of a new context (default "python").
@@ -126,4 +127,12 @@ func ContextLanguage(language string) ContextOption {
 // /home/user); it is created if missing.
 func ContextCwd(dir string) ContextOption {
 	return func(c *contextConfig) { c.cwd = dir }
+}
+
+// FromSnapshot creates the context as a fork of a snapshot (see
+// Context.Snapshot and ReadSnapshot): it starts with the snapshot's
+// variables, language and cwd (ContextLanguage and ContextCwd are ignored)
+// and then diverges independently.
+func FromSnapshot(s *Snapshot) ContextOption {
+	return func(c *contextConfig) { c.snapshot = s }
 }

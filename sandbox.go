@@ -194,6 +194,9 @@ func (s *Sandbox) CreateCodeContext(ctx context.Context, opts ...ContextOption) 
 }
 
 func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig, isDefault bool) (*Context, error) {
+	if cfg.snapshot != nil {
+		cfg.language, cfg.cwd = cfg.snapshot.Language, cfg.snapshot.Cwd
+	}
 	spec, err := s.spec(cfg.language)
 	if err != nil {
 		return nil, err
@@ -210,7 +213,12 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig, isDefaul
 		return nil, err
 	}
 	c := &Context{ID: newID(), Language: spec.Name, Cwd: cwd, sb: s, spec: spec, sem: make(chan struct{}, 1)}
-	inst, err := s.startInstance(ctx, c)
+	var inst *runtime.Instance
+	if cfg.snapshot != nil {
+		inst, err = s.restoreInstance(ctx, c, cfg.snapshot)
+	} else {
+		inst, err = s.startInstance(ctx, c)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -239,43 +247,57 @@ func (s *Sandbox) checkOpen() error {
 	return nil
 }
 
-// startInstance instantiates the context's interpreter and applies its cwd.
-func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Instance, error) {
-	mod, err := s.engine.Compile(ctx, c.spec.Wasm())
-	if err != nil {
-		return nil, fmt.Errorf("wasmbox: %s: %w", c.spec.Name, err)
-	}
-	mounts := append([]runtime.Mount{{GuestPath: "/", Dir: s.root}}, c.spec.Mounts()...)
+// instanceConfig is the configuration of every instance of a language in
+// this sandbox. Snapshots can only be restored with an identical one.
+func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
+	mounts := append([]runtime.Mount{{GuestPath: "/", Dir: s.root}}, spec.Mounts()...)
 	// Every context of a language starts from the same snapshot, taken after
 	// a set-up for the default cwd; another cwd costs one more set-up call.
-	setup, _ := jsonMarshal(languages.CellOptions{Setup: true, Cwd: DefaultCwd})
-	inst, err := mod.Instantiate(ctx, runtime.Config{
+	setup, _ := jsonMarshal(languages.CellOptions{Setup: true, Cwd: DefaultCwd, Warm: true})
+	return runtime.Config{
 		Mounts: mounts,
 		Env: [][2]string{
 			{"HOME", DefaultCwd}, {"USER", "user"}, {"LANG", "C.UTF-8"},
 			{"PATH", "/usr/local/bin:/usr/bin:/bin"},
 		},
 		MemoryLimit: s.cfg.memoryLimit,
-		Init:        c.spec.Init(languages.Limits{MemoryLimit: s.cfg.memoryLimit}),
+		Init:        spec.Init(languages.Limits{MemoryLimit: s.cfg.memoryLimit}),
 		Setup:       setup,
-	})
+	}
+}
+
+// startInstance starts the context's interpreter (from the engine's snapshot
+// of a fresh one, see runtime.Module.Instantiate) and applies its cwd.
+func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Instance, error) {
+	mod, err := s.engine.Compile(ctx, c.spec.Wasm())
+	if err != nil {
+		return nil, fmt.Errorf("wasmbox: %s: %w", c.spec.Name, err)
+	}
+	inst, err := mod.Instantiate(ctx, s.instanceConfig(c.spec))
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: start %s context: %w", c.spec.Name, err)
 	}
 	if c.Cwd == DefaultCwd {
 		return inst, nil
 	}
-	h := &cellHandler{exec: &result.Execution{}, limit: s.cfg.logLimit}
-	opts, _ := jsonMarshal(languages.CellOptions{Setup: true, Cwd: c.Cwd})
-	if _, err := inst.Exec(ctx, nil, opts, h); err != nil {
+	if err := s.setup(ctx, c, inst, languages.CellOptions{Setup: true, Cwd: c.Cwd}); err != nil {
 		_ = inst.Close(ctx)
-		return nil, fmt.Errorf("wasmbox: set up %s context: %w", c.spec.Name, err)
-	}
-	if h.exec.Error != nil {
-		_ = inst.Close(ctx)
-		return nil, fmt.Errorf("wasmbox: set up %s context in %s: %w", c.spec.Name, c.Cwd, h.exec.Error)
+		return nil, err
 	}
 	return inst, nil
+}
+
+// setup runs a set-up call (not a user cell) in inst.
+func (s *Sandbox) setup(ctx context.Context, c *Context, inst *runtime.Instance, o languages.CellOptions) error {
+	h := &cellHandler{exec: &result.Execution{}, limit: s.cfg.logLimit}
+	opts, _ := jsonMarshal(o)
+	if _, err := inst.Exec(ctx, nil, opts, h); err != nil {
+		return fmt.Errorf("wasmbox: set up %s context: %w", c.spec.Name, err)
+	}
+	if h.exec.Error != nil {
+		return fmt.Errorf("wasmbox: set up %s context in %s: %w", c.spec.Name, c.Cwd, h.exec.Error)
+	}
+	return nil
 }
 
 // ListCodeContexts returns the sandbox's live contexts in creation order.

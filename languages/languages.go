@@ -40,6 +40,8 @@ const (
 	EventResult = 1
 	EventError  = 2
 	EventCount  = 3
+	// EventProbe answers a CellOptions.Probe call.
+	EventProbe = 100
 )
 
 // CellOptions is the opts JSON passed with each cell to the prelude.
@@ -50,6 +52,19 @@ type CellOptions struct {
 	// Cwd and is not counted.
 	Setup bool   `json:"setup,omitempty"`
 	Cwd   string `json:"cwd,omitempty"`
+	// Probe (with Setup) asks the prelude to report, as an EventProbe, the
+	// file descriptors it holds open beyond stdio and the Preopens
+	// directories the host mounted.
+	Probe    bool `json:"probe,omitempty"`
+	Preopens int  `json:"preopens,omitempty"`
+	// Warm (with Setup) runs a throw-away cell so that the first user cell
+	// of every context restored afterwards does less one-time work.
+	Warm bool `json:"warm,omitempty"`
+}
+
+// ProbeResult is the payload of EventProbe.
+type ProbeResult struct {
+	OpenFDs []int `json:"open_fds"`
 }
 
 // Event is one decoded event.
@@ -58,6 +73,7 @@ type Event struct {
 	Result *result.Result
 	Error  *result.ExecutionError
 	Count  int
+	Probe  *ProbeResult
 }
 
 type resultPayload struct {
@@ -93,6 +109,12 @@ func DecodeEvent(kind uint32, payload []byte) (Event, error) {
 			return ev, fmt.Errorf("languages: bad count event: %w", err)
 		}
 		ev.Count = c.ExecutionCount
+	case EventProbe:
+		var p ProbeResult
+		if err := json.Unmarshal(payload, &p); err != nil {
+			return ev, fmt.Errorf("languages: bad probe event: %w", err)
+		}
+		ev.Probe = &p
 	}
 	return ev, nil
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -110,6 +111,7 @@ type Instance struct {
 
 	stateMu sync.Mutex
 	dead    error // set once the instance is unusable
+
 }
 
 type outWriter struct {
@@ -192,6 +194,8 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 		WithFSConfig(fsc).
 		WithSysWalltime().
 		WithNanotime(m.engine.nanotime, 1).
+		WithRandSource(rand.Reader). // wazero's default source is deterministic
+
 		WithArgs(cfg.Args...)
 	for _, kv := range cfg.Env {
 		mc = mc.WithEnv(kv[0], kv[1])

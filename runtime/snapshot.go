@@ -217,6 +217,45 @@ func (m *Module) Pristine(ctx context.Context, cfg Config) (*Snapshot, error) {
 
 const snapshotMagic = "WBXSNAP1"
 
+// SnapshotMeta reads the header of a persisted snapshot and unmarshals its
+// Meta into v (if v is not nil). It returns the size of the snapshot's
+// memory.
+func SnapshotMeta(r io.Reader, v any) (memorySize uint64, err error) {
+	hdr, err := readSnapshotHeader(bufio.NewReader(r))
+	if err != nil {
+		return 0, err
+	}
+	if v != nil {
+		if err := json.Unmarshal(hdr.Meta, v); err != nil {
+			return 0, fmt.Errorf("%w: bad metadata: %v", ErrSnapshotMismatch, err)
+		}
+	}
+	return hdr.MemorySize, nil
+}
+
+func readSnapshotHeader(br *bufio.Reader) (*snapshotHeader, error) {
+	magic := make([]byte, len(snapshotMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapshotMagic {
+		return nil, fmt.Errorf("%w: not a wasmbox snapshot", ErrSnapshotMismatch)
+	}
+	var n uint32
+	if err := binary.Read(br, binary.LittleEndian, &n); err != nil || n > 1<<20 {
+		return nil, fmt.Errorf("%w: bad header", ErrSnapshotMismatch)
+	}
+	raw := make([]byte, n)
+	if _, err := io.ReadFull(br, raw); err != nil {
+		return nil, fmt.Errorf("%w: bad header: %v", ErrSnapshotMismatch, err)
+	}
+	var hdr snapshotHeader
+	if err := json.Unmarshal(raw, &hdr); err != nil || hdr.Version != 1 {
+		return nil, fmt.Errorf("%w: unsupported header", ErrSnapshotMismatch)
+	}
+	if hdr.MemorySize%wasmPage != 0 || hdr.MemorySize > 4<<30 {
+		return nil, fmt.Errorf("%w: bad memory size %d", ErrSnapshotMismatch, hdr.MemorySize)
+	}
+	return &hdr, nil
+}
+
 type snapshotHeader struct {
 	Version      int    `json:"version"`
 	Module       string `json:"module"` // hex sha256 of the original module bytes
@@ -306,24 +345,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // (another wasmbox version) gives ErrSnapshotMismatch.
 func (e *Engine) ReadSnapshot(ctx context.Context, r io.Reader, wasmFor func(meta []byte) ([]byte, error)) (*Snapshot, error) {
 	br := bufio.NewReader(r)
-	magic := make([]byte, len(snapshotMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapshotMagic {
-		return nil, fmt.Errorf("%w: not a wasmbox snapshot", ErrSnapshotMismatch)
-	}
-	var n uint32
-	if err := binary.Read(br, binary.LittleEndian, &n); err != nil || n > 1<<20 {
-		return nil, fmt.Errorf("%w: bad header", ErrSnapshotMismatch)
-	}
-	raw := make([]byte, n)
-	if _, err := io.ReadFull(br, raw); err != nil {
-		return nil, fmt.Errorf("%w: bad header: %v", ErrSnapshotMismatch, err)
-	}
-	var hdr snapshotHeader
-	if err := json.Unmarshal(raw, &hdr); err != nil || hdr.Version != 1 {
-		return nil, fmt.Errorf("%w: unsupported header", ErrSnapshotMismatch)
-	}
-	if hdr.MemorySize%wasmPage != 0 || hdr.MemorySize > 4<<30 {
-		return nil, fmt.Errorf("%w: bad memory size %d", ErrSnapshotMismatch, hdr.MemorySize)
+	hdr, err := readSnapshotHeader(br)
+	if err != nil {
+		return nil, err
 	}
 	wasm, err := wasmFor(hdr.Meta)
 	if err != nil {

@@ -32,7 +32,12 @@ _ns = _main.__dict__
 _count = 0
 
 
+_quiet = False
+
+
 def _emit(kind, obj):
+    if _quiet:
+        return
     _wasmbox.emit(kind, json.dumps(obj, default=_json_default, ensure_ascii=False,
                                    allow_nan=False))
 
@@ -486,9 +491,26 @@ def _restore_envs(saved):
             os.environ[k] = v
 
 
+EV_PROBE = 100
+
+
 def _setup(opts):
     """Prepares a context that was just started or restored from a snapshot:
-    working directory, and fresh random streams so that clones diverge."""
+    working directory, and fresh random streams so that clones diverge.
+    With "probe", reports the file descriptors the guest holds open beyond
+    stdio and the host's preopened directories (a snapshot must not hold any:
+    after a restore they would refer to other files)."""
+    if opts.get("probe"):
+        first = 3 + int(opts.get("preopens", 0))
+        fds = []
+        for fd in range(first, first + 1024):
+            try:
+                os.fstat(fd)
+            except OSError:
+                continue
+            fds.append(fd)
+        _emit(EV_PROBE, {"open_fds": fds})
+        return 0
     cwd = opts.get("cwd")
     if cwd:
         os.makedirs(cwd, exist_ok=True)
@@ -496,7 +518,34 @@ def _setup(opts):
         os.environ["PWD"] = cwd
     if "random" in sys.modules:
         sys.modules["random"].seed()
+    # Move everything alive now out of the collector's reach: contexts are
+    # restored copy-on-write from a snapshot taken after set-up, and a full
+    # collection would write to every object's header, copying the whole
+    # heap into each context.
+    if opts.get("warm"):
+        _warm_up()
+    import gc
+    gc.collect()
+    gc.freeze()
     return 0
+
+
+def _warm_up():
+    """Runs a throw-away cell so that one-time work of the first cell
+    (caches, lazily created objects, grown dicts) happens before the snapshot
+    and is shared by every context instead of copied into each."""
+    global _quiet, _count
+    _quiet = True
+    try:
+        run_cell("_wasmbox_warm = [1]\n_wasmbox_warm", "{}")
+        run_cell("del _wasmbox_warm", "{}")
+    finally:
+        _quiet = False
+        _count = 0
+        for k in [k for k in linecache.cache if k.startswith("<cell-")]:
+            del linecache.cache[k]
+        builtins.__dict__.pop("_", None)
+        _ns.pop("_", None)
 
 
 def run_cell(code, opts):

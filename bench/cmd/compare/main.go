@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -176,6 +177,10 @@ func run(ctx context.Context, n int, w io.Writer) error {
 	}
 	rows = append(rows, r)
 
+	if kb, ok := idleContextMemory(ctx, sb, 200); ok {
+		fmt.Fprintf(w, "memory per idle Python context (200 live, one cell each): %d KiB private\n\n", kb)
+	}
+
 	fmt.Fprintf(w, "%-28s %14s %14s %8s   %s\n", "workload", "wasmbox", "native", "ratio", "native is")
 	for _, r := range rows {
 		wm, nm := median(r.wasmbox), median(r.native)
@@ -225,4 +230,49 @@ func pipeRoundTrips(py string, n int) ([]time.Duration, error) {
 		}
 		return err
 	})
+}
+
+// privateKiB reads this process's private memory (Private_Clean +
+// Private_Dirty) from /proc/self/smaps_rollup.
+func privateKiB() (int, bool) {
+	b, err := os.ReadFile("/proc/self/smaps_rollup")
+	if err != nil {
+		return 0, false
+	}
+	total := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && (f[0] == "Private_Clean:" || f[0] == "Private_Dirty:") {
+			n, _ := strconv.Atoi(f[1])
+			total += n
+		}
+	}
+	return total, true
+}
+
+// idleContextMemory creates n contexts, runs a small cell in each and reports
+// the growth of private memory per context.
+func idleContextMemory(ctx context.Context, sb *wasmbox.Sandbox, n int) (int, bool) {
+	runtime.GC()
+	before, ok := privateKiB()
+	if !ok {
+		return 0, false
+	}
+	var cs []*wasmbox.Context
+	for i := range n {
+		c, err := sb.CreateCodeContext(ctx)
+		if err != nil {
+			return 0, false
+		}
+		if _, err := sb.RunCode(ctx, fmt.Sprintf("x = %d", i), wasmbox.InContext(c)); err != nil {
+			return 0, false
+		}
+		cs = append(cs, c)
+	}
+	runtime.GC()
+	after, _ := privateKiB()
+	for _, c := range cs {
+		_ = sb.RemoveCodeContext(ctx, c)
+	}
+	return (after - before) / n, true
 }
