@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -564,5 +565,34 @@ func TestRemovedWhileWaiting(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("removing a context did not stop its running cell")
+	}
+}
+
+// TestBusyGuestDoesNotStallGC: the Go runtime cannot preempt a goroutine
+// running compiled WebAssembly, so a guest that never called into the host
+// would block every stop-the-world of the garbage collector. The interpreters
+// yield to the host regularly (wasm/ABI.md, wasmbox.yield).
+func TestBusyGuestDoesNotStallGC(t *testing.T) {
+	sb := newSandbox(t)
+	for _, c := range []struct{ lang, code string }{
+		{"python", "while True: pass"},
+		{"javascript", "while (true) {}"},
+	} {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = sb.RunCode(context.Background(), c.code, wasmbox.WithLanguage(c.lang), wasmbox.WithTimeout(1500*time.Millisecond))
+		}()
+		time.Sleep(300 * time.Millisecond)
+		for range 3 {
+			gcDone := make(chan struct{})
+			go func() { goruntime.GC(); close(gcDone) }()
+			select {
+			case <-gcDone:
+			case <-time.After(2 * time.Second):
+				t.Fatalf("%s: a busy guest stalled the garbage collector", c.lang)
+			}
+		}
+		<-done
 	}
 }

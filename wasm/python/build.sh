@@ -156,7 +156,7 @@ wasm-opt -O2 --strip-debug --strip-producers \
 log "stdlib archive"
 BUILDPY=$CROSS/build/python
 SYSCFG=$(ls -d "$HOSTDIR"/build/lib.wasi-wasm32-3.13)
-"$BUILDPY" -I -S "$HERE/mkstdlib.py" "$PY/Lib" "$SYSCFG" "$OUT/python313.zip"
+"$BUILDPY" -I -S "$HERE/mkstdlib.py" "$PY/Lib" "$SYSCFG" "$OUT/python313.zip" "$B" "$WASM"
 
 # ---- install into wasm/python and write the manifest ----------------------------
 cp "$OUT/python.wasm" "$OUT/python313.zip" "$HERE/"

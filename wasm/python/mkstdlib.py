@@ -1,11 +1,13 @@
 """Builds the stdlib archive: python313.zip, importable through zipimport.
 
-Usage: python -I -S mkstdlib.py LIB_DIR SYSCONFIG_DIR OUT.zip
+Usage: python -I -S mkstdlib.py LIB_DIR SYSCONFIG_DIR OUT.zip [BUILD_PREFIX...]
 
 Run by build.sh with the native build of the same CPython, so the .pyc files
 match the interpreter. Entries are sorted and carry a fixed timestamp
 (SOURCE_DATE_EPOCH); .pyc files are unchecked-hash based, so zipimport never
-compares them with the sources and the archive is reproducible.
+compares them with the sources and the archive is reproducible. The build
+directories named as BUILD_PREFIX are replaced by /wasmbox in the sysconfig
+data, so the archive does not depend on where it was built.
 """
 import importlib.util
 import os
@@ -43,19 +45,29 @@ def entries(lib, sysconfig_dir):
 
 def main():
     lib, sysconfig_dir, out = sys.argv[1:4]
+    prefixes = sorted(sys.argv[4:], key=len, reverse=True)
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "1735689600"))
     stamp = time.gmtime(epoch)[:6]
     files = {}
     for full, rel in entries(lib, sysconfig_dir):
         with open(full, "rb") as fh:
             src = fh.read()
-        pyc = full + ".wasmbox.pyc"
+        if rel.startswith("_sysconfigdata") and prefixes:
+            for p in prefixes:
+                src = src.replace(p.encode(), b"/wasmbox")
+            scrubbed = full + ".wasmbox.py"
+            with open(scrubbed, "wb") as fh:
+                fh.write(src)
+            full = scrubbed
+        pyc = (full[:-len(".wasmbox.py")] if full.endswith(".wasmbox.py") else full) + ".wasmbox.pyc"
         py_compile.compile(
             full, cfile=pyc, dfile=f"{GUEST}/{rel}", doraise=True, optimize=0,
             invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
         with open(pyc, "rb") as fh:
             code = fh.read()
         os.unlink(pyc)
+        if full.endswith(".wasmbox.py"):
+            os.unlink(full)
         files[rel] = src
         files[rel + "c"] = code
     tmp = out + ".tmp"

@@ -36,9 +36,10 @@ type Mount struct {
 
 // Instance is one instantiated guest module.
 type Instance struct {
-	rt  wazero.Runtime
-	mod api.Module
-	ctl uint32
+	rt    wazero.Runtime
+	mod   api.Module
+	ctl   uint32
+	ctlMu sync.Mutex // orders the host's writes of the interrupt word
 
 	mu     sync.Mutex
 	events []Event
@@ -82,6 +83,8 @@ func Load(ctx context.Context, wasm []byte, cfg any, mounts ...Mount) (*Instance
 			in.events = append(in.events, Event{Kind: kind, Payload: string(b)})
 			in.mu.Unlock()
 		}).Export("emit").
+		NewFunctionBuilder().
+		WithFunc(func() {}).Export("yield").
 		Instantiate(ctx)
 	if err != nil {
 		rt.Close(ctx)
@@ -182,7 +185,9 @@ func (in *Instance) call(ctx context.Context, fn string, a, b []byte) (uint32, e
 
 // Exec runs one cell and returns wasmbox_exec's return code.
 func (in *Instance) Exec(ctx context.Context, code string, opts any) (uint32, error) {
+	in.ctlMu.Lock()
 	in.mod.Memory().WriteUint32Le(in.ctl, 0)
+	in.ctlMu.Unlock()
 	raw, err := json.Marshal(opts)
 	if err != nil {
 		return 0, err
@@ -191,7 +196,15 @@ func (in *Instance) Exec(ctx context.Context, code string, opts any) (uint32, er
 }
 
 // Interrupt performs the host side of the interrupt protocol once.
+//
+// # Notes
+//
+//   - abitest uses wazero's default memory, whose buffer moves when the guest
+//     grows it: an interrupt sent during a grow can be lost. The product's
+//     runtime/ keeps memory at a fixed address for that reason.
 func (in *Instance) Interrupt(reason uint32) {
+	in.ctlMu.Lock()
+	defer in.ctlMu.Unlock()
 	mem := in.mod.Memory()
 	mem.WriteUint32Le(in.ctl, reason)
 	addr, _ := mem.ReadUint32Le(in.ctl + 4)

@@ -18,6 +18,16 @@
 __attribute__((import_module("wasmbox"), import_name("emit")))
 extern void wasmbox_host_emit(int32_t kind, const char *ptr, int32_t len);
 
+/* The host import that lets a busy guest yield: the Go runtime cannot
+   preempt a goroutine running compiled WebAssembly, so without regular calls
+   into the host a long loop would stall the host's garbage collector (and
+   with it the goroutine that delivers the interrupt). */
+__attribute__((import_module("wasmbox"), import_name("yield")))
+extern void wasmbox_host_yield(void);
+
+/* Called by the patched eval loop every _PY_WASMBOX_TICK_INTERVAL checks. */
+extern void (*_Py_wasmbox_tick_hook)(void);
+
 enum { EV_RESULT = 1, EV_ERROR = 2 };
 
 /* Defined by patches/0001-wasmbox-interrupt.patch in Modules/signalmodule.c. */
@@ -254,6 +264,7 @@ EXPORT("wasmbox_init") int32_t wasmbox_init(const char *cfg, int32_t cfg_len) {
     _Py_wasmbox_ctl.breaker_addr = (uint32_t)(uintptr_t)&PyThreadState_Get()->eval_breaker;
     _Py_wasmbox_ctl.breaker_mask = SIGNALS_PENDING_BIT;
     _Py_wasmbox_ctl.abi_version = 1;
+    _Py_wasmbox_tick_hook = wasmbox_host_yield;
     initialized = 1;
     if (load_prelude(cfg, cfg_len) < 0) return 0;
     return (int32_t)(uintptr_t)&_Py_wasmbox_ctl;
