@@ -31,6 +31,7 @@ import (
 	"sync"
 
 	"github.com/wasmbox/wasmbox/languages"
+	"github.com/wasmbox/wasmbox/languages/javascript"
 	"github.com/wasmbox/wasmbox/languages/python"
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/runtime"
@@ -103,7 +104,7 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 		contexts: map[string]*Context{},
 		defaults: map[string]*Context{},
 	}
-	for _, spec := range []languages.Spec{python.Spec()} {
+	for _, spec := range []languages.Spec{python.Spec(), javascript.Spec()} {
 		s.specs[spec.Name] = spec
 		s.aliases[spec.Name] = spec.Name
 		for _, a := range spec.Aliases {

@@ -16,9 +16,12 @@ func sandbox(b *testing.B) *wasmbox.Sandbox {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = sb.Close(ctx) })
-	// Warm up: compile (or load from the disk cache) before timing.
-	if _, err := sb.RunCode(ctx, "1"); err != nil {
-		b.Fatal(err)
+	// Warm up: compile (or load from the disk cache) and take the start-up
+	// snapshot of both languages before timing.
+	for _, lang := range []string{"python", "javascript"} {
+		if _, err := sb.RunCode(ctx, "1", wasmbox.WithLanguage(lang)); err != nil {
+			b.Fatal(err)
+		}
 	}
 	return sb
 }
@@ -57,6 +60,45 @@ func BenchmarkPythonCPULoop(b *testing.B) {
 	sb := sandbox(b)
 	for b.Loop() {
 		exec, err := sb.RunCode(ctx, bench.PyCPULoop)
+		if err != nil || exec.Error != nil {
+			b.Fatal(err, exec)
+		}
+	}
+}
+
+// BenchmarkNewJSContext measures creating (and removing) a JavaScript context.
+func BenchmarkNewJSContext(b *testing.B) {
+	ctx := context.Background()
+	sb := sandbox(b)
+	for b.Loop() {
+		c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage("javascript"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := sb.RemoveCodeContext(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkJSOnePlusOne measures a `1+1` JavaScript cell in a warm context.
+func BenchmarkJSOnePlusOne(b *testing.B) {
+	ctx := context.Background()
+	sb := sandbox(b)
+	for b.Loop() {
+		exec, err := sb.RunCode(ctx, "1+1", wasmbox.WithLanguage("js"))
+		if err != nil || exec.Text() != "2" {
+			b.Fatal(err, exec)
+		}
+	}
+}
+
+// BenchmarkJSFib measures a CPU-bound JavaScript cell, fib(27).
+func BenchmarkJSFib(b *testing.B) {
+	ctx := context.Background()
+	sb := sandbox(b)
+	for b.Loop() {
+		exec, err := sb.RunCode(ctx, bench.JSFib, wasmbox.WithLanguage("js"))
 		if err != nil || exec.Error != nil {
 			b.Fatal(err, exec)
 		}

@@ -7,4 +7,6 @@ package bench
 const (
 	// PyCPULoop is a CPU-bound Python cell: pure interpreter work.
 	PyCPULoop = "n = 0\nfor i in range(1_000_000):\n    n += i * i % 7\nn"
+	// JSFib is a CPU-bound JavaScript cell: fib(27), recursive calls.
+	JSFib = "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }\nfib(27)"
 )

@@ -177,6 +177,12 @@ func run(ctx context.Context, n int, w io.Writer) error {
 	}
 	rows = append(rows, r)
 
+	jsRows, err := jsWorkloads(ctx, sb, n)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, jsRows...)
+
 	if kb, ok := idleContextMemory(ctx, sb, 200); ok {
 		fmt.Fprintf(w, "memory per idle Python context (200 live, one cell each): %d KiB private\n\n", kb)
 	}
@@ -204,9 +210,94 @@ func round(d time.Duration) string {
 	}
 }
 
+// jsWorkloads compares JavaScript contexts with native node (JIT and
+// --jitless).
+func jsWorkloads(ctx context.Context, sb *wasmbox.Sandbox, n int) ([]row, error) {
+	js := wasmbox.WithLanguage("javascript")
+	if _, err := sb.RunCode(ctx, "1", js); err != nil {
+		return nil, err
+	}
+	node, nodeErr := exec.LookPath("node")
+	var rows []row
+	r := row{name: "new JS context", nativeLabel: "node -e 0"}
+	var err error
+	r.wasmbox, err = timeIt(n*5, func() error {
+		c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage("javascript"))
+		if err != nil {
+			return err
+		}
+		return sb.RemoveCodeContext(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if nodeErr == nil {
+		r.native, _ = timeIt(n, func() error { return exec.Command(node, "-e", "0").Run() })
+	}
+	rows = append(rows, r)
+
+	r = row{name: "JS 1+1 round trip", nativeLabel: "node over a pipe"}
+	r.wasmbox, err = timeIt(n*10, func() error {
+		exec, err := sb.RunCode(ctx, "1+1", js)
+		if err == nil && exec.Text() != "2" {
+			err = fmt.Errorf("1+1 gave %q", exec.Text())
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if nodeErr == nil {
+		r.native, err = lineRoundTrips(exec.Command(node, "-e",
+			"require('readline').createInterface({input: process.stdin}).on('line', l => console.log(String(eval(l))))"), n*10)
+		if err != nil {
+			return nil, err
+		}
+	}
+	rows = append(rows, r)
+
+	timed := "const __t0 = performance.now();\n" + bench.JSFib + ";\n(performance.now() - __t0) / 1000"
+	var fib []time.Duration
+	for range n {
+		exec, err := sb.RunCode(ctx, timed, js)
+		if err != nil {
+			return nil, err
+		}
+		if exec.Error != nil {
+			return nil, fmt.Errorf("%s: %s", exec.Error.Name, exec.Error.Value)
+		}
+		sec, err := strconv.ParseFloat(exec.Text(), 64)
+		if err != nil {
+			return nil, err
+		}
+		fib = append(fib, time.Duration(sec*float64(time.Second)))
+	}
+	script := "for (let i = 0; i < " + strconv.Itoa(n) + "; i++) { const t0 = performance.now(); " +
+		"eval(" + strconv.Quote(bench.JSFib) + "); console.log((performance.now() - t0) / 1000) }"
+	for _, flags := range [][]string{nil, {"--jitless"}} {
+		r := row{name: "JS fib(27)", wasmbox: fib, nativeLabel: strings.TrimSpace("node " + strings.Join(flags, " "))}
+		if nodeErr == nil {
+			out, err := exec.Command(node, append(flags, "-e", script)...).Output()
+			if err != nil {
+				return nil, err
+			}
+			for _, line := range strings.Fields(string(out)) {
+				sec, _ := strconv.ParseFloat(line, 64)
+				r.native = append(r.native, time.Duration(sec*float64(time.Second)))
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
 // pipeRoundTrips measures a native python3 answering `1+1` sent as a line.
 func pipeRoundTrips(py string, n int) ([]time.Duration, error) {
-	cmd := exec.Command(py, "-u", "-c", "import sys\nfor line in sys.stdin:\n    print(repr(eval(line)), flush=True)")
+	return lineRoundTrips(exec.Command(py, "-u", "-c", "import sys\nfor line in sys.stdin:\n    print(repr(eval(line)), flush=True)"), n)
+}
+
+// lineRoundTrips sends "1+1" lines to cmd and times each answer.
+func lineRoundTrips(cmd *exec.Cmd, n int) ([]time.Duration, error) {
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
