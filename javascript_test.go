@@ -246,3 +246,34 @@ func TestJavaScriptInterruptsAndLimits(t *testing.T) {
 	assert.Empty(t, exec.Results, "printed markers are only logs")
 	normal("fake markers")
 }
+
+func TestJavaScriptSnapshotFork(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	c := jsContext(t, sb)
+	noError(t, run(t, sb, "let counter = 1; const bump = () => ++counter", wasmbox.InContext(c)))
+	snap, err := c.Snapshot(ctx)
+	require.NoError(t, err)
+	defer snap.Close()
+	assert.Equal(t, "javascript", snap.Language)
+	fork, err := sb.CreateCodeContext(ctx, wasmbox.FromSnapshot(snap))
+	require.NoError(t, err)
+	assert.Equal(t, "javascript", fork.Language)
+	assert.Equal(t, "2", run(t, sb, "bump()", wasmbox.InContext(fork)).Text())
+	assert.Equal(t, "3", run(t, sb, "bump()", wasmbox.InContext(fork)).Text())
+	assert.Equal(t, "2", run(t, sb, "bump()", wasmbox.InContext(c)).Text(), "the original is independent")
+
+	draws := map[string]bool{}
+	for range 3 {
+		f, err := sb.CreateCodeContext(ctx, wasmbox.FromSnapshot(snap))
+		require.NoError(t, err)
+		draws[run(t, sb, "Math.random()", wasmbox.InContext(f)).Text()] = true
+	}
+	assert.Len(t, draws, 3, "forks do not share Math.random's stream")
+	fresh := map[string]bool{}
+	for range 3 {
+		f := jsContext(t, sb)
+		fresh[run(t, sb, "Math.random()", wasmbox.InContext(f)).Text()] = true
+	}
+	assert.Len(t, fresh, 3, "new contexts do not share Math.random's stream")
+}
