@@ -5,7 +5,6 @@ package python
 import (
 	_ "embed"
 	"encoding/json"
-	"testing/fstest"
 
 	"github.com/wasmbox/wasmbox/languages"
 	"github.com/wasmbox/wasmbox/runtime"
@@ -25,10 +24,7 @@ func Spec() languages.Spec {
 		Aliases: []string{"py", "python3"},
 		Wasm:    wasmpy.Wasm,
 		Mounts: func() []runtime.Mount {
-			return []runtime.Mount{{
-				GuestPath: wasmpy.StdlibGuestDir,
-				FS:        fstest.MapFS{wasmpy.StdlibFileName: {Data: wasmpy.Stdlib(), Mode: 0o444}},
-			}}
+			return []runtime.Mount{{GuestPath: wasmpy.StdlibGuestDir, FS: wasmpy.StdlibFS()}}
 		},
 		Init: func(languages.Limits) []byte {
 			b, _ := json.Marshal(map[string]any{"prelude": prelude})

@@ -6,13 +6,16 @@
 // go:embed; nothing here compiles or rebuilds them.
 package python
 
-import _ "embed"
+import (
+	"embed"
+	"io/fs"
+)
 
 //go:embed python.wasm
 var wasm []byte
 
 //go:embed python313.zip
-var stdlib []byte
+var stdlibFS embed.FS
 
 //go:embed manifest.json
 var manifest []byte
@@ -36,12 +39,19 @@ const (
 //   - The slice is shared by every caller: do not modify it.
 func Wasm() []byte { return wasm }
 
-// Stdlib returns the standard library archive (a zip read by zipimport).
-//
-// # Notes
-//
-//   - The slice is shared by every caller: do not modify it.
-func Stdlib() []byte { return stdlib }
+// StdlibFS returns a read-only file system whose root holds the standard
+// library archive, StdlibFileName: mount it at StdlibGuestDir.
+func StdlibFS() fs.FS { return stdlibFS }
+
+// Stdlib returns a copy of the standard library archive (a zip read by
+// zipimport).
+func Stdlib() []byte {
+	b, err := stdlibFS.ReadFile(StdlibFileName)
+	if err != nil {
+		panic("wasm/python: the embedded stdlib is missing: " + err.Error())
+	}
+	return b
+}
 
 // Manifest returns manifest.json: the Debian source versions, toolchain,
 // patches and the sha256 of every artifact that build.sh recorded.
