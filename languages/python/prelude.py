@@ -22,6 +22,7 @@ import types
 
 EV_RESULT, EV_ERROR, EV_COUNT = 1, 2, 3
 _PRELUDE_FILE = "<wasmbox-prelude>"
+_LAST = "__wasmbox_last_value__"
 _TLA = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 _CO_COROUTINE = 0x80
 
@@ -137,8 +138,14 @@ def _warn_repr_failure(name):
         pass
 
 
+_PLAIN = (int, float, complex, str, bytes, bool, type(None), list, tuple, dict, set,
+          frozenset, range)
+
+
 def format_bundle(obj):
     """Returns the MIME bundle of obj through the IPython display protocol."""
+    if type(obj) in _PLAIN:  # exact builtin types: nothing to look up
+        return {"text/plain": repr(obj)}
     bundle = {}
     m = _method(obj, "_repr_mimebundle_")
     if m is not None:
@@ -552,7 +559,7 @@ def run_cell(code, opts):
     """Runs one cell; called by the wasmbox driver. Always returns 0: what
     happened is reported through events."""
     global _count
-    o = json.loads(opts) if opts else {}
+    o = json.loads(opts) if opts and opts != "{}" else {}
     if o.get("setup"):
         return _setup(o)
     _repair_stdio()
@@ -564,12 +571,19 @@ def run_cell(code, opts):
     saved = _apply_envs(o.get("envs"))
     try:
         tree = ast.parse(code, filename, "exec")
-        last = None
+        has_value = False
         if tree.body and isinstance(tree.body[-1], ast.Expr) and not _suppressed(code):
-            last = ast.Expression(tree.body.pop().value)
+            # One compilation: the trailing expression is assigned to a
+            # hidden name, read back after the cell ran.
+            last = tree.body[-1]
+            tree.body[-1] = ast.copy_location(ast.Assign(
+                targets=[ast.Name(id=_LAST, ctx=ast.Store())], value=last.value), last)
+            ast.fix_missing_locations(tree)
+            has_value = True
+        _ns.pop(_LAST, None)
         _run(compile(tree, filename, "exec", flags=_TLA, dont_inherit=True))
-        if last is not None:
-            value = _run(compile(last, filename, "eval", flags=_TLA, dont_inherit=True))
+        if has_value:
+            value = _ns.pop(_LAST, None)
             if value is not None:
                 builtins._ = value
                 _ns["_"] = value
