@@ -3,8 +3,11 @@ package wasmbox
 import (
 	"time"
 
+	"github.com/spf13/afero"
+
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/runtime"
+	"github.com/wasmbox/wasmbox/vfs"
 )
 
 // Option configures New.
@@ -16,6 +19,8 @@ type sandboxConfig struct {
 	memoryLimit uint64
 	logLimit    int
 	timeout     time.Duration
+	fs          afero.Fs
+	fsOpts      []vfs.Option
 }
 
 // WithEngine makes the sandbox use a shared Engine (see NewEngine) instead of
@@ -47,6 +52,42 @@ func WithLogLimit(bytes int) Option {
 // (default: none beyond the caller's context).
 func WithDefaultTimeout(d time.Duration) Option {
 	return func(c *sandboxConfig) { c.timeout = d }
+}
+
+// WithFS sets the filesystem behind the sandbox's "/" (default: a new
+// afero.NewMemMapFs()). Every context sees it, and so does the host through
+// Files. For a directory on disk use afero.NewBasePathFs(afero.NewOsFs(),
+// dir): the sandbox never deletes what it holds, and symbolic links inside it
+// are never followed. /home/user, /tmp and Python's site-packages are
+// created in it if missing.
+func WithFS(fsys afero.Fs) Option {
+	return func(c *sandboxConfig) { c.fs = fsys }
+}
+
+// WithMount mounts fsys at guestPath in the sandbox filesystem, read-only or
+// read-write, e.g. a host directory read-only:
+//
+//	wasmbox.WithMount("/mnt/data", afero.NewBasePathFs(afero.NewOsFs(), "/srv/data"), true)
+//
+// See vfs.WithMount.
+func WithMount(guestPath string, fsys afero.Fs, readOnly bool) Option {
+	return func(c *sandboxConfig) { c.fsOpts = append(c.fsOpts, vfs.WithMount(guestPath, fsys, readOnly)) }
+}
+
+// WithFSQuota caps the total size of the files in the sandbox filesystem's
+// writable mounts (default 1 GiB; 0 or less: no limit). Exceeding it is
+// OSError ENOSPC ("No space left on device") in the guest and vfs.ErrQuota on
+// the host; nothing already written is lost.
+func WithFSQuota(maxBytes int64) Option {
+	return func(c *sandboxConfig) { c.fsOpts = append(c.fsOpts, vfs.WithMaxBytes(maxBytes)) }
+}
+
+// WithFSMaxFiles caps the number of files and directories in the sandbox
+// filesystem's writable mounts (default 100,000; 0 or less: no limit).
+// Exceeding it is OSError EDQUOT ("Disk quota exceeded") in the guest and
+// vfs.ErrQuota on the host.
+func WithFSMaxFiles(n int64) Option {
+	return func(c *sandboxConfig) { c.fsOpts = append(c.fsOpts, vfs.WithMaxFiles(n)) }
 }
 
 // RunOption configures one RunCode call.
@@ -124,7 +165,9 @@ func ContextLanguage(language string) ContextOption {
 }
 
 // ContextCwd sets the working directory of a new context (default
-// /home/user); it is created if missing.
+// /home/user). The host creates it, with its parents, if missing; when that
+// fails (e.g. inside a read-only mount) CreateCodeContext returns the
+// filesystem's error. Relative paths in the context resolve against it.
 func ContextCwd(dir string) ContextOption {
 	return func(c *contextConfig) { c.cwd = dir }
 }

@@ -23,18 +23,19 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/spf13/afero"
 
 	"github.com/wasmbox/wasmbox/languages"
 	"github.com/wasmbox/wasmbox/languages/javascript"
 	"github.com/wasmbox/wasmbox/languages/python"
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/runtime"
+	"github.com/wasmbox/wasmbox/vfs"
 )
 
 // Errors returned by the sandbox; test them with errors.Is.
@@ -76,7 +77,7 @@ type Sandbox struct {
 	cfg       sandboxConfig
 	engine    *runtime.Engine
 	ownEngine bool
-	root      string // host directory behind the guest's "/"
+	fs        *vfs.FS // the sandbox filesystem, the guest's "/" in every context
 	specs     map[string]languages.Spec
 	aliases   map[string]string
 
@@ -111,14 +112,24 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 			s.aliases[a] = spec.Name
 		}
 	}
-	root, err := os.MkdirTemp("", "wasmbox-sandbox-*")
+	root := cfg.fs
+	if root == nil {
+		root = afero.NewMemMapFs()
+	}
+	fsys, err := vfs.New(root, append([]vfs.Option{vfs.WithHome(DefaultCwd)}, cfg.fsOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: create sandbox filesystem: %w", err)
 	}
-	s.root = root
-	for _, d := range []string{DefaultCwd, "/tmp", "/usr/local/lib/python3.13/site-packages"} {
-		if err := os.MkdirAll(filepath.Join(root, filepath.FromSlash(d)), 0o755); err != nil {
-			_ = os.RemoveAll(root)
+	s.fs = fsys
+	dirs := []string{DefaultCwd, "/tmp", "/usr/local/lib/python3.13/site-packages"}
+	for _, spec := range s.specs {
+		for _, m := range spec.Mounts() { // so that listing their parents shows them
+			dirs = append(dirs, m.GuestPath)
+		}
+	}
+	for _, d := range dirs {
+		if _, err := fsys.MakeDir(ctx, d); err != nil {
+			_ = fsys.Close()
 			return nil, fmt.Errorf("wasmbox: create sandbox filesystem: %w", err)
 		}
 	}
@@ -129,7 +140,7 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 		}
 		s.engine, err = runtime.NewEngine(ctx, eopts...)
 		if err != nil {
-			_ = os.RemoveAll(root)
+			_ = fsys.Close()
 			return nil, fmt.Errorf("wasmbox: %w", err)
 		}
 		s.ownEngine = true
@@ -156,8 +167,10 @@ func (s *Sandbox) spec(language string) (languages.Spec, error) {
 	return s.specs[name], nil
 }
 
-// Close interrupts running cells, releases every context and the sandbox's
-// filesystem. Using the sandbox afterwards gives ErrClosed.
+// Close interrupts running cells, releases every context and stops the
+// filesystem's watchers. Using the sandbox afterwards gives ErrClosed (and
+// Files, vfs.ErrClosed). The files stay in the afero.Fs: nothing is deleted
+// from a directory given to WithFS.
 func (s *Sandbox) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
@@ -175,7 +188,7 @@ func (s *Sandbox) Close(ctx context.Context) error {
 	if s.ownEngine {
 		errs = append(errs, s.engine.Close(ctx))
 	}
-	errs = append(errs, os.RemoveAll(s.root))
+	errs = append(errs, s.fs.Close()) // the files themselves stay where they are
 	return errors.Join(errs...)
 }
 
@@ -251,7 +264,10 @@ func (s *Sandbox) checkOpen() error {
 // instanceConfig is the configuration of every instance of a language in
 // this sandbox. Snapshots can only be restored with an identical one.
 func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
-	mounts := append([]runtime.Mount{{GuestPath: "/", Dir: s.root}}, spec.Mounts()...)
+	// The sandbox filesystem is one preopen whatever its mounts, so the
+	// preopen table wasi-libc keeps in guest memory (and in snapshots) does
+	// not depend on them. Each instance gets its own adapter (for errnos).
+	mounts := append([]runtime.Mount{{GuestPath: "/", SysFS: s.fs.SysFS()}}, spec.Mounts()...)
 	// Every context of a language starts from the same snapshot, taken after
 	// a set-up for the default cwd; another cwd costs one more set-up call.
 	setup, _ := jsonMarshal(languages.CellOptions{Setup: true, Cwd: DefaultCwd, Warm: true})
@@ -270,6 +286,9 @@ func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
 // startInstance starts the context's interpreter (from the engine's snapshot
 // of a fresh one, see runtime.Module.Instantiate) and applies its cwd.
 func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Instance, error) {
+	if err := s.makeCwd(ctx, c); err != nil {
+		return nil, err
+	}
 	mod, err := s.engine.Compile(ctx, c.spec.Wasm())
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: %s: %w", c.spec.Name, err)
@@ -287,6 +306,22 @@ func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Insta
 	}
 	return inst, nil
 }
+
+// makeCwd creates the context's working directory, host-side so that a
+// failure is a clear, typed error (vfs.ErrPermission inside a read-only
+// mount, ...). The prelude then changes into it.
+func (s *Sandbox) makeCwd(ctx context.Context, c *Context) error {
+	if _, err := s.fs.MakeDir(ctx, c.Cwd); err != nil {
+		return fmt.Errorf("wasmbox: context cwd: %w", err)
+	}
+	return nil
+}
+
+// Files returns the sandbox filesystem's Files API (E2B's sandbox.files):
+// read, write, list, watch... the files every context sees. It is safe for
+// concurrent use, also while cells run; relative paths are relative to
+// /home/user. After Close its methods fail with vfs.ErrClosed.
+func (s *Sandbox) Files() *vfs.FS { return s.fs }
 
 // setup runs a set-up call (not a user cell) in inst.
 func (s *Sandbox) setup(ctx context.Context, c *Context, inst *runtime.Instance, o languages.CellOptions) error {

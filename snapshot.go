@@ -180,6 +180,9 @@ func (s *Snapshot) forEngine(ctx context.Context, e *runtime.Engine, spec langua
 
 // restoreInstance creates c's interpreter from a snapshot and reseeds it.
 func (s *Sandbox) restoreInstance(ctx context.Context, c *Context, snap *Snapshot) (*runtime.Instance, error) {
+	if err := s.makeCwd(ctx, c); err != nil {
+		return nil, err
+	}
 	mod, err := s.engine.Compile(ctx, c.spec.Wasm())
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: %s: %w", c.spec.Name, err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -18,7 +19,8 @@ func instanceFrom(ctx context.Context) *Instance {
 
 // instantiateHostModules registers the two host modules every guest imports:
 // wasi_snapshot_preview1 (wazero's, with poll_oneoff replaced so sleeps honour
-// absolute deadlines and wake up on an interrupt) and wasmbox (emit).
+// absolute deadlines and wake up on an interrupt, and with a listener on the
+// functions errnoFunction selects, for ErrnoReporter) and wasmbox (emit).
 func instantiateHostModules(ctx context.Context, e *Engine) error {
 	b := e.rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
 	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
@@ -27,7 +29,7 @@ func instantiateHostModules(ctx context.Context, e *Engine) error {
 		WithGoModuleFunction(api.GoModuleFunc(e.pollOneoff), []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}).
 		WithParameterNames("in", "out", "nsubscriptions", "result.nevents").
 		Export("poll_oneoff")
-	if _, err := b.Instantiate(ctx); err != nil {
+	if _, err := b.Instantiate(experimental.WithFunctionListenerFactory(ctx, errnoListenerFactory{})); err != nil {
 		return err
 	}
 	_, err := e.rt.NewHostModuleBuilder("wasmbox").

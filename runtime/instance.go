@@ -112,6 +112,7 @@ type Instance struct {
 	stateMu sync.Mutex
 	dead    error // set once the instance is unusable
 
+	errnoReporters []ErrnoReporter // mounts that report errnos wazero lacks
 }
 
 type outWriter struct {
@@ -179,6 +180,9 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 		switch {
 		case mt.SysFS != nil:
 			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(mt.SysFS, mt.GuestPath)
+			if r, ok := mt.SysFS.(ErrnoReporter); ok {
+				i.errnoReporters = append(i.errnoReporters, r)
+			}
 		case mt.FS != nil:
 			fsc = fsc.WithFSMount(mt.FS, mt.GuestPath)
 		default:

@@ -64,7 +64,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 	rc, _, errOut := cli(t, "", "run", "-l", "cobol", "-c", "1")
 	assert.Equal(t, 1, rc)
-	assert.Contains(t, errOut, "supported languages are python")
+	assert.Contains(t, errOut, "supported languages are javascript, python")
 	rc, _, _ = cli(t, "", "run", "/does/not/exist.py")
 	assert.Equal(t, 1, rc)
 }

@@ -9,7 +9,11 @@
 //     process (python3 -c pass, and python3 -I -S -c pass);
 //   - 1+1 round trip: a cell in a warm context vs a line sent to a running
 //     native python3 over a pipe and its answer read back;
-//   - CPU loop: bench.PyCPULoop, timed inside the interpreter both ways.
+//   - CPU loop: bench.PyCPULoop, timed inside the interpreter both ways;
+//   - filesystem: bench.PyFSDefs (1,000 small files; one 100 MiB file),
+//     written and read back by a cell on the in-memory filesystem and on a
+//     directory on disk, vs native python3 on disk; timed inside the
+//     interpreter.
 //
 // The machine is shared and noisy: trust medians and ratios, not single runs.
 package main
@@ -182,6 +186,12 @@ func run(ctx context.Context, n int, w io.Writer) error {
 		return err
 	}
 	rows = append(rows, jsRows...)
+
+	fsRows, err := fsWorkloads(ctx, py, pyErr == nil, n)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, fsRows...)
 
 	if kb, ok := idleContextMemory(ctx, sb, 200); ok {
 		fmt.Fprintf(w, "memory per idle Python context (200 live, one cell each): %d KiB private\n\n", kb)
