@@ -277,3 +277,39 @@ func TestJavaScriptSnapshotFork(t *testing.T) {
 	}
 	assert.Len(t, fresh, 3, "new contexts do not share Math.random's stream")
 }
+
+func TestJavaScriptFiles(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	js, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage("javascript"), wasmbox.ContextCwd("/home/user/work"))
+	require.NoError(t, err)
+	noError(t, run(t, sb, "open('/home/user/work/from_python.txt', 'w').write('written by python')"))
+	exec := run(t, sb, `
+const fs = require('fs'), path = require('node:path')
+fs.mkdirSync('out/deep', { recursive: true })
+fs.writeFileSync('out/deep/data.bin', new Uint8Array([0, 1, 2, 255]))
+fs.writeFileSync('out/note.txt', 'héllo')
+fs.appendFileSync('out/note.txt', ' wörld')
+let missing
+try { fs.readFileSync('/home/user/nope.txt') } catch (e) { missing = [e.code, e.message] }
+;[fs.readFileSync('from_python.txt', 'utf8'), Array.from(fs.readFileSync('out/deep/data.bin')),
+  fs.readdirSync('out'), fs.statSync('out/note.txt').size, process.cwd(), path.resolve('a/../b'), missing]`, wasmbox.InContext(js))
+	noError(t, exec)
+	assert.Equal(t, "[\n  'written by python',\n  [ 0, 1, 2, 255 ],\n  [ 'deep', 'note.txt' ],\n  13,\n  '/home/user/work',\n  '/home/user/work/b',\n  [\n    'ENOENT',\n    \"ENOENT: no such file or directory, open '/home/user/nope.txt'\"\n  ]\n]", exec.Text())
+
+	b, err := sb.Files().Read(ctx, "/home/user/work/out/note.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "héllo wörld", string(b), "the host sees what JavaScript wrote")
+	exec = run(t, sb, "open('/home/user/work/out/deep/data.bin', 'rb').read()")
+	assert.Equal(t, `b'\x00\x01\x02\xff'`, exec.Text(), "Python sees what JavaScript wrote")
+
+	exec = run(t, sb, "await fs.promises.readFile('out/note.txt', 'utf8')", wasmbox.InContext(js))
+	assert.Equal(t, "'héllo wörld'", exec.Text())
+	exec = run(t, sb, "fs.rmSync('out', { recursive: true }); fs.existsSync('out')", wasmbox.InContext(js))
+	assert.Equal(t, "false", exec.Text())
+	exec = run(t, sb, "fs.readFileSync('/../../etc/passwd', 'utf8')", wasmbox.InContext(js))
+	require.NotNil(t, exec.Error, "no escape from the sandbox filesystem")
+	exec = run(t, sb, "require('child_process')", wasmbox.InContext(js))
+	require.NotNil(t, exec.Error)
+	assert.Contains(t, exec.Error.Value, "Cannot find module 'child_process'")
+}

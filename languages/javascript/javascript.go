@@ -1,6 +1,8 @@
 // Package javascript is the JavaScript language of wasmbox: QuickJS from
-// wasm/quickjs with the prelude in inspect.js and prelude.js (console with
-// Node's formatting, display, timers, process, REPL-style redeclarations).
+// wasm/quickjs with the prelude in inspect.js (Node's util.inspect and
+// util.format), node.js (fs, path, TextEncoder/TextDecoder, require) and
+// prelude.js (console, display, timers, process, cells with REPL-style
+// redeclarations).
 package javascript
 
 import (
@@ -15,6 +17,8 @@ import (
 var (
 	//go:embed inspect.js
 	inspectJS string
+	//go:embed node.js
+	nodeJS string
 	//go:embed prelude.js
 	preludeJS string
 )
@@ -23,7 +27,7 @@ var (
 const StackSize = 1 << 20
 
 // Prelude returns the source of the JavaScript prelude.
-func Prelude() string { return inspectJS + "\n" + preludeJS }
+func Prelude() string { return inspectJS + "\n" + nodeJS + "\n" + preludeJS }
 
 // Spec returns the JavaScript language.
 func Spec() languages.Spec {

@@ -197,7 +197,6 @@
 
   // ---- process -----------------------------------------------------------
 
-  let cwd = '/home/user';
   const processEnv = {};
   const process = {
     env: processEnv,
@@ -205,7 +204,8 @@
     platform: 'wasi',
     version: W.version || 'quickjs',
     versions: { quickjs: W.version || '' },
-    cwd: () => cwd,
+    cwd: () => W.getcwd(),
+    chdir: (d) => { W.chdir(String(d)); processEnv.PWD = W.getcwd(); },
     exit: (code) => {
       const e = new Error('process.exit(' + (code === undefined ? 0 : code) + ')');
       e.name = 'ProcessExit';
@@ -444,7 +444,7 @@
       return 0;
     }
     if (o.cwd) {
-      cwd = o.cwd;
+      W.chdir(o.cwd);
       processEnv.PWD = o.cwd;
     }
     seeded = false;

@@ -34,6 +34,14 @@
  *   __wasmbox.onRejection(fn)              fn(promise, reason, isHandled) from
  *                                          QuickJS's promise rejection tracker
  *   __wasmbox.promiseState(p)              [0 pending | 1 fulfilled | 2 rejected, result]
+ *   __wasmbox.readFile(path, asText)       string (UTF-8) or ArrayBuffer
+ *   __wasmbox.writeFile(path, data, flag)  "w" | "a" | "wx" | "ax"
+ *   __wasmbox.readdir(path)                [[name, "file"|"dir"|"symlink"|"other"]]
+ *   __wasmbox.stat(path, noFollow)         {size, mode, type, mtimeMs, ...}
+ *   __wasmbox.mkdir/rmdir/unlink/chdir(path), rename(from, to), getcwd()
+ *                                          file errors are Node-style: code,
+ *                                          errno, syscall, path
+ *   __wasmbox.utf8Encode(s), utf8Decode(buf)
  *   __wasmbox.version                      "QuickJS 2025-04-26"
  *
  * Strings handed to emit/write reach the host as valid UTF-8 (a lone
@@ -55,6 +63,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include "quickjs.h"
 
@@ -480,6 +491,301 @@ static JSValue wb_on_rejection(JSContext *c, JSValueConst this_val, int argc, JS
     return JS_UNDEFINED;
 }
 
+
+/* ---- files: the sandbox filesystem through WASI, for the prelude's fs ----
+ * Every function opens and closes what it needs within the call, so the
+ * guest never holds a descriptor between cells (snapshots rely on that).
+ * Failures throw an Error shaped like Node's: message "ENOENT: no such file
+ * or directory, open 'x'", and code, errno, syscall, path properties. */
+
+static const char *errno_code(int e) {
+    switch (e) {
+    case ENOENT: return "ENOENT";
+    case EEXIST: return "EEXIST";
+    case ENOTDIR: return "ENOTDIR";
+    case EISDIR: return "EISDIR";
+    case ENOTEMPTY: return "ENOTEMPTY";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ENOSPC: return "ENOSPC";
+    case EDQUOT: return "EDQUOT";
+    case EROFS: return "EROFS";
+    case EBADF: return "EBADF";
+    case EINVAL: return "EINVAL";
+    case ELOOP: return "ELOOP";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case EXDEV: return "EXDEV";
+    case EBUSY: return "EBUSY";
+    case ENOMEM: return "ENOMEM";
+    case EFBIG: return "EFBIG";
+    default: return "EIO";
+    }
+}
+
+static JSValue throw_errno(JSContext *c, int e, const char *syscall, const char *path) {
+    char text[128], msg[512];
+    snprintf(text, sizeof text, "%s", strerror(e));
+    if (text[0] >= 'A' && text[0] <= 'Z' && (text[1] < 'A' || text[1] > 'Z'))
+        text[0] = (char)(text[0] - 'A' + 'a'); /* Node's style: "no such file or directory" */
+    snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_code(e), text, syscall, path ? path : "");
+    JSValue err = JS_NewError(c);
+    if (JS_IsException(err))
+        return err;
+    JS_DefinePropertyValueStr(c, err, "message", JS_NewString(c, msg), JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE);
+    JS_SetPropertyStr(c, err, "code", JS_NewString(c, errno_code(e)));
+    JS_SetPropertyStr(c, err, "errno", JS_NewInt32(c, -e));
+    JS_SetPropertyStr(c, err, "syscall", JS_NewString(c, syscall));
+    if (path)
+        JS_SetPropertyStr(c, err, "path", JS_NewString(c, path));
+    return JS_Throw(c, err);
+}
+
+/* readFile(path, asText): the whole file as a string (UTF-8) or ArrayBuffer. */
+static JSValue wb_read_file(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    const char *path = JS_ToCString(c, argv[0]);
+    if (!path)
+        return JS_EXCEPTION;
+    int as_text = JS_ToBool(c, argv[1]);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        JSValue r = throw_errno(c, errno, "open", path);
+        JS_FreeCString(c, path);
+        return r;
+    }
+    size_t cap = 65536, n = 0;
+    uint8_t *buf = js_malloc(c, cap);
+    JSValue result = JS_EXCEPTION;
+    if (!buf)
+        goto out;
+    for (;;) {
+        if (n == cap) {
+            size_t ncap = cap * 2;
+            uint8_t *nb = js_realloc(c, buf, ncap);
+            if (!nb)
+                goto out;
+            buf = nb;
+            cap = ncap;
+        }
+        ssize_t k = read(fd, buf + n, cap - n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            result = throw_errno(c, errno, "read", path);
+            goto out;
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+    }
+    result = as_text ? JS_NewStringLen(c, (const char *)buf, n) : JS_NewArrayBufferCopy(c, buf, n);
+out:
+    js_free(c, buf);
+    close(fd);
+    JS_FreeCString(c, path);
+    return result;
+}
+
+/* Gets the bytes of a string (UTF-8), ArrayBuffer or typed array. The
+   returned pointer is valid until *to_free / the value is released. */
+static const uint8_t *bytes_of(JSContext *c, JSValueConst v, size_t *len, const char **to_free) {
+    *to_free = NULL;
+    if (JS_IsString(v)) {
+        const char *s = JS_ToCStringLen(c, len, v);
+        *to_free = s;
+        return (const uint8_t *)s;
+    }
+    size_t n;
+    uint8_t *p = JS_GetArrayBuffer(c, &n, v);
+    if (p) {
+        *len = n;
+        return p;
+    }
+    JS_FreeValue(c, JS_GetException(c));
+    size_t off, blen, bpe;
+    JSValue ab = JS_GetTypedArrayBuffer(c, v, &off, &blen, &bpe);
+    if (JS_IsException(ab)) {
+        JS_FreeValue(c, JS_GetException(c));
+        JS_ThrowTypeError(c, "data must be a string, an ArrayBuffer or a typed array");
+        return NULL;
+    }
+    p = JS_GetArrayBuffer(c, &n, ab);
+    JS_FreeValue(c, ab); /* the typed array keeps the buffer alive */
+    if (!p)
+        return NULL;
+    *len = blen;
+    return p + off;
+}
+
+/* writeFile(path, data, flag): flag "w" (truncate), "a" (append), "wx"/"ax"
+   (fail if it exists). */
+static JSValue wb_write_file(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    const char *path = JS_ToCString(c, argv[0]);
+    if (!path)
+        return JS_EXCEPTION;
+    const char *flag = JS_ToCString(c, argv[2]);
+    int oflags = O_WRONLY | O_CREAT;
+    if (flag && flag[0] == 'a')
+        oflags |= O_APPEND;
+    else
+        oflags |= O_TRUNC;
+    if (flag && strchr(flag, 'x'))
+        oflags |= O_EXCL;
+    JS_FreeCString(c, flag);
+    size_t len;
+    const char *to_free;
+    const uint8_t *data = bytes_of(c, argv[1], &len, &to_free);
+    JSValue result = JS_UNDEFINED;
+    if (!data) {
+        result = JS_EXCEPTION;
+        goto out;
+    }
+    int fd = open(path, oflags, 0644);
+    if (fd < 0) {
+        result = throw_errno(c, errno, "open", path);
+        goto out;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t k = write(fd, data + done, len - done);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            result = throw_errno(c, errno, "write", path);
+            break;
+        }
+        done += (size_t)k;
+    }
+    if (close(fd) < 0 && JS_IsUndefined(result))
+        result = throw_errno(c, errno, "close", path);
+out:
+    if (to_free)
+        JS_FreeCString(c, to_free);
+    JS_FreeCString(c, path);
+    return result;
+}
+
+/* readdir(path): [[name, type], ...] with type "file", "dir", "symlink" or
+   "other", "." and ".." left out. */
+static JSValue wb_readdir(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    const char *path = JS_ToCString(c, argv[0]);
+    if (!path)
+        return JS_EXCEPTION;
+    DIR *d = opendir(path);
+    if (!d) {
+        JSValue r = throw_errno(c, errno, "scandir", path);
+        JS_FreeCString(c, path);
+        return r;
+    }
+    JSValue arr = JS_NewArray(c);
+    uint32_t i = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        const char *type = e->d_type == DT_REG ? "file" : e->d_type == DT_DIR ? "dir"
+                         : e->d_type == DT_LNK ? "symlink" : "other";
+        JSValue pair = JS_NewArray(c);
+        JS_SetPropertyUint32(c, pair, 0, JS_NewString(c, e->d_name));
+        JS_SetPropertyUint32(c, pair, 1, JS_NewString(c, type));
+        JS_SetPropertyUint32(c, arr, i++, pair);
+    }
+    closedir(d);
+    JS_FreeCString(c, path);
+    return arr;
+}
+
+static double ts_ms(struct timespec t) { return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6; }
+
+/* stat(path, noFollow): {size, mode, type, mtimeMs, atimeMs, ctimeMs, ino, nlink}. */
+static JSValue wb_stat(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    const char *path = JS_ToCString(c, argv[0]);
+    if (!path)
+        return JS_EXCEPTION;
+    struct stat st;
+    int r = JS_ToBool(c, argv[1]) ? lstat(path, &st) : stat(path, &st);
+    if (r < 0) {
+        JSValue e = throw_errno(c, errno, JS_ToBool(c, argv[1]) ? "lstat" : "stat", path);
+        JS_FreeCString(c, path);
+        return e;
+    }
+    JS_FreeCString(c, path);
+    JSValue o = JS_NewObject(c);
+    JS_SetPropertyStr(c, o, "size", JS_NewFloat64(c, (double)st.st_size));
+    JS_SetPropertyStr(c, o, "mode", JS_NewUint32(c, st.st_mode));
+    const char *type = S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "dir"
+                     : S_ISLNK(st.st_mode) ? "symlink" : "other";
+    JS_SetPropertyStr(c, o, "type", JS_NewString(c, type));
+    JS_SetPropertyStr(c, o, "mtimeMs", JS_NewFloat64(c, ts_ms(st.st_mtim)));
+    JS_SetPropertyStr(c, o, "atimeMs", JS_NewFloat64(c, ts_ms(st.st_atim)));
+    JS_SetPropertyStr(c, o, "ctimeMs", JS_NewFloat64(c, ts_ms(st.st_ctim)));
+    JS_SetPropertyStr(c, o, "ino", JS_NewFloat64(c, (double)st.st_ino));
+    JS_SetPropertyStr(c, o, "nlink", JS_NewFloat64(c, (double)st.st_nlink));
+    return o;
+}
+
+/* Path operations with one or two path arguments: op(path[, path2]). */
+enum { OP_MKDIR, OP_RMDIR, OP_UNLINK, OP_RENAME, OP_CHDIR };
+
+static JSValue wb_path_op(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv, int op) {
+    const char *a = JS_ToCString(c, argv[0]);
+    if (!a)
+        return JS_EXCEPTION;
+    const char *b = NULL;
+    if (op == OP_RENAME) {
+        b = JS_ToCString(c, argv[1]);
+        if (!b) {
+            JS_FreeCString(c, a);
+            return JS_EXCEPTION;
+        }
+    }
+    int r;
+    const char *name;
+    switch (op) {
+    case OP_MKDIR: r = mkdir(a, 0755); name = "mkdir"; break;
+    case OP_RMDIR: r = rmdir(a); name = "rmdir"; break;
+    case OP_UNLINK: r = unlink(a); name = "unlink"; break;
+    case OP_RENAME: r = rename(a, b); name = "rename"; break;
+    default: r = chdir(a); name = "chdir"; break;
+    }
+    JSValue result = r < 0 ? throw_errno(c, errno, name, a) : JS_UNDEFINED;
+    JS_FreeCString(c, a);
+    if (b)
+        JS_FreeCString(c, b);
+    return result;
+}
+
+/* getcwd(): wasi-libc's emulated working directory. */
+static JSValue wb_getcwd(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    char buf[4096];
+    if (!getcwd(buf, sizeof buf))
+        return throw_errno(c, errno, "getcwd", NULL);
+    return JS_NewString(c, buf);
+}
+
+/* utf8Encode(string) -> ArrayBuffer; utf8Decode(buffer or view) -> string
+   (invalid sequences become U+FFFD): TextEncoder/TextDecoder. */
+static JSValue wb_utf8_encode(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    size_t n;
+    const char *s = JS_ToCStringLen(c, &n, argv[0]);
+    if (!s)
+        return JS_EXCEPTION;
+    JSValue ab = JS_NewArrayBufferCopy(c, (const uint8_t *)s, n);
+    JS_FreeCString(c, s);
+    return ab;
+}
+
+static JSValue wb_utf8_decode(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    size_t len;
+    const char *to_free;
+    const uint8_t *p = bytes_of(c, argv[0], &len, &to_free);
+    if (!p)
+        return JS_EXCEPTION;
+    JSValue s = JS_NewStringLen(c, (const char *)p, len);
+    if (to_free)
+        JS_FreeCString(c, to_free);
+    return s;
+}
+
 /* promiseState(p): [state, result] with state 0 pending, 1 fulfilled,
    2 rejected (JS_PromiseState), or undefined for a non-promise: lets the
    prelude's inspect() show Promise { 42 } like Node. */
@@ -507,6 +813,18 @@ static const JSCFunctionListEntry wb_funcs[] = {
     JS_CFUNC_DEF("now", 0, wb_now),
     JS_CFUNC_DEF("onRejection", 1, wb_on_rejection),
     JS_CFUNC_DEF("promiseState", 1, wb_promise_state),
+    JS_CFUNC_DEF("readFile", 2, wb_read_file),
+    JS_CFUNC_DEF("writeFile", 3, wb_write_file),
+    JS_CFUNC_DEF("readdir", 1, wb_readdir),
+    JS_CFUNC_DEF("stat", 2, wb_stat),
+    JS_CFUNC_MAGIC_DEF("mkdir", 1, wb_path_op, OP_MKDIR),
+    JS_CFUNC_MAGIC_DEF("rmdir", 1, wb_path_op, OP_RMDIR),
+    JS_CFUNC_MAGIC_DEF("unlink", 1, wb_path_op, OP_UNLINK),
+    JS_CFUNC_MAGIC_DEF("rename", 2, wb_path_op, OP_RENAME),
+    JS_CFUNC_MAGIC_DEF("chdir", 1, wb_path_op, OP_CHDIR),
+    JS_CFUNC_DEF("getcwd", 0, wb_getcwd),
+    JS_CFUNC_DEF("utf8Encode", 1, wb_utf8_encode),
+    JS_CFUNC_DEF("utf8Decode", 1, wb_utf8_decode),
     JS_PROP_STRING_DEF("version", "QuickJS 2025-04-26", 0),
 };
 

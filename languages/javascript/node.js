@@ -1,0 +1,251 @@
+// wasmbox JavaScript prelude, part 2 (between inspect.js and prelude.js):
+// the small part of Node's API that code written for Node reaches for first —
+// fs (sync, callback and promise forms) on the sandbox filesystem, path,
+// TextEncoder/TextDecoder, Buffer-less bytes as Uint8Array, and require()
+// for those modules. Evaluated as a global script.
+(function () {
+  'use strict';
+  const W = globalThis.__wasmbox;
+
+  function hide(obj, name, value) {
+    Object.defineProperty(obj, name, { value, writable: true, configurable: true, enumerable: false });
+  }
+
+  // ---- path (POSIX) ------------------------------------------------------
+
+  function normalizeParts(p) {
+    const abs = p.startsWith('/');
+    const out = [];
+    for (const seg of p.split('/')) {
+      if (seg === '' || seg === '.') continue;
+      if (seg === '..') {
+        if (out.length && out[out.length - 1] !== '..') out.pop();
+        else if (!abs) out.push('..');
+      } else out.push(seg);
+    }
+    return { abs, out };
+  }
+  const path = {
+    sep: '/',
+    delimiter: ':',
+    normalize(p) {
+      const { abs, out } = normalizeParts(String(p));
+      const s = (abs ? '/' : '') + out.join('/');
+      return s || (abs ? '/' : '.') + (String(p).endsWith('/') && out.length ? '/' : '');
+    },
+    join(...parts) {
+      const joined = parts.map(String).filter((x) => x !== '').join('/');
+      return joined === '' ? '.' : path.normalize(joined);
+    },
+    resolve(...parts) {
+      let p = '';
+      for (let i = parts.length - 1; i >= 0 && !p.startsWith('/'); i--) p = parts[i] + (p ? '/' + p : '');
+      if (!p.startsWith('/')) p = W.getcwd() + (p ? '/' + p : '');
+      const { out } = normalizeParts(p);
+      return '/' + out.join('/');
+    },
+    isAbsolute: (p) => String(p).startsWith('/'),
+    dirname(p) {
+      p = String(p);
+      const i = p.replace(/\/+$/, '').lastIndexOf('/');
+      if (i < 0) return '.';
+      return i === 0 ? '/' : p.slice(0, i);
+    },
+    basename(p, ext) {
+      let b = String(p).replace(/\/+$/, '');
+      b = b.slice(b.lastIndexOf('/') + 1);
+      if (ext && b.endsWith(ext) && b !== ext) b = b.slice(0, -ext.length);
+      return b;
+    },
+    extname(p) {
+      const b = path.basename(p);
+      const i = b.lastIndexOf('.');
+      return i <= 0 ? '' : b.slice(i);
+    },
+    relative(from, to) {
+      const a = path.resolve(from).split('/').filter(Boolean);
+      const b = path.resolve(to).split('/').filter(Boolean);
+      let i = 0;
+      while (i < a.length && i < b.length && a[i] === b[i]) i++;
+      return [...Array(a.length - i).fill('..'), ...b.slice(i)].join('/');
+    },
+    parse(p) {
+      const base = path.basename(p);
+      const ext = path.extname(p);
+      const dir = path.dirname(p);
+      return { root: String(p).startsWith('/') ? '/' : '', dir, base, ext, name: ext ? base.slice(0, -ext.length) : base };
+    },
+  };
+  path.posix = path;
+
+  // ---- TextEncoder / TextDecoder -----------------------------------------
+
+  class TextEncoder {
+    get encoding() { return 'utf-8'; }
+    encode(s = '') { return new Uint8Array(W.utf8Encode(String(s))); }
+  }
+  class TextDecoder {
+    constructor(label = 'utf-8') {
+      if (!/^utf-?8$/i.test(label)) throw new RangeError(`TextDecoder: only utf-8 is supported, not ${label}`);
+    }
+    get encoding() { return 'utf-8'; }
+    decode(b) { return b === undefined ? '' : W.utf8Decode(b); }
+  }
+  if (typeof globalThis.TextEncoder === 'undefined') hide(globalThis, 'TextEncoder', TextEncoder);
+  if (typeof globalThis.TextDecoder === 'undefined') hide(globalThis, 'TextDecoder', TextDecoder);
+
+  // ---- fs ------------------------------------------------------------------
+
+  const isText = (opt) => {
+    const enc = typeof opt === 'string' ? opt : opt && opt.encoding;
+    if (enc && !/^utf-?8$/i.test(enc)) throw new TypeError(`fs: only utf8 encoding is supported, not ${enc}`);
+    return !!enc;
+  };
+
+  class Stats {
+    constructor(s) {
+      this.size = s.size; this.mode = s.mode; this.ino = s.ino; this.nlink = s.nlink;
+      this.mtimeMs = s.mtimeMs; this.atimeMs = s.atimeMs; this.ctimeMs = s.ctimeMs;
+      this.mtime = new Date(s.mtimeMs); this.atime = new Date(s.atimeMs); this.ctime = new Date(s.ctimeMs);
+      hide(this, '_type', s.type);
+    }
+    isFile() { return this._type === 'file'; }
+    isDirectory() { return this._type === 'dir'; }
+    isSymbolicLink() { return this._type === 'symlink'; }
+  }
+  class Dirent {
+    constructor(name, type, parentPath) { this.name = name; this.parentPath = parentPath; hide(this, '_type', type); }
+    isFile() { return this._type === 'file'; }
+    isDirectory() { return this._type === 'dir'; }
+    isSymbolicLink() { return this._type === 'symlink'; }
+  }
+
+  function statSync(p, opts) {
+    try {
+      return new Stats(W.stat(String(p), false));
+    } catch (e) {
+      if (opts && opts.throwIfNoEntry === false && e.code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  function mkdirSync(p, opts) {
+    p = String(p);
+    const recursive = typeof opts === 'object' && opts !== null && opts.recursive;
+    if (!recursive) {
+      W.mkdir(p);
+      return undefined;
+    }
+    const abs = path.resolve(p);
+    let first;
+    let cur = '';
+    for (const seg of abs.split('/').filter(Boolean)) {
+      cur += '/' + seg;
+      try {
+        W.mkdir(cur);
+        if (first === undefined) first = cur;
+      } catch (e) {
+        if (e.code !== 'EEXIST') throw e;
+        if (W.stat(cur, false).type !== 'dir') throw e;
+      }
+    }
+    return first;
+  }
+
+  function rmSync(p, opts = {}) {
+    p = String(p);
+    let st;
+    try {
+      st = W.stat(p, true);
+    } catch (e) {
+      if (opts.force && e.code === 'ENOENT') return;
+      throw e;
+    }
+    if (st.type !== 'dir') {
+      W.unlink(p);
+      return;
+    }
+    if (!opts.recursive) {
+      const e = new Error(`ERR_FS_EISDIR: Path is a directory: rm returned EISDIR (is a directory) ${p}`);
+      e.code = 'ERR_FS_EISDIR';
+      throw e;
+    }
+    for (const [name] of W.readdir(p)) rmSync(p + '/' + name, opts);
+    W.rmdir(p);
+  }
+
+  function readdirSync(p, opts) {
+    const entries = W.readdir(String(p));
+    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    if (opts && typeof opts === 'object' && opts.withFileTypes) {
+      return entries.map(([n, t]) => new Dirent(n, t, String(p)));
+    }
+    return entries.map(([n]) => n);
+  }
+
+  const fs = {
+    constants: { F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1 },
+    Stats,
+    Dirent,
+    readFileSync: (p, opt) => {
+      const r = W.readFile(String(p), isText(opt));
+      return typeof r === 'string' ? r : new Uint8Array(r);
+    },
+    writeFileSync: (p, data, opt) => W.writeFile(String(p), data, (opt && opt.flag) || 'w'),
+    appendFileSync: (p, data) => W.writeFile(String(p), data, 'a'),
+    existsSync: (p) => {
+      try { W.stat(String(p), false); return true; } catch (e) { return false; }
+    },
+    accessSync: (p) => { W.stat(String(p), false); },
+    statSync,
+    lstatSync: (p) => new Stats(W.stat(String(p), true)),
+    readdirSync,
+    mkdirSync,
+    rmSync,
+    rmdirSync: (p, opts) => (opts && opts.recursive ? rmSync(p, { recursive: true }) : W.rmdir(String(p))),
+    unlinkSync: (p) => W.unlink(String(p)),
+    renameSync: (a, b) => W.rename(String(a), String(b)),
+    copyFileSync: (a, b) => W.writeFile(String(b), W.readFile(String(a), false), 'w'),
+    mkdtempSync: (prefix) => {
+      for (;;) {
+        const p = prefix + Math.random().toString(36).slice(2, 8);
+        try { W.mkdir(p); return p; } catch (e) { if (e.code !== 'EEXIST') throw e; }
+      }
+    },
+  };
+  // Callback and promise forms of every *Sync function.
+  fs.promises = {};
+  for (const name of Object.keys(fs)) {
+    if (!name.endsWith('Sync') || name === 'existsSync') continue;
+    const base = name.slice(0, -4);
+    const sync = fs[name];
+    fs.promises[base] = (...args) => new Promise((resolve, reject) => {
+      try { resolve(sync(...args)); } catch (e) { reject(e); }
+    });
+    fs[base] = (...args) => {
+      const cb = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+      let res, err = null;
+      try { res = sync(...args); } catch (e) { err = e; }
+      if (cb) Promise.resolve().then(() => cb(err, res));
+      else if (err) throw err;
+    };
+  }
+  fs.exists = (p, cb) => { const r = fs.existsSync(p); Promise.resolve().then(() => cb(r)); };
+
+  // ---- require -------------------------------------------------------------
+
+  const modules = {
+    fs, 'fs/promises': fs.promises, path, 'path/posix': path,
+    util: { inspect: globalThis.__wasmbox_inspect, format: globalThis.__wasmbox_format, TextEncoder, TextDecoder },
+  };
+  function require(name) {
+    const key = String(name).replace(/^node:/, '');
+    if (Object.prototype.hasOwnProperty.call(modules, key)) return modules[key];
+    const e = new Error(`Cannot find module '${name}': wasmbox provides only ${Object.keys(modules).join(', ')}`);
+    e.code = 'MODULE_NOT_FOUND';
+    throw e;
+  }
+  hide(globalThis, 'require', require);
+  hide(globalThis, 'fs', fs);
+  hide(globalThis, 'path', path);
+})();
