@@ -101,6 +101,11 @@ func run(ctx context.Context, n int, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "native: %s (%s); %d iterations per workload\n\n", py, version, n)
 
+	// First, before other workloads churn the heap.
+	if kb, ok := idleContextMemory(ctx, sb, 200); ok {
+		fmt.Fprintf(w, "memory per idle Python context (200 live, one cell each): %d KiB private\n\n", kb)
+	}
+
 	var rows []row
 
 	// New context.
@@ -192,10 +197,6 @@ func run(ctx context.Context, n int, w io.Writer) error {
 		return err
 	}
 	rows = append(rows, fsRows...)
-
-	if kb, ok := idleContextMemory(ctx, sb, 200); ok {
-		fmt.Fprintf(w, "memory per idle Python context (200 live, one cell each): %d KiB private\n\n", kb)
-	}
 
 	fmt.Fprintf(w, "%-28s %14s %14s %8s   %s\n", "workload", "wasmbox", "native", "ratio", "native is")
 	for _, r := range rows {
