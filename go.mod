@@ -1,12 +1,14 @@
 module github.com/wasmbox/wasmbox
 
-go 1.26
+go 1.26.0
 
 require (
+	connectrpc.com/connect v1.21.1
 	github.com/spf13/afero v1.15.0
 	github.com/stretchr/testify v1.11.1
 	github.com/tetratelabs/wazero v1.12.0
 	golang.org/x/sys v0.44.0
+	google.golang.org/protobuf v1.36.12
 )
 
 require (

@@ -2,10 +2,14 @@
 //
 //	wasmbox run [-l python|javascript] [--json] [--timeout 30s] (-c CODE | FILE | -)
 //	wasmbox repl [-l python|javascript]
+//	wasmbox serve [--addr 127.0.0.1:49999] [--envd-addr 127.0.0.1:49983] [--token T]
 //
 // run prints stdout and stderr as they come, then the text of the main
 // result (or the error's traceback); --json prints the whole Execution as
 // E2B's JSON instead. The exit status is 1 when the cell raised an error.
+//
+// serve serves one sandbox over HTTP the way an E2B sandbox does (package
+// server), for the E2B SDKs with E2B_DEBUG=true; see `wasmbox serve -h`.
 package main
 
 import (
@@ -19,13 +23,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/result"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -33,6 +38,7 @@ func main() {
 const usage = `usage:
   wasmbox run [-l LANGUAGE] [--json] [--timeout D] (-c CODE | FILE | -)
   wasmbox repl [-l LANGUAGE]
+  wasmbox serve [--addr HOST:PORT] [--envd-addr HOST:PORT] [--token T] [--cell-timeout D]
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -45,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdRun(ctx, args[1:], stdin, stdout, stderr)
 	case "repl":
 		return cmdRepl(ctx, args[1:], stdin, stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
