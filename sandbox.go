@@ -352,11 +352,31 @@ func (s *Sandbox) RestartCodeContext(ctx context.Context, c *Context) error {
 	if err := s.own(c); err != nil {
 		return err
 	}
+	// Interrupt the running cell, if any, so that it ends soon and gives
+	// the context up; a queued cell may run before the restart.
+	if inst, err := c.instance(); err == nil && inst != nil {
+		inst.Interrupt(runtime.ReasonCancel)
+	}
 	if err := c.acquire(ctx); err != nil {
 		return err
 	}
 	defer c.release()
 	return c.restart(ctx)
+}
+
+// CodeContext returns the live context with the given ID, or an error
+// wrapping ErrUnknownContext.
+func (s *Sandbox) CodeContext(ctx context.Context, id string) (*Context, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	c, ok := s.contexts[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownContext, id)
+	}
+	return c, nil
 }
 
 // RemoveCodeContext stops the context and frees its interpreter. Later use of

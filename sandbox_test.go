@@ -596,3 +596,33 @@ func TestBusyGuestDoesNotStallGC(t *testing.T) {
 		<-done
 	}
 }
+
+func TestRestartInterruptsRunningCell(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	c, err := sb.CreateCodeContext(ctx)
+	require.NoError(t, err)
+	got, err := sb.CodeContext(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Same(t, c, got)
+	_, err = sb.CodeContext(ctx, "nope")
+	assert.ErrorIs(t, err, wasmbox.ErrUnknownContext)
+
+	noError(t, run(t, sb, "x = 1", wasmbox.InContext(c)))
+	done := make(chan *result.Execution, 1)
+	go func() {
+		exec, _ := sb.RunCode(ctx, "while True: pass", wasmbox.InContext(c))
+		done <- exec
+	}()
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	require.NoError(t, sb.RestartCodeContext(ctx, c))
+	assert.Less(t, time.Since(start), 5*time.Second, "the running cell was interrupted, not waited for")
+	exec := <-done
+	require.NotNil(t, exec)
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "KeyboardInterrupt", exec.Error.Name)
+	exec = run(t, sb, "x", wasmbox.InContext(c))
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "NameError", exec.Error.Name, "the restart happened")
+}

@@ -72,16 +72,11 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allow
 
 // findContext returns the live context with the given ID, or nil.
 func (s *Server) findContext(ctx context.Context, id string) (*wasmbox.Context, error) {
-	all, err := s.sb.ListCodeContexts(ctx)
-	if err != nil {
-		return nil, err
+	c, err := s.sb.CodeContext(ctx, id)
+	if errors.Is(err, wasmbox.ErrUnknownContext) {
+		return nil, nil
 	}
-	for _, c := range all {
-		if c.ID == id {
-			return c, nil
-		}
-	}
-	return nil, nil
+	return c, err
 }
 
 // statusOf maps a sandbox error to an HTTP status.
