@@ -313,3 +313,15 @@ try { fs.readFileSync('/home/user/nope.txt') } catch (e) { missing = [e.code, e.
 	require.NotNil(t, exec.Error)
 	assert.Contains(t, exec.Error.Value, "Cannot find module 'child_process'")
 }
+
+func TestJavaScriptRestartAndRemove(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	c := jsContext(t, sb)
+	noError(t, run(t, sb, "var gone = 1", wasmbox.InContext(c)))
+	require.NoError(t, sb.RestartCodeContext(ctx, c))
+	assert.Equal(t, "'undefined'", run(t, sb, "typeof gone", wasmbox.InContext(c)).Text())
+	require.NoError(t, sb.RemoveCodeContext(ctx, c))
+	_, err := sb.RunCode(ctx, "1", wasmbox.InContext(c))
+	assert.ErrorIs(t, err, wasmbox.ErrContextRemoved)
+}
