@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wasmbox/wasmbox/languages"
 	"github.com/wasmbox/wasmbox/result"
@@ -140,7 +141,8 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 		cctx, cancel = context.WithTimeout(ctx, cfg.timeout)
 		defer cancel()
 	}
-	h := &cellHandler{exec: &result.Execution{Results: []result.Result{}}, cfg: cfg, limit: c.sb.cfg.logLimit}
+	h := &cellHandler{exec: &result.Execution{Results: []result.Result{}}, cfg: cfg,
+		limit: c.sb.cfg.logLimit, resultLimit: c.sb.cfg.resultLimit}
 	_, execErr := inst.Exec(cctx, []byte(code), opts, h)
 	h.finish()
 	if h.panicked != nil {
@@ -178,13 +180,17 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 // cellHandler turns what the guest produces into an Execution and the
 // streaming callbacks.
 type cellHandler struct {
-	exec     *result.Execution
-	probe    *languages.ProbeResult
-	cfg      *runConfig
-	limit    int
-	sizes    [2]int
-	cut      [2]bool
-	panicked any
+	exec  *result.Execution
+	probe *languages.ProbeResult
+	cfg   *runConfig
+	limit int
+	sizes [2]int
+
+	resultLimit int // bytes of result events kept; 0 means no limit
+	resultBytes int
+	resultsCut  bool
+	cut         [2]bool
+	panicked    any
 }
 
 func (h *cellHandler) call(f func()) {
@@ -199,7 +205,22 @@ func (h *cellHandler) call(f func()) {
 	f()
 }
 
+// maxErrorField caps the value and the traceback of an error event.
+const maxErrorField = 1 << 20
+
 func (h *cellHandler) Event(kind uint32, payload []byte) {
+	if kind == languages.EventResult && h.resultLimit > 0 {
+		// Checked before decoding: a guest could otherwise make the host
+		// hold any amount of memory through display().
+		if h.resultsCut || h.resultBytes+len(payload) > h.resultLimit {
+			if !h.resultsCut {
+				h.resultsCut = true
+				h.line(fmt.Sprintf("[wasmbox: results dropped: the cell produced more than %d bytes of results]\n", h.resultLimit), 1)
+			}
+			return
+		}
+		h.resultBytes += len(payload)
+	}
 	ev, err := languages.DecodeEvent(kind, payload)
 	if err != nil {
 		h.Stderr([]byte("wasmbox: " + err.Error() + "\n"))
@@ -212,12 +233,26 @@ func (h *cellHandler) Event(kind uint32, payload []byte) {
 			h.call(func() { h.cfg.onResult(*ev.Result) })
 		}
 	case ev.Error != nil:
-		h.setError(*ev.Error)
+		e := *ev.Error
+		e.Value, e.Traceback = capText(e.Value, maxErrorField), capText(e.Traceback, maxErrorField)
+		h.setError(e)
 	case ev.Kind == languages.EventCount:
 		h.exec.ExecutionCount = ev.Count
 	case ev.Probe != nil:
 		h.probe = ev.Probe
 	}
+}
+
+// capText cuts s to at most n bytes (on a rune boundary) with a note.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("\n[wasmbox: truncated %d bytes]", len(s)-cut)
 }
 
 func (h *cellHandler) setError(e result.ExecutionError) {

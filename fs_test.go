@@ -340,3 +340,12 @@ func TestClosingKeepsTheDirectory(t *testing.T) {
 	_, err = sb.Files().Read(ctx, "/home/user/made.txt")
 	assert.ErrorIs(t, err, vfs.ErrClosed)
 }
+
+func TestGuestSparseWriteAtHugeOffset(t *testing.T) {
+	sb := newSandbox(t)
+	exec := run(t, sb, "import os\nfd = os.open('/tmp/sparse', os.O_RDWR | os.O_CREAT)\ntry:\n    os.pwrite(fd, b'ab', 2**63 - 1)\nfinally:\n    os.close(fd)")
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "OSError", exec.Error.Name, "no crash: %s", exec.Error.Value)
+	assert.Contains(t, exec.Error.Value, "too large")
+	assert.Equal(t, "2", run(t, sb, "1 + 1").Text())
+}

@@ -18,6 +18,8 @@ type sandboxConfig struct {
 	cacheDir    string
 	memoryLimit uint64
 	logLimit    int
+	resultLimit int
+	maxContexts int
 	timeout     time.Duration
 	fs          afero.Fs
 	fsOpts      []vfs.Option
@@ -46,6 +48,22 @@ func WithMemoryLimit(bytes uint64) Option {
 // streams (default 1 MiB each); the rest is dropped with a note.
 func WithLogLimit(bytes int) Option {
 	return func(c *sandboxConfig) { c.logLimit = bytes }
+}
+
+// WithResultLimit caps how many bytes of results (display() calls and the
+// main result, as encoded by the interpreter) one cell keeps (default
+// 32 MiB); later results are dropped with a note on stderr. Together with
+// WithLogLimit it bounds the host memory a cell can make the host hold.
+func WithResultLimit(bytes int) Option {
+	return func(c *sandboxConfig) { c.resultLimit = bytes }
+}
+
+// WithMaxContexts caps how many code contexts the sandbox holds at once
+// (default: no cap); creating one more fails with ErrTooManyContexts. Each
+// context may use up to WithMemoryLimit of memory, so a service that lets
+// clients create contexts should set it.
+func WithMaxContexts(n int) Option {
+	return func(c *sandboxConfig) { c.maxContexts = n }
 }
 
 // WithDefaultTimeout sets the timeout of cells run without WithTimeout

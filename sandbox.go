@@ -52,12 +52,16 @@ var (
 	// ErrInvalidOptions: the options contradict each other (e.g. WithLanguage
 	// together with InContext).
 	ErrInvalidOptions = errors.New("wasmbox: invalid options")
+	// ErrTooManyContexts: the sandbox holds WithMaxContexts contexts already.
+	ErrTooManyContexts = errors.New("wasmbox: too many code contexts")
 )
 
 // Defaults of a sandbox.
 const (
 	DefaultCwd      = "/home/user"
 	DefaultLogLimit = 1 << 20
+	// DefaultResultLimit caps the bytes of results one cell keeps.
+	DefaultResultLimit = 32 << 20
 	// DefaultLanguage is the language of cells run without options.
 	DefaultLanguage = "python"
 )
@@ -85,6 +89,7 @@ type Sandbox struct {
 
 	mu       sync.Mutex
 	closed   bool
+	starting int // contexts being created, counted against maxContexts
 	contexts map[string]*Context
 	order    []*Context
 	defaults map[string]*Context
@@ -93,7 +98,7 @@ type Sandbox struct {
 // New creates a sandbox. Contexts are started lazily: the first cell of a
 // language (or CreateCodeContext) starts its interpreter.
 func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
-	cfg := sandboxConfig{memoryLimit: runtime.DefaultMemoryLimit, logLimit: DefaultLogLimit}
+	cfg := sandboxConfig{memoryLimit: runtime.DefaultMemoryLimit, logLimit: DefaultLogLimit, resultLimit: DefaultResultLimit}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -223,9 +228,10 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig, isDefaul
 		return nil, fmt.Errorf("%w: context cwd must be an absolute path, got %q", ErrInvalidOptions, cwd)
 	}
 	cwd = path.Clean(cwd)
-	if err := s.checkOpen(); err != nil {
+	if err := s.reserveContext(); err != nil {
 		return nil, err
 	}
+	defer s.unreserveContext()
 	c := &Context{ID: newID(), Language: spec.Name, Cwd: cwd, sb: s, spec: spec, sem: make(chan struct{}, 1)}
 	var inst *runtime.Instance
 	if cfg.snapshot != nil {
@@ -252,13 +258,24 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig, isDefaul
 	return c, nil
 }
 
-func (s *Sandbox) checkOpen() error {
+// reserveContext counts a context being created against WithMaxContexts.
+func (s *Sandbox) reserveContext() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed
 	}
+	if s.cfg.maxContexts > 0 && len(s.contexts)+s.starting >= s.cfg.maxContexts {
+		return fmt.Errorf("%w: the limit is %d", ErrTooManyContexts, s.cfg.maxContexts)
+	}
+	s.starting++
 	return nil
+}
+
+func (s *Sandbox) unreserveContext() {
+	s.mu.Lock()
+	s.starting--
+	s.mu.Unlock()
 }
 
 // instanceConfig is the configuration of every instance of a language in
@@ -325,7 +342,7 @@ func (s *Sandbox) Files() *vfs.FS { return s.fs }
 
 // setup runs a set-up call (not a user cell) in inst.
 func (s *Sandbox) setup(ctx context.Context, c *Context, inst *runtime.Instance, o languages.CellOptions) error {
-	h := &cellHandler{exec: &result.Execution{}, limit: s.cfg.logLimit}
+	h := &cellHandler{exec: &result.Execution{}, limit: s.cfg.logLimit, resultLimit: s.cfg.resultLimit}
 	opts, _ := jsonMarshal(o)
 	if _, err := inst.Exec(ctx, nil, opts, h); err != nil {
 		return fmt.Errorf("wasmbox: set up %s context: %w", c.spec.Name, err)

@@ -626,3 +626,20 @@ func TestRestartInterruptsRunningCell(t *testing.T) {
 	require.NotNil(t, exec.Error)
 	assert.Equal(t, "NameError", exec.Error.Name, "the restart happened")
 }
+
+func TestHostMemoryBounds(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t, wasmbox.WithResultLimit(1<<20), wasmbox.WithMaxContexts(2))
+	exec := run(t, sb, "s = 'x' * (300 << 10)\nfor i in range(20):\n    display(s)\nraise ValueError('v' * (3 << 20))")
+	assert.Len(t, exec.Results, 3, "results past WithResultLimit are dropped")
+	assert.Contains(t, strings.Join(exec.Logs.Stderr, ""), "results dropped")
+	require.NotNil(t, exec.Error)
+	assert.Less(t, len(exec.Error.Value), 2<<20, "an error's value is capped")
+	assert.Contains(t, exec.Error.Value, "[wasmbox: truncated")
+	assert.Equal(t, "2", run(t, sb, "1 + 1").Text(), "the context is fine")
+
+	_, err := sb.CreateCodeContext(ctx) // the default context is the first
+	require.NoError(t, err)
+	_, err = sb.CreateCodeContext(ctx)
+	assert.ErrorIs(t, err, wasmbox.ErrTooManyContexts)
+}

@@ -87,6 +87,8 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, wasmbox.ErrContextRemoved), errors.Is(err, wasmbox.ErrUnknownContext):
 		return http.StatusNotFound
+	case errors.Is(err, wasmbox.ErrTooManyContexts):
+		return http.StatusTooManyRequests
 	case errors.Is(err, wasmbox.ErrClosed):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

@@ -122,10 +122,21 @@ func (s *Server) handleGetFiles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if info.Size <= smallFile {
-		data, err := files.Read(ctx, p)
+		// The file may have grown since GetInfo: read at most smallFile+1
+		// bytes, and stream it if it is larger now.
+		rd, err := files.ReadStream(ctx, p)
 		if err != nil {
 			jsonError(w, fileStatus(err), err.Error())
 			return
+		}
+		data, err := io.ReadAll(io.LimitReader(rd, smallFile+1))
+		_ = rd.Close()
+		if err != nil {
+			jsonError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		if len(data) > smallFile {
+			goto stream
 		}
 		h.Set("Content-Length", strconv.Itoa(len(data)))
 		w.WriteHeader(http.StatusOK)
@@ -134,6 +145,7 @@ func (s *Server) handleGetFiles(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+stream:
 	rd, err := files.ReadStream(ctx, p)
 	if err != nil {
 		jsonError(w, fileStatus(err), err.Error())

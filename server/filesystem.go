@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/wasmbox/wasmbox/server/internal/envd/filesystem"
@@ -27,6 +28,11 @@ import (
 // maxPollEvents bounds the events a polling watcher keeps between two
 // GetWatcherEvents calls; later ones are dropped.
 const maxPollEvents = 10000
+
+// maxPollBytes bounds the memory of the events a polling watcher keeps
+// (names and paths included): with DefaultMaxWatchers watchers, at most
+// 64 MiB are held for clients that do not poll.
+const maxPollBytes = 64 << 10
 
 // keepaliveHeader is the header in which E2B's SDKs ask for keep-alive
 // messages on streams, in seconds.
@@ -280,7 +286,7 @@ func (f *fsService) WatchDir(ctx context.Context, req *connect.Request[pb.WatchD
 	}
 	interval := f.s.cfg.keepalive
 	if sec, err := strconv.Atoi(req.Header().Get(keepaliveHeader)); err == nil && sec > 0 {
-		interval = time.Duration(sec) * time.Second
+		interval = time.Duration(min(sec, 3600)) * time.Second // no overflow, no flood
 	}
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
@@ -313,6 +319,7 @@ type pollWatcher struct {
 	stop    func()
 	mu      sync.Mutex
 	events  []*pb.FilesystemEvent
+	bytes   int // proto size of events, against maxPollBytes
 	dropped int
 }
 
@@ -357,11 +364,13 @@ func (f *fsService) CreateWatcher(ctx context.Context, req *connect.Request[pb.C
 	stop, err := f.watch(context.WithoutCancel(ctx), dir, req.Msg.GetRecursive(), req.Msg.GetIncludeEntry(), func(ev *pb.FilesystemEvent) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		if len(w.events) >= maxPollEvents {
+		cost := proto.Size(ev)
+		if len(w.events) >= maxPollEvents || w.bytes+cost > maxPollBytes {
 			w.dropped++
 			return
 		}
 		w.events = append(w.events, ev)
+		w.bytes += cost
 	})
 	if err != nil {
 		return nil, err
@@ -401,7 +410,7 @@ func (f *fsService) GetWatcherEvents(ctx context.Context, req *connect.Request[p
 	}
 	w.mu.Lock()
 	events, dropped := w.events, w.dropped
-	w.events, w.dropped = nil, 0
+	w.events, w.dropped, w.bytes = nil, 0, 0
 	w.mu.Unlock()
 	if dropped > 0 {
 		logAttrs(ctx, slog.Int("dropped_events", dropped))

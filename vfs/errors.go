@@ -117,6 +117,7 @@ var (
 	errNameTooLong = &Error{msg: "file name too long", errno: wasiENAMETOOLONG, kind: ErrInvalidPath}
 	errNUL         = &Error{msg: "path contains a NUL byte", errno: wasiEINVAL, kind: ErrInvalidPath}
 	errInvalid     = &Error{msg: "invalid argument", errno: wasiEINVAL, std: fs.ErrInvalid}
+	errFileTooBig  = &Error{msg: "file too large", errno: wasiEFBIG, kind: ErrQuota}
 	errBadFD       = &Error{msg: "bad file descriptor", errno: wasiEBADF, std: fs.ErrClosed}
 	errNotSup      = &Error{msg: "operation not supported", errno: wasiENOTSUP}
 )

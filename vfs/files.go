@@ -246,6 +246,9 @@ func (f *FS) writeLocked(h *handle, data []byte) (int, error) {
 		return 0, fromOS(err)
 	}
 	size := fi.Size() // before the write changes it (MemMapFs's FileInfo is live)
+	if err := checkWriteEnd(pos, len(data)); err != nil {
+		return 0, err
+	}
 	if err := f.reserve(pos + int64(len(data)) - size); err != nil {
 		return 0, err
 	}

@@ -134,6 +134,9 @@ func (h *handle) writeAt(p []byte, off int64, at bool) (int, error) {
 			return 0, fromOS(err)
 		}
 	}
+	if err := checkWriteEnd(pos, len(p)); err != nil {
+		return 0, err
+	}
 	if err := f.reserve(pos + int64(len(p)) - size); err != nil {
 		return 0, err
 	}

@@ -582,6 +582,20 @@ func ino(rel string, fi fs.FileInfo) uint64 {
 // ---- changes (callers hold f.mu) ----------------------------------------
 
 // reserve checks that growing the writable mounts by n bytes fits the quota.
+// MaxFileSize is the largest size a file in the sandbox filesystem can have
+// (1 TiB): writing past it is EFBIG. Besides being plenty, it keeps offset
+// arithmetic far from overflowing int64.
+const MaxFileSize = 1 << 40
+
+// checkWriteEnd refuses a write of n bytes at pos that would end past
+// MaxFileSize.
+func checkWriteEnd(pos int64, n int) error {
+	if pos < 0 || pos > MaxFileSize || int64(n) > MaxFileSize-pos {
+		return errFileTooBig
+	}
+	return nil
+}
+
 func (f *FS) reserve(n int64) error {
 	if n > 0 && f.maxBytes > 0 && f.used+n > f.maxBytes {
 		return errQuotaBytes

@@ -34,9 +34,14 @@ type FilesystemEvent struct {
 	Type EventType `json:"type"`
 }
 
-// maxQueued bounds the events waiting for a slow callback; beyond it new
-// events are dropped.
-const maxQueued = 1 << 16
+// maxQueuedBytes bounds the memory of the events waiting for a slow
+// callback (names included); beyond it new events are dropped, so a guest
+// writing to many long-named files cannot make a stalled watcher hold an
+// unbounded amount of host memory.
+const maxQueuedBytes = 1 << 20
+
+// eventCost is what one queued event is charged against maxQueuedBytes.
+func eventCost(ev FilesystemEvent) int { return len(ev.Name) + len(ev.Type) + 48 }
 
 type watcher struct {
 	prefix    string // the watched directory with a trailing slash
@@ -45,6 +50,7 @@ type watcher struct {
 
 	mu      sync.Mutex
 	queue   []FilesystemEvent
+	queued  int // bytes charged for queue
 	wake    chan struct{}
 	done    chan struct{}
 	stopped atomic.Bool
@@ -129,7 +135,9 @@ func (w *watcher) run(ctx context.Context, stop func()) {
 				break
 			}
 			ev := w.queue[0]
+			w.queue[0] = FilesystemEvent{} // let the name be collected
 			w.queue = w.queue[1:]
+			w.queued -= eventCost(ev)
 			w.mu.Unlock()
 			if w.stopped.Load() || ctx.Err() != nil {
 				return
@@ -142,8 +150,9 @@ func (w *watcher) run(ctx context.Context, stop func()) {
 // add queues an event; it never blocks.
 func (w *watcher) add(ev FilesystemEvent) {
 	w.mu.Lock()
-	if n := len(w.queue); (n == 0 || w.queue[n-1] != ev) && n < maxQueued {
+	if n := len(w.queue); (n == 0 || w.queue[n-1] != ev) && w.queued+eventCost(ev) <= maxQueuedBytes {
 		w.queue = append(w.queue, ev)
+		w.queued += eventCost(ev)
 	}
 	w.mu.Unlock()
 	select {

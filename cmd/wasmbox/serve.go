@@ -47,6 +47,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cellTimeout := fs.Duration("cell-timeout", 0, "interrupt cells that run longer (0: no limit)")
 	maxCode := fs.Int("max-code-bytes", server.DefaultMaxCodeBytes, "largest cell accepted, in bytes")
 	maxUpload := fs.Int64("max-upload-bytes", server.DefaultMaxUploadBytes, "largest file upload accepted, in bytes")
+	maxContexts := fs.Int("max-contexts", 64, "most code contexts at once, each up to --memory-limit (0: no limit)")
+	memLimit := fs.Uint64("memory-limit", 512<<20, "memory limit of each context, in bytes")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -80,7 +82,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		*token = os.Getenv(tokenEnv)
 	}
 
-	sb, err := wasmbox.New(ctx)
+	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(*maxContexts), wasmbox.WithMemoryLimit(*memLimit))
 	if err != nil {
 		log.Error("cannot create the sandbox", "err", err)
 		return 1
