@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -129,6 +130,11 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 		}
 		if inst, err = c.instance(); err != nil {
 			return nil, err
+		}
+	}
+	for k, v := range cfg.envs {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
+			return nil, fmt.Errorf("%w: environment variable %q: names must be non-empty without '=' or NUL, values without NUL", ErrInvalidOptions, k)
 		}
 	}
 	opts, err := json.Marshal(languages.CellOptions{Envs: cfg.envs})

@@ -643,3 +643,44 @@ func TestHostMemoryBounds(t *testing.T) {
 	_, err = sb.CreateCodeContext(ctx)
 	assert.ErrorIs(t, err, wasmbox.ErrTooManyContexts)
 }
+
+func TestEnvsAreValidatedAndAsyncTasksDoNotLeak(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	_, err := sb.RunCode(ctx, "1", wasmbox.WithEnvs(map[string]string{"AAA": "x", "ZZZ": "bad\x00value"}))
+	assert.ErrorIs(t, err, wasmbox.ErrInvalidOptions)
+	_, err = sb.RunCode(ctx, "1", wasmbox.WithEnvs(map[string]string{"A=B": "x"}))
+	assert.ErrorIs(t, err, wasmbox.ErrInvalidOptions)
+	assert.Equal(t, "None", run(t, sb, "import os; repr(os.environ.get('AAA'))").Text()[1:5])
+
+	exec := run(t, sb, "import asyncio\nawait asyncio.sleep(0.5)\nprint('leaked from the first cell')", wasmbox.WithTimeout(200*time.Millisecond))
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "TimeoutError", exec.Error.Name)
+	exec = run(t, sb, "await asyncio.sleep(0.6)\nprint('second cell done')")
+	noError(t, exec)
+	assert.Equal(t, []string{"second cell done\n"}, exec.Logs.Stdout, "an interrupted cell's tasks do not resume later")
+}
+
+// TestRemoveWhileCellStarts: removing a context while its cell's code is
+// being copied into the guest must not touch released memory (it crashed
+// the process once: the copy ran outside the guard of guest calls).
+func TestRemoveWhileCellStarts(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	code := "#" + strings.Repeat("x", 16<<20)
+	for i := range 12 {
+		c, err := sb.CreateCodeContext(ctx)
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() {
+			_, err := sb.RunCode(ctx, code, wasmbox.InContext(c))
+			done <- err
+		}()
+		time.Sleep(time.Duration(i%4) * time.Millisecond)
+		require.NoError(t, sb.RemoveCodeContext(ctx, c))
+		if err := <-done; err != nil {
+			assert.ErrorIs(t, err, wasmbox.ErrContextRemoved)
+		}
+	}
+	assert.Equal(t, "2", run(t, sb, "1 + 1").Text())
+}

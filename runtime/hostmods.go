@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/binary"
+	"math"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -127,7 +128,9 @@ func (e *Engine) pollOneoff(ctx context.Context, mod api.Module, stack []uint64)
 		userdata, typ := s[0:8], s[8]
 		switch typ {
 		case eventTypeClock:
-			id, timeout, flags := le.Uint32(s[16:]), int64(le.Uint64(s[24:])), le.Uint16(s[40:])
+			id, flags := le.Uint32(s[16:]), le.Uint16(s[40:])
+			raw := le.Uint64(s[24:])
+			timeout := int64(min(raw, math.MaxInt64)) // "forever" is not the past
 			wait := time.Duration(timeout)
 			if flags&1 != 0 { // subscription_clock_abstime
 				switch id {
@@ -167,11 +170,12 @@ func (e *Engine) pollOneoff(ctx context.Context, mod api.Module, stack []uint64)
 			t.Stop()
 		}
 	}
+	// After a sleep every clock due by then fires; with fd events there was
+	// no sleep, and only the clocks already due fire.
+	slept := len(events) == 0
 	for _, c := range clocks {
-		if len(events) == 0 || c.wait <= 0 {
-			if c.wait <= minWait || len(events) > 0 {
-				writeEvent(c.userdata, errnoSuccess, eventTypeClock)
-			}
+		if c.wait <= 0 || (slept && c.wait <= minWait) {
+			writeEvent(c.userdata, errnoSuccess, eventTypeClock)
 		}
 	}
 	if !mem.Write(out, events) || !mem.WriteUint32Le(resultNevents, uint32(len(events)/eventSize)) {

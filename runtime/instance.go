@@ -109,8 +109,9 @@ type Instance struct {
 	intr    chan struct{}
 	running atomic.Bool
 
-	stateMu sync.Mutex
-	dead    error // set once the instance is unusable
+	stateMu   sync.Mutex
+	dead      error // set once the instance is unusable
+	closeOnce sync.Once
 
 	errnoReporters []ErrnoReporter // mounts that report errnos wazero lacks
 }
@@ -332,8 +333,11 @@ func (i *Instance) call(ctx context.Context, h Handler, fn api.Function, params 
 		if errors.As(err, &exit) {
 			te.Exited, te.ExitCode = true, exit.ExitCode()
 		}
+		if errors.Is(i.Err(), ErrClosed) {
+			return 0, ErrClosed // closed under the call, not a crash
+		}
 		i.setDead(te)
-		_ = i.mod.Close(context.WithoutCancel(ctx))
+		_ = i.closeModule(ctx)
 		return 0, te
 	}
 	if len(res) == 0 {
@@ -350,8 +354,18 @@ func (i *Instance) put(ctx context.Context, h Handler, b []byte) (uint32, error)
 	if err != nil {
 		return 0, err
 	}
-	if p == 0 || !i.mod.Memory().Write(p, b) {
+	if p == 0 {
 		return 0, fmt.Errorf("wasmbox/runtime: guest could not allocate %d bytes", len(b))
+	}
+	// Copy under the memory's guard, like a guest call: the reservation must
+	// not be unmapped while the host writes into it.
+	if !i.mem.enter() {
+		return 0, ErrClosed
+	}
+	ok := i.mod.Memory().Write(p, b)
+	i.mem.leave()
+	if !ok {
+		return 0, fmt.Errorf("wasmbox/runtime: guest buffer of %d bytes out of range", len(b))
 	}
 	return p, nil
 }
@@ -415,6 +429,13 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 	i.running.Store(false)
 	close(done)
 	wg.Wait()
+	if errors.Is(i.Err(), ErrClosed) {
+		// Closed while the cell ran: Close left the module to us.
+		_ = i.closeModule(ctx)
+		if err == nil || errors.Is(err, ErrTrapped) {
+			err = ErrClosed
+		}
+	}
 	return rc, err
 }
 
@@ -474,13 +495,26 @@ func (i *Instance) Interrupt(reason uint32) {
 // memory is released when the guest returns.
 func (i *Instance) Close(ctx context.Context) error {
 	i.setDead(ErrClosed)
-	if i.running.Load() {
-		i.interrupt(ReasonCancel)
+	if i.callMu.TryLock() {
+		defer i.callMu.Unlock()
+		return i.closeModule(ctx)
 	}
-	if i.mod == nil {
-		return nil
-	}
-	return i.mod.Close(context.WithoutCancel(ctx))
+	// A cell is running (Exec holds callMu). Closing the module under it
+	// would pull its file system and memory away mid-call: interrupt it
+	// instead, and Exec closes the module when the guest returns.
+	i.interrupt(ReasonCancel)
+	return nil
+}
+
+// closeModule closes the wazero module once.
+func (i *Instance) closeModule(ctx context.Context) error {
+	var err error
+	i.closeOnce.Do(func() {
+		if i.mod != nil {
+			err = i.mod.Close(context.WithoutCancel(ctx))
+		}
+	})
+	return err
 }
 
 // MemorySize returns the current size of the instance's linear memory.

@@ -51,6 +51,7 @@ type Snapshot struct {
 
 	mu     sync.Mutex
 	img    image
+	users  int // restores and writes in progress: Close waits for them
 	closed bool
 }
 
@@ -103,6 +104,10 @@ func (i *Instance) Snapshot(ctx context.Context) (*Snapshot, error) {
 		return nil, err
 	}
 	i.mem.mu.Lock()
+	if i.mem.freed || i.mem.buf == nil {
+		i.mem.mu.Unlock()
+		return nil, ErrClosed
+	}
 	img, err := newImage(i.mem.buf)
 	i.mem.mu.Unlock()
 	if err != nil {
@@ -127,7 +132,8 @@ func (s *Snapshot) MemorySize() uint64 { return s.img.Size() }
 // Fingerprint returns the configuration fingerprint the snapshot requires.
 func (s *Snapshot) Fingerprint() [32]byte { return s.fingerprint }
 
-// Close releases the snapshot's memory image.
+// Close releases the snapshot's memory image (once restores and writes in
+// progress are done). Instances restored from it are unaffected.
 func (s *Snapshot) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -135,16 +141,30 @@ func (s *Snapshot) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.users > 0 {
+		return nil // the last release closes it
+	}
 	return s.img.Close()
 }
 
-func (s *Snapshot) image() (image, error) {
+// acquire hands out the image for one use; release must follow.
+func (s *Snapshot) acquire() (image, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, fmt.Errorf("wasmbox/runtime: snapshot: %w", ErrClosed)
 	}
+	s.users++
 	return s.img, nil
+}
+
+func (s *Snapshot) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users--
+	if s.users == 0 && s.closed {
+		_ = s.img.Close()
+	}
 }
 
 // Restore creates an instance from a snapshot. cfg must have the snapshot's
@@ -158,10 +178,11 @@ func (m *Module) Restore(ctx context.Context, s *Snapshot, cfg Config) (*Instanc
 	if fp != s.fingerprint {
 		return nil, fmt.Errorf("%w: it was taken with other mounts, environment, arguments or init configuration", ErrSnapshotMismatch)
 	}
-	img, err := s.image()
+	img, err := s.acquire()
 	if err != nil {
 		return nil, err
 	}
+	defer s.release()
 	i, err := m.instantiate(ctx, cfg, img, fp)
 	if err != nil {
 		return nil, err
@@ -286,10 +307,11 @@ func (m *Module) initialPage(n uint64, page []byte) {
 // WriteTo persists the snapshot: a header, then (gzip-compressed) only the
 // 4 KiB pages that differ from the module's freshly instantiated memory.
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
-	img, err := s.image()
+	img, err := s.acquire()
 	if err != nil {
 		return 0, err
 	}
+	defer s.release()
 	hdr, err := json.Marshal(snapshotHeader{
 		Version: 1, Module: hex.EncodeToString(s.module.hash[:]),
 		Fingerprint: hex.EncodeToString(s.fingerprint[:]), MemorySize: img.Size(),
@@ -379,6 +401,10 @@ func (e *Engine) ReadSnapshot(ctx context.Context, r io.Reader, wasmFor func(met
 		}
 		p := uint64(binary.LittleEndian.Uint32(idx[:]))
 		if p == uint64(^uint32(0)) {
+			// Read to the end of the gzip stream, which verifies its checksum.
+			if _, err := io.Copy(io.Discard, zr); err != nil {
+				return nil, fmt.Errorf("%w: corrupt pages: %v", ErrSnapshotMismatch, err)
+			}
 			break
 		}
 		if (p+1)*pageSize > hdr.MemorySize {

@@ -422,7 +422,28 @@ def _run_coroutine(coro):
     if _loop is None or _loop.is_closed():
         _loop = asyncio.new_event_loop()
     asyncio.set_event_loop(_loop)
-    return _loop.run_until_complete(coro)
+    task = _loop.create_task(coro)
+    try:
+        return _loop.run_until_complete(task)
+    except BaseException:
+        # Interrupted (or failed): its tasks must not resume in a later cell.
+        _abandon_loop()
+        raise
+
+
+def _abandon_loop():
+    global _loop
+    loop, _loop = _loop, None
+    try:
+        import asyncio
+        tasks = asyncio.all_tasks(loop)
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.close()
+    except BaseException:
+        pass
 
 
 # ---- cells -------------------------------------------------------------------
@@ -481,13 +502,14 @@ def _report(exc):
     _emit(EV_ERROR, {"name": name, "value": value, "traceback": tb})
 
 
-def _apply_envs(envs):
-    saved = {}
+def _apply_envs(envs, saved):
+    """Sets the cell's env vars, recording in saved what to restore (filled
+    as it goes, so a failure half-way is undone too)."""
     for k, v in (envs or {}).items():
         k, v = str(k), str(v)
-        saved[k] = os.environ.get(k)
+        if k not in saved:
+            saved[k] = os.environ.get(k)
         os.environ[k] = v
-    return saved
 
 
 def _restore_envs(saved):
@@ -568,8 +590,9 @@ def run_cell(code, opts):
     _emit(EV_COUNT, {"execution_count": n})
     filename = "<cell-%d>" % n
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    saved = _apply_envs(o.get("envs"))
+    saved = {}
     try:
+        _apply_envs(o.get("envs"), saved)
         tree = ast.parse(code, filename, "exec")
         has_value = False
         if tree.body and isinstance(tree.body[-1], ast.Expr) and not _suppressed(code):
