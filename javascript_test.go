@@ -175,7 +175,11 @@ queueMicrotask(() => order.push('microtask'))
 await new Promise(r => setTimeout(r, 50))
 order`, wasmbox.InContext(c))
 	noError(t, exec)
-	assert.Equal(t, "[ 'microtask', 'tick', 'tick', 'tick', 'timeout 20' ]", exec.Text())
+	// Under load timers can all be overdue at once, so only the microtask's
+	// place is fixed; the interval ran three times, the timeout once.
+	assert.ElementsMatch(t, []string{"microtask", "tick", "tick", "tick", "timeout 20"},
+		strings.Split(strings.NewReplacer("[ ", "", " ]", "", "'", "").Replace(exec.Text()), ", "))
+	assert.True(t, strings.HasPrefix(exec.Text(), "[ 'microtask'"), exec.Text())
 
 	exec = run(t, sb, "setTimeout(() => console.log('late'), 30); 'cell value'", wasmbox.InContext(c))
 	noError(t, exec)
