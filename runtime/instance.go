@@ -107,6 +107,7 @@ type Instance struct {
 	callMu  sync.Mutex // one guest call at a time
 	h       atomic.Pointer[handlerBox]
 	intr    chan struct{}
+	intrMu  sync.Mutex // orders Interrupt against the start and end of a cell
 	running atomic.Bool
 
 	stateMu   sync.Mutex
@@ -403,11 +404,16 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 	if err := i.Err(); err != nil {
 		return 0, err
 	}
+	// The reset and the running flag change under intrMu, so an Interrupt
+	// meant for the previous cell cannot land in this one.
+	i.intrMu.Lock()
 	i.mem.store32(i.ctl, 0)
 	select {
 	case <-i.intr:
 	default:
 	}
+	i.running.Store(true)
+	i.intrMu.Unlock()
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -424,9 +430,10 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 		}
 		i.interruptUntil(done, reason)
 	}()
-	i.running.Store(true)
 	rc, err := i.callWithBuffers(ctx, h, i.exec, code, opts)
+	i.intrMu.Lock()
 	i.running.Store(false)
+	i.intrMu.Unlock()
 	close(done)
 	wg.Wait()
 	if errors.Is(i.Err(), ErrClosed) {
@@ -486,6 +493,8 @@ func (i *Instance) interrupt(reason uint32) {
 
 // Interrupt interrupts the running cell, if any, with reason.
 func (i *Instance) Interrupt(reason uint32) {
+	i.intrMu.Lock()
+	defer i.intrMu.Unlock()
 	if i.running.Load() {
 		i.interrupt(reason)
 	}
@@ -502,7 +511,7 @@ func (i *Instance) Close(ctx context.Context) error {
 	// A cell is running (Exec holds callMu). Closing the module under it
 	// would pull its file system and memory away mid-call: interrupt it
 	// instead, and Exec closes the module when the guest returns.
-	i.interrupt(ReasonCancel)
+	i.Interrupt(ReasonCancel)
 	return nil
 }
 
