@@ -105,8 +105,6 @@ func (c *Context) shutdown(ctx context.Context) error {
 	return nil
 }
 
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
-
 // Names of errors that wasmbox itself reports in Execution.Error.
 const (
 	// ErrorContextRestarted names the error of a cell whose interpreter died

@@ -21,6 +21,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -83,6 +84,8 @@ type Sandbox struct {
 	ownEngine bool
 	fs        *vfs.FS // the sandbox filesystem, the guest's "/" in every context
 	specs     map[string]languages.Spec
+	inits     map[string][]byte // wasmbox_init configuration of each language
+	setupOpts []byte            // the set-up run before the start-up snapshot
 	aliases   map[string]string
 
 	defaultMu sync.Mutex // serializes creation of default contexts
@@ -106,11 +109,16 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 		cfg:      cfg,
 		engine:   cfg.engine,
 		specs:    map[string]languages.Spec{},
+		inits:    map[string][]byte{},
 		aliases:  map[string]string{},
 		contexts: map[string]*Context{},
 		defaults: map[string]*Context{},
 	}
+	// Computed once: every context of the sandbox starts with the same
+	// init configuration (the prelude, tens of KiB of JSON) and set-up.
+	s.setupOpts, _ = json.Marshal(languages.CellOptions{Setup: true, Cwd: DefaultCwd, Warm: true})
 	for _, spec := range []languages.Spec{python.Spec(), javascript.Spec()} {
+		s.inits[spec.Name] = spec.Init(languages.Limits{MemoryLimit: cfg.memoryLimit})
 		s.specs[spec.Name] = spec
 		s.aliases[spec.Name] = spec.Name
 		for _, a := range spec.Aliases {
@@ -287,7 +295,6 @@ func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
 	mounts := append([]runtime.Mount{{GuestPath: "/", SysFS: s.fs.SysFS()}}, spec.Mounts()...)
 	// Every context of a language starts from the same snapshot, taken after
 	// a set-up for the default cwd; another cwd costs one more set-up call.
-	setup, _ := jsonMarshal(languages.CellOptions{Setup: true, Cwd: DefaultCwd, Warm: true})
 	return runtime.Config{
 		Mounts: mounts,
 		Env: [][2]string{
@@ -295,8 +302,8 @@ func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
 			{"PATH", "/usr/local/bin:/usr/bin:/bin"},
 		},
 		MemoryLimit: s.cfg.memoryLimit,
-		Init:        spec.Init(languages.Limits{MemoryLimit: s.cfg.memoryLimit}),
-		Setup:       setup,
+		Init:        s.inits[spec.Name],
+		Setup:       s.setupOpts,
 	}
 }
 
@@ -343,7 +350,7 @@ func (s *Sandbox) Files() *vfs.FS { return s.fs }
 // setup runs a set-up call (not a user cell) in inst.
 func (s *Sandbox) setup(ctx context.Context, c *Context, inst *runtime.Instance, o languages.CellOptions) error {
 	h := &cellHandler{exec: &result.Execution{}, limit: s.cfg.logLimit, resultLimit: s.cfg.resultLimit}
-	opts, _ := jsonMarshal(o)
+	opts, _ := json.Marshal(o)
 	if _, err := inst.Exec(ctx, nil, opts, h); err != nil {
 		return fmt.Errorf("wasmbox: set up %s context: %w", c.spec.Name, err)
 	}
