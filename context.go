@@ -87,8 +87,8 @@ func (c *Context) restart(ctx context.Context) error {
 	return nil
 }
 
-// shutdown marks the context removed and closes its instance, interrupting a
-// running cell.
+// shutdown marks the context removed and closes its instance; a running cell
+// is hard-stopped and shutdown returns once it no longer runs.
 func (c *Context) shutdown(ctx context.Context) error {
 	c.mu.Lock()
 	if c.removed {
@@ -108,8 +108,11 @@ func (c *Context) shutdown(ctx context.Context) error {
 // Names of errors that wasmbox itself reports in Execution.Error.
 const (
 	// ErrorContextRestarted names the error of a cell whose interpreter died
-	// (a WebAssembly trap such as call-stack exhaustion, or os._exit): the
-	// context was restarted and its state is lost.
+	// (a WebAssembly trap such as call-stack exhaustion, or os._exit), that
+	// had to be stopped because it kept running after its timeout or
+	// cancellation (see WithStopGrace), or whose context RestartCodeContext
+	// restarted while it ran: the context was restarted and its state is
+	// lost. The value says which.
 	ErrorContextRestarted = "ContextRestarted"
 )
 
@@ -153,15 +156,24 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 		panic(h.panicked)
 	}
 	exec := h.exec
-	if errors.Is(execErr, runtime.ErrTrapped) {
+	var stopErr *runtime.StopError
+	switch {
+	case errors.As(execErr, &stopErr) && stopErr.Reason == runtime.StopRequested:
+		// RestartCodeContext stopped the cell; it restarts the context.
+		msg := "the context was restarted while the cell ran; its state is lost"
+		h.setError(result.ExecutionError{Name: ErrorContextRestarted, Value: msg, Traceback: msg})
+	case errors.Is(execErr, runtime.ErrTrapped), stopErr != nil:
 		cause := execErr.Error()
 		var te *runtime.TrapError
-		if errors.As(execErr, &te) {
-			if te.Exited {
-				cause = fmt.Sprintf("the interpreter exited with code %d", te.ExitCode)
-			} else {
-				cause = "the interpreter crashed: " + te.Err.Error()
-			}
+		switch {
+		case stopErr != nil && stopErr.Reason == runtime.StopTimeout:
+			cause = fmt.Sprintf("TimeoutError: the cell was still running %v after its timeout interrupted it, so it was stopped", stopErr.Grace)
+		case stopErr != nil:
+			cause = fmt.Sprintf("KeyboardInterrupt: the cell was still running %v after it was cancelled, so it was stopped", stopErr.Grace)
+		case errors.As(execErr, &te) && te.Exited:
+			cause = fmt.Sprintf("the interpreter exited with code %d", te.ExitCode)
+		case te != nil:
+			cause = "the interpreter crashed: " + te.Err.Error()
 		}
 		restartErr := c.restart(context.WithoutCancel(ctx))
 		msg := cause + "; the context was restarted and its state is lost"
@@ -169,7 +181,7 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 			msg = cause + "; restarting the context failed: " + restartErr.Error()
 		}
 		h.setError(result.ExecutionError{Name: ErrorContextRestarted, Value: msg, Traceback: msg})
-	} else if execErr != nil {
+	case execErr != nil:
 		if errors.Is(execErr, runtime.ErrClosed) {
 			return exec, fmt.Errorf("wasmbox: context %s: %w", c.ID, ErrContextRemoved)
 		}

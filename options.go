@@ -21,6 +21,7 @@ type sandboxConfig struct {
 	resultLimit int
 	maxContexts int
 	timeout     time.Duration
+	stopGrace   time.Duration
 	fs          afero.Fs
 	fsOpts      []vfs.Option
 }
@@ -70,6 +71,18 @@ func WithMaxContexts(n int) Option {
 // (default: none beyond the caller's context).
 func WithDefaultTimeout(d time.Duration) Option {
 	return func(c *sandboxConfig) { c.timeout = d }
+}
+
+// WithStopGrace sets how long a cell may keep running after its timeout (or
+// the cancellation of its ctx) interrupted it -- raising TimeoutError or
+// KeyboardInterrupt in the guest, which user code can catch -- before it is
+// stopped for good (default 1s). A stopped cell ends with an error named
+// ContextRestarted: its interpreter is discarded and the context restarts
+// from a fresh interpreter, with its state lost. The stop ends the cell
+// wherever it is, in the interpreter or in C code, within milliseconds.
+// A negative d never stops a cell that outlives its interrupt.
+func WithStopGrace(d time.Duration) Option {
+	return func(c *sandboxConfig) { c.stopGrace = d }
 }
 
 // WithFS sets the filesystem behind the sandbox's "/" (default: a new
@@ -142,7 +155,9 @@ func WithEnvs(envs map[string]string) RunOption {
 
 // WithTimeout interrupts the cell after d. The cell then ends with an error
 // named TimeoutError and the context keeps its state; RunCode itself returns
-// no Go error for it.
+// no Go error for it. A cell that is still running WithStopGrace after the
+// interrupt (it caught the TimeoutError, or it is in C code that does not
+// check for interrupts) is stopped and ends with ContextRestarted.
 func WithTimeout(d time.Duration) RunOption {
 	return func(c *runConfig) { c.timeout = d }
 }

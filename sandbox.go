@@ -180,8 +180,9 @@ func (s *Sandbox) spec(language string) (languages.Spec, error) {
 	return s.specs[name], nil
 }
 
-// Close interrupts running cells, releases every context and stops the
-// filesystem's watchers. Using the sandbox afterwards gives ErrClosed (and
+// Close stops running cells (wherever they are: Close returns once no guest
+// of the sandbox runs), releases every context and stops the filesystem's
+// watchers. Using the sandbox afterwards gives ErrClosed (and
 // Files, vfs.ErrClosed). The files stay in the afero.Fs: nothing is deleted
 // from a directory given to WithFS.
 func (s *Sandbox) Close(ctx context.Context) error {
@@ -304,6 +305,7 @@ func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
 		MemoryLimit: s.cfg.memoryLimit,
 		Init:        s.inits[spec.Name],
 		Setup:       s.setupOpts,
+		StopGrace:   s.cfg.stopGrace,
 	}
 }
 
@@ -371,15 +373,16 @@ func (s *Sandbox) ListCodeContexts(ctx context.Context) ([]*Context, error) {
 }
 
 // RestartCodeContext replaces the context's interpreter with a fresh one: all
-// state is lost, the ID, language and cwd stay. A running cell is interrupted.
+// state is lost, the ID, language and cwd stay. A running cell is stopped at
+// once, wherever it is, and ends with an error named ContextRestarted.
 func (s *Sandbox) RestartCodeContext(ctx context.Context, c *Context) error {
 	if err := s.own(c); err != nil {
 		return err
 	}
-	// Interrupt the running cell, if any, so that it ends soon and gives
-	// the context up; a queued cell may run before the restart.
+	// Stop the running cell, if any, so that it gives the context up within
+	// milliseconds; a queued cell may run before the restart.
 	if inst, err := c.instance(); err == nil && inst != nil {
-		inst.Interrupt(runtime.ReasonCancel)
+		inst.Stop()
 	}
 	if err := c.acquire(ctx); err != nil {
 		return err
@@ -403,8 +406,9 @@ func (s *Sandbox) CodeContext(ctx context.Context, id string) (*Context, error) 
 	return c, nil
 }
 
-// RemoveCodeContext stops the context and frees its interpreter. Later use of
-// c gives ErrContextRemoved.
+// RemoveCodeContext stops the context and frees its interpreter: a running
+// cell is stopped wherever it is, and RemoveCodeContext returns once it no
+// longer runs. Later use of c gives ErrContextRemoved.
 func (s *Sandbox) RemoveCodeContext(ctx context.Context, c *Context) error {
 	if err := s.own(c); err != nil {
 		return err

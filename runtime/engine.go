@@ -20,7 +20,18 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmbox/wasmbox/runtime/internal/fuel"
 )
+
+// FuelBudget is the estimated number of WebAssembly instructions a guest
+// runs between two calls to the wasmbox.yield import when it is in code the
+// interpreter does not meter itself (about a millisecond of work).
+const FuelBudget = 2_000_000
+
+// dispatchTargets marks an interpreter's bytecode dispatch loop (see
+// fuel.Options.DispatchTargets).
+const dispatchTargets = 200
 
 // CacheDirEnv names the environment variable that overrides the compilation
 // cache directory. "off" disables the on-disk cache.
@@ -37,6 +48,7 @@ type Engine struct {
 	rt    wazero.Runtime
 	cache wazero.CompilationCache
 	start time.Time // origin of the guests' monotonic clock
+	fuel  FuelMode
 	// CacheDir is the directory of the on-disk compilation cache, "" when the
 	// cache is in memory only.
 	cacheDir string
@@ -65,6 +77,29 @@ type EngineOption func(*engineConfig)
 type engineConfig struct {
 	cacheDir string
 	noCache  bool
+	fuel     FuelMode
+}
+
+// FuelMode selects how compiled guests are made to yield to the host by
+// themselves (see package runtime/internal/fuel and RATIONALE.md).
+type FuelMode int
+
+const (
+	// FuelDefault meters every loop, recursive function and indirect call
+	// except the interpreters' own dispatch loops, which already yield.
+	FuelDefault FuelMode = iota
+	// FuelEverywhere meters the dispatch loops too (for measurement).
+	FuelEverywhere
+	// FuelOff compiles modules as they are. C code that never returns to
+	// the interpreter then cannot be stopped and stalls the host's garbage
+	// collector while it runs: for measurement only.
+	FuelOff
+)
+
+// WithFuel selects the fuel mode (default FuelDefault). Only benchmarks
+// that measure the cost of metering should change it.
+func WithFuel(mode FuelMode) EngineOption {
+	return func(c *engineConfig) { c.fuel = mode }
 }
 
 // WithCacheDir sets the directory of the on-disk compilation cache. The
@@ -86,6 +121,7 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 		o(&cfg)
 	}
 	e := &Engine{
+		fuel:     cfg.fuel,
 		start:    time.Now(),
 		keys:     map[sliceID][32]byte{},
 		modules:  map[[32]byte]*compileOnce{},
@@ -188,6 +224,16 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 }
 
 func (e *Engine) compile(ctx context.Context, key [32]byte, wasm []byte) (*Module, error) {
+	if e.fuel != FuelOff {
+		o := fuel.Options{YieldModule: "wasmbox", YieldName: "yield", Budget: FuelBudget}
+		if e.fuel == FuelDefault {
+			o.DispatchTargets = dispatchTargets
+		}
+		var err error
+		if wasm, _, err = fuel.Instrument(wasm, o); err != nil {
+			return nil, fmt.Errorf("wasmbox/runtime: %w", err)
+		}
+	}
 	stripped, segs, err := stripData(wasm)
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox/runtime: %w", err)

@@ -45,18 +45,28 @@ func instantiateHostModules(ctx context.Context, e *Engine) error {
 	return err
 }
 
-// yield is called by a busy guest every few milliseconds (wasm/ABI.md). It
-// does nothing: entering Go code is what matters, because the Go runtime
-// cannot preempt a goroutine while it runs compiled WebAssembly, and a guest
-// that never left it would stall every stop-the-world of the garbage
-// collector -- including the one the interrupting goroutine waits for.
-func yield(context.Context, api.Module, []uint64) {}
+// yield is called by a busy guest about every millisecond of work: by the
+// interpreters' own loops (wasm/ABI.md) and by the fuel checks that
+// runtime/internal/fuel adds to every other loop. Entering Go code is what
+// matters, because the Go runtime cannot preempt a goroutine while it runs
+// compiled WebAssembly, and a guest that never left it would stall every
+// stop-the-world of the garbage collector -- including the one the
+// interrupting goroutine waits for. When the host wants the instance gone
+// (a hard stop), yield ends the call by panicking; wazero unwinds the guest.
+func yield(ctx context.Context, _ api.Module, _ []uint64) {
+	if i := instanceFrom(ctx); i != nil && i.stopping() {
+		panic(stopPanic{})
+	}
+}
 
 func emit(ctx context.Context, mod api.Module, stack []uint64) {
 	kind, ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
 	i := instanceFrom(ctx)
 	if i == nil {
 		return
+	}
+	if i.stopping() {
+		panic(stopPanic{})
 	}
 	b, ok := mod.Memory().Read(ptr, n)
 	if !ok {
@@ -154,11 +164,14 @@ func (e *Engine) pollOneoff(ctx context.Context, mod api.Module, stack []uint64)
 			return
 		}
 	}
+	i := instanceFrom(ctx)
+	if i != nil && i.stopping() {
+		panic(stopPanic{})
+	}
 	if len(events) == 0 && len(clocks) > 0 && minWait > 0 {
-		i := instanceFrom(ctx)
-		var intr <-chan struct{}
+		var intr, stop <-chan struct{}
 		if i != nil {
-			intr = i.intr
+			intr, stop = i.intr, i.stopCh
 		}
 		t := time.NewTimer(minWait)
 		select {
@@ -168,6 +181,9 @@ func (e *Engine) pollOneoff(ctx context.Context, mod api.Module, stack []uint64)
 			// poll_oneoff error into ENOTSUP, so EINTR would surface as an
 			// OSError. The interpreter sees the interrupt word right after.
 			t.Stop()
+		case <-stop:
+			t.Stop()
+			panic(stopPanic{})
 		}
 	}
 	// After a sleep every clock due by then fires; with fd events there was

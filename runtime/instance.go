@@ -30,6 +30,68 @@ const (
 // create a new one.
 var ErrTrapped = errors.New("wasmbox/runtime: guest trapped")
 
+// ErrStopped reports that a guest call was ended by a hard stop: the call did
+// not return within the grace period after its interrupt (Config.StopGrace),
+// or the host stopped the instance (Stop, Close). A hard stop ends the call
+// wherever the guest is -- interpreter loop or C code -- within milliseconds,
+// because every guest meters its own work and returns to the host regularly
+// (see runtime/internal/fuel). The instance is dead afterwards.
+var ErrStopped = errors.New("wasmbox/runtime: guest stopped")
+
+// StopReason says why a guest call was hard-stopped.
+type StopReason uint32
+
+// Reasons for a hard stop.
+const (
+	// StopTimeout: the call's context reached its deadline and the guest
+	// did not return within the grace period after the in-guest interrupt.
+	StopTimeout StopReason = 1 + iota
+	// StopCancel: the call's context was cancelled and the guest did not
+	// return within the grace period after the in-guest interrupt.
+	StopCancel
+	// StopRequested: the host called Stop or Close.
+	StopRequested
+)
+
+func (r StopReason) String() string {
+	switch r {
+	case StopTimeout:
+		return "timeout"
+	case StopCancel:
+		return "cancelled"
+	case StopRequested:
+		return "stopped by the host"
+	}
+	return fmt.Sprintf("StopReason(%d)", uint32(r))
+}
+
+// StopError carries the reason of ErrStopped.
+type StopError struct {
+	Reason StopReason
+	Grace  time.Duration // the grace period that expired (StopTimeout, StopCancel)
+}
+
+func (e *StopError) Error() string {
+	switch e.Reason {
+	case StopTimeout, StopCancel:
+		return fmt.Sprintf("wasmbox/runtime: guest stopped: still running %v after it was interrupted (%v)", e.Grace, e.Reason)
+	}
+	return "wasmbox/runtime: guest stopped: " + e.Reason.String()
+}
+
+// Is makes errors.Is(err, ErrStopped) true.
+func (e *StopError) Is(target error) bool { return target == ErrStopped }
+
+// stopPanic is what host functions panic with to end a hard-stopped call;
+// wazero recovers it and Call returns an error.
+type stopPanic struct{}
+
+func (stopPanic) Error() string { return "wasmbox: hard stop" }
+
+// DefaultStopGrace is how long a call may keep running after its context
+// ended and the guest was interrupted, before it is hard-stopped.
+const DefaultStopGrace = time.Second
+
 // TrapError carries the cause of ErrTrapped.
 type TrapError struct {
 	Err      error // wazero's error
@@ -75,6 +137,10 @@ type Config struct {
 	// Setup), before the engine's snapshot is taken, so that every restored
 	// instance starts already set up. An error event fails the start.
 	Setup []byte
+	// StopGrace is how long Exec lets a cell run after its ctx ended and the
+	// guest was interrupted, before it hard-stops the instance (0 means
+	// DefaultStopGrace; negative means never).
+	StopGrace time.Duration
 }
 
 // Handler receives what a running call produces. Methods are called on the
@@ -113,6 +179,11 @@ type Instance struct {
 	stateMu   sync.Mutex
 	dead      error // set once the instance is unusable
 	closeOnce sync.Once
+
+	stopGrace time.Duration
+	stop      atomic.Uint32 // a StopReason once a hard stop was requested
+	stopCh    chan struct{} // closed on a hard stop: wakes a sleeping guest
+	stopOnce  sync.Once
 
 	errnoReporters []ErrnoReporter // mounts that report errnos wazero lacks
 }
@@ -176,7 +247,11 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 			ErrSnapshotMismatch, img.Size(), limit)
 	}
 	allocator, lm := newAllocator(limit, img)
-	i := &Instance{engine: m.engine, module: m, fingerprint: fp, mem: lm, intr: make(chan struct{}, 1)}
+	i := &Instance{engine: m.engine, module: m, fingerprint: fp, mem: lm, intr: make(chan struct{}, 1),
+		stopCh: make(chan struct{}), stopGrace: cfg.StopGrace}
+	if i.stopGrace == 0 {
+		i.stopGrace = DefaultStopGrace
+	}
 	fsc := wazero.NewFSConfig()
 	for _, mt := range cfg.Mounts {
 		switch {
@@ -329,13 +404,22 @@ func (i *Instance) call(ctx context.Context, h Handler, fn api.Function, params 
 	i.h.Store(nil)
 	i.mem.leave()
 	if err != nil {
+		if errors.Is(i.Err(), ErrClosed) {
+			return 0, ErrClosed // closed under the call, not a crash
+		}
+		if r := StopReason(i.stop.Load()); r != 0 {
+			se := &StopError{Reason: r}
+			if r != StopRequested {
+				se.Grace = i.stopGrace
+			}
+			i.setDead(se)
+			_ = i.closeModule(ctx)
+			return 0, se
+		}
 		te := &TrapError{Err: err}
 		var exit *sys.ExitError
 		if errors.As(err, &exit) {
 			te.Exited, te.ExitCode = true, exit.ExitCode()
-		}
-		if errors.Is(i.Err(), ErrClosed) {
-			return 0, ErrClosed // closed under the call, not a crash
 		}
 		i.setDead(te)
 		_ = i.closeModule(ctx)
@@ -396,8 +480,10 @@ func (i *Instance) callWithBuffers(ctx context.Context, h Handler, fn api.Functi
 // they happen. When ctx is done the cell is interrupted through the guest's
 // interrupt word (reason ReasonTimeout if ctx's deadline passed, else
 // ReasonCancel); the guest reports the interruption as an error event and the
-// instance stays usable. Exec returns the guest's return code, or an error
-// wrapping ErrTrapped when the instance died.
+// instance stays usable. If the cell is still running Config.StopGrace after
+// that, it is hard-stopped: Exec returns a *StopError (ErrStopped) and the
+// instance is dead. Exec returns the guest's return code, or an error
+// wrapping ErrTrapped or ErrStopped when the instance died, or ErrClosed.
 func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint32, error) {
 	i.callMu.Lock()
 	defer i.callMu.Unlock()
@@ -424,11 +510,11 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 			return
 		case <-ctx.Done():
 		}
-		reason := ReasonCancel
+		reason, stop := ReasonCancel, StopCancel
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			reason = ReasonTimeout
+			reason, stop = ReasonTimeout, StopTimeout
 		}
-		i.interruptUntil(done, reason)
+		i.interruptUntil(done, reason, stop)
 	}()
 	rc, err := i.callWithBuffers(ctx, h, i.exec, code, opts)
 	i.intrMu.Lock()
@@ -455,15 +541,26 @@ const rearmAfter = 250 * time.Millisecond
 // the breaker bit is re-asserted every few milliseconds while the guest has
 // not yet seen the interrupt, and the interrupt is re-armed if the cell is
 // still running rearmAfter after the guest consumed it.
-func (i *Instance) interruptUntil(done <-chan struct{}, reason uint32) {
+//
+// If the cell still runs i.stopGrace after the first interrupt, the instance
+// is hard-stopped with stop.
+func (i *Instance) interruptUntil(done <-chan struct{}, reason uint32, stop StopReason) {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
+	var grace <-chan time.Time
+	if i.stopGrace > 0 {
+		g := time.NewTimer(i.stopGrace)
+		defer g.Stop()
+		grace = g.C
+	}
 	i.interrupt(reason)
 	var consumed time.Time
 	for {
 		select {
 		case <-done:
 			return
+		case <-grace:
+			i.hardStop(stop)
 		case now := <-t.C:
 			switch {
 			case i.mem.load32(i.ctl) != 0:
@@ -500,19 +597,49 @@ func (i *Instance) Interrupt(reason uint32) {
 	}
 }
 
-// Close releases the instance. A cell still running is interrupted first; its
-// memory is released when the guest returns.
+// Stop hard-stops the running call, if any, and kills the instance: the
+// guest returns to the host within milliseconds wherever it is, and the call
+// fails with a *StopError (StopRequested). Stop does not wait; Close does.
+func (i *Instance) Stop() {
+	i.hardStop(StopRequested)
+}
+
+// hardStop requests a hard stop with reason (the first reason wins): the
+// guest's next yield, sleep or event ends the call.
+func (i *Instance) hardStop(reason StopReason) {
+	i.stop.CompareAndSwap(0, uint32(reason))
+	i.stopOnce.Do(func() { close(i.stopCh) })
+}
+
+// stopping reports whether a hard stop was requested.
+func (i *Instance) stopping() bool { return i.stop.Load() != 0 }
+
+// Close releases the instance. A running call is hard-stopped; Close returns
+// once the guest no longer runs (or when ctx ends first, with ctx's error:
+// the guest then stops and is released in the background).
 func (i *Instance) Close(ctx context.Context) error {
 	i.setDead(ErrClosed)
 	if i.callMu.TryLock() {
 		defer i.callMu.Unlock()
 		return i.closeModule(ctx)
 	}
-	// A cell is running (Exec holds callMu). Closing the module under it
-	// would pull its file system and memory away mid-call: interrupt it
-	// instead, and Exec closes the module when the guest returns.
-	i.Interrupt(ReasonCancel)
-	return nil
+	// A call is running (Exec holds callMu). Closing the module under it
+	// would pull its file system and memory away mid-call: stop it, and
+	// Exec closes the module when the guest returns.
+	i.hardStop(StopRequested)
+	idle := make(chan struct{})
+	go func() {
+		i.callMu.Lock()
+		defer i.callMu.Unlock()
+		_ = i.closeModule(ctx)
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wasmbox/runtime: close: waiting for the guest to stop: %w", ctx.Err())
+	}
 }
 
 // closeModule closes the wazero module once.

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	goruntime "runtime"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +35,11 @@ func (r *rec) Stderr([]byte) {}
 
 func newFake(t *testing.T, limit uint64) (*runtime.Engine, *runtime.Instance) {
 	t.Helper()
+	return newFakeConfig(t, runtime.Config{MemoryLimit: limit})
+}
+
+func newFakeConfig(t *testing.T, cfg runtime.Config) (*runtime.Engine, *runtime.Instance) {
+	t.Helper()
 	ctx := context.Background()
 	e, err := runtime.NewEngine(ctx, runtime.WithoutDiskCache())
 	require.NoError(t, err)
@@ -43,7 +49,7 @@ func newFake(t *testing.T, limit uint64) (*runtime.Engine, *runtime.Instance) {
 	m2, err := e.Compile(ctx, fakeWasm)
 	require.NoError(t, err)
 	assert.Same(t, m, m2, "a module is compiled once per engine")
-	inst, err := m.Instantiate(ctx, runtime.Config{MemoryLimit: limit})
+	inst, err := m.Instantiate(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = inst.Close(ctx) })
 	return e, inst
@@ -138,6 +144,126 @@ func TestCloseWhileRunning(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not stop the running cell")
 	}
+}
+
+// A loop that never polls the interrupt word (C code that never returns to
+// an interpreter) is ended by the hard stop, grace after the interrupt.
+func TestHardStopAfterGrace(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		ctx    func() (context.Context, context.CancelFunc)
+		reason runtime.StopReason
+	}{
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 30*time.Millisecond)
+		}, runtime.StopTimeout},
+		{"cancel", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(30*time.Millisecond, cancel)
+			return ctx, cancel
+		}, runtime.StopCancel},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, inst := newFakeConfig(t, runtime.Config{StopGrace: 100 * time.Millisecond})
+			ctx, cancel := c.ctx()
+			defer cancel()
+			start := time.Now()
+			_, err := inst.Exec(ctx, []byte("c-loop"), nil, &rec{})
+			elapsed := time.Since(start)
+			require.ErrorIs(t, err, runtime.ErrStopped)
+			var se *runtime.StopError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, c.reason, se.Reason)
+			assert.Equal(t, 100*time.Millisecond, se.Grace)
+			assert.GreaterOrEqual(t, elapsed, 130*time.Millisecond, "the grace period is honoured")
+			assert.Less(t, elapsed, 130*time.Millisecond+time.Second, "the hard stop is prompt")
+			assert.ErrorIs(t, inst.Err(), runtime.ErrStopped, "a stopped instance is dead")
+			_, err = inst.Exec(context.Background(), []byte("echo"), nil, &rec{})
+			assert.ErrorIs(t, err, runtime.ErrStopped)
+		})
+	}
+}
+
+// A negative grace never hard-stops: the cell runs until it returns or the
+// host stops it.
+func TestNoHardStop(t *testing.T) {
+	_, inst := newFakeConfig(t, runtime.Config{StopGrace: -1})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Exec(ctx, []byte("c-loop"), nil, &rec{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the cell ended without a hard stop: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	inst.Stop()
+	select {
+	case err := <-done:
+		var se *runtime.StopError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, runtime.StopRequested, se.Reason)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop did not end the cell")
+	}
+}
+
+// Close returns only once a running guest no longer runs, whatever it runs.
+func TestCloseStopsCLoop(t *testing.T) {
+	_, inst := newFake(t, 0)
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Exec(context.Background(), []byte("c-loop"), nil, &rec{})
+		done <- err
+	}()
+	time.Sleep(30 * time.Millisecond)
+	start := time.Now()
+	require.NoError(t, inst.Close(context.Background()))
+	assert.Less(t, time.Since(start), time.Second)
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, runtime.ErrClosed)
+	default:
+		t.Fatal("Close returned while the guest still ran")
+	}
+}
+
+// While a guest spins in code that never calls the host by itself, the
+// garbage collector's stop-the-world must not wait for it: the fuel checks
+// make it yield about every millisecond.
+func TestGCDoesNotWaitForGuest(t *testing.T) {
+	_, inst := newFake(t, 0)
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Exec(context.Background(), []byte("c-loop"), nil, &rec{})
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	worst := heartbeat(t, 500*time.Millisecond)
+	inst.Stop()
+	require.ErrorIs(t, <-done, runtime.ErrStopped)
+	assert.Less(t, worst, 50*time.Millisecond, "the longest a forced GC waited")
+}
+
+// heartbeat forces garbage collections for d and returns the longest one.
+func heartbeat(t *testing.T, d time.Duration) time.Duration {
+	t.Helper()
+	var worst time.Duration
+	var sink [][]byte
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		start := time.Now()
+		sink = append(sink, make([]byte, 1<<16))
+		goruntime.GC()
+		if e := time.Since(start); e > worst {
+			worst = e
+		}
+		time.Sleep(time.Millisecond)
+	}
+	_ = sink
+	return worst
 }
 
 func TestCacheDirFallback(t *testing.T) {

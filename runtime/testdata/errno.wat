@@ -4,6 +4,7 @@
 ;; wat2wasm errno.wat -o errno.wasm
 (module
   (import "wasmbox" "emit" (func $emit (param i32 i32 i32)))
+  (import "wasmbox" "yield" (func $yield))
   (import "wasi_snapshot_preview1" "path_create_directory"
     (func $mkdir (param i32 i32 i32) (result i32)))
   (memory (export "memory") 2)

@@ -4,8 +4,11 @@
 ;;   'e' emit the cell as event kind 1     't' trap (unreachable)
 ;;   'r' recurse forever (stack exhaustion) 'l' loop until interrupted, then
 ;;       emit the reason as event kind 2   'g' grow memory by 64 MiB, emit "1" (grew) or "0"
+;;   'c' spin forever without polling the interrupt word, like C code that
+;;       never returns to an interpreter: only a hard stop ends it
 (module
   (import "wasmbox" "emit" (func $emit (param i32 i32 i32)))
+  (import "wasmbox" "yield" (func $yield))
   (memory (export "memory") 2)
   (global $sp (export "__stack_pointer") (mut i32) (i32.const 65536))
   (global $heap (mut i32) (i32.const 1024))
@@ -38,6 +41,8 @@
         (loop $spin (br_if $spin (i32.eqz (i32.load (i32.const 16)))))
         ;; emit "1" or "2" (the reason) from the data "120" at 32
         (call $emit (i32.const 2) (i32.add (i32.const 31) (i32.load (i32.const 16))) (i32.const 1))))
+    (if (i32.eq (local.get $c) (i32.const 99)) ;; 'c'
+      (then (loop $forever (br $forever))))
     (if (i32.eq (local.get $c) (i32.const 103)) ;; 'g'
       (then
         (if (i32.eq (memory.grow (i32.const 1024)) (i32.const -1))

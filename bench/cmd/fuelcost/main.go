@@ -1,0 +1,96 @@
+// Command fuelcost measures what metering guests costs: the same CPU-bound
+// cells on modules compiled without fuel checks, with the default checks,
+// and with checks in the interpreters' dispatch loops too, interleaved in
+// one run. It prints medians and the ratio to the unmetered module.
+//
+//	go run ./bench/cmd/fuelcost [-n 15]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/bench"
+	"github.com/wasmbox/wasmbox/runtime"
+)
+
+type workload struct{ name, lang, code string }
+
+var workloads = []workload{
+	{"py loop", "python", bench.PyCPULoop},
+	{"py sort 1e6", "python", "import random\nr = random.Random(1)\nl = [r.random() for _ in range(300_000)]\nsorted(l)[0] > -1"},
+	{"py re", "python", "import re\nlen(re.findall(r'[a-z]+\\d', 'abc1 ' * 200_000))"},
+	{"py sha256", "python", "import hashlib\nhashlib.sha256(b'x' * 50_000_000).hexdigest()[:4]"},
+	{"py bigint", "python", "x = 3 ** 2_000_000\n(x * x).bit_length()"},
+	{"py sum range", "python", "sum(range(20_000_000))"},
+	{"js fib", "javascript", bench.JSFib},
+	{"js sort", "javascript", "const a = []; for (let i = 0; i < 300000; i++) a.push((i * 7919) % 100003); a.sort((x, y) => x - y); a[0]"},
+	{"js json", "javascript", "const o = []; for (let i = 0; i < 100000; i++) o.push({a: i, b: 'x' + i}); JSON.parse(JSON.stringify(o)).length"},
+}
+
+func main() {
+	n := flag.Int("n", 15, "iterations per workload and mode")
+	flag.Parse()
+	ctx := context.Background()
+	modes := []struct {
+		name string
+		mode runtime.FuelMode
+	}{{"off", runtime.FuelOff}, {"default", runtime.FuelDefault}, {"everywhere", runtime.FuelEverywhere}}
+	type ctxs map[string]*wasmbox.Context
+	sbs := make([]*wasmbox.Sandbox, len(modes))
+	cs := make([]ctxs, len(modes))
+	for k, m := range modes {
+		e, err := runtime.NewEngine(ctx, runtime.WithFuel(m.mode))
+		check(err)
+		defer e.Close(ctx)
+		sb, err := wasmbox.New(ctx, wasmbox.WithEngine(e))
+		check(err)
+		defer sb.Close(ctx)
+		sbs[k] = sb
+		cs[k] = ctxs{}
+		for _, lang := range []string{"python", "javascript"} {
+			c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
+			check(err)
+			cs[k][lang] = c
+		}
+	}
+	fmt.Printf("%-14s %12s %12s %8s %12s %8s\n", "workload", "off", "default", "ratio", "everywhere", "ratio")
+	for _, w := range workloads {
+		times := make([][]time.Duration, len(modes))
+		for i := 0; i < *n; i++ {
+			for k := range modes {
+				t := time.Now()
+				ex, err := sbs[k].RunCode(ctx, w.code, wasmbox.InContext(cs[k][w.lang]))
+				check(err)
+				if ex.Error != nil {
+					check(fmt.Errorf("%s: %s: %s", w.name, ex.Error.Name, ex.Error.Value))
+				}
+				times[k] = append(times[k], time.Since(t))
+			}
+		}
+		m := make([]time.Duration, len(modes))
+		for k := range modes {
+			m[k] = median(times[k])
+		}
+		fmt.Printf("%-14s %12v %12v %8.3f %12v %8.3f\n", w.name, m[0].Round(10*time.Microsecond), m[1].Round(10*time.Microsecond),
+			float64(m[1])/float64(m[0]), m[2].Round(10*time.Microsecond), float64(m[2])/float64(m[0]))
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fuelcost:", err)
+		os.Exit(1)
+	}
+}

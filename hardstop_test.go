@@ -1,0 +1,162 @@
+package wasmbox_test
+
+import (
+	"context"
+	"errors"
+	goruntime "runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/result"
+)
+
+// Cells that outlive their timeout: user code that catches the TimeoutError
+// in a loop, and C code that never returns to the interpreter. Both end
+// within the grace period, the context comes back fresh, and a bystander
+// context keeps its state.
+func TestHardStopCells(t *testing.T) {
+	ctx := context.Background()
+	sb, err := wasmbox.New(ctx, wasmbox.WithStopGrace(300*time.Millisecond))
+	require.NoError(t, err)
+	defer sb.Close(ctx)
+	bystander, err := sb.CreateCodeContext(ctx)
+	require.NoError(t, err)
+	_, err = sb.RunCode(ctx, "kept = 41", wasmbox.InContext(bystander))
+	require.NoError(t, err)
+
+	for _, c := range []struct{ name, lang, code string }{
+		{"py catches TimeoutError", "python", "import time\nwhile True:\n    try:\n        time.sleep(.5)\n    except Exception:\n        pass"},
+		{"py catches BaseException", "python", "while True:\n    try:\n        while True: pass\n    except BaseException:\n        pass"},
+		{"py sum of a huge range", "python", "sum(range(10**12))"},
+		{"py catastrophic regex", "python", "import re\nre.match(r'(a+)+$', 'a'*64+'b')"},
+		{"py huge power", "python", "10**10**9"},
+		{"js catches in a loop", "javascript", "for (;;) { try { for (;;) {} } catch (e) {} }"},
+		{"js sort of 1e7 numbers", "javascript", "const a = []; for (let i = 0; i < 1e7; i++) a.push((i * 7919) % 100003); a.sort((x, y) => x - y); for(;;) a.sort()"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cc, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(c.lang))
+			require.NoError(t, err)
+			defer sb.RemoveCodeContext(ctx, cc)
+			setVar := "x = 1"
+			if c.lang == "javascript" {
+				setVar = "var x = 1"
+			}
+			_, err = sb.RunCode(ctx, setVar, wasmbox.InContext(cc))
+			require.NoError(t, err)
+			start := time.Now()
+			exec, err := sb.RunCode(ctx, c.code, wasmbox.InContext(cc), wasmbox.WithTimeout(200*time.Millisecond))
+			elapsed := time.Since(start)
+			require.NoError(t, err)
+			assert.Less(t, elapsed, 200*time.Millisecond+300*time.Millisecond+500*time.Millisecond, "ended by the hard stop")
+			require.NotNil(t, exec.Error)
+			if exec.Error.Name == wasmbox.ErrorContextRestarted {
+				assert.Contains(t, exec.Error.Value, "TimeoutError")
+				// The context is fresh: x is gone, and it runs cells.
+				exec, err = sb.RunCode(ctx, "typeof x === 'undefined' ? 'gone' : x", wasmbox.InContext(cc))
+				if c.lang == "python" {
+					exec, err = sb.RunCode(ctx, "'x' in globals()", wasmbox.InContext(cc))
+				}
+				require.NoError(t, err)
+				require.Nil(t, exec.Error)
+				assert.Contains(t, []string{"False", "'gone'", "gone"}, exec.Text())
+			} else {
+				assert.Equal(t, "TimeoutError", exec.Error.Name, exec.Error.Value)
+			}
+		})
+	}
+	exec, err := sb.RunCode(ctx, "kept + 1", wasmbox.InContext(bystander))
+	require.NoError(t, err)
+	assert.Equal(t, "42", exec.Text())
+}
+
+// RemoveCodeContext, RestartCodeContext and Close stop a cell wherever it is
+// and return only once it no longer runs.
+func TestStopRunningCell(t *testing.T) {
+	ctx := context.Background()
+	for _, op := range []string{"remove", "restart", "close"} {
+		t.Run(op, func(t *testing.T) {
+			sb, err := wasmbox.New(ctx)
+			require.NoError(t, err)
+			defer sb.Close(ctx)
+			cc, err := sb.CreateCodeContext(ctx)
+			require.NoError(t, err)
+			type res struct {
+				exec *result.Execution
+				err  error
+			}
+			done := make(chan res, 1)
+			go func() {
+				exec, err := sb.RunCode(ctx, "sum(range(10**13))", wasmbox.InContext(cc))
+				done <- res{exec, err}
+			}()
+			time.Sleep(200 * time.Millisecond)
+			start := time.Now()
+			switch op {
+			case "remove":
+				require.NoError(t, sb.RemoveCodeContext(ctx, cc))
+			case "restart":
+				require.NoError(t, sb.RestartCodeContext(ctx, cc))
+			case "close":
+				require.NoError(t, sb.Close(ctx))
+			}
+			assert.Less(t, time.Since(start), time.Second)
+			select {
+			case r := <-done:
+				if op == "restart" {
+					require.NoError(t, r.err)
+					require.NotNil(t, r.exec.Error)
+					assert.Equal(t, wasmbox.ErrorContextRestarted, r.exec.Error.Name)
+					exec, err := sb.RunCode(ctx, "1+1", wasmbox.InContext(cc))
+					require.NoError(t, err)
+					assert.Equal(t, "2", exec.Text())
+				} else {
+					assert.True(t, errors.Is(r.err, wasmbox.ErrContextRemoved) || errors.Is(r.err, wasmbox.ErrClosed), r.err)
+				}
+			case <-time.After(time.Second):
+				t.Fatalf("%s returned while the cell still ran", op)
+			}
+		})
+	}
+}
+
+// While C code runs in a guest, the host's garbage collector does not wait
+// for it.
+func TestGCWhileCRuns(t *testing.T) {
+	ctx := context.Background()
+	sb, err := wasmbox.New(ctx)
+	require.NoError(t, err)
+	defer sb.Close(ctx)
+	for _, c := range []struct{ lang, code string }{
+		{"python", "sum(range(10**12))"},
+		{"python", "import re\nre.match(r'(a+)+$', 'a'*64+'b')"},
+		{"python", "import hashlib\nb = b'x' * (200 << 20)\nwhile True: hashlib.sha256(b)"},
+		{"javascript", "const a = []; for (let i = 0; i < 1e7; i++) a.push((i * 7919) % 100003); for (;;) a.slice().sort()"},
+	} {
+		name := c.code
+		if len(name) > 30 {
+			name = name[:30]
+		}
+		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_, _ = sb.RunCode(ctx, c.code, wasmbox.WithLanguage(c.lang), wasmbox.WithTimeout(1500*time.Millisecond))
+			}()
+			time.Sleep(300 * time.Millisecond)
+			var worst time.Duration
+			for end := time.Now().Add(700 * time.Millisecond); time.Now().Before(end); {
+				s := time.Now()
+				goruntime.GC()
+				worst = max(worst, time.Since(s))
+				time.Sleep(2 * time.Millisecond)
+			}
+			<-done
+			assert.Less(t, worst, 50*time.Millisecond, "longest forced GC")
+		})
+	}
+}

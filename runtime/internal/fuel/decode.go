@@ -1,0 +1,299 @@
+package fuel
+
+import (
+	"errors"
+	"fmt"
+)
+
+// reader walks a byte slice; every read reports truncation through err.
+type reader struct {
+	b   []byte
+	p   int
+	err error
+}
+
+func (r *reader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf(format, args...)
+	}
+	r.p = len(r.b)
+}
+
+func (r *reader) byte() byte {
+	if r.p >= len(r.b) {
+		r.fail("unexpected end at offset %d", r.p)
+		return 0
+	}
+	c := r.b[r.p]
+	r.p++
+	return c
+}
+
+func (r *reader) u32() uint32 {
+	var v uint64
+	for i := 0; i < 5; i++ {
+		c := r.byte()
+		if r.err != nil {
+			return 0
+		}
+		v |= uint64(c&0x7f) << (7 * i)
+		if c&0x80 == 0 {
+			if v > 1<<32-1 {
+				r.fail("u32 overflow at offset %d", r.p)
+				return 0
+			}
+			return uint32(v)
+		}
+	}
+	r.fail("bad LEB128 at offset %d", r.p)
+	return 0
+}
+
+// skipLEB skips a signed or unsigned LEB128 of at most max bytes.
+func (r *reader) skipLEB(max int) {
+	for i := 0; i < max; i++ {
+		c := r.byte()
+		if r.err != nil || c&0x80 == 0 {
+			return
+		}
+	}
+	r.fail("bad LEB128 at offset %d", r.p)
+}
+
+func (r *reader) skip(n int) {
+	if n < 0 || r.p+n > len(r.b) {
+		r.fail("unexpected end at offset %d", r.p)
+		return
+	}
+	r.p += n
+}
+
+func (r *reader) name() string {
+	n := r.u32()
+	start := r.p
+	r.skip(int(n))
+	if r.err != nil {
+		return ""
+	}
+	return string(r.b[start:r.p])
+}
+
+func appendU32(b []byte, v uint32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v != 0 {
+			b = append(b, c|0x80)
+			continue
+		}
+		return append(b, c)
+	}
+}
+
+func appendS32(b []byte, v int32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
+
+// Opcodes the instrumentation looks at.
+const (
+	opUnreachable  = 0x00
+	opBlock        = 0x02
+	opLoop         = 0x03
+	opIf           = 0x04
+	opElse         = 0x05
+	opTry          = 0x06
+	opEnd          = 0x0b
+	opBrTable      = 0x0e
+	opCall         = 0x10
+	opCallIndirect = 0x11
+	opReturnCall   = 0x12
+	opReturnCallI  = 0x13
+	opCallRef      = 0x14
+	opReturnCallR  = 0x15
+	opLocalGet     = 0x20
+	opLocalSet     = 0x21
+	opLocalTee     = 0x22
+	opGlobalGet    = 0x23
+	opGlobalSet    = 0x24
+	opI32Const     = 0x41
+	opBr           = 0x0c
+	opI32LtS       = 0x48
+	opI32GtU       = 0x4b
+	opI32LeU       = 0x4d
+	opI32Add       = 0x6a
+	opI32ShrU      = 0x76
+	opI32Sub       = 0x6b
+	opPrefixFC     = 0xfc
+	opPrefixFD     = 0xfd
+	opPrefixFE     = 0xfe
+	fcMemoryCopy   = 10
+	fcMemoryFill   = 11
+	blockEmpty     = 0x40
+	typeI32        = 0x7f
+	typeFunc       = 0x60
+)
+
+// instr is one decoded instruction: its opcode (with prefix sub-opcode) and
+// the immediates the instrumentation needs.
+type instr struct {
+	op      byte
+	sub     uint32 // sub-opcode of a 0xFC/0xFD/0xFE prefix
+	start   int    // offset of the opcode
+	end     int    // offset after the immediates
+	idx     uint32 // call: function index; call_indirect: type index
+	targets int    // br_table: number of targets (without the default)
+}
+
+var errUnknownOpcode = errors.New("unknown opcode")
+
+// next decodes the instruction at r.p.
+func (r *reader) next() instr {
+	in := instr{start: r.p}
+	in.op = r.byte()
+	switch op := in.op; {
+	case op == opBlock || op == opLoop || op == opIf || op == opTry:
+		r.blockType()
+	case op == 0x07 || op == 0x08 || op == 0x09 || op == 0x0c || op == 0x0d || op == 0x18:
+		// catch, throw (tag), rethrow, br, br_if, delegate (label)
+		r.u32()
+	case op == opBrTable:
+		n := r.u32()
+		if n > uint32(len(r.b)) {
+			r.fail("br_table too long at offset %d", in.start)
+			break
+		}
+		for range n {
+			if r.err != nil {
+				break
+			}
+			r.u32()
+		}
+		r.u32()
+		in.targets = int(n)
+	case op == opCall || op == opReturnCall:
+		in.idx = r.u32()
+	case op == opCallIndirect || op == opReturnCallI:
+		in.idx = r.u32()
+		r.u32()
+	case op == opCallRef || op == opReturnCallR:
+		r.u32()
+	case op == 0x1c: // select t*
+		n := r.u32()
+		for range n {
+			if r.err != nil {
+				break
+			}
+			r.valType()
+		}
+	case op >= 0x20 && op <= 0x26: // local.*, global.*, table.get/set
+		r.u32()
+	case op >= 0x28 && op <= 0x3e: // loads and stores
+		r.memarg()
+	case op == 0x3f || op == 0x40: // memory.size, memory.grow
+		r.u32()
+	case op == opI32Const:
+		r.skipLEB(5)
+	case op == 0x42: // i64.const
+		r.skipLEB(10)
+	case op == 0x43:
+		r.skip(4)
+	case op == 0x44:
+		r.skip(8)
+	case op == 0xd0: // ref.null heaptype
+		r.heapType()
+	case op == 0xd2 || op == 0xd4 || op == 0xd6: // ref.func, br_on_null, br_on_non_null
+		r.u32()
+	case op == opPrefixFC:
+		in.sub = r.u32()
+		r.prefixFC(in.sub)
+	case op == opPrefixFD:
+		in.sub = r.u32()
+		r.prefixFD(in.sub)
+	case op == opPrefixFE:
+		in.sub = r.u32()
+		if in.sub == 0x03 { // atomic.fence
+			r.byte()
+		} else {
+			r.memarg()
+		}
+	case op == opUnreachable || op == 0x01 || op == opElse || op == opEnd || op == 0x0a || op == 0x0f ||
+		op == 0x19 || op == 0x1a || op == 0x1b || op == 0xd1 || op == 0xd3 ||
+		(op >= 0x45 && op <= 0xc4):
+		// no immediates
+	default:
+		r.fail("%w 0x%02x at offset %d", errUnknownOpcode, op, in.start)
+	}
+	in.end = r.p
+	return in
+}
+
+func (r *reader) blockType() {
+	c := r.byte()
+	switch {
+	case c == 0x63 || c == 0x64: // (ref null ht), (ref ht)
+		r.heapType()
+	case c == blockEmpty || c&0x40 != 0 && c&0x80 == 0:
+		// 0x40 or a one-byte negative SLEB: a value type
+	default:
+		// a type index as s33
+		r.p--
+		r.skipLEB(5)
+	}
+}
+
+func (r *reader) valType() {
+	c := r.byte()
+	if c == 0x63 || c == 0x64 { // (ref null ht), (ref ht)
+		r.heapType()
+	}
+}
+
+func (r *reader) heapType() { r.skipLEB(5) }
+
+func (r *reader) memarg() {
+	align := r.u32()
+	if align&0x40 != 0 { // multi-memory: a memory index follows
+		r.u32()
+	}
+	r.skipLEB(10) // offset (u64 with memory64)
+}
+
+func (r *reader) prefixFC(sub uint32) {
+	switch {
+	case sub <= 7: // saturating truncations
+	case sub == 8: // memory.init data mem
+		r.u32()
+		r.u32()
+	case sub == 9, sub == 13, sub == 15, sub == 16, sub == 17: // data.drop, elem.drop, table.grow/size/fill
+		r.u32()
+	case sub == 10, sub == 12, sub == 14: // memory.copy, table.init, table.copy
+		r.u32()
+		r.u32()
+	case sub == 11: // memory.fill
+		r.u32()
+	default:
+		r.fail("%w 0xfc %d", errUnknownOpcode, sub)
+	}
+}
+
+func (r *reader) prefixFD(sub uint32) {
+	switch {
+	case sub <= 0x0b, sub == 0x5c, sub == 0x5d: // v128 loads and stores
+		r.memarg()
+	case sub == 0x0c, sub == 0x0d: // v128.const, i8x16.shuffle
+		r.skip(16)
+	case sub >= 0x15 && sub <= 0x22: // extract/replace lane
+		r.byte()
+	case sub >= 0x54 && sub <= 0x5b: // load/store lane
+		r.memarg()
+		r.byte()
+	default: // everything else has no immediates
+	}
+}

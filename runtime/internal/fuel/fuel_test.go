@@ -1,0 +1,188 @@
+package fuel
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+//go:embed testdata/bulk.wasm
+var bulkWasm []byte
+
+var testOpts = Options{YieldModule: "wasmbox", YieldName: "yield", Budget: 100_000, DispatchTargets: 200}
+
+// instantiate compiles wasm with a yield import that counts its calls.
+func instantiate(t testing.TB, wasm []byte) (api.Module, *atomic.Int64) {
+	t.Helper()
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	t.Cleanup(func() { _ = rt.Close(ctx) })
+	var yields atomic.Int64
+	_, err := rt.NewHostModuleBuilder("wasmbox").NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(func(context.Context, api.Module, []uint64) { yields.Add(1) }), nil, nil).
+		Export("yield").Instantiate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := rt.Instantiate(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mod, &yields
+}
+
+func call(t testing.TB, mod api.Module, name string, args ...uint64) []uint64 {
+	t.Helper()
+	res, err := mod.ExportedFunction(name).Call(context.Background(), args...)
+	if err != nil {
+		t.Fatalf("%s%v: %v", name, args, err)
+	}
+	return res
+}
+
+func TestLoopsAndRecursionYield(t *testing.T) {
+	out, st, err := Instrument(bulkWasm, testOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Loops < 1 || st.Entries != 1 || st.BulkOps != 2 {
+		t.Errorf("stats: %+v", st)
+	}
+	mod, yields := instantiate(t, out)
+	if got := call(t, mod, "spin", 10_000_000)[0]; got != 10_000_000*10_000_001/2 {
+		t.Errorf("spin computed %d", got)
+	}
+	// 10M iterations of a ~10-instruction body: about 1,000 yields at a
+	// budget of 100,000.
+	if n := yields.Load(); n < 200 || n > 5000 {
+		t.Errorf("spin yielded %d times", n)
+	}
+	yields.Store(0)
+	if got := call(t, mod, "rec", 20)[0]; got != 1<<20 {
+		t.Errorf("rec computed %d", got)
+	}
+	if yields.Load() == 0 {
+		t.Error("recursion without loops never yielded")
+	}
+
+	// The same module without instrumentation never yields.
+	plain, plainYields := instantiate(t, bulkWasm)
+	call(t, plain, "spin", 1_000_000)
+	if plainYields.Load() != 0 {
+		t.Error("the plain module yielded")
+	}
+}
+
+// Long memory.copy and memory.fill are split into chunks, with memmove
+// semantics for overlapping copies, and charge fuel by the byte.
+func TestBulkMemory(t *testing.T) {
+	out, _, err := Instrument(bulkWasm, testOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, yields := instantiate(t, out)
+	ref, _ := instantiate(t, bulkWasm)
+	mem, refMem := mod.Memory(), ref.Memory()
+	pattern := func(m api.Memory) {
+		b, _ := m.Read(0, m.Size())
+		for i := range b {
+			b[i] = byte(i*7 + i>>11)
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		fn      string
+		a, b, n uint32
+	}{
+		{"small copy", "copy", 100, 5000, 300},
+		{"forward overlap", "copy", 1000, 1000 + 3<<19, 3 << 20},
+		{"backward overlap", "copy", 1000 + 3<<19, 1000, 3 << 20},
+		{"disjoint", "copy", 0, 3 << 20, 2<<20 + 12345},
+		{"exact chunk", "copy", 10, 2 << 20, 1 << 20},
+		{"chunk plus one", "copy", 2 << 20, 10, 1<<20 + 1},
+		{"zero", "copy", 5, 6, 0},
+		{"fill", "fill", 12345, 0xab, 5<<20 + 3},
+		{"fill small", "fill", 3, 0xcd, 17},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pattern(mem)
+			pattern(refMem)
+			call(t, mod, c.fn, uint64(c.a), uint64(c.b), uint64(c.n))
+			call(t, ref, c.fn, uint64(c.a), uint64(c.b), uint64(c.n))
+			got, _ := mem.Read(0, mem.Size())
+			want, _ := refMem.Read(0, refMem.Size())
+			if !bytes.Equal(got, want) {
+				t.Fatal("memory differs from the uninstrumented module")
+			}
+		})
+	}
+	if yields.Load() == 0 {
+		t.Error("megabytes of copies never yielded")
+	}
+	// Out of bounds still traps, as the instruction would.
+	if _, err := mod.ExportedFunction("copy").Call(context.Background(), 0, uint64(mem.Size()-10), 3<<20); err == nil {
+		t.Error("an out-of-bounds copy did not trap")
+	}
+}
+
+func TestInterpreterModules(t *testing.T) {
+	for _, c := range []struct {
+		path     string
+		minLoops int
+	}{
+		{"../../../wasm/python/python.wasm", 5000},
+		{"../../../wasm/quickjs/quickjs.wasm", 1000},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			wasm, err := os.ReadFile(c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, st, err := Instrument(wasm, testOpts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Loops < c.minLoops || st.DispatchLoops != 1 || st.DispatchFunction < 0 || st.BulkOps == 0 {
+				t.Errorf("stats: %+v", st)
+			}
+			rt := wazero.NewRuntimeWithConfig(context.Background(), wazero.NewRuntimeConfigInterpreter())
+			defer rt.Close(context.Background())
+			if _, err := rt.CompileModule(context.Background(), out); err != nil {
+				t.Fatalf("the instrumented module does not validate: %v", err)
+			}
+		})
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	if _, _, err := Instrument([]byte("not wasm"), testOpts); err == nil {
+		t.Error("garbage accepted")
+	}
+	o := testOpts
+	o.YieldName = "nope"
+	if _, _, err := Instrument(bulkWasm, o); !errors.Is(err, ErrNoYieldImport) {
+		t.Errorf("missing import: %v", err)
+	}
+	for n := 8; n < len(bulkWasm); n += 7 {
+		if _, _, err := Instrument(bulkWasm[:n], testOpts); err == nil {
+			t.Errorf("a module cut at %d bytes was accepted", n)
+		}
+	}
+}
+
+// FuzzInstrument: no input makes Instrument panic, and whatever it accepts
+// from a valid module stays valid.
+func FuzzInstrument(f *testing.F) {
+	f.Add(bulkWasm)
+	f.Add([]byte("\x00asm\x01\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, wasm []byte) {
+		_, _, _ = Instrument(wasm, testOpts)
+	})
+}

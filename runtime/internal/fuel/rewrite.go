@@ -1,0 +1,466 @@
+package fuel
+
+import "errors"
+
+// Static cost estimates, in instructions.
+const (
+	callCost     = 10      // a call's own overhead, and the share of a callee that meters itself
+	indirectCost = 10      // an indirect call site
+	maxWeight    = 1 << 20 // one check never claims more than this
+	// bulkChunk is the largest memory.copy or memory.fill done in one
+	// instruction; longer ones are split so that the guest yields between
+	// chunks (a 200 MiB memset is one instruction otherwise).
+	bulkChunk = 1 << 20
+	// bulkShift converts bytes copied or filled into fuel: one unit per 16
+	// bytes, about the time of one instruction.
+	bulkShift = 4
+)
+
+type funcInfo struct {
+	exprStart int      // offset of the first instruction, after the locals
+	nLocals   uint64   // declared locals
+	calls     []uint32 // direct callees
+	loops     []loopInfo
+	top       cost // outside any loop
+	topWeight int32
+	bulk      int // memory.copy and memory.fill sites
+}
+
+// cost is the static work of one pass through a loop body (or a function's
+// code outside loops): its own instructions and its direct callees.
+type cost struct {
+	own     int64
+	callees []uint32
+}
+
+// dispatchLoops reports whether the function has a dispatch loop.
+func (fi *funcInfo) dispatchLoops() bool {
+	for _, l := range fi.loops {
+		if l.dispatch {
+			return true
+		}
+	}
+	return false
+}
+
+type loopInfo struct {
+	cost
+	weight   int32
+	dispatch bool
+}
+
+// analyse decodes one function body: its direct callees, the instructions
+// and callees of each loop's own body (nested loops excluded), whether a loop
+// is a dispatch loop, and its bulk-memory sites.
+func analyse(body []byte, fi *funcInfo, o Options) error {
+	r := &reader{b: body}
+	nGroups := r.u32()
+	for range nGroups {
+		if r.err != nil {
+			break
+		}
+		fi.nLocals += uint64(r.u32())
+		r.valType()
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if fi.nLocals > 1<<20 {
+		return errors.New("too many locals")
+	}
+	fi.exprStart = r.p
+	// control stack: index into fi.loops of each frame's innermost loop, -1
+	// for none.
+	stack := []int{-1}
+	cur := func() *cost {
+		if l := stack[len(stack)-1]; l >= 0 {
+			return &fi.loops[l].cost
+		}
+		return &fi.top
+	}
+walk:
+	for r.p < len(body) {
+		in := r.next()
+		if r.err != nil {
+			return r.err
+		}
+		switch in.op {
+		case opBlock, opIf, opTry:
+			stack = append(stack, stack[len(stack)-1])
+		case opLoop:
+			fi.loops = append(fi.loops, loopInfo{})
+			stack = append(stack, len(fi.loops)-1)
+		case opEnd:
+			stack = stack[:len(stack)-1]
+		case opBrTable:
+			if l := stack[len(stack)-1]; l >= 0 && o.DispatchTargets > 0 && in.targets >= o.DispatchTargets {
+				fi.loops[l].dispatch = true
+			}
+		case opCall, opReturnCall:
+			fi.calls = append(fi.calls, in.idx)
+			c := cur()
+			c.callees = append(c.callees, in.idx)
+		case opCallIndirect, opReturnCallI, opCallRef, opReturnCallR:
+			cur().own += indirectCost
+		case opPrefixFC:
+			if in.sub == fcMemoryCopy || in.sub == fcMemoryFill {
+				fi.bulk++
+			}
+		}
+		if len(stack) == 0 {
+			break walk
+		}
+		cur().own++
+	}
+	if len(stack) != 0 || r.p != len(body) {
+		return errors.New("unbalanced blocks")
+	}
+	return nil
+}
+
+// weigh computes the weight of every loop and of every recursive function's
+// entry: a body's own instructions plus, for each direct call, the callee's
+// whole cost if it runs no loop and cannot recurse (it does not meter
+// itself), else callCost.
+func weigh(infos []funcInfo, imports uint32, recursive []bool) {
+	memo := make([]int64, len(infos))
+	for k := range memo {
+		memo[k] = -1
+	}
+	var funcCost func(f uint32, depth int) int64
+	callees := func(c *cost, depth int) int64 {
+		w := c.own
+		for _, f := range c.callees {
+			w += funcCost(f, depth+1)
+			if w >= maxWeight {
+				return maxWeight
+			}
+		}
+		return w
+	}
+	funcCost = func(f uint32, depth int) int64 {
+		if f < imports || int(f-imports) >= len(infos) || depth > 64 {
+			return callCost
+		}
+		k := f - imports
+		if memo[k] >= 0 {
+			return memo[k]
+		}
+		fi := &infos[k]
+		if len(fi.loops) > 0 || recursive[k] {
+			memo[k] = callCost
+			return callCost
+		}
+		memo[k] = callCost // a guard; the call graph here has no cycle
+		memo[k] = min(callCost+callees(&fi.top, depth), maxWeight)
+		return memo[k]
+	}
+	for k := range infos {
+		fi := &infos[k]
+		for l := range fi.loops {
+			fi.loops[l].weight = clampWeight(callees(&fi.loops[l].cost, 0))
+		}
+		fi.topWeight = clampWeight(callees(&fi.top, 0))
+	}
+}
+
+func clampWeight(w int64) int32 { return int32(min(max(w, 1), maxWeight)) }
+
+// recursiveFuncs reports, for each defined function, whether it belongs to a
+// cycle of direct calls (Tarjan's strongly connected components).
+func recursiveFuncs(infos []funcInfo, imports uint32) []bool {
+	n := len(infos)
+	rec := make([]bool, n)
+	index := make([]int, n)
+	low := make([]int, n)
+	onStack := make([]bool, n)
+	for k := range index {
+		index[k] = -1
+	}
+	var stack []int
+	next := 0
+	type frame struct{ v, edge int }
+	for root := range n {
+		if index[root] >= 0 {
+			continue
+		}
+		// Iterative Tarjan: CPython's call graph is deep enough to make
+		// recursion here a risk.
+		call := []frame{{root, 0}}
+		index[root], low[root] = next, next
+		next++
+		stack = append(stack, root)
+		onStack[root] = true
+		for len(call) > 0 {
+			f := &call[len(call)-1]
+			v := f.v
+			if f.edge < len(infos[v].calls) {
+				callee := infos[v].calls[f.edge]
+				f.edge++
+				if callee < imports || int(callee-imports) >= n {
+					continue
+				}
+				w := int(callee - imports)
+				if w == v {
+					rec[v] = true
+				}
+				if index[w] < 0 {
+					index[w], low[w] = next, next
+					next++
+					stack = append(stack, w)
+					onStack[w] = true
+					call = append(call, frame{w, 0})
+				} else if onStack[w] {
+					low[v] = min(low[v], index[w])
+				}
+				continue
+			}
+			call = call[:len(call)-1]
+			if len(call) > 0 {
+				p := call[len(call)-1].v
+				low[p] = min(low[p], low[v])
+			}
+			if low[v] == index[v] {
+				var comp []int
+				for {
+					w := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					onStack[w] = false
+					comp = append(comp, w)
+					if w == v {
+						break
+					}
+				}
+				if len(comp) > 1 {
+					for _, w := range comp {
+						rec[w] = true
+					}
+				}
+			}
+		}
+	}
+	return rec
+}
+
+type inserter struct {
+	fuel, refuel, copy, fill uint32
+}
+
+// check appends: fuel -= w; if fuel < 0 { refuel() }. wazero keeps a
+// module's own global in its module context and forwards the stored value
+// to the second global.get, so this is one load, one store, a compare and a
+// predicted branch. (A counter in a local measured no cheaper.)
+func (ins inserter) check(out []byte, w int32) []byte {
+	out = append(out, opGlobalGet)
+	out = appendU32(out, ins.fuel)
+	out = append(out, opI32Const)
+	out = appendS32(out, w)
+	out = append(out, opI32Sub, opGlobalSet)
+	out = appendU32(out, ins.fuel)
+	out = append(out, opGlobalGet)
+	out = appendU32(out, ins.fuel)
+	out = append(out, opI32Const, 0, opI32LtS, opIf, blockEmpty, opCall)
+	out = appendU32(out, ins.refuel)
+	return append(out, opEnd)
+}
+
+// bulk replaces a memory.copy (d s n) or memory.fill (d v n) whose operands
+// are on the stack: it charges n>>bulkShift to the fuel, and does the
+// operation inline when n <= bulkChunk, else through the chunking helper.
+// t is the first of three scratch locals.
+func (ins inserter) bulk(out []byte, sub uint32, t uint32) []byte {
+	for _, l := range []uint32{t + 2, t + 1, t} {
+		out = append(out, opLocalSet)
+		out = appendU32(out, l)
+	}
+	out = append(out, opGlobalGet)
+	out = appendU32(out, ins.fuel)
+	out = append(out, opLocalGet)
+	out = appendU32(out, t+2)
+	out = append(out, opI32Const, bulkShift, opI32ShrU, opI32Sub, opGlobalSet)
+	out = appendU32(out, ins.fuel)
+	args := func(out []byte) []byte {
+		for _, l := range []uint32{t, t + 1, t + 2} {
+			out = append(out, opLocalGet)
+			out = appendU32(out, l)
+		}
+		return out
+	}
+	out = append(out, opLocalGet)
+	out = appendU32(out, t+2)
+	out = append(out, opI32Const)
+	out = appendS32(out, bulkChunk)
+	out = append(out, opI32GtU, opIf, blockEmpty)
+	out = args(out)
+	out = append(out, opCall)
+	if sub == fcMemoryCopy {
+		out = appendU32(out, ins.copy)
+	} else {
+		out = appendU32(out, ins.fill)
+	}
+	out = append(out, opElse)
+	out = args(out)
+	out = append(out, opPrefixFC)
+	out = appendU32(out, sub)
+	if sub == fcMemoryCopy {
+		out = append(out, 0, 0)
+	} else {
+		out = append(out, 0)
+	}
+	return append(out, opEnd)
+}
+
+// rewrite appends the instrumented body (with its size) to out. In the
+// interpreter's dispatch function only the loops other than the dispatch
+// loop are metered: the interpreter yields by itself there, and checks at
+// its indirect calls or entry would be paid by every bytecode.
+func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, recursive, dispatch bool, st *Stats) []byte {
+	b := make([]byte, 0, len(body)+len(body)/8+32)
+	scratch := uint32(uint64(params) + fi.nLocals)
+	if fi.bulk > 0 {
+		// Three more i32 locals, the scratch of bulk(): a new group.
+		r := &reader{b: body}
+		n := r.u32()
+		b = appendU32(b, n+1)
+		b = append(b, body[r.p:fi.exprStart]...)
+		b = append(b, 3, typeI32)
+	} else {
+		b = append(b, body[:fi.exprStart]...)
+	}
+	if recursive && !dispatch {
+		b = ins.check(b, fi.topWeight)
+		st.Entries++
+	}
+	r := &reader{b: body, p: fi.exprStart}
+	loop := 0
+	copied := fi.exprStart
+	for r.p < len(body) {
+		in := r.next()
+		switch in.op {
+		case opLoop:
+			b = append(b, body[copied:in.end]...)
+			copied = in.end
+			li := fi.loops[loop]
+			loop++
+			if dispatch && li.dispatch {
+				st.DispatchLoops++
+				continue
+			}
+			b = ins.check(b, li.weight)
+			st.Loops++
+		case opCallIndirect, opReturnCallI, opCallRef, opReturnCallR:
+			if dispatch {
+				continue
+			}
+			b = append(b, body[copied:in.start]...)
+			copied = in.start
+			b = ins.check(b, indirectCost)
+			st.IndirectCalls++
+		case opPrefixFC:
+			if in.sub != fcMemoryCopy && in.sub != fcMemoryFill {
+				continue
+			}
+			b = append(b, body[copied:in.start]...)
+			copied = in.end
+			b = ins.bulk(b, in.sub, scratch)
+			st.BulkOps++
+		}
+	}
+	b = append(b, body[copied:]...)
+	out = appendU32(out, uint32(len(b)))
+	return append(out, b...)
+}
+
+// helpers returns the bodies of the two chunking helpers, both of type
+// (i32 i32 i32) -> (), locals 0-2 being the operands.
+//
+// copy(d, s, n): copies front to back when d <= s and back to front
+// otherwise, bulkChunk bytes at a time, so that overlapping copies stay
+// memmove; fill(d, v, n) fills front to back. Each chunk is one check.
+func (ins inserter) helpers() (cp, fill []byte) {
+	const d, s, n = 0, 1, 2
+	lg := func(b []byte, l byte) []byte { return append(b, opLocalGet, l) }
+	chunk := func(b []byte) []byte {
+		b = append(b, opI32Const)
+		return appendS32(b, bulkChunk)
+	}
+	addTo := func(b []byte, l byte, neg bool) []byte { // l += bulkChunk (or -=)
+		b = lg(b, l)
+		b = chunk(b)
+		if neg {
+			b = append(b, opI32Sub)
+		} else {
+			b = append(b, opI32Add)
+		}
+		return append(b, opLocalSet, l)
+	}
+	loopHead := func(b []byte) []byte { // loop; if n > chunk
+		b = append(b, opLoop, blockEmpty)
+		b = lg(b, n)
+		b = chunk(b)
+		return append(b, opI32GtU, opIf, blockEmpty)
+	}
+	loopTail := func(b []byte) []byte { // check; br loop; end; end
+		b = ins.check(b, bulkChunk>>bulkShift)
+		return append(b, opBr, 1, opEnd, opEnd)
+	}
+	memcopy := []byte{opPrefixFC, fcMemoryCopy, 0, 0}
+	memfill := []byte{opPrefixFC, fcMemoryFill, 0}
+
+	// copy
+	cp = []byte{0}
+	cp = lg(cp, d)
+	cp = lg(cp, s)
+	cp = append(cp, opI32LeU, opIf, blockEmpty)
+	{ // forward
+		cp = loopHead(cp)
+		cp = lg(cp, d)
+		cp = lg(cp, s)
+		cp = chunk(cp)
+		cp = append(cp, memcopy...)
+		cp = addTo(cp, d, false)
+		cp = addTo(cp, s, false)
+		cp = addTo(cp, n, true)
+		cp = loopTail(cp)
+		cp = lg(cp, d)
+		cp = lg(cp, s)
+		cp = lg(cp, n)
+		cp = append(cp, memcopy...)
+	}
+	cp = append(cp, opElse)
+	{ // backward: the last chunk first
+		cp = loopHead(cp)
+		cp = addTo(cp, n, true)
+		cp = lg(cp, d)
+		cp = lg(cp, n)
+		cp = append(cp, opI32Add)
+		cp = lg(cp, s)
+		cp = lg(cp, n)
+		cp = append(cp, opI32Add)
+		cp = chunk(cp)
+		cp = append(cp, memcopy...)
+		cp = loopTail(cp)
+		cp = lg(cp, d)
+		cp = lg(cp, s)
+		cp = lg(cp, n)
+		cp = append(cp, memcopy...)
+	}
+	cp = append(cp, opEnd, opEnd)
+
+	// fill
+	fill = []byte{0}
+	fill = loopHead(fill)
+	fill = lg(fill, d)
+	fill = lg(fill, s)
+	fill = chunk(fill)
+	fill = append(fill, memfill...)
+	fill = addTo(fill, d, false)
+	fill = addTo(fill, n, true)
+	fill = loopTail(fill)
+	fill = lg(fill, d)
+	fill = lg(fill, s)
+	fill = lg(fill, n)
+	fill = append(fill, memfill...)
+	fill = append(fill, opEnd)
+	return cp, fill
+}
