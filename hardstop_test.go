@@ -160,3 +160,37 @@ func TestGCWhileCRuns(t *testing.T) {
 		})
 	}
 }
+
+// Options that cannot work are errors, never panics.
+func TestOptionValidation(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		opt  wasmbox.Option
+	}{
+		{"memory above 4 GiB", wasmbox.WithMemoryLimit(5 << 30)},
+		{"negative log limit", wasmbox.WithLogLimit(-1)},
+		{"negative result limit", wasmbox.WithResultLimit(-5)},
+		{"negative max contexts", wasmbox.WithMaxContexts(-1)},
+		{"negative default timeout", wasmbox.WithDefaultTimeout(-time.Second)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := wasmbox.New(ctx, c.opt)
+			assert.ErrorIs(t, err, wasmbox.ErrInvalidOptions)
+		})
+	}
+	for _, limit := range []uint64{1, 1 << 20, 8 << 20, 16 << 20} {
+		sb, err := wasmbox.New(ctx, wasmbox.WithMemoryLimit(limit))
+		require.NoError(t, err)
+		_, err = sb.CreateCodeContext(ctx)
+		assert.ErrorIs(t, err, wasmbox.ErrMemoryLimit, "python with %d bytes", limit)
+		assert.ErrorIs(t, err, wasmbox.ErrInvalidOptions)
+		_, err = sb.RunCode(ctx, "1")
+		assert.ErrorIs(t, err, wasmbox.ErrMemoryLimit)
+		if limit < 8<<20 {
+			_, err = sb.RunCode(ctx, "1", wasmbox.WithLanguage("javascript"))
+			assert.ErrorIs(t, err, wasmbox.ErrMemoryLimit, "javascript with %d bytes", limit)
+		}
+		require.NoError(t, sb.Close(ctx))
+	}
+}

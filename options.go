@@ -1,6 +1,7 @@
 package wasmbox
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spf13/afero"
@@ -40,27 +41,33 @@ func WithCacheDir(dir string) Option {
 }
 
 // WithMemoryLimit sets the linear-memory limit of each context, in bytes
-// (default 512 MiB). Allocating past it raises MemoryError in Python.
+// (default 512 MiB, at most 4 GiB). Allocating past it raises MemoryError in
+// Python. A limit below what an interpreter needs to start (about 24 MiB for
+// Python, 16 MiB for JavaScript) makes creating its contexts fail with
+// ErrMemoryLimit.
 func WithMemoryLimit(bytes uint64) Option {
 	return func(c *sandboxConfig) { c.memoryLimit = bytes }
 }
 
 // WithLogLimit caps how many bytes of stdout and of stderr one cell keeps and
-// streams (default 1 MiB each); the rest is dropped with a note.
+// streams (default 1 MiB each; 0: no limit; negative: New fails); the rest is
+// dropped with a note.
 func WithLogLimit(bytes int) Option {
 	return func(c *sandboxConfig) { c.logLimit = bytes }
 }
 
 // WithResultLimit caps how many bytes of results (display() calls and the
 // main result, as encoded by the interpreter) one cell keeps (default
-// 32 MiB); later results are dropped with a note on stderr. Together with
+// 32 MiB; 0: no limit; negative: New fails); later results are dropped with
+// a note on stderr. Together with
 // WithLogLimit it bounds the host memory a cell can make the host hold.
 func WithResultLimit(bytes int) Option {
 	return func(c *sandboxConfig) { c.resultLimit = bytes }
 }
 
 // WithMaxContexts caps how many code contexts the sandbox holds at once
-// (default: no cap); creating one more fails with ErrTooManyContexts. Each
+// (default: no cap; negative: New fails); creating one more fails with
+// ErrTooManyContexts. Each
 // context may use up to WithMemoryLimit of memory, so a service that lets
 // clients create contexts should set it.
 func WithMaxContexts(n int) Option {
@@ -68,7 +75,7 @@ func WithMaxContexts(n int) Option {
 }
 
 // WithDefaultTimeout sets the timeout of cells run without WithTimeout
-// (default: none beyond the caller's context).
+// (default: none beyond the caller's context; negative: New fails).
 func WithDefaultTimeout(d time.Duration) Option {
 	return func(c *sandboxConfig) { c.timeout = d }
 }
@@ -119,6 +126,26 @@ func WithFSQuota(maxBytes int64) Option {
 // vfs.ErrQuota on the host.
 func WithFSMaxFiles(n int64) Option {
 	return func(c *sandboxConfig) { c.fsOpts = append(c.fsOpts, vfs.WithMaxFiles(n)) }
+}
+
+// validate refuses options that cannot work, with ErrInvalidOptions.
+func (c *sandboxConfig) validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...)
+	}
+	switch {
+	case c.memoryLimit > runtime.MaxMemoryLimit:
+		return fmt.Errorf("%w: %w: WithMemoryLimit(%d) is more than 4 GiB", ErrInvalidOptions, ErrMemoryLimit, c.memoryLimit)
+	case c.logLimit < 0:
+		return bad("WithLogLimit(%d) is negative", c.logLimit)
+	case c.resultLimit < 0:
+		return bad("WithResultLimit(%d) is negative", c.resultLimit)
+	case c.maxContexts < 0:
+		return bad("WithMaxContexts(%d) is negative", c.maxContexts)
+	case c.timeout < 0:
+		return bad("WithDefaultTimeout(%v) is negative", c.timeout)
+	}
+	return nil
 }
 
 // RunOption configures one RunCode call.

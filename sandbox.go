@@ -55,6 +55,10 @@ var (
 	ErrInvalidOptions = errors.New("wasmbox: invalid options")
 	// ErrTooManyContexts: the sandbox holds WithMaxContexts contexts already.
 	ErrTooManyContexts = errors.New("wasmbox: too many code contexts")
+	// ErrMemoryLimit: WithMemoryLimit is more than 4 GiB (New), or less
+	// than the interpreter needs to start (CreateCodeContext, RunCode). Such
+	// errors also match ErrInvalidOptions.
+	ErrMemoryLimit = runtime.ErrMemoryLimit
 )
 
 // Defaults of a sandbox.
@@ -104,6 +108,9 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 	cfg := sandboxConfig{memoryLimit: runtime.DefaultMemoryLimit, logLimit: DefaultLogLimit, resultLimit: DefaultResultLimit}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	s := &Sandbox{
 		cfg:      cfg,
@@ -320,6 +327,9 @@ func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Insta
 		return nil, fmt.Errorf("wasmbox: %s: %w", c.spec.Name, err)
 	}
 	inst, err := mod.Instantiate(ctx, s.instanceConfig(c.spec))
+	if errors.Is(err, runtime.ErrMemoryLimit) {
+		return nil, fmt.Errorf("wasmbox: start %s context: %w: %w", c.spec.Name, ErrInvalidOptions, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: start %s context: %w", c.spec.Name, err)
 	}

@@ -275,3 +275,15 @@ type Module struct {
 	segs     []dataSegment
 	hash     [32]byte // sha256 of the original module bytes
 }
+
+// minMemory is the memory the module declares it needs at instantiation.
+func (m *Module) minMemory() uint64 {
+	var pages uint64
+	for _, d := range m.compiled.ExportedMemories() {
+		pages = max(pages, uint64(d.Min()))
+	}
+	for _, d := range m.compiled.ImportedMemories() {
+		pages = max(pages, uint64(d.Min()))
+	}
+	return pages * wasmPage
+}

@@ -30,6 +30,14 @@ const (
 // create a new one.
 var ErrTrapped = errors.New("wasmbox/runtime: guest trapped")
 
+// ErrMemoryLimit reports a memory limit that cannot work: below what the
+// module needs to start, below what a snapshot holds, or above 4 GiB.
+var ErrMemoryLimit = errors.New("wasmbox/runtime: memory limit")
+
+// MaxMemoryLimit is the largest memory limit: a 32-bit WebAssembly memory
+// holds at most 4 GiB.
+const MaxMemoryLimit = 1 << 32
+
 // ErrStopped reports that a guest call was ended by a hard stop: the call did
 // not return within the grace period after its interrupt (Config.StopGrace),
 // or the host stopped the instance (Stop, Close). A hard stop ends the call
@@ -242,9 +250,16 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 	if limit == 0 {
 		limit = DefaultMemoryLimit
 	}
+	if limit > MaxMemoryLimit {
+		return nil, fmt.Errorf("%w: %d bytes is more than a 32-bit WebAssembly memory can hold (%d)",
+			ErrMemoryLimit, limit, uint64(MaxMemoryLimit))
+	}
+	if need := m.minMemory(); need > limit {
+		return nil, fmt.Errorf("%w: the module starts with %d bytes of memory, the limit is %d", ErrMemoryLimit, need, limit)
+	}
 	if img != nil && img.Size() > limit {
-		return nil, fmt.Errorf("%w: the snapshot needs %d bytes of memory, the limit is %d",
-			ErrSnapshotMismatch, img.Size(), limit)
+		return nil, fmt.Errorf("%w (%w): the snapshot holds %d bytes of memory, the limit is %d",
+			ErrMemoryLimit, ErrSnapshotMismatch, img.Size(), limit)
 	}
 	allocator, lm := newAllocator(limit, img)
 	i := &Instance{engine: m.engine, module: m, fingerprint: fp, mem: lm, intr: make(chan struct{}, 1),
