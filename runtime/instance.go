@@ -254,12 +254,12 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 		return nil, fmt.Errorf("%w: %d bytes is more than a 32-bit WebAssembly memory can hold (%d)",
 			ErrMemoryLimit, limit, uint64(MaxMemoryLimit))
 	}
-	if need := m.minMemory(); need > limit {
-		return nil, fmt.Errorf("%w: the module starts with %d bytes of memory, the limit is %d", ErrMemoryLimit, need, limit)
-	}
 	if img != nil && img.Size() > limit {
 		return nil, fmt.Errorf("%w (%w): the snapshot holds %d bytes of memory, the limit is %d",
 			ErrMemoryLimit, ErrSnapshotMismatch, img.Size(), limit)
+	}
+	if need := m.minMemory(); need > limit {
+		return nil, fmt.Errorf("%w: the module starts with %d bytes of memory, the limit is %d", ErrMemoryLimit, need, limit)
 	}
 	allocator, lm := newAllocator(limit, img)
 	i := &Instance{engine: m.engine, module: m, fingerprint: fp, mem: lm, intr: make(chan struct{}, 1),
