@@ -11,7 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/wasmbox/wasmbox"
@@ -36,6 +38,7 @@ var workloads = []workload{
 func main() {
 	n := flag.Int("n", 15, "iterations per workload and mode")
 	flag.Parse()
+	goruntime.LockOSThread() // cells run on this goroutine: time its thread
 	ctx := context.Background()
 	modes := []struct {
 		name string
@@ -64,13 +67,13 @@ func main() {
 		times := make([][]time.Duration, len(modes))
 		for i := 0; i < *n; i++ {
 			for k := range modes {
-				t := time.Now()
+				t := threadCPU()
 				ex, err := sbs[k].RunCode(ctx, w.code, wasmbox.InContext(cs[k][w.lang]))
 				check(err)
 				if ex.Error != nil {
 					check(fmt.Errorf("%s: %s: %s", w.name, ex.Error.Name, ex.Error.Value))
 				}
-				times[k] = append(times[k], time.Since(t))
+				times[k] = append(times[k], threadCPU()-t)
 			}
 		}
 		m := make([]time.Duration, len(modes))
@@ -93,4 +96,12 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "fuelcost:", err)
 		os.Exit(1)
 	}
+}
+
+// threadCPU is the CPU time of the calling OS thread: on a shared machine it
+// is far steadier than wall time.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
