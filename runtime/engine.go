@@ -26,8 +26,8 @@ import (
 
 // FuelBudget is the estimated number of WebAssembly instructions a guest
 // runs between two calls to the wasmbox.yield import when it is in code the
-// interpreter does not meter itself (about a millisecond of work).
-const FuelBudget = 2_000_000
+// interpreter does not meter itself (well under a millisecond of work).
+const FuelBudget = 1_000_000
 
 // dispatchTargets marks an interpreter's bytecode dispatch loop (see
 // fuel.Options.DispatchTargets).

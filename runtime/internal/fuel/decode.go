@@ -155,6 +155,27 @@ var errUnknownOpcode = errors.New("unknown opcode")
 
 // next decodes the instruction at r.p.
 func (r *reader) next() instr {
+	// Fast paths for the most frequent instructions: no immediate, or one
+	// immediate of one byte (locals, globals, branches, small constants),
+	// or a memarg of two one-byte LEBs.
+	if p := r.p; p+2 < len(r.b) {
+		op := r.b[p]
+		switch {
+		case op >= 0x45 && op <= 0xc4, op == 0x1a, op == 0x1b, op == 0x01, op == 0x0f:
+			r.p = p + 1
+			return instr{op: op, start: p, end: p + 1}
+		case (op >= 0x20 && op <= 0x24) || op == opI32Const || op == 0x0c || op == 0x0d:
+			if r.b[p+1] < 0x40 || (op != opI32Const && r.b[p+1] < 0x80) {
+				r.p = p + 2
+				return instr{op: op, start: p, end: p + 2}
+			}
+		case op >= 0x28 && op <= 0x3e:
+			if r.b[p+1] < 0x40 && r.b[p+2] < 0x80 {
+				r.p = p + 3
+				return instr{op: op, start: p, end: p + 3}
+			}
+		}
+	}
 	in := instr{start: r.p}
 	in.op = r.byte()
 	switch op := in.op; {

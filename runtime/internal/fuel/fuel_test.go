@@ -186,3 +186,16 @@ func FuzzInstrument(f *testing.F) {
 		_, _, _ = Instrument(wasm, testOpts)
 	})
 }
+
+func BenchmarkInstrumentPython(b *testing.B) {
+	wasm, err := os.ReadFile("../../../wasm/python/python.wasm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(wasm)))
+	for b.Loop() {
+		if _, _, err := Instrument(wasm, testOpts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
