@@ -78,6 +78,9 @@ type engineConfig struct {
 	cacheDir string
 	noCache  bool
 	fuel     FuelMode
+	// yieldListener, for tests, sees the call stack (function indices,
+	// innermost first) at every call of wasmbox.yield.
+	yieldListener func(stack []uint32)
 }
 
 // FuelMode selects how compiled guests are made to yield to the host by
@@ -151,7 +154,7 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 		WithCoreFeatures(api.CoreFeaturesV2).
 		WithCloseOnContextDone(false)
 	e.rt = wazero.NewRuntimeWithConfig(ctx, rcfg)
-	if err := instantiateHostModules(ctx, e); err != nil {
+	if err := instantiateHostModules(ctx, e, cfg.yieldListener); err != nil {
 		_ = e.rt.Close(ctx)
 		return nil, err
 	}
@@ -224,13 +227,14 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 }
 
 func (e *Engine) compile(ctx context.Context, key [32]byte, wasm []byte) (*Module, error) {
+	st := fuel.Stats{DispatchFunction: -1}
 	if e.fuel != FuelOff {
 		o := fuel.Options{YieldModule: "wasmbox", YieldName: "yield", Budget: FuelBudget}
 		if e.fuel == FuelDefault {
 			o.DispatchTargets = dispatchTargets
 		}
 		var err error
-		if wasm, _, err = fuel.Instrument(wasm, o); err != nil {
+		if wasm, st, err = fuel.Instrument(wasm, o); err != nil {
 			return nil, fmt.Errorf("wasmbox/runtime: %w", err)
 		}
 	}
@@ -242,7 +246,7 @@ func (e *Engine) compile(ctx context.Context, key [32]byte, wasm []byte) (*Modul
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox/runtime: compile: %w", err)
 	}
-	return &Module{engine: e, compiled: compiled, segs: segs, hash: key}, nil
+	return &Module{engine: e, compiled: compiled, segs: segs, hash: key, fuel: st}, nil
 }
 
 // Close releases the runtime, every module and every instance created from it.
@@ -274,6 +278,7 @@ type Module struct {
 	compiled wazero.CompiledModule
 	segs     []dataSegment
 	hash     [32]byte // sha256 of the original module bytes
+	fuel     fuel.Stats
 }
 
 // minMemory is the memory the module declares it needs at instantiation.

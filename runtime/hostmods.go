@@ -22,7 +22,7 @@ func instanceFrom(ctx context.Context) *Instance {
 // wasi_snapshot_preview1 (wazero's, with poll_oneoff replaced so sleeps honour
 // absolute deadlines and wake up on an interrupt, and with a listener on the
 // functions errnoFunction selects, for ErrnoReporter) and wasmbox (emit).
-func instantiateHostModules(ctx context.Context, e *Engine) error {
+func instantiateHostModules(ctx context.Context, e *Engine, yieldListener func([]uint32)) error {
 	b := e.rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
 	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
 	i32 := api.ValueTypeI32
@@ -33,6 +33,10 @@ func instantiateHostModules(ctx context.Context, e *Engine) error {
 	if _, err := b.Instantiate(experimental.WithFunctionListenerFactory(ctx, errnoListenerFactory{})); err != nil {
 		return err
 	}
+	wctx := ctx
+	if yieldListener != nil {
+		wctx = experimental.WithFunctionListenerFactory(ctx, stackListener(yieldListener))
+	}
 	_, err := e.rt.NewHostModuleBuilder("wasmbox").
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(emit), []api.ValueType{i32, i32, i32}, nil).
@@ -41,9 +45,31 @@ func instantiateHostModules(ctx context.Context, e *Engine) error {
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(yield), nil, nil).
 		Export("yield").
-		Instantiate(ctx)
+		Instantiate(wctx)
 	return err
 }
+
+// stackListener reports the wasm call stack at every call of yield (tests).
+type stackListener func([]uint32)
+
+func (l stackListener) NewFunctionListener(def api.FunctionDefinition) experimental.FunctionListener {
+	if def.Name() != "yield" {
+		return nil
+	}
+	return l
+}
+
+func (l stackListener) Before(_ context.Context, _ api.Module, _ api.FunctionDefinition, _ []uint64, si experimental.StackIterator) {
+	var stack []uint32
+	for si.Next() && len(stack) < 8 {
+		stack = append(stack, si.Function().Definition().Index())
+	}
+	l(stack)
+}
+
+func (stackListener) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}
+
+func (stackListener) Abort(context.Context, api.Module, api.FunctionDefinition, error) {}
 
 // yield is called by a busy guest about every millisecond of work: by the
 // interpreters' own loops (wasm/ABI.md) and by the fuel checks that
