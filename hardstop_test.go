@@ -194,3 +194,31 @@ func TestOptionValidation(t *testing.T) {
 		require.NoError(t, sb.Close(ctx))
 	}
 }
+
+// Deep recursion grows the engine's native stack (Go memory, outside the
+// guest's memory limit); it is released after the cell.
+func TestDeepRecursionReleasesHostMemory(t *testing.T) {
+	ctx := context.Background()
+	sb, err := wasmbox.New(ctx)
+	require.NoError(t, err)
+	defer sb.Close(ctx)
+	cells := map[string]string{
+		"python":     "import sys\nsys.setrecursionlimit(100000)\ndef f(n): return f(n + 1) if n < 90000 else n\ntry:\n    f(0)\nexcept RecursionError:\n    pass",
+		"javascript": "function f(n) { return f(n + 1) + 1 }\ntry { f(0) } catch (e) {}",
+	}
+	for lang, code := range cells {
+		_, err := sb.RunCode(ctx, "1", wasmbox.WithLanguage(lang))
+		require.NoError(t, err)
+		var before, after goruntime.MemStats
+		goruntime.GC()
+		goruntime.ReadMemStats(&before)
+		exec, err := sb.RunCode(ctx, code, wasmbox.WithLanguage(lang))
+		require.NoError(t, err)
+		require.Nil(t, exec.Error, lang)
+		goruntime.GC()
+		goruntime.ReadMemStats(&after)
+		grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+		t.Logf("%s: Go heap %+d bytes after deep recursion", lang, grew)
+		assert.Less(t, grew, int64(4<<20), "%s: the native stack of a deep recursion stays allocated", lang)
+	}
+}

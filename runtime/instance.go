@@ -531,7 +531,17 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 		}
 		i.interruptUntil(done, reason, stop)
 	}()
+	start := time.Now()
 	rc, err := i.callWithBuffers(ctx, h, i.exec, code, opts)
+	if err == nil && time.Since(start) > time.Millisecond {
+		// wazero grows a function's native stack (Go memory, up to 400 MB)
+		// for deep recursion and keeps it for the next call: a fresh
+		// function handle lets the grown stack be collected. Cheap cells,
+		// which cannot have recursed deeply, keep theirs.
+		if f := i.mod.ExportedFunction("wasmbox_exec"); f != nil {
+			i.exec = f
+		}
+	}
 	i.intrMu.Lock()
 	i.running.Store(false)
 	i.intrMu.Unlock()
