@@ -49,6 +49,8 @@ type Engine struct {
 	cache wazero.CompilationCache
 	start time.Time // origin of the guests' monotonic clock
 	fuel  FuelMode
+	// fuelProfile: see engineConfig.
+	fuelProfile bool
 	// CacheDir is the directory of the on-disk compilation cache, "" when the
 	// cache is in memory only.
 	cacheDir string
@@ -81,6 +83,8 @@ type engineConfig struct {
 	// yieldListener, for tests, sees the call stack (function indices,
 	// innermost first) at every call of wasmbox.yield.
 	yieldListener func(stack []uint32)
+	// fuelProfile, for measurement, counts the runs of every check site.
+	fuelProfile bool
 }
 
 // FuelMode selects how compiled guests are made to yield to the host by
@@ -124,11 +128,12 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 		o(&cfg)
 	}
 	e := &Engine{
-		fuel:     cfg.fuel,
-		start:    time.Now(),
-		keys:     map[sliceID][32]byte{},
-		modules:  map[[32]byte]*compileOnce{},
-		pristine: map[[32]byte]*Snapshot{},
+		fuel:        cfg.fuel,
+		fuelProfile: cfg.fuelProfile,
+		start:       time.Now(),
+		keys:        map[sliceID][32]byte{},
+		modules:     map[[32]byte]*compileOnce{},
+		pristine:    map[[32]byte]*Snapshot{},
 	}
 	if !cfg.noCache {
 		dir := cfg.cacheDir
@@ -229,7 +234,7 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 func (e *Engine) compile(ctx context.Context, key [32]byte, wasm []byte) (*Module, error) {
 	st := fuel.Stats{DispatchFunction: -1}
 	if e.fuel != FuelOff {
-		o := fuel.Options{YieldModule: "wasmbox", YieldName: "yield", Budget: FuelBudget}
+		o := fuel.Options{YieldModule: "wasmbox", YieldName: "yield", Budget: FuelBudget, Profile: e.fuelProfile}
 		if e.fuel == FuelDefault {
 			o.DispatchTargets = dispatchTargets
 		}

@@ -43,6 +43,17 @@ type Options struct {
 	// br_table with at least this many targets is not instrumented. 0
 	// instruments every loop.
 	DispatchTargets int
+	// Profile, for measurement, gives every check site a counter: an
+	// exported mutable i32 global named "fuel.site.N" (N indexes
+	// Stats.Sites) incremented each time the check runs.
+	Profile bool
+}
+
+// Site describes one check site (Options.Profile).
+type Site struct {
+	Function uint32 // function index
+	Kind     string // "loop", "entry" or "indirect"
+	Weight   int32
 }
 
 // Stats describes what Instrument did.
@@ -50,7 +61,7 @@ type Stats struct {
 	Functions      int // defined functions
 	Loops          int // loops instrumented
 	DispatchLoops  int // loops left out as interpreter dispatch loops
-	Entries        int // recursive functions instrumented at entry
+	Entries        int // recursive functions instrumented at entry (a feedback vertex set)
 	IndirectCalls  int // indirect call sites instrumented
 	BulkOps        int // memory.copy and memory.fill sites metered
 	FuelGlobal     uint32
@@ -58,6 +69,8 @@ type Stats struct {
 	// DispatchFunction is the function index of the interpreter's dispatch
 	// function, -1 if none was found.
 	DispatchFunction int64
+	// Sites lists the check sites when Options.Profile is set.
+	Sites []Site
 }
 
 // ErrNoYieldImport is returned when the module does not import the yield
@@ -126,8 +139,6 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 			return nil, st, fmt.Errorf("fuel: function %d: %w", m.funcImports+uint32(k), err)
 		}
 	}
-	recursive := recursiveFuncs(infos, m.funcImports)
-	weigh(infos, m.funcImports, recursive)
 
 	// The interpreter's dispatch function: the largest function that has a
 	// dispatch loop. Other functions with huge switches in a loop (a
@@ -143,8 +154,13 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 	if dispatch >= 0 {
 		st.DispatchFunction = int64(m.funcImports) + int64(dispatch)
 	}
+	// Call cycles through the dispatch function are metered by the
+	// interpreter itself: it yields from its dispatch loop.
+	recursive, breaker := cycles(infos, m.funcImports, dispatch)
+	weigh(infos, m.funcImports, recursive, breaker)
 
-	ins := inserter{fuel: st.FuelGlobal, refuel: st.RefuelFunction, copy: st.RefuelFunction + 1, fill: st.RefuelFunction + 2}
+	ins := inserter{fuel: st.FuelGlobal, refuel: st.RefuelFunction, copy: st.RefuelFunction + 1, fill: st.RefuelFunction + 2,
+		profile: o.Profile, sites: &st.Sites}
 	newCode := make([]byte, 0, (code.end-code.start)*11/10)
 	newCode = appendU32(newCode, uint32(len(bodies)+3))
 	for k, b := range bodies {
@@ -152,7 +168,8 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 		if int(t) >= len(m.params) {
 			return nil, st, fmt.Errorf("fuel: function %d has an unknown type", m.funcImports+uint32(k))
 		}
-		newCode = ins.rewrite(newCode, b, &infos[k], m.params[t], recursive[k], k == dispatch, &st)
+		ins.function = m.funcImports + uint32(k)
+		newCode = ins.rewrite(newCode, b, &infos[k], m.params[t], breaker[k], k == dispatch, &st)
 	}
 	// refuel: fuel = Budget; yield()
 	var rb []byte
@@ -195,17 +212,34 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 			out = appendSection(out, 3, p)
 		case 6: // global: the fuel
 			haveGlobals = true
-			p := append(appendU32(nil, m.nGlobals+1), payload[lebLen(payload):]...)
+			p := append(appendU32(nil, m.nGlobals+1+uint32(len(st.Sites))), payload[lebLen(payload):]...)
 			p = appendFuelGlobal(p, o.Budget)
+			for range st.Sites {
+				p = appendFuelGlobal(p, 0)
+			}
 			out = appendSection(out, 6, p)
 		case 7, 8, 9, 10, 11, 12:
 			if !haveGlobals { // the module had no global section: add one before exports
 				haveGlobals = true
 				out = appendSection(out, 6, appendFuelGlobal([]byte{1}, o.Budget))
 			}
-			if s.id == 10 {
+			switch {
+			case s.id == 10:
 				out = appendSection(out, 10, newCode)
-			} else {
+			case s.id == 7 && len(st.Sites) > 0:
+				r := &reader{b: payload}
+				n := r.u32()
+				p := appendU32(nil, n+uint32(len(st.Sites)))
+				p = append(p, payload[r.p:]...)
+				for k := range st.Sites {
+					name := fmt.Sprintf("fuel.site.%d", k)
+					p = appendU32(p, uint32(len(name)))
+					p = append(p, name...)
+					p = append(p, 3) // global
+					p = appendU32(p, st.FuelGlobal+1+uint32(k))
+				}
+				out = appendSection(out, 7, p)
+			default:
 				out = append(out, wasm[s.hdr:s.end]...)
 			}
 		default:

@@ -161,6 +161,78 @@ func TestInterpreterModules(t *testing.T) {
 	}
 }
 
+// The entry checks form a feedback vertex set: without the breakers (and
+// the dispatch function, which yields by itself) no direct-call cycle is left.
+func TestBreakersCutEveryCycle(t *testing.T) {
+	for _, path := range []string{"../../../wasm/python/python.wasm", "../../../wasm/quickjs/quickjs.wasm", "testdata/bulk.wasm"} {
+		wasm, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := parseModule(wasm, testOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var code section
+		for _, s := range m.sections {
+			if s.id == 10 {
+				code = s
+			}
+		}
+		bodies, err := splitBodies(wasm[code.start:code.end])
+		if err != nil {
+			t.Fatal(err)
+		}
+		infos := make([]funcInfo, len(bodies))
+		dispatch := -1
+		for k, b := range bodies {
+			if err := analyse(b, &infos[k], testOpts); err != nil {
+				t.Fatal(err)
+			}
+			if infos[k].dispatchLoops() && (dispatch < 0 || len(b) > len(bodies[dispatch])) {
+				dispatch = k
+			}
+		}
+		recursive, breaker := cycles(infos, m.funcImports, dispatch)
+		edges := make([][]int, len(infos))
+		removed := make([]bool, len(infos))
+		nodes := []int{}
+		nrec, nbreak := 0, 0
+		for k := range infos {
+			if recursive[k] {
+				nrec++
+			}
+			if breaker[k] {
+				nbreak++
+				removed[k] = true
+			}
+			if k == dispatch {
+				removed[k] = true
+			}
+			nodes = append(nodes, k)
+			for _, c := range infos[k].calls {
+				if c >= m.funcImports && int(c-m.funcImports) < len(infos) {
+					edges[k] = append(edges[k], int(c-m.funcImports))
+				}
+			}
+		}
+		for _, comp := range components(nodes, edges, removed) {
+			if len(comp) > 1 {
+				t.Fatalf("%s: a cycle of %d functions has no breaker", path, len(comp))
+			}
+			for _, w := range edges[comp[0]] {
+				if w == comp[0] && !removed[w] {
+					t.Fatalf("%s: function %d calls itself and is no breaker", path, comp[0])
+				}
+			}
+		}
+		if nrec > 0 && nbreak == 0 {
+			t.Errorf("%s: %d recursive functions, no breaker", path, nrec)
+		}
+		t.Logf("%s: %d recursive functions, %d breakers", path, nrec, nbreak)
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	if _, _, err := Instrument([]byte("not wasm"), testOpts); err == nil {
 		t.Error("garbage accepted")

@@ -122,7 +122,7 @@ walk:
 // entry: a body's own instructions plus, for each direct call, the callee's
 // whole cost if it runs no loop and cannot recurse (it does not meter
 // itself), else callCost.
-func weigh(infos []funcInfo, imports uint32, recursive []bool) {
+func weigh(infos []funcInfo, imports uint32, recursive, breaker []bool) {
 	memo := make([]int64, len(infos))
 	for k := range memo {
 		memo[k] = -1
@@ -160,32 +160,135 @@ func weigh(infos []funcInfo, imports uint32, recursive []bool) {
 		for l := range fi.loops {
 			fi.loops[l].weight = clampWeight(callees(&fi.loops[l].cost, 0))
 		}
-		fi.topWeight = clampWeight(callees(&fi.top, 0))
+		top := callees(&fi.top, 0)
+		if breaker[k] {
+			// A breaker's check also stands for the recursive callees that
+			// have none: add their own code outside loops.
+			for _, c := range fi.top.callees {
+				if j := int64(c) - int64(imports); j >= 0 && j < int64(len(infos)) && recursive[j] && !breaker[j] {
+					top += infos[j].top.own
+				}
+			}
+		}
+		fi.topWeight = clampWeight(top)
 	}
 }
 
 func clampWeight(w int64) int32 { return int32(min(max(w, 1), maxWeight)) }
 
-// recursiveFuncs reports, for each defined function, whether it belongs to a
-// cycle of direct calls (Tarjan's strongly connected components).
-func recursiveFuncs(infos []funcInfo, imports uint32) []bool {
+// cycles finds the direct-call cycles that do not go through the function
+// skip (the interpreter's dispatch function, which yields by itself; -1 for
+// none). recursive[k] reports that function k is on such a cycle; breaker[k]
+// that its entry is checked. The breakers are a feedback vertex set: every
+// cycle contains one, so every pass through a cycle runs a check, but hot
+// helpers on big strongly connected components need not all pay one (on
+// CPython's interpreted loops this halves the checks that run).
+func cycles(infos []funcInfo, imports uint32, skip int) (recursive, breaker []bool) {
 	n := len(infos)
-	rec := make([]bool, n)
-	index := make([]int, n)
-	low := make([]int, n)
-	onStack := make([]bool, n)
-	for k := range index {
-		index[k] = -1
+	recursive, breaker = make([]bool, n), make([]bool, n)
+	edges := make([][]int, n)
+	for v := range infos {
+		if v == skip {
+			continue
+		}
+		for _, c := range infos[v].calls {
+			if c < imports || int(c-imports) >= n {
+				continue
+			}
+			if w := int(c - imports); w != skip {
+				edges[v] = append(edges[v], w)
+			}
+		}
 	}
+	removed := make([]bool, n)
+	if skip >= 0 {
+		removed[skip] = true
+	}
+	all := make([]int, 0, n)
+	for v := range n {
+		if !removed[v] {
+			all = append(all, v)
+		}
+	}
+	work := [][]int{all}
+	first := true
+	for len(work) > 0 {
+		nodes := work[len(work)-1]
+		work = work[:len(work)-1]
+		for _, comp := range components(nodes, edges, removed) {
+			cyclic := len(comp) > 1
+			if !cyclic {
+				for _, w := range edges[comp[0]] {
+					cyclic = cyclic || w == comp[0]
+				}
+			}
+			if !cyclic {
+				continue
+			}
+			if first {
+				for _, v := range comp {
+					recursive[v] = true
+				}
+			}
+			// Take the node through which most paths of the component run
+			// (in-degree times out-degree inside it), then break the rest.
+			in := map[int]int{}
+			out := map[int]int{}
+			member := map[int]bool{}
+			for _, v := range comp {
+				member[v] = true
+			}
+			best, bestScore := comp[0], -1
+			for _, v := range comp {
+				for _, w := range edges[v] {
+					if member[w] && !removed[w] {
+						out[v]++
+						in[w]++
+						if w == v { // a self-call must be a breaker
+							out[v] += 1 << 20
+						}
+					}
+				}
+			}
+			for _, v := range comp {
+				if score := in[v] * out[v]; score > bestScore {
+					best, bestScore = v, score
+				}
+			}
+			breaker[best] = true
+			removed[best] = true
+			rest := make([]int, 0, len(comp)-1)
+			for _, v := range comp {
+				if v != best {
+					rest = append(rest, v)
+				}
+			}
+			work = append(work, rest)
+		}
+		first = false
+	}
+	return recursive, breaker
+}
+
+// components returns the strongly connected components of the subgraph of
+// nodes (minus removed ones), by an iterative Tarjan: CPython's call graph is
+// deep enough to make recursion here a risk.
+func components(nodes []int, edges [][]int, removed []bool) [][]int {
+	index := make(map[int]int, len(nodes))
+	low := make(map[int]int, len(nodes))
+	onStack := make(map[int]bool, len(nodes))
+	inSet := make(map[int]bool, len(nodes))
+	for _, v := range nodes {
+		inSet[v] = true
+	}
+	var comps [][]int
 	var stack []int
 	next := 0
 	type frame struct{ v, edge int }
-	for root := range n {
-		if index[root] >= 0 {
+	for _, root := range nodes {
+		if _, seen := index[root]; seen || removed[root] {
 			continue
 		}
-		// Iterative Tarjan: CPython's call graph is deep enough to make
-		// recursion here a risk.
 		call := []frame{{root, 0}}
 		index[root], low[root] = next, next
 		next++
@@ -194,17 +297,13 @@ func recursiveFuncs(infos []funcInfo, imports uint32) []bool {
 		for len(call) > 0 {
 			f := &call[len(call)-1]
 			v := f.v
-			if f.edge < len(infos[v].calls) {
-				callee := infos[v].calls[f.edge]
+			if f.edge < len(edges[v]) {
+				w := edges[v][f.edge]
 				f.edge++
-				if callee < imports || int(callee-imports) >= n {
+				if !inSet[w] || removed[w] {
 					continue
 				}
-				w := int(callee - imports)
-				if w == v {
-					rec[v] = true
-				}
-				if index[w] < 0 {
+				if _, seen := index[w]; !seen {
 					index[w], low[w] = next, next
 					next++
 					stack = append(stack, w)
@@ -231,19 +330,33 @@ func recursiveFuncs(infos []funcInfo, imports uint32) []bool {
 						break
 					}
 				}
-				if len(comp) > 1 {
-					for _, w := range comp {
-						rec[w] = true
-					}
-				}
+				comps = append(comps, comp)
 			}
 		}
 	}
-	return rec
+	return comps
 }
 
 type inserter struct {
 	fuel, refuel, copy, fill uint32
+
+	profile  bool
+	function uint32 // the function being rewritten
+	sites    *[]Site
+}
+
+// site appends a check for a site of the given kind, with its counter when
+// profiling.
+func (ins inserter) site(out []byte, kind string, w int32) []byte {
+	if ins.profile {
+		g := ins.fuel + 1 + uint32(len(*ins.sites))
+		*ins.sites = append(*ins.sites, Site{Function: ins.function, Kind: kind, Weight: w})
+		out = append(out, opGlobalGet)
+		out = appendU32(out, g)
+		out = append(out, opI32Const, 1, opI32Add, opGlobalSet)
+		out = appendU32(out, g)
+	}
+	return ins.check(out, w)
 }
 
 // check appends: fuel -= w; if fuel < 0 { refuel() }. wazero keeps a
@@ -317,7 +430,7 @@ func (ins inserter) bulk(out []byte, sub uint32, t uint32) []byte {
 // the functions it calls, which are metered), and every check there would be
 // paid by every bytecode: metering its 67 other loops cost QuickJS 17 % on
 // a recursive fib. Bulk memory operations are still charged and split.
-func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, recursive, dispatch bool, st *Stats) []byte {
+func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, breaker, dispatch bool, st *Stats) []byte {
 	b := make([]byte, 0, len(body)+len(body)/8+32)
 	scratch := uint32(uint64(params) + fi.nLocals)
 	if fi.bulk > 0 {
@@ -330,8 +443,8 @@ func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, recursiv
 	} else {
 		b = append(b, body[:fi.exprStart]...)
 	}
-	if recursive && !dispatch {
-		b = ins.check(b, fi.topWeight)
+	if breaker && !dispatch {
+		b = ins.site(b, "entry", fi.topWeight)
 		st.Entries++
 	}
 	r := &reader{b: body, p: fi.exprStart}
@@ -351,7 +464,7 @@ func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, recursiv
 				}
 				continue
 			}
-			b = ins.check(b, li.weight)
+			b = ins.site(b, "loop", li.weight)
 			st.Loops++
 		case opCallIndirect, opReturnCallI, opCallRef, opReturnCallR:
 			if dispatch {
@@ -359,7 +472,7 @@ func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, recursiv
 			}
 			b = append(b, body[copied:in.start]...)
 			copied = in.start
-			b = ins.check(b, indirectCost)
+			b = ins.site(b, "indirect", indirectCost)
 			st.IndirectCalls++
 		case opPrefixFC:
 			if in.sub != fcMemoryCopy && in.sub != fcMemoryFill {
