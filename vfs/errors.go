@@ -163,6 +163,8 @@ func fromOS(err error) error {
 			return ErrBusy
 		case syscall.EINVAL:
 			return errInvalid
+		case syscall.EFBIG:
+			return errFileTooBig
 		}
 	}
 	switch {

@@ -151,6 +151,9 @@ type mount struct {
 	readOnly bool
 	dev      uint64        // Stat_t.Dev of everything in this mount
 	lstat    afero.Lstater // non-nil when the fs can hold symbolic links
+	// selfTimes: the fs updates a directory's modification time itself
+	// when its entries change (MemFS, filesystems on disk).
+	selfTimes bool
 }
 
 // loc is a guest path resolved to its mount.
@@ -231,6 +234,8 @@ func New(root afero.Fs, opts ...Option) (*FS, error) {
 				m.lstat = ls
 			}
 		}
+		_, isMem := s.fs.(*MemFS)
+		m.selfTimes = isMem || m.lstat != nil
 		f.mounts = append(f.mounts, m)
 	}
 	sort.SliceStable(f.mounts, func(i, j int) bool { return len(f.mounts[i].path) > len(f.mounts[j].path) })
@@ -554,9 +559,9 @@ func (f *FS) parentDir(l loc) error {
 // touchParent sets the modification time of l's parent directory to now
 // after an entry was added or removed, as POSIX filesystems do (Python's
 // import system relies on it to notice new modules). Filesystems on disk do
-// it themselves; afero's in-memory ones do not.
+// it themselves, and so does MemFS; afero's in-memory ones do not.
 func (f *FS) touchParent(l loc) {
-	if l.m.lstat != nil || l.rel == "/" {
+	if l.m.selfTimes || l.rel == "/" {
 		return
 	}
 	now := time.Now()
