@@ -29,8 +29,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/spf13/afero"
-
 	"github.com/wasmbox/wasmbox/languages"
 	"github.com/wasmbox/wasmbox/languages/javascript"
 	"github.com/wasmbox/wasmbox/languages/python"
@@ -127,7 +125,7 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 	}
 	root := cfg.fs
 	if root == nil {
-		root = afero.NewMemMapFs()
+		root = vfs.NewMemFS()
 	}
 	fsys, err := vfs.New(root, append([]vfs.Option{vfs.WithHome(DefaultCwd)}, cfg.fsOpts...)...)
 	if err != nil {

@@ -3,7 +3,7 @@
 // through wazero's experimental sys.FS, and that the host program reads and
 // writes through the Files API (E2B's sandbox.files).
 //
-//	root := afero.NewMemMapFs()
+//	root := vfs.NewMemFS()
 //	data := afero.NewReadOnlyFs(afero.NewBasePathFs(afero.NewOsFs(), "/srv/data"))
 //	fsys, err := vfs.New(root, vfs.WithMount("/mnt/data", data, true), vfs.WithMaxBytes(256<<20))
 //	...
