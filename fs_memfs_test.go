@@ -1,10 +1,12 @@
 package wasmbox_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/wasmbox/wasmbox"
 )
@@ -39,4 +41,31 @@ os.path.getsize('/tmp/big.bin')`)
 	exec = run(t, sb, "import later\nlater.X")
 	noError(t, exec)
 	assert.Equal(t, "7", exec.Text())
+}
+
+// TestNonUTF8NamesFromPythonFiles: a cell cannot create a name that is not
+// UTF-8, so every listing of the Files API stays valid. wazero refuses such
+// paths itself (EPERM: fs.ValidPath) before they reach the VFS, whose
+// adapter would refuse them with EILSEQ (see vfs.TestNamesMustBeUTF8).
+func TestNonUTF8NamesFromPythonFiles(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	exec := run(t, sb, `
+import errno, os
+out = []
+for call in (lambda: open(b'/tmp/\xff.txt', 'wb'), lambda: os.mkdir(b'/tmp/\xfe'),
+             lambda: os.rename('/tmp', b'/\xc3')):
+    try:
+        call()
+        out.append('created')
+    except OSError as e:
+        out.append(errno.errorcode[e.errno])
+open('/tmp/ok-é.txt'.encode(), 'w').write('fine')  # bytes: the guest's fs encoding is ASCII
+out`)
+	noError(t, exec)
+	assert.Equal(t, "['EPERM', 'EPERM', 'EPERM']", exec.Text())
+	entries, err := sb.Files().List(ctx, "/tmp", 1)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "ok-é.txt", entries[0].Name)
 }
