@@ -1,6 +1,7 @@
 package wasmbox_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/vfs"
+	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
 )
 
 // TestPythonFileLibrariesOnDefaultFS runs Python's file libraries on the
@@ -41,6 +44,40 @@ os.path.getsize('/tmp/big.bin')`)
 	exec = run(t, sb, "import later\nlater.X")
 	noError(t, exec)
 	assert.Equal(t, "7", exec.Text())
+}
+
+// TestStdlibIsReadOnlyInFiles: the standard library's mount point is a
+// read-only mount for the host's Files API too, which can read it.
+func TestStdlibIsReadOnlyInFiles(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	files := sb.Files()
+
+	_, err := files.MakeDir(ctx, "/usr/lib/x")
+	assert.ErrorIs(t, err, vfs.ErrPermission)
+	_, err = files.WriteBytes(ctx, "/usr/lib/python313.zip/evil.py", []byte("import os"))
+	assert.ErrorIs(t, err, vfs.ErrPermission)
+	_, err = files.WriteBytes(ctx, "/usr/lib/sitecustomize.py", []byte("import os"))
+	assert.ErrorIs(t, err, vfs.ErrPermission)
+	_, err = files.Rename(ctx, "/usr/lib", "/home/user/lib")
+	assert.ErrorIs(t, err, vfs.ErrBusy)
+	_, err = files.Rename(ctx, "/usr/lib/python313.zip", "/home/user/stdlib.zip")
+	assert.ErrorIs(t, err, vfs.ErrCrossDevice)
+	assert.ErrorIs(t, files.Remove(ctx, "/usr"), vfs.ErrBusy)
+	assert.ErrorIs(t, files.Remove(ctx, "/usr/lib"), vfs.ErrBusy)
+	assert.ErrorIs(t, files.Remove(ctx, "/usr/lib/python313.zip"), vfs.ErrPermission)
+
+	got, err := files.Read(ctx, "/usr/lib/python313.zip")
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(wasmpy.Stdlib(), got), "the host reads what the guest imports from")
+	entries, err := files.List(ctx, "/usr/lib", 1)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "/usr/lib/python313.zip", entries[0].Path)
+
+	exec := run(t, sb, "import os, json\nsorted(os.listdir('/usr/lib')), os.path.ismount('/usr/lib'), json.dumps([1])")
+	noError(t, exec)
+	assert.Equal(t, "(['python313.zip'], True, '[1]')", exec.Text())
 }
 
 // TestNonUTF8NamesFromPythonFiles: a cell cannot create a name that is not

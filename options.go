@@ -77,7 +77,8 @@ func WithDefaultTimeout(d time.Duration) Option {
 // through Files. For a directory on disk use
 // afero.NewBasePathFs(afero.NewOsFs(), dir): the sandbox never deletes what
 // it holds, and symbolic links inside it are never followed. /home/user,
-// /tmp and Python's site-packages are created in it if missing.
+// /tmp and Python's site-packages are created in it if missing, as is
+// /usr/lib, where the interpreter's standard library is mounted read-only.
 func WithFS(fsys afero.Fs) Option {
 	return func(c *sandboxConfig) { c.fs = fsys }
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"io/fs"
 	"os"
+	"strings"
 	"testing"
+	"testing/fstest"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -14,10 +16,109 @@ import (
 	"github.com/wasmbox/wasmbox/vfs"
 )
 
+// stdlib is a stand-in for an interpreter's read-only files.
+func stdlib() fstest.MapFS {
+	return fstest.MapFS{
+		"python313.zip":  {Data: []byte("PK\x05\x06zip"), Mode: 0o444},
+		"extra/more.txt": {Data: []byte("more")},
+	}
+}
+
+// TestIOFSMountIsReadOnly: an io/fs mount (how the sandbox mounts the
+// standard library at /usr/lib) can be read and listed by the host, and
+// neither it, nor its mount point, nor a directory holding it can be
+// changed through the Files API or by a guest.
+func TestIOFSMountIsReadOnly(t *testing.T) {
+	ctx := context.Background()
+	lib := stdlib()
+	f := newFS(t, vfs.WithIOFSMount("/usr/lib", lib))
+	g := f.SysFS()
+	_, err := f.MakeDir(ctx, "/tmp")
+	require.NoError(t, err)
+
+	got, err := f.Read(ctx, "/usr/lib/python313.zip")
+	require.NoError(t, err)
+	assert.Equal(t, "PK\x05\x06zip", string(got))
+	entries, err := f.List(ctx, "/usr", 3)
+	require.NoError(t, err)
+	var paths []string
+	for _, e := range entries {
+		paths = append(paths, e.Path)
+	}
+	assert.Equal(t, []string{"/usr/lib", "/usr/lib/extra", "/usr/lib/extra/more.txt", "/usr/lib/python313.zip"}, paths)
+	info, err := f.GetInfo(ctx, "/usr/lib/python313.zip")
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(lib["python313.zip"].Data)), info.Size)
+	assert.Equal(t, "more", get(t, g, "usr/lib/extra/more.txt"), "the guest reads it through the sandbox filesystem too")
+
+	for name, c := range map[string]struct {
+		err  error
+		want error
+	}{
+		"MakeDir inside":           {second(f.MakeDir(ctx, "/usr/lib/x")), vfs.ErrPermission},
+		"MakeDir through a file":   {second(f.MakeDir(ctx, "/usr/lib/python313.zip/x")), vfs.ErrPermission},
+		"WriteBytes through file":  {second(f.WriteBytes(ctx, "/usr/lib/python313.zip/evil.py", []byte("x"))), vfs.ErrPermission},
+		"WriteBytes over":          {second(f.WriteBytes(ctx, "/usr/lib/python313.zip", []byte("x"))), vfs.ErrPermission},
+		"Write new":                {second(f.Write(ctx, "/usr/lib/extra/new.py", strings.NewReader("x"))), vfs.ErrPermission},
+		"Write streamed":           {second(f.Write(ctx, "/usr/lib/evil.py", iotestReader("x"))), vfs.ErrPermission},
+		"Remove a file":            {f.Remove(ctx, "/usr/lib/python313.zip"), vfs.ErrPermission},
+		"Remove a directory":       {f.Remove(ctx, "/usr/lib/extra"), vfs.ErrPermission},
+		"Chmod":                    {f.Chmod(ctx, "/usr/lib/python313.zip", 0o777), vfs.ErrPermission},
+		"Rename inside":            {second(f.Rename(ctx, "/usr/lib/python313.zip", "/usr/lib/x.zip")), vfs.ErrPermission},
+		"Rename out":               {second(f.Rename(ctx, "/usr/lib/python313.zip", "/tmp/x.zip")), vfs.ErrCrossDevice},
+		"Rename the mount point":   {second(f.Rename(ctx, "/usr/lib", "/usr/lib2")), vfs.ErrBusy},
+		"Rename its parent":        {second(f.Rename(ctx, "/usr", "/usr2")), vfs.ErrBusy},
+		"Rename onto it":           {second(f.Rename(ctx, "/tmp", "/usr/lib")), vfs.ErrBusy},
+		"Remove the mount point":   {f.Remove(ctx, "/usr/lib"), vfs.ErrBusy},
+		"Remove its parent":        {f.Remove(ctx, "/usr"), vfs.ErrBusy},
+		"Remove the root":          {f.Remove(ctx, "/"), vfs.ErrBusy},
+		"WriteBytes the point":     {second(f.WriteBytes(ctx, "/usr/lib", []byte("x"))), vfs.ErrPermission},
+		"WriteBytes over its root": {second(f.WriteBytes(ctx, "/usr", []byte("x"))), vfs.ErrIsDir},
+	} {
+		assert.ErrorIs(t, c.err, c.want, name)
+	}
+	created, err := f.MakeDir(ctx, "/usr/lib/extra")
+	assert.NoError(t, err, "an existing directory is no error, as for mkdir -p")
+	assert.False(t, created)
+
+	for name, errno := range map[string]experimentalsys.Errno{
+		"create":          openErrno(g, "usr/lib/new.py", wronly|creat),
+		"open for write":  openErrno(g, "usr/lib/python313.zip", rdwr),
+		"mkdir":           g.Mkdir("usr/lib/d", 0),
+		"unlink":          g.Unlink("usr/lib/python313.zip"),
+		"rmdir":           g.Rmdir("usr/lib/extra"),
+		"rename inside":   g.Rename("usr/lib/python313.zip", "usr/lib/y"),
+		"rename the root": g.Rename("usr/lib/extra", "usr/lib/extra2"),
+	} {
+		assert.Equal(t, experimentalsys.EROFS, errno, name)
+	}
+	assert.Equal(t, experimentalsys.EIO, g.Rmdir("usr/lib"), "EBUSY travels beside EIO")
+	assert.Equal(t, uint16(10), g.(errnoReporter).TakeWASIErrno())
+
+	// Nothing changed.
+	entries2, err := f.List(ctx, "/usr", 3)
+	require.NoError(t, err)
+	assert.Equal(t, entries, entries2)
+	for _, p := range []string{"/usr2", "/usr/lib2", "/usr/lib/x", "/tmp/x.zip"} {
+		exists, err := f.Exists(ctx, p)
+		require.NoError(t, err)
+		assert.False(t, exists, "%s: nothing was created", p)
+	}
+}
+
 // iotestReader is a reader without a Len method, so Write streams it.
 type iotestReader string
 
 func (r iotestReader) Read(p []byte) (int, error) { return copy(p, r), nil }
+
+func TestMountPointsMustBeValid(t *testing.T) {
+	_, err := vfs.New(vfs.NewMemFS(), vfs.WithIOFSMount("/mnt/\xff", stdlib()))
+	assert.Error(t, err)
+	_, err = vfs.New(vfs.NewMemFS(), vfs.WithIOFSMount("/mnt/x", nil))
+	assert.Error(t, err)
+	_, err = vfs.New(vfs.NewMemFS(), vfs.WithIOFSMount("/usr/lib", stdlib()), vfs.WithMount("/usr/lib", vfs.NewMemFS(), false))
+	assert.Error(t, err, "the same mount point twice")
+}
 
 // TestNamesMustBeUTF8: a name that is not valid UTF-8 cannot be created, by
 // the host or by a guest, so every listing stays representable in E2B's

@@ -19,7 +19,8 @@
 // A mount point is created as a directory in the filesystem that contains it;
 // it cannot be removed or renamed, nor can a directory that holds one
 // (ErrBusy), and renames between mounts fail with ErrCrossDevice (EXDEV,
-// which Python's shutil.move answers by copying).
+// which Python's shutil.move answers by copying). WithIOFSMount mounts an
+// io/fs filesystem read-only.
 //
 // # In memory
 //
