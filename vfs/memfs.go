@@ -117,6 +117,9 @@ func memClean(name string) (string, syscall.Errno) {
 	if strings.IndexByte(name, 0) >= 0 {
 		return "", syscall.EINVAL
 	}
+	if strings.HasPrefix(name, "/") {
+		return path.Clean(name), 0 // no allocation when clean already
+	}
 	return path.Clean("/" + name), 0
 }
 
@@ -898,7 +901,8 @@ func (f *memFile) Stat() (os.FileInfo, error) {
 	if closed {
 		return nil, f.errorf("stat", fs.ErrClosed)
 	}
-	return f.n.info(path.Base(path.Clean("/" + f.name))), nil
+	p, _ := memClean(f.name)
+	return f.n.info(path.Base(p)), nil
 }
 
 // Sync implements afero.File; there is nothing to flush.
