@@ -2,6 +2,7 @@ package vfs_test
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -109,7 +110,7 @@ func TestIOFSMountIsReadOnly(t *testing.T) {
 // iotestReader is a reader without a Len method, so Write streams it.
 type iotestReader string
 
-func (r iotestReader) Read(p []byte) (int, error) { return copy(p, r), nil }
+func (r iotestReader) Read(p []byte) (int, error) { return copy(p, r), io.EOF }
 
 func TestMountPointsMustBeValid(t *testing.T) {
 	_, err := vfs.New(vfs.NewMemFS(), vfs.WithIOFSMount("/mnt/\xff", stdlib()))
