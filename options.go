@@ -93,11 +93,12 @@ func WithStopGrace(d time.Duration) Option {
 }
 
 // WithFS sets the filesystem behind the sandbox's "/" (default: a new
-// afero.NewMemMapFs()). Every context sees it, and so does the host through
-// Files. For a directory on disk use afero.NewBasePathFs(afero.NewOsFs(),
-// dir): the sandbox never deletes what it holds, and symbolic links inside it
-// are never followed. /home/user, /tmp and Python's site-packages are
-// created in it if missing.
+// vfs.NewMemFS(), in memory). Every context sees it, and so does the host
+// through Files. For a directory on disk use
+// afero.NewBasePathFs(afero.NewOsFs(), dir): the sandbox never deletes what
+// it holds, and symbolic links inside it are never followed. /home/user,
+// /tmp and Python's site-packages are created in it if missing, as is
+// /usr/lib, where the interpreter's standard library is mounted read-only.
 func WithFS(fsys afero.Fs) Option {
 	return func(c *sandboxConfig) { c.fs = fsys }
 }

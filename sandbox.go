@@ -134,19 +134,28 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 	}
 	root := cfg.fs
 	if root == nil {
-		root = afero.NewMemMapFs()
+		root = vfs.NewMemFS()
 	}
-	fsys, err := vfs.New(root, append([]vfs.Option{vfs.WithHome(DefaultCwd)}, cfg.fsOpts...)...)
+	fsOpts := append([]vfs.Option{vfs.WithHome(DefaultCwd)}, cfg.fsOpts...)
+	for _, name := range s.Languages() {
+		// An interpreter's own files (Python's standard library) are a
+		// separate read-only preopen in the guest; the sandbox filesystem
+		// mounts them read-only at the same path, so that the host's Files
+		// API sees them as the guest does and cannot change them.
+		for _, m := range s.specs[name].Mounts() {
+			if m.FS != nil {
+				fsOpts = append(fsOpts, vfs.WithIOFSMount(m.GuestPath, m.FS))
+			} else {
+				fsOpts = append(fsOpts, vfs.WithMount(m.GuestPath, afero.NewReadOnlyFs(vfs.NewMemFS()), true))
+			}
+		}
+	}
+	fsys, err := vfs.New(root, fsOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: create sandbox filesystem: %w", err)
 	}
 	s.fs = fsys
 	dirs := []string{DefaultCwd, "/tmp", "/usr/local/lib/python3.13/site-packages"}
-	for _, spec := range s.specs {
-		for _, m := range spec.Mounts() { // so that listing their parents shows them
-			dirs = append(dirs, m.GuestPath)
-		}
-	}
 	for _, d := range dirs {
 		if _, err := fsys.MakeDir(ctx, d); err != nil {
 			_ = fsys.Close()

@@ -10,16 +10,18 @@ import (
 
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/bench"
+	"github.com/wasmbox/wasmbox/vfs"
 )
 
 // fsSandboxes are the filesystems the workloads run on: in memory (the
-// default) and a directory on disk.
+// default, vfs.MemFS), afero's MemMapFs, and a directory on disk.
 func fsSandboxes(b *testing.B) map[string]*wasmbox.Sandbox {
 	ctx := context.Background()
 	out := map[string]*wasmbox.Sandbox{}
 	for name, fsys := range map[string]afero.Fs{
-		"mem":  afero.NewMemMapFs(),
-		"disk": afero.NewBasePathFs(afero.NewOsFs(), b.TempDir()),
+		"mem":    vfs.NewMemFS(),
+		"memmap": afero.NewMemMapFs(),
+		"disk":   afero.NewBasePathFs(afero.NewOsFs(), b.TempDir()),
 	} {
 		sb, err := wasmbox.New(ctx, wasmbox.WithFS(fsys))
 		if err != nil {

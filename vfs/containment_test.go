@@ -232,7 +232,7 @@ func TestPathsStayInside(t *testing.T) {
 
 func TestMounts(t *testing.T) {
 	ctx := context.Background()
-	root := afero.NewMemMapFs()
+	root := vfs.NewMemFS()
 	data, deeper := afero.NewMemMapFs(), afero.NewMemMapFs()
 	require.NoError(t, afero.WriteFile(data, "/in-data", []byte("d"), 0o644))
 	f, err := vfs.New(root, vfs.WithMount("/mnt/data", data, false), vfs.WithMount("/mnt/data/deeper", deeper, false))

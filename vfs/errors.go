@@ -53,6 +53,7 @@ const (
 	wasiEEXIST       = 20
 	wasiEFAULT       = 21
 	wasiEFBIG        = 22
+	wasiEILSEQ       = 25
 	wasiEINTR        = 27
 	wasiEINVAL       = 28
 	wasiEIO          = 29
@@ -93,7 +94,9 @@ var (
 	// (EDQUOT) would be exceeded. Nothing was written.
 	ErrQuota = &Error{msg: "sandbox filesystem quota exceeded", errno: wasiENOSPC}
 	// ErrInvalidPath: the path contains a NUL byte, a name longer than 255
-	// bytes, or is longer than 4096 bytes (EINVAL, ENAMETOOLONG).
+	// bytes, or is longer than 4096 bytes (EINVAL, ENAMETOOLONG); a file or
+	// directory would be created, or renamed to, a name that is not valid
+	// UTF-8 (EILSEQ); a directory would be moved into itself (EINVAL).
 	ErrInvalidPath = &Error{msg: "invalid path", errno: wasiEINVAL}
 	// ErrBusy: the path is a mount point, or a directory that contains one,
 	// and cannot be removed or renamed (EBUSY).
@@ -116,6 +119,8 @@ var (
 	errNoSpace     = &Error{msg: "no space left on device", errno: wasiENOSPC, kind: ErrQuota}
 	errNameTooLong = &Error{msg: "file name too long", errno: wasiENAMETOOLONG, kind: ErrInvalidPath}
 	errNUL         = &Error{msg: "path contains a NUL byte", errno: wasiEINVAL, kind: ErrInvalidPath}
+	errNotUTF8     = &Error{msg: "invalid file name: names must be valid UTF-8", errno: wasiEILSEQ, kind: ErrInvalidPath}
+	errIntoItself  = &Error{msg: "cannot move a directory into itself", errno: wasiEINVAL, kind: ErrInvalidPath, std: fs.ErrInvalid}
 	errInvalid     = &Error{msg: "invalid argument", errno: wasiEINVAL, std: fs.ErrInvalid}
 	errFileTooBig  = &Error{msg: "file too large", errno: wasiEFBIG, kind: ErrQuota}
 	errBadFD       = &Error{msg: "bad file descriptor", errno: wasiEBADF, std: fs.ErrClosed}
@@ -163,6 +168,10 @@ func fromOS(err error) error {
 			return ErrBusy
 		case syscall.EINVAL:
 			return errInvalid
+		case syscall.EFBIG:
+			return errFileTooBig
+		case syscall.EILSEQ:
+			return errNotUTF8
 		}
 	}
 	switch {
@@ -188,7 +197,7 @@ func wasiErrno(err error) uint16 {
 }
 
 // sysErrno maps a WASI errno to wazero's sys.Errno. ok is false for errnos
-// wazero has no constant for (ENOSPC, EDQUOT, EXDEV, EBUSY, EFBIG): those
+// wazero has no constant for (ENOSPC, EDQUOT, EXDEV, EBUSY, EFBIG, EILSEQ): those
 // travel as EIO plus runtime.ErrnoReporter.
 func sysErrno(wasi uint16) (errno experimentalsys.Errno, ok bool) {
 	switch wasi {

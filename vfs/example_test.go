@@ -15,7 +15,7 @@ func Example() {
 	data := afero.NewMemMapFs()
 	_ = afero.WriteFile(data, "/prices.csv", []byte("item,price\ntea,3\n"), 0o644)
 
-	fsys, err := vfs.New(afero.NewMemMapFs(),
+	fsys, err := vfs.New(vfs.NewMemFS(),
 		vfs.WithMount("/mnt/data", data, true), // read-only
 		vfs.WithMaxBytes(1<<20),
 		vfs.WithHome("/home/user"))
@@ -49,7 +49,7 @@ func Example() {
 func ExampleFS_WatchDir() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fsys, _ := vfs.New(afero.NewMemMapFs())
+	fsys, _ := vfs.New(vfs.NewMemFS())
 	defer fsys.Close()
 
 	events := make(chan vfs.FilesystemEvent, 10)

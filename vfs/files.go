@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"path"
 	"time"
+	"unicode/utf8"
 )
 
 // FileType is the type of an entry, named as in E2B's SDK.
@@ -181,6 +182,9 @@ func (f *FS) WriteBytes(ctx context.Context, p string, data []byte) (EntryInfo, 
 	if err != nil {
 		return EntryInfo{}, pathError("write", p, err)
 	}
+	if err := f.writable(l); err != nil {
+		return EntryInfo{}, pathError("write", l.abs, err)
+	}
 	if err := f.makeParents(l); err != nil {
 		return EntryInfo{}, pathError("write", l.abs, err)
 	}
@@ -284,6 +288,9 @@ func (f *FS) Write(ctx context.Context, p string, r io.Reader) (EntryInfo, error
 	if err != nil {
 		return EntryInfo{}, pathError("write", p, err)
 	}
+	if err := f.writable(l); err != nil {
+		return EntryInfo{}, pathError("write", l.abs, err)
+	}
 	if fi, err := f.stat(l, true); err == nil && fi.IsDir() {
 		return EntryInfo{}, pathError("write", l.abs, ErrIsDir)
 	}
@@ -356,6 +363,17 @@ func (f *FS) replaceLocked(tmp, l loc) error {
 	return nil
 }
 
+// writable refuses, before anything is done, a write of the file at l that
+// cannot succeed: in a read-only mount (even where the path goes through a
+// file, which would otherwise be ENOTDIR), or at a name that is not valid
+// UTF-8.
+func (f *FS) writable(l loc) error {
+	if l.m.readOnly {
+		return errReadOnly
+	}
+	return checkName(l.abs)
+}
+
 // makeParents creates the missing parent directories of l.
 func (f *FS) makeParents(l loc) error {
 	if l.abs == "/" {
@@ -392,7 +410,10 @@ func (f *FS) WriteFiles(ctx context.Context, files ...WriteEntry) ([]EntryInfo, 
 
 // List returns the entries under the directory at p, depth levels deep
 // (depth <= 1: its entries only), sorted by path, each directory followed by
-// its own entries. Symbolic links are listed, not followed.
+// its own entries. Symbolic links are listed, not followed. Names that are
+// not valid UTF-8, which cannot be created in the sandbox but may exist in a
+// mounted host directory, are left out: E2B's API cannot carry them.
+// Directories under such a name are not descended into.
 func (f *FS) List(ctx context.Context, p string, depth int) ([]EntryInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -422,6 +443,9 @@ func (f *FS) List(ctx context.Context, p string, depth int) ([]EntryInfo, error)
 			return pathError("list", dir.abs, err)
 		}
 		for _, ci := range infos {
+			if !utf8.ValidString(ci.Name()) {
+				continue // see List
+			}
 			cl := f.resolve(joinAbs(dir.abs, ci.Name()))
 			if cl.m != dir.m { // a mount point: describe the mount's root
 				if mi, err := f.stat(cl, true); err == nil {
@@ -559,16 +583,22 @@ func (f *FS) Rename(ctx context.Context, oldPath, newPath string) (EntryInfo, er
 	if err != nil {
 		return EntryInfo{}, pathError("rename", newPath, err)
 	}
-	if _, err := f.stat(from, false); err != nil {
-		return EntryInfo{}, pathError("rename", from.abs, err)
-	}
-	if from.m == to.m && !from.m.readOnly {
-		if err := f.makeParents(to); err != nil {
-			return EntryInfo{}, pathError("rename", to.abs, err)
+	// Everything that can be checked is, before to's parents are created:
+	// a refused rename changes nothing.
+	f.mu.Lock()
+	_, err = f.renameCheckLocked(from, to)
+	if err == nil && from.abs != to.abs {
+		if _, perr := f.mkdirAllLocked(f.resolve(path.Dir(to.abs))); perr != nil {
+			if perr == ErrAlreadyExists {
+				perr = ErrNotDir
+			}
+			f.mu.Unlock()
+			return EntryInfo{}, pathError("rename", to.abs, perr)
 		}
 	}
-	f.mu.Lock()
-	err = f.renameLocked(from, to, false)
+	if err == nil {
+		err = f.renameLocked(from, to, false)
+	}
 	f.mu.Unlock()
 	if err != nil {
 		return EntryInfo{}, pathError("rename", from.abs, err)
@@ -586,6 +616,13 @@ func (f *FS) MakeDir(ctx context.Context, p string) (bool, error) {
 	l, err := f.hostPath(p)
 	if err != nil {
 		return false, pathError("mkdir", p, err)
+	}
+	if err := f.writable(l); err != nil {
+		// An existing directory is still no error, as for mkdir -p.
+		if fi, serr := f.stat(l, true); serr != nil || !fi.IsDir() {
+			return false, pathError("mkdir", l.abs, err)
+		}
+		return false, nil
 	}
 	f.mu.Lock()
 	created, err := f.mkdirAllLocked(l)

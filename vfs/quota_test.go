@@ -45,7 +45,8 @@ func assertUsage(t *testing.T, f *vfs.FS, root afero.Fs, msg string) {
 
 func TestQuotaAccounting(t *testing.T) {
 	ctx := context.Background()
-	root := afero.NewMemMapFs()
+	root := vfs.NewMemFS()
+	require.NoError(t, root.MkdirAll("/pre", 0o755))
 	require.NoError(t, afero.WriteFile(root, "/pre/existing", make([]byte, 100), 0o644))
 	f, err := vfs.New(root, vfs.WithMaxBytes(1000), vfs.WithMaxFiles(50))
 	require.NoError(t, err)
@@ -210,7 +211,7 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("boom") }
 
 func TestConcurrentWritersKeepUsageExact(t *testing.T) {
 	ctx := context.Background()
-	root := afero.NewMemMapFs()
+	root := vfs.NewMemFS()
 	f, err := vfs.New(root, vfs.WithMaxBytes(64<<10))
 	require.NoError(t, err)
 	defer f.Close()

@@ -33,7 +33,7 @@ type errnoReporter interface{ TakeWASIErrno() uint16 }
 
 func newFS(t *testing.T, opts ...vfs.Option) *vfs.FS {
 	t.Helper()
-	f, err := vfs.New(afero.NewMemMapFs(), opts...)
+	f, err := vfs.New(vfs.NewMemFS(), opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = f.Close() })
 	return f

@@ -3,7 +3,7 @@
 // through wazero's experimental sys.FS, and that the host program reads and
 // writes through the Files API (E2B's sandbox.files).
 //
-//	root := afero.NewMemMapFs()
+//	root := vfs.NewMemFS()
 //	data := afero.NewReadOnlyFs(afero.NewBasePathFs(afero.NewOsFs(), "/srv/data"))
 //	fsys, err := vfs.New(root, vfs.WithMount("/mnt/data", data, true), vfs.WithMaxBytes(256<<20))
 //	...
@@ -17,8 +17,18 @@
 // instance mounts the whole table as one WASI preopen (SysFS), so wasi-libc's
 // preopen table, which lives in guest memory, does not depend on the mounts.
 // A mount point is created as a directory in the filesystem that contains it;
-// it cannot be removed or renamed (ErrBusy), and renames between mounts fail
-// with ErrCrossDevice (EXDEV, which Python's shutil.move answers by copying).
+// it cannot be removed or renamed, nor can a directory that holds one
+// (ErrBusy), and renames between mounts fail with ErrCrossDevice (EXDEV,
+// which Python's shutil.move answers by copying). WithIOFSMount mounts an
+// io/fs filesystem read-only.
+//
+// # In memory
+//
+// MemFS is an in-memory afero.Fs made for this package, the default root of
+// a sandbox: its host memory stays close to the bytes it holds (files are
+// stored in blocks allocated as they are written; holes cost nothing) and it
+// has the POSIX semantics the guests rely on. afero.MemMapFs works too, but
+// grows files by copying them and updates no directory times.
 //
 // # Quotas
 //
@@ -37,7 +47,9 @@
 //
 // Paths are cleaned as POSIX paths rooted at "/": ".." cannot climb above "/"
 // and every path resolves inside one mount. NUL bytes, names longer than 255
-// bytes and paths longer than 4096 bytes are refused (ErrInvalidPath). The
+// bytes and paths longer than 4096 bytes are refused (ErrInvalidPath), and
+// so is creating (or renaming to) a name that is not valid UTF-8 (EILSEQ in
+// the guest), which E2B's API could not list. The
 // host's filesystem is only reachable through what the host mounts.
 // Symbolic links are not supported: the guest cannot create them (EPERM), and
 // links that already exist in a mounted host directory are listed as such but
@@ -67,6 +79,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/afero"
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
@@ -151,6 +164,9 @@ type mount struct {
 	readOnly bool
 	dev      uint64        // Stat_t.Dev of everything in this mount
 	lstat    afero.Lstater // non-nil when the fs can hold symbolic links
+	// selfTimes: the fs updates a directory's modification time itself
+	// when its entries change (MemFS, filesystems on disk).
+	selfTimes bool
 }
 
 // loc is a guest path resolved to its mount.
@@ -218,6 +234,9 @@ func New(root afero.Fs, opts ...Option) (*FS, error) {
 			return nil, fmt.Errorf("wasmbox/vfs: mount %q: nil filesystem", s.path)
 		}
 		p, err := cleanAbs(s.path)
+		if err == nil {
+			err = checkName(p)
+		}
 		if err != nil || (i > 0 && p == "/") {
 			return nil, fmt.Errorf("wasmbox/vfs: bad mount point %q: must be an absolute path other than /", s.path)
 		}
@@ -231,6 +250,8 @@ func New(root afero.Fs, opts ...Option) (*FS, error) {
 				m.lstat = ls
 			}
 		}
+		_, isMem := s.fs.(*MemFS)
+		m.selfTimes = isMem || m.lstat != nil
 		f.mounts = append(f.mounts, m)
 	}
 	sort.SliceStable(f.mounts, func(i, j int) bool { return len(f.mounts[i].path) > len(f.mounts[j].path) })
@@ -358,6 +379,18 @@ func checkLength(p string) error {
 			}
 			start = i + 1
 		}
+	}
+	return nil
+}
+
+// checkName refuses a path that is not valid UTF-8, before anything is
+// created at it or renamed to it: such a name could not be listed through
+// the Files API (E2B's API carries names as JSON and protobuf strings, which
+// must be UTF-8), so it is refused for the guest too, and no writable mount
+// of the sandbox can hold one.
+func checkName(abs string) error {
+	if !utf8.ValidString(abs) {
+		return errNotUTF8
 	}
 	return nil
 }
@@ -554,9 +587,9 @@ func (f *FS) parentDir(l loc) error {
 // touchParent sets the modification time of l's parent directory to now
 // after an entry was added or removed, as POSIX filesystems do (Python's
 // import system relies on it to notice new modules). Filesystems on disk do
-// it themselves; afero's in-memory ones do not.
+// it themselves, and so does MemFS; afero's in-memory ones do not.
 func (f *FS) touchParent(l loc) {
-	if l.m.lstat != nil || l.rel == "/" {
+	if l.m.selfTimes || l.rel == "/" {
 		return
 	}
 	now := time.Now()
@@ -621,6 +654,9 @@ func (f *FS) mkdirLocked(l loc) error {
 	if l.m.readOnly {
 		return errReadOnly
 	}
+	if err := checkName(l.abs); err != nil {
+		return err
+	}
 	if !parentOK {
 		if err := f.parentDir(l); err != nil {
 			return err
@@ -633,6 +669,9 @@ func (f *FS) mkdirLocked(l loc) error {
 func (f *FS) createDirLocked(l loc) error {
 	if l.m.readOnly {
 		return errReadOnly
+	}
+	if err := checkName(l.abs); err != nil {
+		return err
 	}
 	if err := f.reserveFile(); err != nil {
 		return err
@@ -768,27 +807,43 @@ func (f *FS) forget(k nodeKey, regular bool, size int64) {
 	}
 }
 
+// renameCheckLocked checks what renaming from to to requires of both
+// paths, short of to's parent directory: from exists, neither is (or, for
+// from, holds) a mount point, both are in the same writable mount, a
+// directory does not move into itself, and to is a valid name. It returns
+// from's FileInfo.
+func (f *FS) renameCheckLocked(from, to loc) (fs.FileInfo, error) {
+	fromInfo, err := f.stat(from, false)
+	if err != nil {
+		return nil, err
+	}
+	if from.abs == to.abs {
+		return fromInfo, nil
+	}
+	if f.holdsMountPoint(from.abs) || f.isMountPoint(to.abs) {
+		return nil, ErrBusy
+	}
+	if from.m != to.m {
+		return nil, ErrCrossDevice
+	}
+	if from.m.readOnly {
+		return nil, errReadOnly
+	}
+	if fromInfo.IsDir() && strings.HasPrefix(to.abs, from.abs+"/") {
+		return nil, errIntoItself
+	}
+	if err := checkName(to.abs); err != nil {
+		return nil, err
+	}
+	return fromInfo, nil
+}
+
 // renameLocked renames from to to; quiet suppresses the events (the Files
 // API's temporary files).
 func (f *FS) renameLocked(from, to loc, quiet bool) error {
-	fromInfo, err := f.stat(from, false)
-	if err != nil {
+	fromInfo, err := f.renameCheckLocked(from, to)
+	if err != nil || from.abs == to.abs {
 		return err
-	}
-	if from.abs == to.abs {
-		return nil
-	}
-	if f.holdsMountPoint(from.abs) || f.isMountPoint(to.abs) {
-		return ErrBusy
-	}
-	if from.m != to.m {
-		return ErrCrossDevice
-	}
-	if from.m.readOnly {
-		return errReadOnly
-	}
-	if fromInfo.IsDir() && strings.HasPrefix(to.abs, from.abs+"/") {
-		return errInvalid
 	}
 	if err := f.parentDir(to); err != nil {
 		return err
@@ -971,6 +1026,9 @@ func (f *FS) openLocked(l loc, o openFlags) (*handle, error) {
 		}
 		if l.m.readOnly {
 			return nil, errReadOnly
+		}
+		if err := checkName(l.abs); err != nil {
+			return nil, err
 		}
 		if !parentOK {
 			if err := f.parentDir(l); err != nil {
