@@ -379,6 +379,15 @@
     return tb.length > 16384 ? tb.slice(0, 16384) + '\n    ... (truncated)' : tb;
   }
 
+  // An error event must fit the host's limit (languages.MaxErrorPayload,
+  // 2 MiB): the message keeps at most MAX_ERROR_FIELD characters, which stays
+  // under it even if every character is escaped (6 bytes).
+  const MAX_ERROR_FIELD = 128 << 10;
+  const MAX_ERROR_NAME = 1000;
+  function cut(s, n) {
+    return s.length <= n ? s : s.slice(0, n) + `\n[wasmbox: truncated ${s.length - n} characters]`;
+  }
+
   function errorEvent(e, prefix) {
     let name, message;
     if (e instanceof Error || (e && typeof e === 'object' && typeof e.name === 'string' && 'message' in e)) {
@@ -389,6 +398,8 @@
       message = 'Uncaught ' + inspect(e);
     }
     if (prefix) message = prefix + message;
+    name = cut(name, MAX_ERROR_NAME);
+    message = cut(message, MAX_ERROR_FIELD);
     return { name, value: message, traceback: traceback(e, name, message) };
   }
 

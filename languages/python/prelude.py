@@ -481,10 +481,28 @@ def _user_traceback(exc):
     return "".join(lines)
 
 
+# An error event must fit the host's limit (languages.MaxErrorPayload, 2 MiB):
+# the value and the traceback keep at most _MAX_ERROR_FIELD characters each,
+# which stays under it even if every character is escaped (6 bytes).
+_MAX_ERROR_FIELD = 128 << 10
+_MAX_ERROR_NAME = 1000
+
+
+def _cut(s, n, tail=False):
+    """s cut to about n characters with a note; with tail, the end is kept
+    too (the last line of a traceback names the exception)."""
+    if len(s) <= n:
+        return s
+    note = "\n[wasmbox: truncated %d characters]\n" % (len(s) - n)
+    if tail:
+        return s[:n // 2] + note + s[len(s) - n // 2:]
+    return s[:n] + note.rstrip("\n")
+
+
 def _report(exc):
     # Another interrupt may land while this runs (the host re-arms it when a
     # cell keeps running): every step falls back to something simpler.
-    name = type(exc).__name__
+    name = _cut(type(exc).__name__, _MAX_ERROR_NAME)
     try:
         value = str(exc)
     except BaseException:
@@ -499,7 +517,8 @@ def _report(exc):
         _flush()
     except BaseException:
         pass
-    _emit(EV_ERROR, {"name": name, "value": value, "traceback": tb})
+    _emit(EV_ERROR, {"name": name, "value": _cut(value, _MAX_ERROR_FIELD),
+                     "traceback": _cut(tb, _MAX_ERROR_FIELD, tail=True)})
 
 
 def _apply_envs(envs, saved):
