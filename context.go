@@ -152,6 +152,7 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 	}
 	h := &cellHandler{exec: &result.Execution{Results: []result.Result{}}, cfg: cfg,
 		limit: c.sb.cfg.logLimit, resultLimit: c.sb.cfg.resultLimit}
+	h.count = c.nextExecutionCount(inst)
 	_, execErr := inst.Exec(cctx, []byte(code), opts, h)
 	h.finish()
 	if h.panicked != nil {
