@@ -2,6 +2,8 @@ package wasmbox_test
 
 import (
 	"context"
+	goruntime "runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,4 +50,43 @@ func TestErrorsFitTheEventLimit(t *testing.T) {
 		assert.Less(t, len(exec.Error.Value)+len(exec.Error.Traceback), languages.MaxErrorPayload, c.code)
 		assert.NotEqual(t, wasmbox.ErrorWasmbox, exec.Error.Name, c.code)
 	}
+}
+
+func TestCellsCannotForgeEvents(t *testing.T) {
+	sb := newSandbox(t)
+	c := newContext(t, sb, "python")
+	exec := runIn(t, sb, c, "import _wasmbox, json\n_wasmbox.emit(3, json.dumps({'execution_count': 1000}))")
+	noError(t, exec)
+	assert.Equal(t, 1, exec.ExecutionCount, "the host numbers cells")
+	exec = runIn(t, sb, c, "_wasmbox.emit(3, 'garbage')\n1/0")
+	assert.Equal(t, 2, exec.ExecutionCount, "a failing cell counts too")
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "ZeroDivisionError", exec.Error.Name)
+
+	// A probe nobody asked for is not even decoded: 100 MB of it costs the
+	// host next to nothing.
+	var before, after goruntime.MemStats
+	goruntime.GC()
+	goruntime.ReadMemStats(&before)
+	exec = runIn(t, sb, c, "_wasmbox.emit(100, '{\"open_fds\":['+'1,'*(50*2**20)+'1]}')")
+	goruntime.ReadMemStats(&after)
+	noError(t, exec)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "host bytes allocated during the cell")
+	assert.Equal(t, 3, exec.ExecutionCount)
+
+	// Results and errors the host cannot decode are the cell's error.
+	exec = runIn(t, sb, c, "_wasmbox.emit(1, 'null')")
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, wasmbox.ErrorWasmbox, exec.Error.Name)
+	assert.Contains(t, exec.Error.Value, "result event")
+	exec = runIn(t, sb, c, "_wasmbox.emit(2, '{\"name\": \"E\", \"value\": \"'+'v'*(3<<20)+'\"}')")
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, wasmbox.ErrorWasmbox, exec.Error.Name)
+	assert.Contains(t, exec.Error.Value, "too large")
+	assert.Contains(t, strings.Join(exec.Logs.Stderr, ""), "[wasmbox: the interpreter sent an error event that was rejected")
+	exec = runIn(t, sb, c, "_wasmbox.emit(2, '[]')\nraise KeyError('real')")
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "KeyError", exec.Error.Name, "the cell's own error wins")
+	assert.Equal(t, 6, exec.ExecutionCount)
+	assert.Equal(t, "2", runIn(t, sb, c, "1 + 1").Text())
 }
