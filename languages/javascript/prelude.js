@@ -9,7 +9,7 @@
   delete globalThis.__wasmbox_inspect;
   delete globalThis.__wasmbox_format;
 
-  const EV_RESULT = 1, EV_ERROR = 2, EV_COUNT = 3, EV_PROBE = 100;
+  const EV_RESULT = 1, EV_ERROR = 2, EV_PROBE = 100;
   const MIMEBUNDLE = Symbol.for('wasmbox.mimebundle');
   let quiet = false;
 
@@ -490,8 +490,7 @@
     restoreEnv();
     pending.clear();
     if (o.setup) return setup(o);
-    count++;
-    emit(EV_COUNT, { execution_count: count });
+    count++; // names the cell's source; the host numbers cells itself
     firstError = null;
     unhandled.clear();
     groupIndent = '';

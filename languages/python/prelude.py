@@ -20,7 +20,7 @@ import tokenize
 import traceback
 import types
 
-EV_RESULT, EV_ERROR, EV_COUNT = 1, 2, 3
+EV_RESULT, EV_ERROR = 1, 2
 _PRELUDE_FILE = "<wasmbox-prelude>"
 _LAST = "__wasmbox_last_value__"
 _TLA = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
@@ -604,10 +604,8 @@ def run_cell(code, opts):
     if o.get("setup"):
         return _setup(o)
     _repair_stdio()
-    _count += 1
-    n = _count
-    _emit(EV_COUNT, {"execution_count": n})
-    filename = "<cell-%d>" % n
+    _count += 1  # names the cell's source; the host numbers cells itself
+    filename = "<cell-%d>" % _count
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     saved = {}
     try:
