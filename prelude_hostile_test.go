@@ -90,3 +90,34 @@ func TestCellsCannotForgeEvents(t *testing.T) {
 	assert.Equal(t, 6, exec.ExecutionCount)
 	assert.Equal(t, "2", runIn(t, sb, c, "1 + 1").Text())
 }
+
+// Python cells that rebind what the prelude uses to report break only
+// themselves.
+func TestPythonReportingSurvivesRebinding(t *testing.T) {
+	sb := newSandbox(t)
+	for _, c := range []struct {
+		poison  string
+		results bool // whether cells still run normally
+	}{
+		{"import json\njson.dumps = lambda *a, **k: 'x'\njson.loads = None\njson.JSONEncoder = None", true},
+		{"import _wasmbox\n_wasmbox.emit = lambda *a: None", true},
+		{"import sys\nsys.stdout = None\nsys.stderr = None", true},
+		{"import linecache\nlinecache.cache = None", true},
+		// The standard library (ast, traceback) breaks with these; the
+		// error is still reported, without the traceback's source lines.
+		{"import builtins\nbuiltins.isinstance = None\nbuiltins.len = None\nbuiltins.str = None\nbuiltins.type = None", false},
+	} {
+		ctx := newContext(t, sb, "python")
+		runIn(t, sb, ctx, c.poison)
+		exec := runIn(t, sb, ctx, "raise ValueError('still reported')")
+		require.NotNil(t, exec.Error, c.poison)
+		assert.Equal(t, "ValueError", exec.Error.Name, c.poison)
+		assert.Equal(t, "still reported", exec.Error.Value, c.poison)
+		if c.results {
+			exec = runIn(t, sb, ctx, "display({'text/html': '<b>'}, raw=True)\n'result'")
+			noError(t, exec)
+			require.Len(t, exec.Results, 2, c.poison)
+			assert.Equal(t, "'result'", exec.Text(), c.poison)
+		}
+	}
+}

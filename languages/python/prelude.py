@@ -20,6 +20,12 @@ import tokenize
 import traceback
 import types
 
+# The prelude sees the builtins as they were when it loaded: a cell that
+# rebinds builtins.len or builtins.isinstance breaks its own code, not the
+# reporting of its errors.
+globals().update({k: v for k, v in vars(builtins).items()
+                  if not k.startswith("_") and k not in globals()})
+
 EV_RESULT, EV_ERROR = 1, 2
 _PRELUDE_FILE = "<wasmbox-prelude>"
 _LAST = "__wasmbox_last_value__"
@@ -36,15 +42,42 @@ _count = 0
 _quiet = False
 
 
+def _json_default(o):
+    return repr(o)
+
+
+def _not_json(o):
+    raise TypeError("not JSON")
+
+
+# What reporting needs is bound here, at load: a cell that reassigns
+# _wasmbox.emit, json.dumps or a builtin changes its own view of them, not
+# the event channel. Events are encoded by json's C encoder, which does not
+# go through Python code (or builtins) that a cell could rebind.
+_host_emit = _wasmbox.emit
+_make_encoder = json.encoder.c_make_encoder
+_quote = json.encoder.c_encode_basestring
+_decode = json.JSONDecoder().decode
+
+if _make_encoder is not None and _quote is not None:
+    def _encode(obj, default=_json_default):
+        return "".join(_make_encoder({}, default, _quote, None, ":", ",", False, False,
+                                     False)(obj, 0))
+else:  # pragma: no cover - CPython without _json
+    def _encode(obj, default=_json_default):
+        return json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=default).encode(obj)
+
+
+def _check_json(obj):
+    _encode(obj, _not_json)
+
+
 def _emit(kind, obj):
     if _quiet:
         return
-    _wasmbox.emit(kind, json.dumps(obj, default=_json_default, ensure_ascii=False,
-                                   allow_nan=False))
-
-
-def _json_default(o):
-    return repr(o)
+    # A lone surrogate ("\ud800") cannot be UTF-8: it becomes the JSON escape
+    # it stands for (only strings can hold one).
+    _host_emit(kind, _encode(obj).encode("utf-8", "backslashreplace"))
 
 
 # ---- stdio -------------------------------------------------------------------
@@ -117,11 +150,11 @@ def _normalize(mime, value):
             return base64.b64encode(bytes(value)).decode("ascii")
         if isinstance(value, str) and mime == "application/json":
             try:
-                return json.loads(value)
+                return _decode(value)
             except ValueError:
                 return value
         try:
-            json.dumps(value, allow_nan=False)
+            _check_json(value)
         except (TypeError, ValueError):
             return repr(value)
         return value
@@ -521,6 +554,88 @@ def _report(exc):
                      "traceback": _cut(tb, _MAX_ERROR_FIELD, tail=True)})
 
 
+# Last resorts, made at load: out of memory, or a cell that broke what
+# reporting needs beyond repair.
+_NO_MEMORY_EVENT = (b'{"name":"MemoryError","value":"out of memory while reporting the error",'
+                    b'"traceback":"MemoryError: out of memory while reporting the error\\n"}')
+_UNREPORTABLE_EVENT = (b'{"name":"WasmboxError","value":"the cell\'s error could not be reported",'
+                       b'"traceback":"WasmboxError: the cell\'s error could not be reported\\n"}')
+
+
+def _report_safely(exc):
+    """Reports exc whatever happens: if the full report fails (out of memory,
+    an interrupt landing), the exception's name alone, and if even that
+    cannot be built, an event made at load."""
+    try:
+        _report(exc)
+        return
+    except BaseException:
+        _release_reserve()
+    if _quiet:
+        return
+    try:
+        name = _cut(type(exc).__name__, _MAX_ERROR_NAME)
+        _host_emit(EV_ERROR, _encode({"name": name, "value": "", "traceback": name + "\n"}))
+    except BaseException as e:
+        _host_emit(EV_ERROR, _NO_MEMORY_EVENT if _out_of_memory(e) else _UNREPORTABLE_EVENT)
+
+
+# ---- memory --------------------------------------------------------------------
+#
+# A cell that fills the context's memory leaves the interpreter unable to
+# compile the next cell -- "del l" included -- or even to report the
+# MemoryError. The prelude holds a reserve that it lets go as soon as memory
+# runs out, so that the report and the next cells have room, and takes back
+# at the end of a cell when memory allows. It costs address space, not
+# memory: the pages stay zero, and zero pages of a snapshot are shared.
+
+_RESERVE_SIZE = 4 << 20
+_reserve = None
+
+
+def _take_reserve():
+    global _reserve
+    if _reserve is None:
+        try:
+            _reserve = bytearray(_RESERVE_SIZE)
+        except MemoryError:
+            pass
+
+
+def _release_reserve():
+    global _reserve
+    _reserve = None
+
+
+def _out_of_memory(exc):
+    """True when exc is, or was raised while handling, a MemoryError."""
+    for _ in range(8):
+        if exc is None:
+            return False
+        if isinstance(exc, MemoryError):
+            return True
+        exc = exc.__context__
+    return False
+
+
+def _compiling(fn, *args, **kwargs):
+    """fn (ast.parse, compile) on the cell; out of memory, retried once with
+    the reserve let go. CPython's compiler may then fail without setting an
+    exception, which it reports as a SystemError."""
+    try:
+        return fn(*args, **kwargs)
+    except (MemoryError, SystemError):
+        if _reserve is None:
+            raise
+        _release_reserve()
+    try:
+        return fn(*args, **kwargs)
+    except SystemError as e:
+        if "without setting an exception" not in str(e):
+            raise
+        raise MemoryError("out of memory while compiling the cell") from None
+
+
 def _apply_envs(envs, saved):
     """Sets the cell's env vars, recording in saved what to restore (filled
     as it goes, so a failure half-way is undone too)."""
@@ -599,18 +714,31 @@ def _warm_up():
 def run_cell(code, opts):
     """Runs one cell; called by the wasmbox driver. Always returns 0: what
     happened is reported through events."""
+    try:
+        return _run_cell(code, opts)
+    except BaseException as exc:  # the prelude itself failed
+        if _out_of_memory(exc):
+            _release_reserve()
+        _report_safely(exc)
+        return 0
+
+
+def _run_cell(code, opts):
     global _count
-    o = json.loads(opts) if opts and opts != "{}" else {}
+    o = _decode(opts) if opts and opts != "{}" else {}
     if o.get("setup"):
         return _setup(o)
-    _repair_stdio()
     _count += 1  # names the cell's source; the host numbers cells itself
     filename = "<cell-%d>" % _count
-    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     saved = {}
     try:
+        _repair_stdio()
+        try:
+            linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        except (TypeError, AttributeError):
+            pass  # a cell replaced linecache.cache: no source lines in tracebacks
         _apply_envs(o.get("envs"), saved)
-        tree = ast.parse(code, filename, "exec")
+        tree = _compiling(ast.parse, code, filename, "exec")
         has_value = False
         if tree.body and isinstance(tree.body[-1], ast.Expr) and not _suppressed(code):
             # One compilation: the trailing expression is assigned to a
@@ -621,7 +749,7 @@ def run_cell(code, opts):
             ast.fix_missing_locations(tree)
             has_value = True
         _ns.pop(_LAST, None)
-        _run(compile(tree, filename, "exec", flags=_TLA, dont_inherit=True))
+        _run(_compiling(compile, tree, filename, "exec", flags=_TLA, dont_inherit=True))
         if has_value:
             value = _ns.pop(_LAST, None)
             if value is not None:
@@ -630,14 +758,16 @@ def run_cell(code, opts):
                 _flush()
                 _emit(EV_RESULT, {"is_main_result": True, "data": format_bundle(value)})
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included
-        try:
-            _report(exc)
-        except BaseException:
-            _wasmbox.emit(EV_ERROR, json.dumps({"name": type(exc).__name__,
-                                                "value": "", "traceback": ""}))
+        if _out_of_memory(exc):
+            _release_reserve()
+        _report_safely(exc)
     finally:
-        _restore_envs(saved)
+        try:
+            _restore_envs(saved)
+        except BaseException:
+            pass
         _flush()
+    _take_reserve()
     return 0
 
 
@@ -661,5 +791,6 @@ if "" not in sys.path:
 # Warm up what reporting an error needs, so that the first traceback of a
 # context is not slow to format.
 _user_traceback(ValueError("warm-up"))
+_take_reserve()
 sys.stdout = sys.__stdout__ = _stdio(1)
 sys.stderr = sys.__stderr__ = _stdio(2)
