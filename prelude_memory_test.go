@@ -1,6 +1,8 @@
 package wasmbox_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -55,4 +57,39 @@ func TestPythonHealsAfterMemoryError(t *testing.T) {
 	assert.Equal(t, "MemoryError", exec.Error.Name)
 	noError(t, runIn(t, sb, c, "del s"))
 	assert.Equal(t, "2", runIn(t, sb, c, "1 + 1").Text())
+}
+
+// Only the sources of recent cells are kept for tracebacks: a context can run
+// any number of large cells.
+func TestPythonKeepsOnlyRecentCellSources(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 2,000 cells of 100 KB")
+	}
+	// 2,000 cells of 100 KB are 200 MB of source: twice the limit.
+	sb := newSandbox(t, wasmbox.WithMemoryLimit(96<<20))
+	c := newContext(t, sb, "python")
+	comment := "# " + strings.Repeat("x", 100<<10) + "\n"
+	for i := range 2000 {
+		exec := runIn(t, sb, c, comment+"n = 1")
+		if exec.Error != nil {
+			t.Fatalf("cell %d: %s: %s", i+1, exec.Error.Name, exec.Error.Value)
+		}
+	}
+	exec := runIn(t, sb, c, "import linecache\n"+
+		"cells = [k for k in linecache.cache if k.startswith('<cell-')]\n"+
+		"(len(cells), sum(len(l) for k in cells for l in linecache.cache[k][2]))")
+	noError(t, exec)
+	var n, size int
+	_, err := fmt.Sscanf(exec.Text(), "(%d, %d)", &n, &size)
+	require.NoError(t, err, exec.Text())
+	assert.LessOrEqual(t, n, 100, "cells whose source is kept")
+	assert.LessOrEqual(t, size, 8<<20, "bytes of source kept")
+	assert.Greater(t, n, 50, "recent cells keep theirs")
+
+	// Recent cells still show their lines in tracebacks.
+	noError(t, runIn(t, sb, c, comment+"def f():\n    return 1 / 0"))
+	exec = runIn(t, sb, c, "f()")
+	require.NotNil(t, exec.Error)
+	assert.Contains(t, exec.Error.Traceback, "return 1 / 0")
+	assert.Contains(t, exec.Error.Traceback, "f()")
 }

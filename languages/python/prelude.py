@@ -636,6 +636,52 @@ def _compiling(fn, *args, **kwargs):
         raise MemoryError("out of memory while compiling the cell") from None
 
 
+# ---- sources of recent cells ---------------------------------------------------
+#
+# Tracebacks show the lines of cells through linecache. Keeping the source of
+# every cell would grow without bound (a cell with a 100 KB comment, run a
+# thousand times, held 97 MB), so only recent cells keep theirs: at most
+# _SOURCES_CELLS of them and about _SOURCES_BYTES in all. The running cell
+# always keeps its own.
+
+_SOURCES_CELLS = 100
+_SOURCES_BYTES = 8 << 20
+_sources = {}  # filename -> bytes held, oldest first
+_sources_size = 0
+
+
+def _remember_source(filename, code):
+    global _sources_size
+    lines = code.splitlines(True)
+    size = sys.getsizeof(lines) + sum(map(sys.getsizeof, lines))
+    cache = linecache.cache
+    try:
+        cache[filename] = (len(code), None, lines, filename)
+    except (TypeError, AttributeError):
+        return  # a cell replaced linecache.cache: no source lines in tracebacks
+    _sources[filename] = size
+    _sources_size += size
+    while len(_sources) > 1 and (len(_sources) > _SOURCES_CELLS or
+                                 _sources_size > _SOURCES_BYTES):
+        old = next(iter(_sources))
+        _sources_size -= _sources.pop(old)
+        try:
+            cache.pop(old, None)
+        except (TypeError, AttributeError):
+            pass
+
+
+def _forget_sources():
+    global _sources_size
+    for filename in _sources:
+        try:
+            linecache.cache.pop(filename, None)
+        except (TypeError, AttributeError):
+            pass
+    _sources.clear()
+    _sources_size = 0
+
+
 def _apply_envs(envs, saved):
     """Sets the cell's env vars, recording in saved what to restore (filled
     as it goes, so a failure half-way is undone too)."""
@@ -705,8 +751,7 @@ def _warm_up():
     finally:
         _quiet = False
         _count = 0
-        for k in [k for k in linecache.cache if k.startswith("<cell-")]:
-            del linecache.cache[k]
+        _forget_sources()
         builtins.__dict__.pop("_", None)
         _ns.pop("_", None)
 
@@ -733,10 +778,7 @@ def _run_cell(code, opts):
     saved = {}
     try:
         _repair_stdio()
-        try:
-            linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-        except (TypeError, AttributeError):
-            pass  # a cell replaced linecache.cache: no source lines in tracebacks
+        _remember_source(filename, code)
         _apply_envs(o.get("envs"), saved)
         tree = _compiling(ast.parse, code, filename, "exec")
         has_value = False
