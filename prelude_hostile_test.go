@@ -121,3 +121,157 @@ func TestPythonReportingSurvivesRebinding(t *testing.T) {
 		}
 	}
 }
+
+// Each case poisons a built-in in a JavaScript context of its own, then
+// throws: the error must be reported as itself, and the context must keep
+// working (results, errors, console, await, timers) afterwards.
+func TestJavaScriptSurvivesPoisonedBuiltins(t *testing.T) {
+	sb := newSandbox(t)
+	cases := []struct {
+		name, poison string
+	}{
+		{"Object.prototype.toJSON", `Object.prototype.toJSON = function () { return 'x' }`},
+		{"Array.prototype.toJSON", `Array.prototype.toJSON = function () { return 'x' }`},
+		{"String.prototype.toJSON", `String.prototype.toJSON = function () { return 'x' }`},
+		{"JSON", `JSON.parse = null; JSON.stringify = () => 'x'`},
+		{"JSON replaced", `globalThis.JSON = undefined`},
+		{"Map.prototype", `for (const k of ['get', 'set', 'has', 'delete', 'clear', 'values', 'keys', 'entries', 'forEach']) Map.prototype[k] = () => { throw new Error('poisoned ' + k) }
+Object.defineProperty(Map.prototype, 'size', { get() { throw new Error('poisoned size') } })
+Map.prototype[Symbol.iterator] = function* () {}`},
+		{"Set.prototype", `for (const k of ['add', 'has', 'delete', 'values', 'forEach']) Set.prototype[k] = () => { throw new Error('poisoned ' + k) }`},
+		{"Array.prototype", `for (const k of ['push', 'pop', 'join', 'map', 'filter', 'slice', 'includes', 'indexOf', 'concat', 'sort', 'forEach']) Array.prototype[k] = () => { throw new Error('poisoned ' + k) }
+Array.prototype[Symbol.iterator] = function* () { throw new Error('poisoned iterator') }`},
+		{"Array.prototype index setters", `for (let i = 0; i < 4; i++) Object.defineProperty(Array.prototype, i, { set() { throw new Error('setter ' + i) }, get() { return 'poisoned' }, configurable: true })`},
+		{"Array species", `Array.prototype.constructor = function () { throw new Error('species') }; Array[Symbol.species] = undefined`},
+		{"String.prototype", `for (const k of ['split', 'slice', 'indexOf', 'includes', 'replace', 'startsWith', 'endsWith', 'padStart', 'repeat', 'toUpperCase', 'codePointAt', 'charCodeAt']) String.prototype[k] = () => { throw new Error('poisoned ' + k) }
+String.prototype[Symbol.split] = () => { throw new Error('split') }
+String.prototype[Symbol.replace] = () => { throw new Error('replace') }
+String.prototype[Symbol.iterator] = function* () { throw new Error('iterator') }`},
+		{"RegExp.prototype", `RegExp.prototype.exec = () => { throw new Error('exec') }; RegExp.prototype.test = () => true; RegExp.prototype[Symbol.replace] = () => 'x'`},
+		{"Function.prototype", `Function.prototype.call = null; Function.prototype.apply = null; Function.prototype.bind = null; Reflect.apply = null`},
+		{"Object statics", `for (const k of ['keys', 'entries', 'defineProperty', 'getOwnPropertyDescriptor', 'getPrototypeOf', 'assign', 'freeze', 'is']) Object[k] = () => { throw new Error('poisoned ' + k) }
+Reflect.ownKeys = () => []`},
+		// A descriptor without its own get/set would inherit these.
+		{"Object.prototype get and set", `Object.prototype.get = function () { return 1 }; Object.prototype.set = function () {}`},
+		// Options the host did not send.
+		{"Object.prototype options", `Object.prototype.setup = true; Object.prototype.probe = true; Object.prototype.envs = { X: 1 }; Object.prototype.cwd = '/'`},
+		// Not 'value': QuickJS itself sets it on the result of a top-level
+		// await, so such a setter breaks (only) the cell's own awaits.
+		{"Object.prototype setters", `for (const k of ['name', 'message', 'traceback', 'data', 'is_main_result', 'text/plain', 'application/json', 'due', 'fn', 'open_fds', '0', '1']) Object.defineProperty(Object.prototype, k, { set(v) { throw new Error('setter ' + k) }, configurable: true })`},
+		{"Error.prototype getters", `for (const k of ['name', 'message', 'stack', 'toString']) Object.defineProperty(Error.prototype, k, { get() { throw new Error('getter ' + k) }, configurable: true })`},
+		{"Error.prototype toString", `Error.prototype.toString = () => { throw new Error('toString') }`},
+		{"Symbol.hasInstance", `Object.defineProperty(Error, Symbol.hasInstance, { value: () => { throw new Error('hasInstance') } })`},
+		{"Promise", `Promise.prototype.then = () => { throw new Error('then') }
+Promise.prototype.constructor = function () { throw new Error('ctor') }
+Object.defineProperty(Promise, Symbol.species, { get() { throw new Error('species') } })
+Promise.resolve = () => { throw new Error('resolve') }`},
+		{"String and Number", `globalThis.String = () => { throw new Error('String') }; globalThis.Number = () => { throw new Error('Number') }; globalThis.Symbol = undefined`},
+		{"Date", `Date.now = () => { throw new Error('now') }; Date.prototype.getTime = () => { throw new Error('getTime') }`},
+		{"__wasmbox_run", `try { globalThis.__wasmbox_run = () => 0 } catch (e) {}
+try { delete globalThis.__wasmbox_run } catch (e) {}
+try { Object.defineProperty(globalThis, '__wasmbox_run', { value: null }) } catch (e) {}`},
+		{"frozen globalThis", `Object.defineProperty(globalThis, '_', { value: 1, writable: false, configurable: false }); Object.freeze(process.env)`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := newContext(t, sb, "javascript")
+			runIn(t, sb, ctx, "var kept = 41")
+			exec := runIn(t, sb, ctx, c.poison+"\nthrow new TypeError('hidden')")
+			require.NotNil(t, exec.Error, "the error of the poisoning cell")
+			assert.Equal(t, "TypeError", exec.Error.Name)
+			assert.Contains(t, exec.Error.Value, "hidden")
+			checkJavaScriptWorks(t, sb, ctx)
+		})
+	}
+}
+
+// checkJavaScriptWorks runs cells that go through every part of the event
+// channel.
+func checkJavaScriptWorks(t *testing.T, sb *wasmbox.Sandbox, ctx *wasmbox.Context) {
+	t.Helper()
+	exec := runIn(t, sb, ctx, "kept + 1")
+	noError(t, exec)
+	assert.Equal(t, "42", exec.Text(), "a result")
+
+	exec = runIn(t, sb, ctx, "throw new RangeError('later')")
+	require.NotNil(t, exec.Error, "a later error")
+	assert.Equal(t, "RangeError", exec.Error.Name)
+	assert.Equal(t, "later", exec.Error.Value)
+
+	// Awaiting a promise goes through its then, which a cell may have
+	// poisoned for itself; awaiting a value does not.
+	exec = runIn(t, sb, ctx, "console.log('out', 1)\ndisplay('<b>', 'text/html')\nsetTimeout(() => console.log('timer'), 1)\nawait 1\n'done'")
+	noError(t, exec)
+	assert.Equal(t, []string{"out 1\n", "timer\n"}, exec.Logs.Stdout)
+	require.Len(t, exec.Results, 2)
+	assert.Equal(t, "<b>", exec.Results[0].HTML)
+	assert.Equal(t, "'done'", exec.Text())
+
+	exec = runIn(t, sb, ctx, "await 1\nthrow new Error('awaited')")
+	require.NotNil(t, exec.Error)
+	assert.Contains(t, exec.Error.Value, "awaited")
+}
+
+// Thrown values that fight back: every getter, trap and conversion throws.
+func TestJavaScriptReportsHostileThrownValues(t *testing.T) {
+	sb := newSandbox(t)
+	for _, c := range []struct {
+		name, code, errName, value string
+	}{
+		{"proxy", `throw new Proxy({}, { get() { throw 1 }, has() { throw 2 }, getPrototypeOf() { throw 3 }, ownKeys() { throw 4 }, getOwnPropertyDescriptor() { throw 5 } })`,
+			"Error", "Uncaught [object (inspect failed)]"},
+		{"proxy of an error", `throw new Proxy(new Error('inner'), { get(t, k) { if (k === 'message') return 'via proxy'; return Reflect.get(t, k) } })`,
+			"Error", "via proxy"},
+		{"Symbol.toPrimitive", `throw { [Symbol.toPrimitive]() { throw new Error('no') }, toString() { throw new Error('no') } }`,
+			"Error", "Uncaught {"},
+		{"message with Symbol.toPrimitive", `const e = new Error('x'); Object.defineProperty(e, 'message', { value: { [Symbol.toPrimitive]() { throw new Error('no') } } }); throw e`,
+			"Error", ""},
+		{"stack getter throws", `const e = new SyntaxError('s'); Object.defineProperty(e, 'stack', { get() { throw new Error('no stack') } }); throw e`,
+			"SyntaxError", "s"},
+		{"name getter throws", `const e = new Error('n'); Object.defineProperty(e, 'name', { get() { throw new Error('no name') } }); throw e`,
+			"Error", "n"},
+		{"name is a symbol", `const e = new Error('sym'); e.name = Symbol('weird'); throw e`,
+			"Symbol(weird)", "sym"},
+		{"revoked proxy", `const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); throw proxy`,
+			"Error", "Uncaught [object (inspect failed)]"},
+		{"an error in a timer", `setTimeout(() => { throw new Proxy({}, { get() { throw 1 } }) }, 1)`,
+			"Error", "Uncaught Uncaught {}"},
+		{"a rejection", `Promise.reject(new Proxy({}, { getPrototypeOf() { throw 1 } })); 1`,
+			"Error", "Uncaught (in promise) Uncaught {}"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := newContext(t, sb, "javascript")
+			runIn(t, sb, ctx, "var kept = 41")
+			exec := runIn(t, sb, ctx, c.code)
+			require.NotNil(t, exec.Error)
+			assert.Equal(t, c.errName, exec.Error.Name)
+			assert.Contains(t, exec.Error.Value, c.value)
+			checkJavaScriptWorks(t, sb, ctx)
+		})
+	}
+}
+
+// Results that fight back: the cell still reports what it can and says why.
+func TestJavaScriptReportsHostileResults(t *testing.T) {
+	sb := newSandbox(t)
+	ctx := newContext(t, sb, "javascript")
+	runIn(t, sb, ctx, "var kept = 41")
+	exec := runIn(t, sb, ctx, `({ [Symbol.for('wasmbox.mimebundle')]() { throw new Error('hook failed') }, a: 1 })`)
+	noError(t, exec)
+	assert.Equal(t, "{ a: 1, [Symbol(wasmbox.mimebundle)]: [Function: [wasmbox.mimebundle]] }", exec.Text())
+	assert.Contains(t, strings.Join(exec.Logs.Stderr, ""), "hook failed")
+
+	exec = runIn(t, sb, ctx, `new Proxy({}, { ownKeys() { throw new Error('trap') } })`)
+	noError(t, exec)
+	assert.Equal(t, "[object (inspect failed)]", exec.Text())
+
+	exec = runIn(t, sb, ctx, `({ toJSON() { throw new Error('toJSON') }, b: 2 })`)
+	noError(t, exec)
+	assert.Equal(t, "{ toJSON: [Function: toJSON], b: 2 }", exec.Text())
+	assert.Nil(t, exec.Results[0].JSON, "no JSON format when toJSON throws")
+
+	exec = runIn(t, sb, ctx, `const o = { get g() { throw new Error('getter') }, [Symbol.toStringTag]: 'T' }; Object.defineProperty(o, Symbol.toStringTag, { get() { throw 1 } }); o`)
+	noError(t, exec)
+	assert.Contains(t, exec.Text(), "{ g: [Getter]")
+	checkJavaScriptWorks(t, sb, ctx)
+}
