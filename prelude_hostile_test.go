@@ -5,6 +5,7 @@ import (
 	goruntime "runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -274,4 +275,36 @@ func TestJavaScriptReportsHostileResults(t *testing.T) {
 	noError(t, exec)
 	assert.Contains(t, exec.Text(), "{ g: [Getter]")
 	checkJavaScriptWorks(t, sb, ctx)
+}
+
+// execution_count is the host's: every cell that runs counts (as in E2B,
+// errors and interruptions included), set-up calls do not, and a restarted
+// interpreter counts from 1 again, like a restarted kernel.
+func TestExecutionCountIsCountedByTheHost(t *testing.T) {
+	sb := newSandbox(t)
+	for _, lang := range []string{"python", "javascript"} {
+		c, err := sb.CreateCodeContext(context.Background(), wasmbox.ContextLanguage(lang), wasmbox.ContextCwd("/home/user/"+lang))
+		require.NoError(t, err, "a context with its own cwd has a set-up call")
+		loop := map[string]string{"python": "while True: pass", "javascript": "while (true) {}"}[lang]
+		fail := map[string]string{"python": "1/0", "javascript": "null.x"}[lang]
+		assert.Equal(t, 1, runIn(t, sb, c, "1").ExecutionCount, lang)
+		exec := runIn(t, sb, c, fail)
+		require.NotNil(t, exec.Error)
+		assert.Equal(t, 2, exec.ExecutionCount, "%s: a failed cell counts", lang)
+		exec = run(t, sb, loop, wasmbox.InContext(c), wasmbox.WithTimeout(50*time.Millisecond))
+		require.NotNil(t, exec.Error)
+		assert.Equal(t, "TimeoutError", exec.Error.Name)
+		assert.Equal(t, 3, exec.ExecutionCount, "%s: an interrupted cell counts", lang)
+		assert.Equal(t, 4, runIn(t, sb, c, "1").ExecutionCount, lang)
+
+		require.NoError(t, sb.RestartCodeContext(context.Background(), c))
+		assert.Equal(t, 1, runIn(t, sb, c, "1").ExecutionCount, "%s: after a restart", lang)
+	}
+
+	c := newContext(t, sb, "python")
+	assert.Equal(t, 1, runIn(t, sb, c, "1").ExecutionCount)
+	exec := runIn(t, sb, c, "import os\nos._exit(1)")
+	assert.Equal(t, wasmbox.ErrorContextRestarted, exec.Error.Name)
+	assert.Equal(t, 2, exec.ExecutionCount, "the cell that killed the interpreter counts")
+	assert.Equal(t, 1, runIn(t, sb, c, "1").ExecutionCount, "the new interpreter counts from 1")
 }
