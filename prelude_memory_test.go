@@ -48,6 +48,15 @@ func TestPythonHealsAfterMemoryError(t *testing.T) {
 	noError(t, runIn(t, sb, c, "del l"))
 	assert.Equal(t, "2", runIn(t, sb, c, "1 + 1").Text())
 
+	// Another error while the memory is full is reported in full.
+	exec = runIn(t, sb, c, "l = []\ntry:\n    while True: l.append(' ' * 10000)\nexcept MemoryError:\n    pass\nraise ValueError('memory is full')")
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "ValueError", exec.Error.Name)
+	assert.Equal(t, "memory is full", exec.Error.Value)
+	assert.Contains(t, exec.Error.Traceback, "raise ValueError('memory is full')")
+	noError(t, runIn(t, sb, c, "del l"))
+	assert.Equal(t, "2", runIn(t, sb, c, "1 + 1").Text())
+
 	// One allocation too large and a result too large to show.
 	exec = runIn(t, sb, c, "s = 'x' * (60 << 20)")
 	require.NotNil(t, exec.Error)

@@ -509,6 +509,8 @@ def _user_traceback(exc):
         tb = tb.tb_next
     try:
         lines = traceback.format_exception(type(exc), exc, tb)
+    except (MemoryError, SystemError):  # out of memory: see _roomy
+        raise
     except Exception:
         lines = ["%s: %s\n" % (type(exc).__name__, exc)]
     return "".join(lines)
@@ -543,7 +545,7 @@ def _report(exc):
     if isinstance(exc, SystemExit) and not value:
         value = "None"
     try:
-        tb = _user_traceback(exc)
+        tb = _roomy(_user_traceback, exc)
     except BaseException:
         tb = "%s: %s\n" % (name, value)
     try:
@@ -564,13 +566,21 @@ _UNREPORTABLE_EVENT = (b'{"name":"WasmboxError","value":"the cell\'s error could
 
 def _report_safely(exc):
     """Reports exc whatever happens: if the full report fails (out of memory,
-    an interrupt landing), the exception's name alone, and if even that
-    cannot be built, an event made at load."""
+    an interrupt landing), it is tried again with the memory reserve let go,
+    then the exception's name alone, and if even that cannot be built, an
+    event made at load."""
     try:
         _report(exc)
         return
     except BaseException:
+        pass
+    if _reserve is not None:
         _release_reserve()
+        try:
+            _report(exc)
+            return
+        except BaseException:
+            pass
     if _quiet:
         return
     try:
@@ -607,6 +617,20 @@ def _release_reserve():
     _reserve = None
 
 
+def _roomy(fn, *args, **kwargs):
+    """fn(*args, **kwargs), retried once with the reserve let go if it runs
+    out of memory. Out of memory, CPython's compiler (which ast.parse and the
+    traceback module use) may fail without setting an exception, which it
+    reports as a SystemError."""
+    try:
+        return fn(*args, **kwargs)
+    except (MemoryError, SystemError):
+        if _reserve is None:
+            raise
+        _release_reserve()
+    return fn(*args, **kwargs)
+
+
 def _out_of_memory(exc):
     """True when exc is, or was raised while handling, a MemoryError."""
     for _ in range(8):
@@ -619,17 +643,10 @@ def _out_of_memory(exc):
 
 
 def _compiling(fn, *args, **kwargs):
-    """fn (ast.parse, compile) on the cell; out of memory, retried once with
-    the reserve let go. CPython's compiler may then fail without setting an
-    exception, which it reports as a SystemError."""
+    """fn (ast.parse, compile) on the cell, through _roomy; a SystemError
+    that stands for running out of memory becomes a MemoryError."""
     try:
-        return fn(*args, **kwargs)
-    except (MemoryError, SystemError):
-        if _reserve is None:
-            raise
-        _release_reserve()
-    try:
-        return fn(*args, **kwargs)
+        return _roomy(fn, *args, **kwargs)
     except SystemError as e:
         if "without setting an exception" not in str(e):
             raise
