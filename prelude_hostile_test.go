@@ -308,3 +308,37 @@ func TestExecutionCountIsCountedByTheHost(t *testing.T) {
 	assert.Equal(t, 2, exec.ExecutionCount, "the cell that killed the interpreter counts")
 	assert.Equal(t, 1, runIn(t, sb, c, "1").ExecutionCount, "the new interpreter counts from 1")
 }
+
+// A Python import that fails half-way (a timeout during "import pandas")
+// can be retried: the submodules it left behind are dropped.
+func TestPythonInterruptedImportCanBeRetried(t *testing.T) {
+	sb := newSandbox(t)
+	c := newContext(t, sb, "python")
+	noError(t, runIn(t, sb, c, `import os
+os.makedirs('pkg', exist_ok=True)
+open('pkg/sub.py', 'w').write('VALUE = 42\n')
+open('pkg/__init__.py', 'w').write('''from .sub import *
+import builtins
+if getattr(builtins, 'interrupt_import', False):
+    builtins.interrupt_import = False
+    raise KeyboardInterrupt
+VALUE = sub.VALUE
+''')`))
+	exec := runIn(t, sb, c, "import builtins\nbuiltins.interrupt_import = True\nimport pkg")
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "KeyboardInterrupt", exec.Error.Name)
+	exec = runIn(t, sb, c, "import pkg\npkg.VALUE")
+	noError(t, exec)
+	assert.Equal(t, "42", exec.Text())
+
+	// asyncio, whose import the prelude patches, included.
+	exec = run(t, sb, "import builtins, sys\nbuiltins.real_import = builtins.__import__\n"+
+		"def interrupting(name, *a, **k):\n    if name == 'base_events' or name.endswith('.base_events'):\n"+
+		"        builtins.__import__ = builtins.real_import\n        raise KeyboardInterrupt\n    return builtins.real_import(name, *a, **k)\n"+
+		"builtins.__import__ = interrupting\nimport asyncio", wasmbox.InContext(c))
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "KeyboardInterrupt", exec.Error.Name)
+	exec = runIn(t, sb, c, "import asyncio\nawait asyncio.sleep(0.01)\n'slept'")
+	noError(t, exec)
+	assert.Equal(t, "'slept'", exec.Text())
+}

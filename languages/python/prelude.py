@@ -434,12 +434,21 @@ class _PatchingLoader:
 
 
 class _AsyncioHook:
+    """Stays on sys.meta_path: an import of asyncio that a timeout
+    interrupted is retried with the patch too. Once asyncio is imported, the
+    import system no longer asks finders for it."""
+
+    _finding = False
+
     def find_spec(self, name, path=None, target=None):
-        if name != "asyncio":
+        if name != "asyncio" or self._finding:
             return None
-        sys.meta_path.remove(self)
         import importlib.util
-        spec = importlib.util.find_spec(name)
+        self._finding = True  # find_spec below asks this hook again
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self._finding = False
         if spec is not None and spec.loader is not None:
             spec.loader = _PatchingLoader(spec.loader)
         return spec
@@ -699,6 +708,23 @@ def _forget_sources():
     _sources_size = 0
 
 
+def _forget_orphan_modules():
+    """Drops from sys.modules the submodules whose package is not there. An
+    import that fails half-way -- a timeout during "import pandas" --
+    removes the package but keeps the submodules it had loaded; the next
+    import of the package would find them cached and not bind them as its
+    attributes ("NameError: name 'base_events' is not defined" inside
+    asyncio), failing for the rest of the context's life."""
+    modules = sys.modules
+    for name in list(modules):
+        parent = name
+        while "." in parent:
+            parent = parent.rpartition(".")[0]
+            if parent not in modules:
+                modules.pop(name, None)
+                break
+
+
 def _apply_envs(envs, saved):
     """Sets the cell's env vars, recording in saved what to restore (filled
     as it goes, so a failure half-way is undone too)."""
@@ -820,6 +846,10 @@ def _run_cell(code, opts):
         if _out_of_memory(exc):
             _release_reserve()
         _report_safely(exc)
+        try:
+            _forget_orphan_modules()
+        except BaseException:
+            pass
     finally:
         try:
             _restore_envs(saved)
