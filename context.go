@@ -36,6 +36,8 @@ type Context struct {
 	mu      sync.Mutex
 	inst    *runtime.Instance
 	removed bool
+
+	cells cellCounter // guarded by sem
 }
 
 // Info returns the context as E2B's server describes it.
@@ -150,6 +152,7 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 	}
 	h := &cellHandler{exec: &result.Execution{Results: []result.Result{}}, cfg: cfg,
 		limit: c.sb.cfg.logLimit, resultLimit: c.sb.cfg.resultLimit}
+	h.count = c.nextExecutionCount(inst)
 	_, execErr := inst.Exec(cctx, []byte(code), opts, h)
 	h.finish()
 	if h.panicked != nil {
@@ -202,10 +205,19 @@ type cellHandler struct {
 	limit int
 	sizes [2]int
 
+	// count is the execution count the host gave this cell
+	// (nextExecutionCount); 0 for set-up calls. The guest's count events are
+	// ignored.
+	count int
+	// probing is set for a set-up call that asks for a probe: only then is a
+	// probe event accepted.
+	probing bool
+
 	resultLimit int // bytes of result events kept; 0 means no limit
 	resultBytes int
 	resultsCut  bool
 	cut         [2]bool
+	rejected    int // events rejected by badEvent
 	panicked    any
 }
 
@@ -224,22 +236,38 @@ func (h *cellHandler) call(f func()) {
 // maxErrorField caps the value and the traceback of an error event.
 const maxErrorField = 1 << 20
 
+// Event receives one event of the guest. Every payload is checked for size
+// before it is decoded: results against the cell's result limit, other kinds
+// by languages.DecodeEvent; kinds the host did not ask for are dropped
+// undecoded.
 func (h *cellHandler) Event(kind uint32, payload []byte) {
-	if kind == languages.EventResult && h.resultLimit > 0 {
-		// Checked before decoding: a guest could otherwise make the host
-		// hold any amount of memory through display().
-		if h.resultsCut || h.resultBytes+len(payload) > h.resultLimit {
-			if !h.resultsCut {
-				h.resultsCut = true
-				h.line(fmt.Sprintf("[wasmbox: results dropped: the cell produced more than %d bytes of results]\n", h.resultLimit), 1)
+	switch kind {
+	case languages.EventResult:
+		if h.resultLimit > 0 {
+			// Checked before decoding: a guest could otherwise make the host
+			// hold any amount of memory through display().
+			if h.resultsCut || h.resultBytes+len(payload) > h.resultLimit {
+				if !h.resultsCut {
+					h.resultsCut = true
+					h.line(fmt.Sprintf("[wasmbox: results dropped: the cell produced more than %d bytes of results]\n", h.resultLimit), 1)
+				}
+				return
 			}
+			h.resultBytes += len(payload)
+		}
+	case languages.EventError:
+	case languages.EventProbe:
+		if !h.probing {
 			return
 		}
-		h.resultBytes += len(payload)
+	default:
+		// Count events (the host numbers cells itself), timers and kinds
+		// that mean nothing to the host.
+		return
 	}
 	ev, err := languages.DecodeEvent(kind, payload)
 	if err != nil {
-		h.Stderr([]byte("wasmbox: " + err.Error() + "\n"))
+		h.badEvent(kind, err)
 		return
 	}
 	switch {
@@ -252,11 +280,28 @@ func (h *cellHandler) Event(kind uint32, payload []byte) {
 		e := *ev.Error
 		e.Value, e.Traceback = capText(e.Value, maxErrorField), capText(e.Traceback, maxErrorField)
 		h.setError(e)
-	case ev.Kind == languages.EventCount:
-		h.exec.ExecutionCount = ev.Count
 	case ev.Probe != nil:
 		h.probe = ev.Probe
 	}
+}
+
+// badEvent reports an event that could not be used. A lost result or error
+// becomes the cell's error (ErrorWasmbox) unless the cell already has one,
+// which a later error of the cell replaces as usual; a line on stderr records
+// the first rejected event (finish counts the others). A bad probe leaves
+// h.probe unset, which the prober refuses.
+func (h *cellHandler) badEvent(kind uint32, err error) {
+	h.rejected++
+	what := map[uint32]string{languages.EventResult: "a result", languages.EventError: "an error",
+		languages.EventProbe: "a probe"}[kind]
+	msg := fmt.Sprintf("the interpreter sent %s event that was rejected: %v", what, err)
+	if h.rejected == 1 {
+		h.line("[wasmbox: "+msg+"]\n", 1)
+	}
+	if kind == languages.EventProbe || h.exec.Error != nil {
+		return
+	}
+	h.setError(result.ExecutionError{Name: ErrorWasmbox, Value: msg, Traceback: ErrorWasmbox + ": " + msg})
 }
 
 // capText cuts s to at most n bytes (on a rune boundary) with a note.
@@ -325,10 +370,45 @@ func (h *cellHandler) line(s string, fd int) {
 }
 
 func (h *cellHandler) finish() {
+	h.exec.ExecutionCount = h.count
+	if h.rejected > 1 {
+		h.line(fmt.Sprintf("[wasmbox: %d more events were rejected]\n", h.rejected-1), 1)
+	}
 	if h.exec.Logs.Stdout == nil {
 		h.exec.Logs.Stdout = []string{}
 	}
 	if h.exec.Logs.Stderr == nil {
 		h.exec.Logs.Stderr = []string{}
 	}
+}
+
+// Names of errors that wasmbox itself reports in Execution.Error (see also
+// ErrorContextRestarted).
+const (
+	// ErrorWasmbox names the error of a cell whose report did not reach the
+	// host intact: the interpreter sent a result or error event that could
+	// not be decoded or exceeded its size limit. The value says which. It is
+	// the cell's error unless the cell also reported an error of its own;
+	// either way a line on stderr records it.
+	ErrorWasmbox = "WasmboxError"
+)
+
+// cellCounter numbers the cells of one interpreter.
+type cellCounter struct {
+	inst *runtime.Instance
+	n    int
+}
+
+// nextExecutionCount returns the execution count of the cell about to run in
+// inst. The host numbers cells, never the guest, so a cell cannot forge its
+// count. Every cell that reaches the interpreter counts, including those
+// that fail or are interrupted (set-up calls do not); cells are counted per
+// interpreter, so a restarted context counts from 1 again, as a restarted
+// Jupyter kernel does. The caller holds the context's semaphore.
+func (c *Context) nextExecutionCount(inst *runtime.Instance) int {
+	if c.cells.inst != inst {
+		c.cells = cellCounter{inst: inst}
+	}
+	c.cells.n++
+	return c.cells.n
 }

@@ -75,7 +75,7 @@ func (c *Context) Snapshot(ctx context.Context) (*Snapshot, error) {
 	if inst == nil || inst.Err() != nil {
 		return nil, fmt.Errorf("wasmbox: context %s has no running interpreter", c.ID)
 	}
-	h := &cellHandler{exec: &result.Execution{}}
+	h := &cellHandler{exec: &result.Execution{}, probing: true}
 	opts, _ := json.Marshal(languages.CellOptions{Setup: true, Probe: true,
 		Preopens: len(c.sb.instanceConfig(c.spec).Mounts)})
 	if _, err := inst.Exec(ctx, nil, opts, h); err != nil {

@@ -9,6 +9,7 @@ package languages
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/wasmbox/wasmbox/result"
@@ -39,10 +40,52 @@ type Limits struct {
 const (
 	EventResult = 1
 	EventError  = 2
-	EventCount  = 3
+	// EventCount is the guest's execution count. The host numbers cells
+	// itself (a cell must not be able to forge its count), so the preludes
+	// no longer send it and the host ignores it.
+	EventCount = 3
 	// EventProbe answers a CellOptions.Probe call.
 	EventProbe = 100
 )
+
+// Size limits of event payloads, in bytes. DecodeEvent checks them before it
+// decodes anything, so a guest cannot make the host hold more than this (plus
+// what the decoded form costs) for one event. Results have no limit here: the
+// sandbox caps the results of a cell as a whole (WithResultLimit) before it
+// decodes them.
+const (
+	// MaxErrorPayload bounds an error event. The preludes cut an error's
+	// value and traceback so that a real error always fits.
+	MaxErrorPayload = 2 << 20
+	// MaxCountPayload bounds a count event ({"execution_count": N}).
+	MaxCountPayload = 64
+	// MaxProbePayload bounds a probe event (a list of file descriptors).
+	MaxProbePayload = 64 << 10
+)
+
+// Errors of DecodeEvent; test them with errors.Is.
+var (
+	// ErrEventTooLarge: the payload exceeds its kind's limit (MaxErrorPayload,
+	// MaxCountPayload, MaxProbePayload); it was not decoded.
+	ErrEventTooLarge = errors.New("languages: event payload too large")
+	// ErrMalformedEvent: the payload is not the JSON its kind requires.
+	ErrMalformedEvent = errors.New("languages: malformed event payload")
+)
+
+// MaxPayload returns the size limit of kind's payloads in bytes, or 0 when
+// DecodeEvent sets none (results, whose limit is the caller's, and kinds it
+// does not decode).
+func MaxPayload(kind uint32) int {
+	switch kind {
+	case EventError:
+		return MaxErrorPayload
+	case EventCount:
+		return MaxCountPayload
+	case EventProbe:
+		return MaxProbePayload
+	}
+	return 0
+}
 
 // CellOptions is the opts JSON passed with each cell to the prelude.
 type CellOptions struct {
@@ -82,39 +125,78 @@ type resultPayload struct {
 }
 
 type countPayload struct {
-	ExecutionCount int `json:"execution_count"`
+	ExecutionCount *int `json:"execution_count"`
 }
 
-// DecodeEvent decodes one event payload. Unknown kinds decode to an Event with
-// only Kind set.
+// DecodeEvent decodes one event payload. A payload over its kind's limit
+// (MaxPayload) is refused with ErrEventTooLarge before it is decoded; one
+// that is not the JSON object its kind requires gives ErrMalformedEvent.
+// Kinds other than result, error, count and probe are not decoded: they give
+// an Event with only Kind set.
 func DecodeEvent(kind uint32, payload []byte) (Event, error) {
 	ev := Event{Kind: kind}
+	if max := MaxPayload(kind); max > 0 && len(payload) > max {
+		return ev, fmt.Errorf("%w: kind %d, %d bytes (the limit is %d)", ErrEventTooLarge, kind, len(payload), max)
+	}
 	switch kind {
 	case EventResult:
 		var p resultPayload
-		if err := json.Unmarshal(payload, &p); err != nil {
-			return ev, fmt.Errorf("languages: bad result event: %w", err)
+		if err := unmarshalObject(payload, &p); err != nil {
+			return ev, malformed("result", err)
+		}
+		if p.Data == nil {
+			return ev, malformed("result", errors.New(`no "data" object`))
 		}
 		r := result.FromBundle(p.Data, p.IsMainResult)
 		ev.Result = &r
 	case EventError:
 		var e result.ExecutionError
-		if err := json.Unmarshal(payload, &e); err != nil {
-			return ev, fmt.Errorf("languages: bad error event: %w", err)
+		if err := unmarshalObject(payload, &e); err != nil {
+			return ev, malformed("error", err)
+		}
+		if e.Name == "" {
+			return ev, malformed("error", errors.New(`no "name"`))
 		}
 		ev.Error = &e
 	case EventCount:
 		var c countPayload
-		if err := json.Unmarshal(payload, &c); err != nil {
-			return ev, fmt.Errorf("languages: bad count event: %w", err)
+		if err := unmarshalObject(payload, &c); err != nil {
+			return ev, malformed("count", err)
 		}
-		ev.Count = c.ExecutionCount
+		if c.ExecutionCount == nil {
+			return ev, malformed("count", errors.New(`no "execution_count"`))
+		}
+		ev.Count = *c.ExecutionCount
 	case EventProbe:
 		var p ProbeResult
-		if err := json.Unmarshal(payload, &p); err != nil {
-			return ev, fmt.Errorf("languages: bad probe event: %w", err)
+		if err := unmarshalObject(payload, &p); err != nil {
+			return ev, malformed("probe", err)
 		}
 		ev.Probe = &p
 	}
 	return ev, nil
+}
+
+// unmarshalObject decodes payload, which must be a JSON object (json.Unmarshal
+// alone accepts null and leaves v untouched).
+func unmarshalObject(payload []byte, v any) error {
+	if i := firstNonSpace(payload); i < 0 || payload[i] != '{' {
+		return errors.New("not a JSON object")
+	}
+	return json.Unmarshal(payload, v)
+}
+
+func firstNonSpace(b []byte) int {
+	for i, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return i
+		}
+	}
+	return -1
+}
+
+func malformed(what string, err error) error {
+	return fmt.Errorf("%w: %s event: %v", ErrMalformedEvent, what, err)
 }

@@ -1,7 +1,9 @@
 package languages_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,5 +34,76 @@ func TestDecodeEvent(t *testing.T) {
 	for _, kind := range []uint32{languages.EventResult, languages.EventError, languages.EventCount} {
 		_, err = languages.DecodeEvent(kind, []byte(`{broken`))
 		assert.Error(t, err)
+	}
+}
+
+func TestDecodeEventChecksSizeBeforeDecoding(t *testing.T) {
+	for _, kind := range []uint32{languages.EventError, languages.EventCount, languages.EventProbe} {
+		max := languages.MaxPayload(kind)
+		require.Positive(t, max)
+		// Valid JSON one byte over the limit: refused, not decoded.
+		over := []byte(`{"name":"E","value":"` + strings.Repeat("v", max) + `"}`)
+		if kind == languages.EventProbe {
+			over = []byte(`{"open_fds":[` + strings.Repeat("1,", max/2) + `1]}`)
+		}
+		if kind == languages.EventCount {
+			over = []byte(`{"execution_count":` + strings.Repeat("0", max) + `1}`)
+		}
+		_, err := languages.DecodeEvent(kind, over)
+		assert.ErrorIs(t, err, languages.ErrEventTooLarge, "kind %d", kind)
+		assert.NotErrorIs(t, err, languages.ErrMalformedEvent)
+		// Broken JSON over the limit reports the size: nothing was parsed.
+		_, err = languages.DecodeEvent(kind, append([]byte("{"), make([]byte, max)...))
+		assert.ErrorIs(t, err, languages.ErrEventTooLarge, "kind %d", kind)
+	}
+	// A probe event of 100 MB costs no decoding.
+	big := []byte(`{"open_fds":[` + strings.Repeat("1,", 50<<20) + `1]}`)
+	start := time.Now()
+	_, err := languages.DecodeEvent(languages.EventProbe, big)
+	assert.ErrorIs(t, err, languages.ErrEventTooLarge)
+	assert.Less(t, time.Since(start), 100*time.Millisecond)
+
+	// Results are limited by the caller, not here.
+	assert.Zero(t, languages.MaxPayload(languages.EventResult))
+	ev, err := languages.DecodeEvent(languages.EventResult, []byte(`{"data":{"text/plain":"`+strings.Repeat("x", 3<<20)+`"}}`))
+	require.NoError(t, err)
+	assert.Len(t, ev.Result.Text, 3<<20)
+}
+
+func TestDecodeEventRejectsWhatIsNotItsObject(t *testing.T) {
+	for _, c := range []struct {
+		kind    uint32
+		payload string
+	}{
+		{languages.EventResult, `null`},
+		{languages.EventResult, `"x"`},
+		{languages.EventResult, `{"is_main_result":true}`},
+		{languages.EventResult, `{"data":"x"}`},
+		{languages.EventError, `null`},
+		{languages.EventError, `"x"`},
+		{languages.EventError, `{}`},
+		{languages.EventError, `{"name":""}`},
+		{languages.EventError, `{"name":1}`},
+		{languages.EventCount, `null`},
+		{languages.EventCount, `{}`},
+		{languages.EventCount, `{"execution_count":"1"}`},
+		{languages.EventProbe, `[]`},
+		{languages.EventProbe, `{"open_fds":{}}`},
+	} {
+		_, err := languages.DecodeEvent(c.kind, []byte(c.payload))
+		assert.ErrorIs(t, err, languages.ErrMalformedEvent, "kind %d: %s", c.kind, c.payload)
+	}
+	ev, err := languages.DecodeEvent(languages.EventError, []byte(` {"name":"E"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "E", ev.Error.Name)
+	ev, err = languages.DecodeEvent(languages.EventCount, []byte(`{"execution_count":0}`))
+	require.NoError(t, err)
+	assert.Equal(t, 0, ev.Count)
+
+	// Kinds without a meaning here are not decoded at all.
+	for _, kind := range []uint32{0, 4, 99, 101, 1 << 31} {
+		ev, err := languages.DecodeEvent(kind, []byte(`{broken`))
+		require.NoError(t, err)
+		assert.Equal(t, languages.Event{Kind: kind}, ev)
 	}
 }

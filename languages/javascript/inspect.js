@@ -1,123 +1,227 @@
 // wasmbox JavaScript prelude, part 1: inspect() and format(), a compact
 // re-implementation of the parts of Node's util.inspect and util.format that
-// a REPL shows. Evaluated as a global script; it defines __wasmbox_inspect
-// and __wasmbox_format, which prelude.js picks up and deletes from globalThis.
+// a REPL shows. Evaluated as a global script after primordials.js, whose
+// built-ins it uses (see there why); it defines __wasmbox_inspect and
+// __wasmbox_format, which prelude.js picks up and deletes from globalThis.
+//
+// inspect() never throws: a value whose getters, proxy traps or conversions
+// throw is shown as far as possible, or as "[... (inspect failed)]".
 (function () {
   'use strict';
+  const {
+    ReflectOwnKeys, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectIs, ObjectPrototype,
+    ObjectPrototypeHasOwnProperty: hasOwn, ObjectPrototypeToString,
+    FunctionPrototypeToString, AsyncFunctionPrototype, GeneratorFunctionPrototype, AsyncGeneratorFunctionPrototype,
+    ArrayIsArray, ArrayPrototypeIncludes, ArrayPrototypeJoin, ArrayPrototypePop,
+    String, StringPrototypeCharCodeAt, StringPrototypeEndsWith, StringPrototypeIncludes, StringPrototypePadStart,
+    StringPrototypeRepeat, StringPrototypeSlice, StringPrototypeStartsWith, StringPrototypeToUpperCase,
+    StringPrototypeValueOf, Number, NumberIsNaN, NumberParseFloat, NumberPrototypeToString, NumberPrototypeValueOf,
+    BooleanPrototypeValueOf, BigIntPrototypeValueOf, SymbolToStringTag, SymbolPrototypeToString,
+    SymbolPrototypeValueOf, MathMin, MathTrunc, DatePrototypeGetTime, DatePrototypeToISOString,
+    RegExpPrototypeExec, RegExpPrototypeGetSource, RegExpPrototypeToString, JSONStringify, Error,
+    Map, MapPrototypeEntries, MapPrototypeGet, MapPrototypeGetSize, MapPrototypeSet, MapIteratorPrototypeNext,
+    SetPrototypeGetSize, SetPrototypeValues, SetIteratorPrototypeNext, WeakMapPrototypeHas, WeakSetPrototypeHas,
+    ArrayBufferPrototypeGetByteLength, TypedArrayPrototypeGetLength, TypedArrayPrototypeGetSymbolToStringTag,
+    Uint8Array, push, test,
+  } = globalThis.__wasmbox_primordials;
+  const promiseState = globalThis.__wasmbox_primordials.W.promiseState;
+
   const MAX_DEPTH = 2;
   const MAX_ARRAY = 100;
   const MAX_STRING = 10000;
+  const MAX_PROTOTYPES = 1000; // a proxy can make up an endless chain
   const BREAK = 72;
 
-  const TypedArray = Object.getPrototypeOf(Uint8Array);
-  const W = globalThis.__wasmbox;
-  const promiseState = W && typeof W.promiseState === 'function' ? W.promiseState : null;
-  const objToString = (v) => Object.prototype.toString.call(v);
-  const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+  // Brand checks: each calls a built-in that throws on any other object
+  // (proxies included), so neither Symbol.hasInstance nor a forged
+  // Symbol.toStringTag can fool them. Throwing is slow, so formatObject only
+  // tries the one that Object.prototype.toString's tag points to.
+  function brand(f, v) {
+    try {
+      f(v);
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+  const isMap = (v) => brand(MapPrototypeGetSize, v);
+  const isSet = (v) => brand(SetPrototypeGetSize, v);
+  const isDate = (v) => brand(DatePrototypeGetTime, v);
+  const RegExpPrototype = ObjectGetPrototypeOf(/x/);
+  const isRegExp = (v) => v !== RegExpPrototype && brand(RegExpPrototypeGetSource, v);
+  const isArrayBuffer = (v) => brand(ArrayBufferPrototypeGetByteLength, v);
+  const isWeakMap = (v) => { try { WeakMapPrototypeHas(v, ObjectPrototype); return true; } catch (e) { return false; } };
+  const isWeakSet = (v) => { try { WeakSetPrototypeHas(v, ObjectPrototype); return true; } catch (e) { return false; } };
+  // These two never throw.
+  const isTypedArray = (v) => TypedArrayPrototypeGetSymbolToStringTag(v) !== undefined;
+  const isPromise = (v) => promiseState(v) !== undefined;
+  const ErrorPrototype = Error.prototype;
+  function isError(v) {
+    for (let p = protoOf(v), n = 0; p && n < MAX_PROTOTYPES; p = protoOf(p), n++) {
+      if (p === ErrorPrototype) return true;
+    }
+    return false;
+  }
+  // The valueOf of each boxed primitive, by tag.
+  const boxes = {
+    __proto__: null,
+    '[object Number]': NumberPrototypeValueOf,
+    '[object String]': StringPrototypeValueOf,
+    '[object Boolean]': BooleanPrototypeValueOf,
+    '[object BigInt]': BigIntPrototypeValueOf,
+    '[object Symbol]': SymbolPrototypeValueOf,
+  };
+
+  const objToString = (v) => {
+    try { return ObjectPrototypeToString(v); } catch (e) { return '[object Object]'; }
+  };
 
   const escapes = {
-    '\n': '\\n', '\t': '\\t', '\r': '\\r', '\b': '\\b', '\f': '\\f', '\v': '\\v', '\\': '\\\\',
+    __proto__: null, '\n': '\\n', '\t': '\\t', '\r': '\\r', '\b': '\\b', '\f': '\\f', '\v': '\\v', '\\': '\\\\',
   };
+  const needsEscape = /[\x00-\x1f\x7f\\'"`]/g; // global: exec resumes at lastIndex
 
   function quote(s) {
     let q = "'";
-    if (s.includes("'")) {
-      if (!s.includes('"')) q = '"';
-      else if (!s.includes('`') && !s.includes('${')) q = '`';
+    if (StringPrototypeIncludes(s, "'")) {
+      if (!StringPrototypeIncludes(s, '"')) q = '"';
+      else if (!StringPrototypeIncludes(s, '`') && !StringPrototypeIncludes(s, '${')) q = '`';
     }
     let out = '';
-    for (const ch of s) {
-      const code = ch.codePointAt(0);
+    let from = 0;
+    for (;;) {
+      needsEscape.lastIndex = from;
+      const m = RegExpPrototypeExec(needsEscape, s);
+      if (m === null) break;
+      const i = m.index;
+      const ch = s[i];
+      const code = StringPrototypeCharCodeAt(s, i);
+      out += StringPrototypeSlice(s, from, i);
       if (ch === q) out += '\\' + ch;
-      else if (escapes[ch]) out += escapes[ch];
-      else if (code < 0x20 || code === 0x7f) out += '\\x' + code.toString(16).padStart(2, '0').toUpperCase();
-      else out += ch;
+      else if (escapes[ch] !== undefined) out += escapes[ch];
+      else if (code < 0x20 || code === 0x7f) {
+        out += '\\x' + StringPrototypeToUpperCase(StringPrototypePadStart(NumberPrototypeToString(code, 16), 2, '0'));
+      } else out += ch;
+      from = i + 1;
     }
-    return q + out + q;
+    return q + out + StringPrototypeSlice(s, from) + q;
   }
 
   const identRe = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
   function formatKey(k) {
-    if (typeof k === 'symbol') return '[' + k.toString() + ']';
-    return identRe.test(k) ? k : quote(k);
+    if (typeof k === 'symbol') return '[' + SymbolPrototypeToString(k) + ']';
+    return test(identRe, k) ? k : quote(k);
   }
 
   function formatNumber(n) {
-    return Object.is(n, -0) ? '-0' : String(n);
+    return ObjectIs(n, -0) ? '-0' : '' + n;
   }
 
-  function formatPrimitive(v, top) {
+  function formatPrimitive(v) {
     switch (typeof v) {
       case 'string': {
         let s = v;
         let tail = '';
         if (s.length > MAX_STRING) {
           tail = `... ${s.length - MAX_STRING} more characters`;
-          s = s.slice(0, MAX_STRING);
+          s = StringPrototypeSlice(s, 0, MAX_STRING);
         }
         return quote(s) + tail;
       }
       case 'number': return formatNumber(v);
       case 'bigint': return v + 'n';
-      case 'boolean': return String(v);
+      case 'boolean': return v ? 'true' : 'false';
       case 'undefined': return 'undefined';
-      case 'symbol': return v.toString();
+      case 'symbol': return SymbolPrototypeToString(v);
     }
     return v === null ? 'null' : undefined;
   }
 
+  // A property read that runs no user code: own data properties only.
+  function ownData(o, k) {
+    try {
+      const d = ObjectGetOwnPropertyDescriptor(o, k);
+      return d !== undefined && hasOwn(d, 'value') ? d.value : undefined;
+    } catch (e) {
+      return undefined;
+    }
+  }
+
   function fnName(f) {
-    try { return f.name; } catch (e) { return ''; }
+    const name = ownData(f, 'name');
+    return typeof name === 'string' ? name : '';
   }
 
   function formatFunction(f) {
     let src = '';
-    try { src = Function.prototype.toString.call(f); } catch (e) { /* native */ }
+    try { src = FunctionPrototypeToString(f); } catch (e) { /* a proxy */ }
     const name = fnName(f);
-    if (src.startsWith('class')) return name ? `[class ${name}]` : '[class (anonymous)]';
+    if (StringPrototypeStartsWith(src, 'class')) return name ? `[class ${name}]` : '[class (anonymous)]';
     let kind = 'Function';
-    const ctor = f.constructor && fnName(f.constructor);
-    if (ctor === 'AsyncFunction') kind = 'AsyncFunction';
-    else if (ctor === 'GeneratorFunction') kind = 'GeneratorFunction';
-    else if (ctor === 'AsyncGeneratorFunction') kind = 'AsyncGeneratorFunction';
+    const proto = protoOf(f);
+    if (proto === AsyncFunctionPrototype) kind = 'AsyncFunction';
+    else if (proto === GeneratorFunctionPrototype) kind = 'GeneratorFunction';
+    else if (proto === AsyncGeneratorFunctionPrototype) kind = 'AsyncGeneratorFunction';
     return name ? `[${kind}: ${name}]` : `[${kind} (anonymous)]`;
+  }
+
+  // Object.getPrototypeOf(o), or undefined when a proxy trap throws.
+  function protoOf(o) {
+    try {
+      return ObjectGetPrototypeOf(o);
+    } catch (e) {
+      return undefined;
+    }
   }
 
   function constructorName(o) {
     let p = o;
-    while (p) {
-      const d = Object.getOwnPropertyDescriptor(p, 'constructor');
-      if (d && typeof d.value === 'function' && fnName(d.value) !== '') return fnName(d.value);
-      p = Object.getPrototypeOf(p);
+    for (let n = 0; p && n < MAX_PROTOTYPES; n++) {
+      const c = ownData(p, 'constructor');
+      if (typeof c === 'function' && fnName(c) !== '') return fnName(c);
+      p = protoOf(p);
     }
     return null;
   }
 
+  // String(v) that never throws; fallback when v's conversion does.
+  function safeString(v, fallback) {
+    if (typeof v === 'string') return v;
+    try {
+      return String(v);
+    } catch (e) {
+      return fallback;
+    }
+  }
+
   function formatError(e) {
-    let stack = '';
+    let stack;
     try { stack = e.stack; } catch (x) { /* getter threw */ }
-    let head;
-    try { head = String(e); } catch (x) { head = 'Error'; }
+    const head = safeString(e, 'Error');
     if (typeof stack === 'string' && stack) {
-      return head + '\n' + stack.replace(/\n$/, '');
+      return head + '\n' + (StringPrototypeEndsWith(stack, '\n') ? StringPrototypeSlice(stack, 0, -1) : stack);
     }
     return '[' + head + ']';
   }
 
   function keysOf(o, isArrayLike) {
     const keys = [];
-    for (const k of Reflect.ownKeys(o)) {
-      if (isArrayLike && typeof k === 'string' && String(k >>> 0) === k && (k >>> 0) < 4294967295) continue;
-      const d = Object.getOwnPropertyDescriptor(o, k);
-      if (d && d.enumerable) keys.push(k);
+    const all = ReflectOwnKeys(o);
+    for (let i = 0; i < all.length; i++) {
+      const k = all[i];
+      if (isArrayLike && typeof k === 'string' && '' + (k >>> 0) === k && (k >>> 0) < 4294967295) continue;
+      const d = ObjectGetOwnPropertyDescriptor(o, k);
+      if (d && d.enumerable) push(keys, k);
     }
     return keys;
   }
 
   function formatProperty(o, k, ctx, depth) {
-    const d = Object.getOwnPropertyDescriptor(o, k);
+    const d = ObjectGetOwnPropertyDescriptor(o, k);
     let val;
-    if (d.get || d.set) {
+    if (d === undefined) {
+      val = 'undefined';
+    } else if (!hasOwn(d, 'value')) {
       val = d.get && d.set ? '[Getter/Setter]' : d.get ? '[Getter]' : '[Setter]';
     } else {
       val = formatValue(d.value, ctx, depth + 1);
@@ -125,14 +229,18 @@
     return formatKey(k) + ': ' + val;
   }
 
+  function pushProperties(entries, o, keys, ctx, depth) {
+    for (let i = 0; i < keys.length; i++) push(entries, formatProperty(o, keys[i], ctx, depth));
+  }
+
   function reduceToSingle(entries, braces, prefix, ctx, depth) {
     const start = prefix ? prefix + ' ' : '';
     if (entries.length === 0) return start + braces[0] + braces[1];
-    const single = start + braces[0] + ' ' + entries.join(', ') + ' ' + braces[1];
-    const indent = '  '.repeat(depth);
-    if (single.length + indent.length <= BREAK && !single.includes('\n')) return single;
+    const single = start + braces[0] + ' ' + ArrayPrototypeJoin(entries, ', ') + ' ' + braces[1];
+    const indent = StringPrototypeRepeat('  ', depth);
+    if (single.length + indent.length <= BREAK && !StringPrototypeIncludes(single, '\n')) return single;
     const inner = '\n' + indent + '  ';
-    return start + braces[0] + inner + entries.join(',' + inner) + '\n' + indent + braces[1];
+    return start + braces[0] + inner + ArrayPrototypeJoin(entries, ',' + inner) + '\n' + indent + braces[1];
   }
 
   function formatValue(v, ctx, depth) {
@@ -141,126 +249,152 @@
     if (typeof v === 'function' && !keysOf(v).length) return formatFunction(v);
 
     // Circular references: <ref *1> on the target, [Circular *1] at the back-reference.
-    if (ctx.seen.includes(v)) {
-      let id = ctx.circular.get(v);
+    if (ArrayPrototypeIncludes(ctx.seen, v)) {
+      let id = MapPrototypeGet(ctx.circular, v);
       if (id === undefined) {
-        id = ctx.circular.size + 1;
-        ctx.circular.set(v, id);
+        id = MapPrototypeGetSize(ctx.circular) + 1;
+        MapPrototypeSet(ctx.circular, v, id);
       }
       return `[Circular *${id}]`;
     }
     const out = formatObject(v, ctx, depth);
-    const id = ctx.circular.get(v);
+    const id = MapPrototypeGet(ctx.circular, v);
     return id !== undefined ? `<ref *${id}> ${out}` : out;
+  }
+
+  function emptyItems(n) {
+    return `<${n} empty item${n > 1 ? 's' : ''}>`;
   }
 
   function formatObject(v, ctx, depth) {
     const tag = objToString(v);
-    let ctor = constructorName(v);
-    if (v instanceof Error) return formatError(v);
-    if (v instanceof Date) return isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
-    if (v instanceof RegExp) return RegExp.prototype.toString.call(v);
+    const ctor = constructorName(v);
+    if (isError(v)) return formatError(v);
+    if (tag === '[object Date]' && isDate(v)) {
+      const t = DatePrototypeGetTime(v);
+      return NumberIsNaN(t) ? 'Invalid Date' : DatePrototypeToISOString(v);
+    }
+    if (tag === '[object RegExp]' && isRegExp(v)) return safeString(RegExpPrototypeToString(v), '/(?:)/');
     if (typeof v === 'function') {
-      ctx.seen.push(v);
-      const entries = keysOf(v).map((k) => formatProperty(v, k, ctx, depth));
-      ctx.seen.pop();
+      push(ctx.seen, v);
+      const entries = [];
+      pushProperties(entries, v, keysOf(v), ctx, depth);
+      ArrayPrototypePop(ctx.seen);
       return reduceToSingle(entries, ['{', '}'], formatFunction(v), ctx, depth);
     }
-    if (v instanceof Number || v instanceof String || v instanceof Boolean ||
-        (typeof BigInt !== 'undefined' && v instanceof BigInt) || v instanceof Symbol) {
-      const prim = formatPrimitive(v.valueOf());
-      const name = tag.slice(8, -1);
-      return `[${name}: ${prim}]`;
+    const valueOf = boxes[tag];
+    if (valueOf !== undefined) {
+      let prim, boxed = true;
+      try { prim = valueOf(v); } catch (e) { boxed = false; }
+      if (boxed) return `[${StringPrototypeSlice(tag, 8, -1)}: ${formatPrimitive(prim)}]`;
     }
-    if (v instanceof Promise) {
-      const st = promiseState ? promiseState(v) : undefined;
-      if (!st) return 'Promise { <unknown> }';
-      if (st[0] === 0) return 'Promise { <pending> }';
-      ctx.seen.push(v);
+    if (isPromise(v)) {
+      const st = promiseState(v);
+      const state = st[0];
+      if (state === 0) return 'Promise { <pending> }';
+      push(ctx.seen, v);
       const inner = formatValue(st[1], ctx, depth + 1);
-      ctx.seen.pop();
-      return st[0] === 1 ? `Promise { ${inner} }` : `Promise { <rejected> ${inner} }`;
+      ArrayPrototypePop(ctx.seen);
+      return state === 1 ? `Promise { ${inner} }` : `Promise { <rejected> ${inner} }`;
     }
-    if (v instanceof WeakMap || v instanceof WeakSet) return `${tag.slice(8, -1)} { <items unknown> }`;
+    if (tag === '[object WeakMap]' && isWeakMap(v)) return 'WeakMap { <items unknown> }';
+    if (tag === '[object WeakSet]' && isWeakSet(v)) return 'WeakSet { <items unknown> }';
 
-    const isArray = Array.isArray(v);
-    const isTyped = v instanceof TypedArray;
+    const isArray = ArrayIsArray(v);
+    const isTyped = isTypedArray(v);
     let prefix = '';
     let braces = ['{', '}'];
-    let entries = [];
+    const entries = [];
 
     if (depth > MAX_DEPTH) {
       if (isArray) return '[Array]';
       return `[${ctor || 'Object'}]`;
     }
-    ctx.seen.push(v);
+    push(ctx.seen, v);
     try {
       if (isArray || isTyped) {
-        const len = v.length;
+        const len = isTyped ? TypedArrayPrototypeGetLength(v) : v.length;
         braces = ['[', ']'];
-        if (isTyped || ctor !== 'Array') prefix = `${ctor || 'Array'}(${len})`;
+        if (isTyped) prefix = `${ctor || TypedArrayPrototypeGetSymbolToStringTag(v)}(${len})`;
+        else if (ctor !== 'Array') prefix = `${ctor || 'Array'}(${len})`;
         let holes = 0;
-        const shown = Math.min(len, MAX_ARRAY);
+        const shown = MathMin(len, MAX_ARRAY);
         for (let i = 0; i < shown; i++) {
           if (!isTyped && !hasOwn(v, i)) {
             holes++;
             continue;
           }
           if (holes) {
-            entries.push(`<${holes} empty item${holes > 1 ? 's' : ''}>`);
+            push(entries, emptyItems(holes));
             holes = 0;
           }
-          entries.push(isTyped ? formatPrimitive(v[i]) : formatValue(v[i], ctx, depth + 1));
+          push(entries, isTyped ? formatPrimitive(v[i]) : formatValue(v[i], ctx, depth + 1));
         }
-        if (holes) entries.push(`<${holes} empty item${holes > 1 ? 's' : ''}>`);
-        if (len > shown) entries.push(`... ${len - shown} more item${len - shown > 1 ? 's' : ''}`);
-        for (const k of keysOf(v, true)) entries.push(formatProperty(v, k, ctx, depth));
-      } else if (v instanceof Map) {
-        prefix = `${ctor || 'Map'}(${v.size})`;
-        let n = 0;
-        for (const [k, val] of v) {
-          if (n++ >= MAX_ARRAY) {
-            entries.push(`... ${v.size - MAX_ARRAY} more items`);
+        if (holes) push(entries, emptyItems(holes));
+        if (len > shown) push(entries, `... ${len - shown} more item${len - shown > 1 ? 's' : ''}`);
+        pushProperties(entries, v, keysOf(v, true), ctx, depth);
+      } else if (tag === '[object Map]' && isMap(v)) {
+        const size = MapPrototypeGetSize(v);
+        prefix = `${ctor || 'Map'}(${size})`;
+        const it = MapPrototypeEntries(v);
+        for (let n = 0; ; n++) {
+          const r = MapIteratorPrototypeNext(it);
+          if (r.done) break;
+          if (n >= MAX_ARRAY) {
+            push(entries, `... ${size - MAX_ARRAY} more items`);
             break;
           }
-          entries.push(formatValue(k, ctx, depth + 1) + ' => ' + formatValue(val, ctx, depth + 1));
+          push(entries, formatValue(r.value[0], ctx, depth + 1) + ' => ' + formatValue(r.value[1], ctx, depth + 1));
         }
-        for (const k of keysOf(v)) entries.push(formatProperty(v, k, ctx, depth));
-      } else if (v instanceof Set) {
-        prefix = `${ctor || 'Set'}(${v.size})`;
-        let n = 0;
-        for (const val of v) {
-          if (n++ >= MAX_ARRAY) {
-            entries.push(`... ${v.size - MAX_ARRAY} more items`);
+        pushProperties(entries, v, keysOf(v), ctx, depth);
+      } else if (tag === '[object Set]' && isSet(v)) {
+        const size = SetPrototypeGetSize(v);
+        prefix = `${ctor || 'Set'}(${size})`;
+        const it = SetPrototypeValues(v);
+        for (let n = 0; ; n++) {
+          const r = SetIteratorPrototypeNext(it);
+          if (r.done) break;
+          if (n >= MAX_ARRAY) {
+            push(entries, `... ${size - MAX_ARRAY} more items`);
             break;
           }
-          entries.push(formatValue(val, ctx, depth + 1));
+          push(entries, formatValue(r.value, ctx, depth + 1));
         }
-        for (const k of keysOf(v)) entries.push(formatProperty(v, k, ctx, depth));
-      } else if (v instanceof ArrayBuffer) {
+        pushProperties(entries, v, keysOf(v), ctx, depth);
+      } else if (tag === '[object ArrayBuffer]' && isArrayBuffer(v)) {
         const bytes = new Uint8Array(v);
-        const hex = Array.from(bytes.slice(0, 50), (b) => b.toString(16).padStart(2, '0')).join(' ');
-        const more = bytes.length > 50 ? ` ... ${bytes.length - 50} more bytes` : '';
-        return `ArrayBuffer { [Uint8Contents]: <${hex}${more}>, byteLength: ${v.byteLength} }`;
+        const n = ArrayBufferPrototypeGetByteLength(v);
+        let hex = '';
+        for (let i = 0; i < n && i < 50; i++) {
+          hex += (i ? ' ' : '') + StringPrototypePadStart(NumberPrototypeToString(bytes[i], 16), 2, '0');
+        }
+        const more = n > 50 ? ` ... ${n - 50} more bytes` : '';
+        return `ArrayBuffer { [Uint8Contents]: <${hex}${more}>, byteLength: ${n} }`;
       } else {
-        const proto = Object.getPrototypeOf(v);
+        const proto = protoOf(v);
         if (proto === null) prefix = '[Object: null prototype]';
         else if (ctor && ctor !== 'Object') prefix = ctor;
-        else if (tag !== '[object Object]' && !ctor) prefix = `Object [${tag.slice(8, -1)}]`;
-        const toStringTag = v[Symbol.toStringTag];
+        else if (tag !== '[object Object]' && !ctor) prefix = `Object [${StringPrototypeSlice(tag, 8, -1)}]`;
+        let toStringTag;
+        try { toStringTag = v[SymbolToStringTag]; } catch (e) { /* getter threw */ }
         if (typeof toStringTag === 'string' && toStringTag && toStringTag !== ctor) {
           prefix = (prefix || 'Object') + ` [${toStringTag}]`;
         }
-        for (const k of keysOf(v)) entries.push(formatProperty(v, k, ctx, depth));
+        pushProperties(entries, v, keysOf(v), ctx, depth);
       }
     } finally {
-      ctx.seen.pop();
+      ArrayPrototypePop(ctx.seen);
     }
     return reduceToSingle(entries, braces, prefix, ctx, depth);
   }
 
   function inspect(v) {
-    return formatValue(v, { seen: [], circular: new Map() }, 0);
+    try {
+      return formatValue(v, { __proto__: null, seen: [], circular: new Map() }, 0);
+    } catch (e) {
+      // A getter or proxy trap threw (or the stack ran out).
+      return `[${typeof v} (inspect failed)]`;
+    }
   }
 
   // util.format: %s %d %i %f %j %o %O %c %%, then the remaining arguments
@@ -277,7 +411,7 @@
         const c = first[p + 1];
         let rep;
         if (c === '%') {
-          out += first.slice(last, p) + '%';
+          out += StringPrototypeSlice(first, last, p) + '%';
           last = p + 2;
           p++;
           continue;
@@ -292,22 +426,22 @@
           case 'd': case 'i':
             if (typeof a === 'bigint') rep = a + 'n';
             else if (typeof a === 'symbol') rep = 'NaN';
-            else rep = formatNumber(c === 'i' ? Math.trunc(Number(a)) : Number(a));
+            else rep = formatNumber(c === 'i' ? MathTrunc(Number(a)) : Number(a));
             break;
-          case 'f': rep = typeof a === 'symbol' ? 'NaN' : formatNumber(parseFloat(a)); break;
+          case 'f': rep = typeof a === 'symbol' ? 'NaN' : formatNumber(NumberParseFloat(a)); break;
           case 'j':
-            try { rep = JSON.stringify(a); } catch (e) { rep = '[Circular]'; }
+            try { rep = JSONStringify(a); } catch (e) { rep = '[Circular]'; }
             break;
           case 'o': case 'O': rep = inspect(a); break;
           case 'c': rep = ''; break;
           default: continue;
         }
-        out += first.slice(last, p) + rep;
+        out += StringPrototypeSlice(first, last, p) + rep;
         last = p + 2;
         p++;
         i++;
       }
-      out += first.slice(last);
+      out += StringPrototypeSlice(first, last);
     } else {
       out = typeof first === 'string' ? first : inspect(first);
     }

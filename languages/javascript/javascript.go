@@ -1,8 +1,9 @@
 // Package javascript is the JavaScript language of wasmbox: QuickJS from
-// wasm/quickjs with the prelude in inspect.js (Node's util.inspect and
-// util.format), node.js (fs, path, TextEncoder/TextDecoder, require) and
-// prelude.js (console, display, timers, process, cells with REPL-style
-// redeclarations).
+// wasm/quickjs with the prelude in primordials.js (private references to the
+// built-ins the prelude uses, so that cells that override or poison them
+// cannot break it), inspect.js (Node's util.inspect and util.format), node.js
+// (fs, path, TextEncoder/TextDecoder, require) and prelude.js (console,
+// display, timers, process, cells with REPL-style redeclarations).
 package javascript
 
 import (
@@ -15,6 +16,8 @@ import (
 )
 
 var (
+	//go:embed primordials.js
+	primordialsJS string
 	//go:embed inspect.js
 	inspectJS string
 	//go:embed node.js
@@ -27,7 +30,9 @@ var (
 const StackSize = 1 << 20
 
 // Prelude returns the source of the JavaScript prelude.
-func Prelude() string { return inspectJS + "\n" + nodeJS + "\n" + preludeJS }
+func Prelude() string {
+	return primordialsJS + "\n" + inspectJS + "\n" + nodeJS + "\n" + preludeJS
+}
 
 // Spec returns the JavaScript language.
 func Spec() languages.Spec {

@@ -1,24 +1,96 @@
-// wasmbox JavaScript prelude, part 2 (after inspect.js): console, display,
-// timers, process, and __wasmbox_run, which the driver calls for each cell
-// (wasm/ABI.md). Evaluated once per QuickJS instance as a global script.
+// wasmbox JavaScript prelude, part 3 (after primordials.js, inspect.js and
+// node.js): console, display, timers, process, and __wasmbox_run, which the
+// driver calls for each cell (wasm/ABI.md). Evaluated once per QuickJS
+// instance as a global script.
+//
+// A cell may override or poison any built-in (see primordials.js): this file
+// only uses the built-ins captured there, builds the events' JSON itself, and
+// guards every step that touches user values (thrown values, results,
+// display hooks), so that errors are always reported and later cells work.
 (function () {
   'use strict';
-  const W = globalThis.__wasmbox;
+  const {
+    apply, ObjectDefineProperty, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype,
+    ObjectPrototypeHasOwnProperty: hasOwn, ArrayIsArray, ArrayPrototypeJoin, ArrayPrototypePop,
+    String, StringPrototypeIncludes, StringPrototypeIndexOf, StringPrototypePadStart, StringPrototypeSlice,
+    Number, NumberPrototypeToString, BigInt, SymbolFor, MathImul, MathRound, DateNow, JSONParse, JSONStringify,
+    Error, TypeError, RangeError, Map, MapPrototypeClear, MapPrototypeDelete, MapPrototypeForEach, MapPrototypeGet,
+    MapPrototypeGetSize, MapPrototypeHas, MapPrototypeSet, SetPrototypeHas, ArrayBufferIsView,
+    TypedArrayPrototypeSet, Uint8Array, Uint32Array, Float32Array, Float64Array,
+    safeThen, promiseResolve, push, hide, put, split, test,
+  } = globalThis.__wasmbox_primordials;
+  const W = globalThis.__wasmbox_primordials.W;
   const inspect = globalThis.__wasmbox_inspect;
   const format = globalThis.__wasmbox_format;
   delete globalThis.__wasmbox_inspect;
   delete globalThis.__wasmbox_format;
 
-  const EV_RESULT = 1, EV_ERROR = 2, EV_COUNT = 3, EV_PROBE = 100;
-  const MIMEBUNDLE = Symbol.for('wasmbox.mimebundle');
+  const EV_RESULT = 1, EV_ERROR = 2, EV_PROBE = 100;
+  const MIMEBUNDLE = SymbolFor('wasmbox.mimebundle');
   let quiet = false;
 
-  function emit(kind, obj) {
-    if (!quiet) W.emit(kind, JSON.stringify(obj));
+  // ---- events ------------------------------------------------------------
+  //
+  // Events are JSON built here, not by JSON.stringify on objects (which runs
+  // toJSON methods a cell can add to Object.prototype): only strings go
+  // through the captured JSON.stringify, which has no hook for them. Values
+  // a cell asked to show as JSON are stringified before, and wrapped in
+  // rawJSON().
+
+  const RAW = Symbol('wasmbox.rawjson'); // a key no cell can name
+  const rawJSON = (text) => ({ __proto__: null, [RAW]: text });
+
+  function toJSON(v) {
+    switch (typeof v) {
+      case 'string': return JSONStringify(v);
+      case 'number': return v === v && v !== Infinity && v !== -Infinity ? '' + v : 'null';
+      case 'boolean': return v ? 'true' : 'false';
+      case 'object': {
+        if (v === null) return 'null';
+        if (hasOwn(v, RAW)) return v[RAW];
+        if (ArrayIsArray(v)) {
+          let s = '[';
+          for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + toJSON(v[i]);
+          return s + ']';
+        }
+        const keys = ObjectKeys(v);
+        let s = '{';
+        for (let i = 0; i < keys.length; i++) s += (i ? ',' : '') + JSONStringify(keys[i]) + ':' + toJSON(v[keys[i]]);
+        return s + '}';
+      }
+    }
+    return 'null';
   }
 
-  function hide(obj, name, value) {
-    Object.defineProperty(obj, name, { value, writable: true, configurable: true, enumerable: false });
+  // obj is built by the prelude: null-prototype objects, arrays, strings,
+  // numbers, booleans and rawJSON().
+  function emit(kind, obj) {
+    if (!quiet) W.emit(kind, toJSON(obj));
+  }
+
+  // String(v) that never throws.
+  function safeString(v, fallback) {
+    if (typeof v === 'string') return v;
+    try {
+      return String(v);
+    } catch (e) {
+      return fallback;
+    }
+  }
+
+  // A short description of a thrown value, for wasmbox's own messages.
+  function describe(e) {
+    let name = '', message = '';
+    try { name = safeString(e.name, ''); } catch (x) { /* getter threw */ }
+    try { message = safeString(e.message, ''); } catch (x) { /* getter threw */ }
+    if (!name && !message) return inspect(e);
+    return message ? (name || 'Error') + ': ' + message : name;
+  }
+
+  function warn(what, e) {
+    try {
+      W.write(2, `wasmbox: ${what} failed: ${describe(e)}\n`);
+    } catch (x) { /* stderr is gone */ }
   }
 
   // ---- console -----------------------------------------------------------
@@ -28,8 +100,8 @@
   const timers = new Map();
 
   function out(fd, args) {
-    let s = format(...args);
-    if (groupIndent) s = groupIndent + s.split('\n').join('\n' + groupIndent);
+    let s = apply(format, undefined, args);
+    if (groupIndent) s = groupIndent + ArrayPrototypeJoin(split(s, '\n'), '\n' + groupIndent);
     W.write(fd, s + '\n');
   }
 
@@ -40,34 +112,42 @@
     error: (...a) => out(2, a),
     warn: (...a) => out(2, a),
     trace: (...a) => {
-      const stack = (new Error().stack || '').split('\n').slice(1).join('\n');
-      out(2, ['Trace' + (a.length ? ': ' + format(...a) : '') + '\n' + stack]);
+      let stack = '';
+      try { stack = safeString(new Error().stack, ''); } catch (e) { /* ignore */ }
+      const lines = split(stack, '\n');
+      let frames = '';
+      for (let i = 1; i < lines.length; i++) frames += (i > 1 ? '\n' : '') + lines[i];
+      out(2, ['Trace' + (a.length ? ': ' + apply(format, undefined, a) : '') + '\n' + frames]);
     },
     dir: (v) => out(1, [inspect(v)]),
     assert: (cond, ...a) => {
-      if (!cond) out(2, ['Assertion failed' + (a.length ? ': ' + format(...a) : '')]);
+      if (!cond) out(2, ['Assertion failed' + (a.length ? ': ' + apply(format, undefined, a) : '')]);
     },
     count: (label = 'default') => {
-      const n = (counts.get(label) || 0) + 1;
-      counts.set(label, n);
+      const n = (MapPrototypeGet(counts, label) || 0) + 1;
+      MapPrototypeSet(counts, label, n);
       out(1, [`${label}: ${n}`]);
     },
-    countReset: (label = 'default') => counts.delete(label),
-    time: (label = 'default') => timers.set(label, Date.now()),
+    countReset: (label = 'default') => MapPrototypeDelete(counts, label),
+    time: (label = 'default') => MapPrototypeSet(timers, label, DateNow()),
     timeLog: (label = 'default', ...a) => {
-      if (timers.has(label)) out(1, [`${label}: ${Date.now() - timers.get(label)}ms`, ...a]);
+      if (MapPrototypeHas(timers, label)) {
+        const args = [`${label}: ${DateNow() - MapPrototypeGet(timers, label)}ms`];
+        for (let i = 0; i < a.length; i++) push(args, a[i]);
+        out(1, args);
+      }
     },
     timeEnd: (label = 'default') => {
-      if (timers.has(label)) {
-        out(1, [`${label}: ${Date.now() - timers.get(label)}ms`]);
-        timers.delete(label);
+      if (MapPrototypeHas(timers, label)) {
+        out(1, [`${label}: ${DateNow() - MapPrototypeGet(timers, label)}ms`]);
+        MapPrototypeDelete(timers, label);
       }
     },
     group: (...a) => {
       if (a.length) out(1, a);
       groupIndent += '  ';
     },
-    groupEnd: () => { groupIndent = groupIndent.slice(2); },
+    groupEnd: () => { groupIndent = StringPrototypeSlice(groupIndent, 2); },
     table: (data) => out(1, [inspect(data)]),
   };
   console.groupCollapsed = console.group;
@@ -75,31 +155,57 @@
 
   // ---- display -----------------------------------------------------------
 
-  function isPlainJSON(v) {
-    if (v === null || typeof v !== 'object') return false;
-    const proto = Object.getPrototypeOf(v);
-    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return false;
+  // The value's JSON text when it is a plain object or array that
+  // JSON.stringify accepts, else undefined.
+  function plainJSON(v) {
     try {
-      return JSON.stringify(v) !== undefined;
+      if (v === null || typeof v !== 'object') return undefined;
+      const proto = ObjectGetPrototypeOf(v);
+      if (!ArrayIsArray(v) && proto !== ObjectPrototype && proto !== null) return undefined;
+      const text = JSONStringify(v);
+      return typeof text === 'string' ? text : undefined;
     } catch (e) {
-      return false; // cycles, BigInt
+      return undefined; // cycles, BigInt, a throwing getter or toJSON
     }
   }
 
+  // bundleOf(value): the MIME bundle of a value, a null-prototype object of
+  // strings and rawJSON(). Never throws: what fails is left out, with a
+  // warning on stderr.
   function bundleOf(value) {
-    const data = {};
-    const hook = value !== null && (typeof value === 'object' || typeof value === 'function')
-      ? value[MIMEBUNDLE] : undefined;
+    const data = { __proto__: null };
+    let hook;
+    try {
+      hook = value !== null && (typeof value === 'object' || typeof value === 'function') ? value[MIMEBUNDLE] : undefined;
+    } catch (e) {
+      warn('reading [wasmbox.mimebundle]', e);
+    }
     if (typeof hook === 'function') {
-      const b = hook.call(value);
-      if (b && typeof b === 'object') {
-        for (const [mime, v] of Object.entries(b)) {
-          if (v !== undefined && v !== null) data[mime] = typeof v === 'string' || mime === 'application/json' ? v : String(v);
+      try {
+        const b = apply(hook, value, []);
+        if (b !== null && typeof b === 'object') {
+          const mimes = ObjectKeys(b);
+          for (let i = 0; i < mimes.length; i++) {
+            const mime = mimes[i];
+            const v = b[mime];
+            if (v === undefined || v === null) continue;
+            if (mime === 'application/json') {
+              const text = JSONStringify(v);
+              if (typeof text === 'string') data[mime] = rawJSON(text);
+            } else {
+              data[mime] = safeString(v, '');
+            }
+          }
         }
+      } catch (e) {
+        warn('[wasmbox.mimebundle]()', e);
       }
     }
-    if (!('application/json' in data) && isPlainJSON(value)) data['application/json'] = JSON.parse(JSON.stringify(value));
-    if (!('text/plain' in data)) data['text/plain'] = inspect(value);
+    if (!hasOwn(data, 'application/json')) {
+      const text = plainJSON(value);
+      if (text !== undefined) data['application/json'] = rawJSON(text);
+    }
+    if (!hasOwn(data, 'text/plain')) data['text/plain'] = inspect(value);
     return data;
   }
 
@@ -109,15 +215,24 @@
   function display(value, opt) {
     let data;
     if (typeof opt === 'string') {
-      data = { [opt]: typeof value === 'string' ? value : inspect(value) };
-    } else if (opt && opt.raw) {
+      data = { __proto__: null, [opt]: typeof value === 'string' ? value : inspect(value) };
+    } else if (opt !== null && typeof opt === 'object' && opt.raw) {
       if (value === null || typeof value !== 'object') throw new TypeError('display(bundle, {raw: true}) takes an object of MIME types');
-      data = {};
-      for (const [mime, v] of Object.entries(value)) data[mime] = v;
+      data = { __proto__: null };
+      const mimes = ObjectKeys(value);
+      for (let i = 0; i < mimes.length; i++) {
+        const v = value[mimes[i]];
+        if (typeof v === 'string') {
+          data[mimes[i]] = v;
+        } else {
+          const text = JSONStringify(v);
+          if (typeof text === 'string') data[mimes[i]] = rawJSON(text);
+        }
+      }
     } else {
       data = bundleOf(value);
     }
-    emit(EV_RESULT, { is_main_result: false, data });
+    emit(EV_RESULT, { __proto__: null, is_main_result: false, data });
   }
   hide(globalThis, 'display', display);
 
@@ -131,12 +246,12 @@
     ms = Number(ms);
     if (!(ms >= 1 && ms <= 2147483647)) ms = 1;
     const id = ++timerSeq;
-    pending.set(id, { due: Date.now() + ms, fn, args, interval: interval ? ms : 0 });
+    MapPrototypeSet(pending, id, { __proto__: null, due: DateNow() + ms, fn, args, interval: interval ? ms : 0 });
     return id;
   }
   function clearTimer(id) {
     if (id && typeof id === 'object' && 'id' in id) id = id.id;
-    pending.delete(id);
+    MapPrototypeDelete(pending, id);
   }
   hide(globalThis, 'setTimeout', (fn, ms, ...args) => addTimer(fn, ms, args, false));
   hide(globalThis, 'setInterval', (fn, ms, ...args) => addTimer(fn, ms, args, true));
@@ -144,9 +259,8 @@
   hide(globalThis, 'clearTimeout', clearTimer);
   hide(globalThis, 'clearInterval', clearTimer);
   hide(globalThis, 'clearImmediate', clearTimer);
-  if (typeof globalThis.queueMicrotask !== 'function') {
-    hide(globalThis, 'queueMicrotask', (fn) => { Promise.resolve().then(fn); });
-  }
+  const microtask = (fn) => { safeThen(promiseResolve(undefined), fn); };
+  if (typeof globalThis.queueMicrotask !== 'function') hide(globalThis, 'queueMicrotask', microtask);
 
   // ---- randomness --------------------------------------------------------
   //
@@ -157,14 +271,13 @@
   const rs = new Uint32Array(4);
   let seeded = false;
   function seed() {
-    const b = new Uint32Array(W.entropy(16));
-    rs.set(b);
+    TypedArrayPrototypeSet(rs, new Uint32Array(W.entropy(16)));
     if (!(rs[0] | rs[1] | rs[2] | rs[3])) rs[0] = 1;
     seeded = true;
   }
   function next32() {
     if (!seeded) seed();
-    const r = Math.imul(rotl(Math.imul(rs[1], 5), 7), 9) >>> 0;
+    const r = MathImul(rotl(MathImul(rs[1], 5), 7), 9) >>> 0;
     const t = rs[1] << 9;
     rs[2] ^= rs[0]; rs[3] ^= rs[1]; rs[1] ^= rs[2]; rs[0] ^= rs[3];
     rs[2] ^= t;
@@ -175,22 +288,25 @@
   hide(Math, 'random', function random() {
     return (next32() * 2 ** 21 + (next32() >>> 11)) / 2 ** 53;
   });
+  const hex2 = (b) => StringPrototypePadStart(NumberPrototypeToString(b, 16), 2, '0');
   const crypto = {
     getRandomValues(arr) {
-      if (!ArrayBuffer.isView(arr) || arr instanceof Float32Array || arr instanceof Float64Array) {
+      if (!ArrayBufferIsView(arr) || arr instanceof Float32Array || arr instanceof Float64Array) {
         throw new TypeError('getRandomValues takes an integer typed array');
       }
       if (arr.byteLength > 65536) throw new RangeError('getRandomValues: at most 65536 bytes');
       const src = new Uint8Array(W.entropy(arr.byteLength));
-      new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength).set(src);
+      TypedArrayPrototypeSet(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), src);
       return arr;
     },
     randomUUID() {
       const b = new Uint8Array(W.entropy(16));
       b[6] = (b[6] & 0x0f) | 0x40;
       b[8] = (b[8] & 0x3f) | 0x80;
-      const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+      let h = '';
+      for (let i = 0; i < 16; i++) h += hex2(b[i]);
+      const s = (from, to) => StringPrototypeSlice(h, from, to);
+      return `${s(0, 8)}-${s(8, 12)}-${s(12, 16)}-${s(16, 20)}-${s(20)}`;
     },
   };
   hide(globalThis, 'crypto', crypto);
@@ -205,25 +321,25 @@
     version: W.version || 'quickjs',
     versions: { quickjs: W.version || '' },
     cwd: () => W.getcwd(),
-    chdir: (d) => { W.chdir(String(d)); processEnv.PWD = W.getcwd(); },
+    chdir: (d) => { W.chdir(String(d)); put(processEnv, 'PWD', W.getcwd()); },
     exit: (code) => {
       const e = new Error('process.exit(' + (code === undefined ? 0 : code) + ')');
-      e.name = 'ProcessExit';
+      hide(e, 'name', 'ProcessExit');
       throw e;
     },
     hrtime: Object.assign((prev) => {
-      const ns = BigInt(Math.round(performanceNow() * 1e6));
+      const ns = BigInt(MathRound(performanceNow() * 1e6));
       const t = [Number(ns / 1000000000n), Number(ns % 1000000000n)];
       if (!prev) return t;
       let s = t[0] - prev[0], n = t[1] - prev[1];
       if (n < 0) { s--; n += 1e9; }
       return [s, n];
-    }, { bigint: () => BigInt(Math.round(performanceNow() * 1e6)) }),
-    nextTick: (fn, ...args) => { Promise.resolve().then(() => fn(...args)); },
+    }, { bigint: () => BigInt(MathRound(performanceNow() * 1e6)) }),
+    nextTick: (fn, ...args) => { microtask(() => apply(fn, undefined, args)); },
   };
-  const t0 = Date.now();
+  const t0 = DateNow();
   function performanceNow() {
-    return typeof W.now === 'function' ? W.now() : Date.now() - t0;
+    return typeof W.now === 'function' ? W.now() : DateNow() - t0;
   }
   hide(globalThis, 'process', process);
   if (typeof globalThis.performance === 'undefined') hide(globalThis, 'performance', { now: performanceNow });
@@ -237,32 +353,40 @@
   // regular expressions.
   const regexAfter = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void',
     'throw', 'case', 'do', 'else', 'yield', 'await']);
-  const isIdStart = (c) => /[A-Za-z_$\u0080-\uffff]/.test(c);
-  const isId = (c) => /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
+  const idStartRe = /[A-Za-z_$\u0080-\uffff]/;
+  const idRe = /[A-Za-z0-9_$\u0080-\uffff]/;
+  const isIdStart = (c) => test(idStartRe, c);
+  const isId = (c) => test(idRe, c);
+  const declRe = /\b(let|const|class)\b/;
+  const spaceRe = /\s/;
+  const digitRe = /[0-9]/;
+  const numberRe = /[0-9A-Za-z_.]/;
 
   function rewriteTopLevel(src) {
-    if (!/\b(let|const|class)\b/.test(src)) return src;
+    if (!test(declRe, src)) return src;
+    const n = src.length;
+    const at = (i) => (i < n ? src[i] : '');
     const edits = []; // [pos, deleteCount, insert]
     const stack = []; // bracket kinds; 't' marks a template substitution
+    const top = () => (stack.length ? stack[stack.length - 1] : undefined);
     let i = 0;
     let prev = null; // previous significant token: {type: 'id'|'punct'|'value', text}
     let sawNewline = true;
     let classPending = false;
     const classEnds = []; // stack depths at which a class body closes
-    const n = src.length;
     const statementStart = () => stack.length === 0 && (prev === null || sawNewline ||
       (prev.type === 'punct' && (prev.text === ';' || prev.text === '}')));
     while (i < n) {
       const c = src[i];
       if (c === '\n') { sawNewline = true; i++; continue; }
       if (c === ' ' || c === '\t' || c === '\r') { i++; continue; }
-      if (c === '/' && src[i + 1] === '/') {
+      if (c === '/' && at(i + 1) === '/') {
         while (i < n && src[i] !== '\n') i++;
         continue;
       }
-      if (c === '/' && src[i + 1] === '*') {
-        const e = src.indexOf('*/', i + 2);
-        if (src.slice(i, e < 0 ? n : e).includes('\n')) sawNewline = true;
+      if (c === '/' && at(i + 1) === '*') {
+        const e = StringPrototypeIndexOf(src, '*/', i + 2);
+        if (StringPrototypeIncludes(StringPrototypeSlice(src, i, e < 0 ? n : e), '\n')) sawNewline = true;
         i = e < 0 ? n : e + 2;
         continue;
       }
@@ -274,14 +398,14 @@
         sawNewline = false;
         continue;
       }
-      if (c === '`' || (c === '}' && stack[stack.length - 1] === 't')) {
-        if (c === '}') stack.pop();
+      if (c === '`' || (c === '}' && top() === 't')) {
+        if (c === '}') ArrayPrototypePop(stack);
         i++;
         let resumed = false;
         while (i < n) {
           if (src[i] === '\\') { i += 2; continue; }
           if (src[i] === '`') { i++; break; }
-          if (src[i] === '$' && src[i + 1] === '{') { stack.push('t'); i += 2; resumed = true; break; }
+          if (src[i] === '$' && at(i + 1) === '{') { push(stack, 't'); i += 2; resumed = true; break; }
           i++;
         }
         prev = resumed ? { type: 'punct', text: '${' } : { type: 'value', text: '`' };
@@ -290,7 +414,7 @@
       }
       if (c === '/') {
         const regex = prev === null || (prev.type === 'punct' && prev.text !== ')' && prev.text !== ']' &&
-          prev.text !== '}') || (prev.type === 'id' && regexAfter.has(prev.text)) ||
+          prev.text !== '}') || (prev.type === 'id' && SetPrototypeHas(regexAfter, prev.text)) ||
           (prev.type === 'punct' && prev.text === '}');
         if (regex) {
           i++;
@@ -312,21 +436,21 @@
       if (isIdStart(c)) {
         let j = i + 1;
         while (j < n && isId(src[j])) j++;
-        const word = src.slice(i, j);
+        const word = StringPrototypeSlice(src, i, j);
         if ((word === 'let' || word === 'const') && statementStart()) {
           let k = j;
-          while (k < n && /\s/.test(src[k])) k++;
-          if (word === 'const' || isIdStart(src[k] || '') || src[k] === '[' || src[k] === '{') {
-            edits.push([i, word.length, 'var']);
+          while (k < n && test(spaceRe, src[k])) k++;
+          if (word === 'const' || isIdStart(at(k)) || at(k) === '[' || at(k) === '{') {
+            push(edits, [i, word.length, 'var']);
           }
         } else if (word === 'class' && statementStart()) {
           let k = j;
-          while (k < n && /\s/.test(src[k])) k++;
+          while (k < n && test(spaceRe, src[k])) k++;
           let e = k;
           while (e < n && isId(src[e])) e++;
-          const name = src.slice(k, e);
+          const name = StringPrototypeSlice(src, k, e);
           if (name && name !== 'extends') {
-            edits.push([i, 0, `var ${name} = `]);
+            push(edits, [i, 0, `var ${name} = `]);
             classPending = true;
           }
         }
@@ -335,9 +459,9 @@
         i = j;
         continue;
       }
-      if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] || ''))) {
+      if (test(digitRe, c) || (c === '.' && test(digitRe, at(i + 1)))) {
         let j = i + 1;
-        while (j < n && /[0-9A-Za-z_.]/.test(src[j])) j++;
+        while (j < n && test(numberRe, src[j])) j++;
         prev = { type: 'value', text: '0' };
         sawNewline = false;
         i = j;
@@ -346,15 +470,15 @@
       // punctuation
       if (c === '(' || c === '[' || c === '{') {
         if (c === '{' && classPending && stack.length === 0) {
-          classEnds.push(1);
+          push(classEnds, 1);
           classPending = false;
         }
-        stack.push(c);
+        push(stack, c);
       } else if (c === ')' || c === ']' || c === '}') {
-        stack.pop();
+        ArrayPrototypePop(stack);
         if (c === '}' && stack.length === 0 && classEnds.length) {
-          classEnds.pop();
-          edits.push([i + 1, 0, ';']);
+          ArrayPrototypePop(classEnds);
+          push(edits, [i + 1, 0, ';']);
         }
       }
       prev = { type: 'punct', text: c };
@@ -363,8 +487,8 @@
     }
     let outSrc = src;
     for (let k = edits.length - 1; k >= 0; k--) {
-      const [pos, del, ins] = edits[k];
-      outSrc = outSrc.slice(0, pos) + ins + outSrc.slice(pos + del);
+      const edit = edits[k];
+      outSrc = StringPrototypeSlice(outSrc, 0, edit[0]) + edit[2] + StringPrototypeSlice(outSrc, edit[0] + edit[1]);
     }
     return outSrc;
   }
@@ -372,24 +496,59 @@
   // Tracebacks show the cell's frames only, capped in size.
   function traceback(e, name, message) {
     let stack = '';
-    try { stack = typeof e === 'object' && e !== null && typeof e.stack === 'string' ? e.stack : ''; } catch (x) { /* ignore */ }
-    const frames = stack.split('\n').filter((l) => l.includes('<cell-')).slice(0, 50);
+    try {
+      const s = e !== null && (typeof e === 'object' || typeof e === 'function') ? e.stack : undefined;
+      if (typeof s === 'string') stack = s;
+    } catch (x) { /* a getter or proxy trap threw */ }
+    const lines = split(stack, '\n');
     let tb = `${name}: ${message}`;
-    if (frames.length) tb += '\n' + frames.join('\n');
-    return tb.length > 16384 ? tb.slice(0, 16384) + '\n    ... (truncated)' : tb;
+    for (let i = 0, n = 0; i < lines.length && n < 50; i++) {
+      if (StringPrototypeIncludes(lines[i], '<cell-')) {
+        tb += '\n' + lines[i];
+        n++;
+      }
+    }
+    return tb.length > 16384 ? StringPrototypeSlice(tb, 0, 16384) + '\n    ... (truncated)' : tb;
   }
 
+  // An error event must fit the host's limit (languages.MaxErrorPayload,
+  // 2 MiB): the message keeps at most MAX_ERROR_FIELD characters, which stays
+  // under it even if every character is escaped (6 bytes).
+  const MAX_ERROR_FIELD = 128 << 10;
+  const MAX_ERROR_NAME = 1000;
+  function cut(s, n) {
+    return s.length <= n ? s : StringPrototypeSlice(s, 0, n) + `\n[wasmbox: truncated ${s.length - n} characters]`;
+  }
+
+  const ErrorCtor = Error;
+  // Whether e looks like an error (an Error, or an object with a string name
+  // and a message). Any trap or getter that throws makes it "no".
+  function errorLike(e) {
+    if (e === null || typeof e !== 'object') return false;
+    try {
+      if (e instanceof ErrorCtor) return true;
+    } catch (x) { /* Symbol.hasInstance or a getPrototypeOf trap threw */ }
+    try {
+      return typeof e.name === 'string' && 'message' in e;
+    } catch (x) {
+      return false;
+    }
+  }
+
+  // errorEvent(e, prefix): the error event of a thrown value. Never throws,
+  // whatever e's getters, traps and conversions do.
   function errorEvent(e, prefix) {
-    let name, message;
-    if (e instanceof Error || (e && typeof e === 'object' && typeof e.name === 'string' && 'message' in e)) {
-      try { name = String(e.name); } catch (x) { name = 'Error'; }
-      try { message = String(e.message); } catch (x) { message = ''; }
+    let name = 'Error', message = '';
+    if (errorLike(e)) {
+      try { name = safeString(e.name, 'Error'); } catch (x) { /* getter threw */ }
+      try { message = safeString(e.message, ''); } catch (x) { /* getter threw */ }
     } else {
-      name = 'Error';
       message = 'Uncaught ' + inspect(e);
     }
     if (prefix) message = prefix + message;
-    return { name, value: message, traceback: traceback(e, name, message) };
+    name = cut(name, MAX_ERROR_NAME);
+    message = cut(message, MAX_ERROR_FIELD);
+    return { __proto__: null, name, value: message, traceback: traceback(e, name, message) };
   }
 
   let count = 0;
@@ -397,13 +556,26 @@
   const unhandled = new Map(); // promise -> reason
   if (typeof W.onRejection === 'function') {
     W.onRejection((promise, reason, handled) => {
-      if (handled) unhandled.delete(promise);
-      else unhandled.set(promise, reason);
+      if (handled) MapPrototypeDelete(unhandled, promise);
+      else MapPrototypeSet(unhandled, promise, reason);
     });
   }
 
   function fail(e, prefix) {
     if (firstError === null) firstError = errorEvent(e, prefix);
+  }
+
+  function failWith(message) {
+    if (firstError === null) firstError = { __proto__: null, name: 'Error', value: message, traceback: 'Error: ' + message };
+  }
+
+  // The timer due first, or null.
+  function nextTimer() {
+    let next = null, nextId = null;
+    MapPrototypeForEach(pending, (t, id) => {
+      if (next === null || t.due < next.due) { next = t; nextId = id; }
+    });
+    return next === null ? null : { __proto__: null, id: nextId, t: next };
   }
 
   // Runs jobs and due timers until the cell's promise (if any) settled and no
@@ -415,40 +587,44 @@
       } catch (e) {
         fail(e);
       }
-      if (pending.size === 0) {
+      if (MapPrototypeGetSize(pending) === 0) {
         if (done()) return true;
         W.runJobs();
-        if (pending.size === 0) return done();
+        if (MapPrototypeGetSize(pending) === 0) return done();
         continue;
       }
-      let nextId = null, next = null;
-      for (const [id, t] of pending) {
-        if (next === null || t.due < next.due) { next = t; nextId = id; }
-      }
-      const wait = next.due - Date.now();
+      const { id, t: next } = nextTimer();
+      const wait = next.due - DateNow();
       if (wait > 0) W.sleep(wait);
-      if (next.due > Date.now()) continue;
-      if (next.interval) next.due = Date.now() + next.interval;
-      else pending.delete(nextId);
+      if (next.due > DateNow()) continue;
+      if (next.interval) next.due = DateNow() + next.interval;
+      else MapPrototypeDelete(pending, id);
       try {
-        next.fn(...next.args);
+        apply(next.fn, undefined, next.args);
       } catch (e) {
         fail(e, 'Uncaught ');
       }
     }
   }
 
+  // opts are the host's JSON (wasm/ABI.md); only their own keys count (a
+  // cell may put anything on Object.prototype).
+  function option(o, k) {
+    return o !== null && typeof o === 'object' && hasOwn(o, k) ? o[k] : undefined;
+  }
+
   function setup(o) {
-    if (o.probe) {
-      emit(EV_PROBE, { open_fds: [] });
+    if (option(o, 'probe')) {
+      emit(EV_PROBE, { __proto__: null, open_fds: [] });
       return 0;
     }
-    if (o.cwd) {
-      W.chdir(o.cwd);
-      processEnv.PWD = o.cwd;
+    const cwd = option(o, 'cwd');
+    if (cwd) {
+      W.chdir(cwd);
+      put(processEnv, 'PWD', cwd);
     }
     seeded = false;
-    if (o.warm) {
+    if (option(o, 'warm')) {
       quiet = true;
       try {
         run('var __wasmbox_warm = { a: [1, "x"] }; __wasmbox_warm', '{}');
@@ -467,34 +643,46 @@
   let savedEnv = null;
   function restoreEnv() {
     if (savedEnv === null) return;
-    for (const k of Object.keys(savedEnv)) {
-      if (savedEnv[k] === undefined) delete processEnv[k];
-      else processEnv[k] = savedEnv[k];
-    }
+    const saved = savedEnv;
     savedEnv = null;
+    const keys = ObjectKeys(saved);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      try {
+        if (saved[k] === undefined) delete processEnv[k];
+        else put(processEnv, k, saved[k]);
+      } catch (e) { /* the cell froze process.env */ }
+    }
   }
 
-  function run(code, optsJSON) {
-    const o = optsJSON ? JSON.parse(optsJSON) : {};
+  function runCell(code, optsJSON) {
+    const o = optsJSON ? JSONParse(optsJSON) : null;
     restoreEnv();
-    pending.clear();
-    if (o.setup) return setup(o);
-    count++;
-    emit(EV_COUNT, { execution_count: count });
+    MapPrototypeClear(pending);
+    if (option(o, 'setup')) return setup(o);
+    count++; // names the cell's source; the host numbers cells itself
     firstError = null;
-    unhandled.clear();
+    MapPrototypeClear(unhandled);
     groupIndent = '';
-    const saved = {};
-    const envs = o.envs || {};
-    for (const k of Object.keys(envs)) {
-      saved[k] = Object.prototype.hasOwnProperty.call(processEnv, k) ? processEnv[k] : undefined;
-      processEnv[k] = String(envs[k]);
+    const saved = { __proto__: null };
+    const envs = option(o, 'envs');
+    if (envs !== null && typeof envs === 'object') {
+      const keys = ObjectKeys(envs);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        saved[k] = hasOwn(processEnv, k) ? processEnv[k] : undefined;
+        try {
+          put(processEnv, k, String(envs[k]));
+        } catch (e) {
+          warn('setting process.env.' + k, e);
+        }
+      }
     }
     savedEnv = saved;
     try {
       const filename = `<cell-${count}>`;
       const src = rewriteTopLevel(code);
-      const useAsync = /\bawait\b/.test(code);
+      const useAsync = test(awaitRe, code);
       let completion;
       let ok = true;
       try {
@@ -506,31 +694,57 @@
       let value;
       let settled = !useAsync;
       if (ok && useAsync) {
-        completion.then((r) => { value = r && r.value; settled = true; },
+        safeThen(completion, (r) => { value = r && r.value; settled = true; },
           (e) => { settled = true; ok = false; fail(e); });
       } else if (ok) {
         value = completion;
       }
       if (!runLoop(() => settled) && firstError === null) {
-        fail(new Error('the cell awaited a promise that never settles'));
+        failWith('the cell awaited a promise that never settles');
         ok = false;
       }
-      for (const reason of unhandled.values()) {
-        fail(reason, 'Uncaught (in promise) ');
-        break;
+      if (MapPrototypeGetSize(unhandled) > 0) {
+        let first = true;
+        MapPrototypeForEach(unhandled, (reason) => {
+          if (first) fail(reason, 'Uncaught (in promise) ');
+          first = false;
+        });
       }
       if (ok && firstError === null && value !== undefined) {
-        hide(globalThis, '_', value);
-        emit(EV_RESULT, { is_main_result: true, data: bundleOf(value) });
+        try {
+          hide(globalThis, '_', value);
+        } catch (e) { /* the cell made _ unwritable, or froze globalThis */ }
+        emit(EV_RESULT, { __proto__: null, is_main_result: true, data: bundleOf(value) });
       }
       if (firstError !== null) emit(EV_ERROR, firstError);
     } finally {
       restoreEnv();
-      pending.clear();
+      MapPrototypeClear(pending);
     }
     return 0;
   }
+  const awaitRe = /\bawait\b/;
 
-  hide(globalThis, '__wasmbox_run', run);
+  // run(code, opts): the driver's entry point. Whatever escapes runCell (a
+  // bug, or a cell that broke something the prelude relies on) is still the
+  // cell's error; only an interrupt, which nothing can catch, gets through,
+  // and the driver reports it.
+  function run(code, optsJSON) {
+    try {
+      return runCell(code, optsJSON);
+    } catch (e) {
+      try {
+        emit(EV_ERROR, errorEvent(e, 'wasmbox: the cell could not be run: '));
+      } catch (x) {
+        W.emit(EV_ERROR, '{"name":"WasmboxError","value":"the cell could not be run","traceback":""}');
+      }
+      return 0;
+    }
+  }
+
+  // The driver looks __wasmbox_run up on every cell: a cell can neither
+  // replace nor delete it.
+  ObjectDefineProperty(globalThis, '__wasmbox_run', { __proto__: null, value: run, writable: false, enumerable: false, configurable: false });
   delete globalThis.__wasmbox;
+  delete globalThis.__wasmbox_primordials;
 })();

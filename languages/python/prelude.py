@@ -20,7 +20,13 @@ import tokenize
 import traceback
 import types
 
-EV_RESULT, EV_ERROR, EV_COUNT = 1, 2, 3
+# The prelude sees the builtins as they were when it loaded: a cell that
+# rebinds builtins.len or builtins.isinstance breaks its own code, not the
+# reporting of its errors.
+globals().update({k: v for k, v in vars(builtins).items()
+                  if not k.startswith("_") and k not in globals()})
+
+EV_RESULT, EV_ERROR = 1, 2
 _PRELUDE_FILE = "<wasmbox-prelude>"
 _LAST = "__wasmbox_last_value__"
 _TLA = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
@@ -36,15 +42,42 @@ _count = 0
 _quiet = False
 
 
+def _json_default(o):
+    return repr(o)
+
+
+def _not_json(o):
+    raise TypeError("not JSON")
+
+
+# What reporting needs is bound here, at load: a cell that reassigns
+# _wasmbox.emit, json.dumps or a builtin changes its own view of them, not
+# the event channel. Events are encoded by json's C encoder, which does not
+# go through Python code (or builtins) that a cell could rebind.
+_host_emit = _wasmbox.emit
+_make_encoder = json.encoder.c_make_encoder
+_quote = json.encoder.c_encode_basestring
+_decode = json.JSONDecoder().decode
+
+if _make_encoder is not None and _quote is not None:
+    def _encode(obj, default=_json_default):
+        return "".join(_make_encoder({}, default, _quote, None, ":", ",", False, False,
+                                     False)(obj, 0))
+else:  # pragma: no cover - CPython without _json
+    def _encode(obj, default=_json_default):
+        return json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=default).encode(obj)
+
+
+def _check_json(obj):
+    _encode(obj, _not_json)
+
+
 def _emit(kind, obj):
     if _quiet:
         return
-    _wasmbox.emit(kind, json.dumps(obj, default=_json_default, ensure_ascii=False,
-                                   allow_nan=False))
-
-
-def _json_default(o):
-    return repr(o)
+    # A lone surrogate ("\ud800") cannot be UTF-8: it becomes the JSON escape
+    # it stands for (only strings can hold one).
+    _host_emit(kind, _encode(obj).encode("utf-8", "backslashreplace"))
 
 
 # ---- stdio -------------------------------------------------------------------
@@ -117,11 +150,11 @@ def _normalize(mime, value):
             return base64.b64encode(bytes(value)).decode("ascii")
         if isinstance(value, str) and mime == "application/json":
             try:
-                return json.loads(value)
+                return _decode(value)
             except ValueError:
                 return value
         try:
-            json.dumps(value, allow_nan=False)
+            _check_json(value)
         except (TypeError, ValueError):
             return repr(value)
         return value
@@ -401,12 +434,21 @@ class _PatchingLoader:
 
 
 class _AsyncioHook:
+    """Stays on sys.meta_path: an import of asyncio that a timeout
+    interrupted is retried with the patch too. Once asyncio is imported, the
+    import system no longer asks finders for it."""
+
+    _finding = False
+
     def find_spec(self, name, path=None, target=None):
-        if name != "asyncio":
+        if name != "asyncio" or self._finding:
             return None
-        sys.meta_path.remove(self)
         import importlib.util
-        spec = importlib.util.find_spec(name)
+        self._finding = True  # find_spec below asks this hook again
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self._finding = False
         if spec is not None and spec.loader is not None:
             spec.loader = _PatchingLoader(spec.loader)
         return spec
@@ -476,15 +518,35 @@ def _user_traceback(exc):
         tb = tb.tb_next
     try:
         lines = traceback.format_exception(type(exc), exc, tb)
+    except (MemoryError, SystemError):  # out of memory: see _roomy
+        raise
     except Exception:
         lines = ["%s: %s\n" % (type(exc).__name__, exc)]
     return "".join(lines)
 
 
+# An error event must fit the host's limit (languages.MaxErrorPayload, 2 MiB):
+# the value and the traceback keep at most _MAX_ERROR_FIELD characters each,
+# which stays under it even if every character is escaped (6 bytes).
+_MAX_ERROR_FIELD = 128 << 10
+_MAX_ERROR_NAME = 1000
+
+
+def _cut(s, n, tail=False):
+    """s cut to about n characters with a note; with tail, the end is kept
+    too (the last line of a traceback names the exception)."""
+    if len(s) <= n:
+        return s
+    note = "\n[wasmbox: truncated %d characters]\n" % (len(s) - n)
+    if tail:
+        return s[:n // 2] + note + s[len(s) - n // 2:]
+    return s[:n] + note.rstrip("\n")
+
+
 def _report(exc):
     # Another interrupt may land while this runs (the host re-arms it when a
     # cell keeps running): every step falls back to something simpler.
-    name = type(exc).__name__
+    name = _cut(type(exc).__name__, _MAX_ERROR_NAME)
     try:
         value = str(exc)
     except BaseException:
@@ -492,14 +554,175 @@ def _report(exc):
     if isinstance(exc, SystemExit) and not value:
         value = "None"
     try:
-        tb = _user_traceback(exc)
+        tb = _roomy(_user_traceback, exc)
     except BaseException:
         tb = "%s: %s\n" % (name, value)
     try:
         _flush()
     except BaseException:
         pass
-    _emit(EV_ERROR, {"name": name, "value": value, "traceback": tb})
+    _emit(EV_ERROR, {"name": name, "value": _cut(value, _MAX_ERROR_FIELD),
+                     "traceback": _cut(tb, _MAX_ERROR_FIELD, tail=True)})
+
+
+# Last resorts, made at load: out of memory, or a cell that broke what
+# reporting needs beyond repair.
+_NO_MEMORY_EVENT = (b'{"name":"MemoryError","value":"out of memory while reporting the error",'
+                    b'"traceback":"MemoryError: out of memory while reporting the error\\n"}')
+_UNREPORTABLE_EVENT = (b'{"name":"WasmboxError","value":"the cell\'s error could not be reported",'
+                       b'"traceback":"WasmboxError: the cell\'s error could not be reported\\n"}')
+
+
+def _report_safely(exc):
+    """Reports exc whatever happens: if the full report fails (out of memory,
+    an interrupt landing), it is tried again with the memory reserve let go,
+    then the exception's name alone, and if even that cannot be built, an
+    event made at load."""
+    try:
+        _report(exc)
+        return
+    except BaseException:
+        pass
+    if _reserve is not None:
+        _release_reserve()
+        try:
+            _report(exc)
+            return
+        except BaseException:
+            pass
+    if _quiet:
+        return
+    try:
+        name = _cut(type(exc).__name__, _MAX_ERROR_NAME)
+        _host_emit(EV_ERROR, _encode({"name": name, "value": "", "traceback": name + "\n"}))
+    except BaseException as e:
+        _host_emit(EV_ERROR, _NO_MEMORY_EVENT if _out_of_memory(e) else _UNREPORTABLE_EVENT)
+
+
+# ---- memory --------------------------------------------------------------------
+#
+# A cell that fills the context's memory leaves the interpreter unable to
+# compile the next cell -- "del l" included -- or even to report the
+# MemoryError. The prelude holds a reserve that it lets go as soon as memory
+# runs out, so that the report and the next cells have room, and takes back
+# at the end of a cell when memory allows. It costs address space, not
+# memory: the pages stay zero, and zero pages of a snapshot are shared.
+
+_RESERVE_SIZE = 4 << 20
+_reserve = None
+
+
+def _take_reserve():
+    global _reserve
+    if _reserve is None:
+        try:
+            _reserve = bytearray(_RESERVE_SIZE)
+        except MemoryError:
+            pass
+
+
+def _release_reserve():
+    global _reserve
+    _reserve = None
+
+
+def _roomy(fn, *args, **kwargs):
+    """fn(*args, **kwargs), retried once with the reserve let go if it runs
+    out of memory. Out of memory, CPython's compiler (which ast.parse and the
+    traceback module use) may fail without setting an exception, which it
+    reports as a SystemError."""
+    try:
+        return fn(*args, **kwargs)
+    except (MemoryError, SystemError):
+        if _reserve is None:
+            raise
+        _release_reserve()
+    return fn(*args, **kwargs)
+
+
+def _out_of_memory(exc):
+    """True when exc is, or was raised while handling, a MemoryError."""
+    for _ in range(8):
+        if exc is None:
+            return False
+        if isinstance(exc, MemoryError):
+            return True
+        exc = exc.__context__
+    return False
+
+
+def _compiling(fn, *args, **kwargs):
+    """fn (ast.parse, compile) on the cell, through _roomy; a SystemError
+    that stands for running out of memory becomes a MemoryError."""
+    try:
+        return _roomy(fn, *args, **kwargs)
+    except SystemError as e:
+        if "without setting an exception" not in str(e):
+            raise
+        raise MemoryError("out of memory while compiling the cell") from None
+
+
+# ---- sources of recent cells ---------------------------------------------------
+#
+# Tracebacks show the lines of cells through linecache. Keeping the source of
+# every cell would grow without bound (a cell with a 100 KB comment, run a
+# thousand times, held 97 MB), so only recent cells keep theirs: at most
+# _SOURCES_CELLS of them and about _SOURCES_BYTES in all. The running cell
+# always keeps its own.
+
+_SOURCES_CELLS = 100
+_SOURCES_BYTES = 8 << 20
+_sources = {}  # filename -> bytes held, oldest first
+_sources_size = 0
+
+
+def _remember_source(filename, code):
+    global _sources_size
+    lines = code.splitlines(True)
+    size = sys.getsizeof(lines) + sum(map(sys.getsizeof, lines))
+    cache = linecache.cache
+    try:
+        cache[filename] = (len(code), None, lines, filename)
+    except (TypeError, AttributeError):
+        return  # a cell replaced linecache.cache: no source lines in tracebacks
+    _sources[filename] = size
+    _sources_size += size
+    while len(_sources) > 1 and (len(_sources) > _SOURCES_CELLS or
+                                 _sources_size > _SOURCES_BYTES):
+        old = next(iter(_sources))
+        _sources_size -= _sources.pop(old)
+        try:
+            cache.pop(old, None)
+        except (TypeError, AttributeError):
+            pass
+
+
+def _forget_sources():
+    global _sources_size
+    for filename in _sources:
+        try:
+            linecache.cache.pop(filename, None)
+        except (TypeError, AttributeError):
+            pass
+    _sources.clear()
+    _sources_size = 0
+
+
+def _forget_orphan_modules():
+    """Drops from sys.modules the submodules whose package is not there. An
+    import that fails half-way -- a timeout during "import pandas" --
+    removes the package but keeps the submodules it had loaded; the next
+    import of the package would find them cached and not bind them as its
+    attributes ("NameError: name 'base_events' is not defined" inside
+    asyncio), failing for the rest of the context's life."""
+    modules = sys.modules
+    for name in list(modules):
+        parent = name
+        while "." in parent:
+            parent = parent.rpartition(".")[0]
+            if parent not in modules:
+                modules.pop(name, None)
+                break
 
 
 def _apply_envs(envs, saved):
@@ -571,8 +794,7 @@ def _warm_up():
     finally:
         _quiet = False
         _count = 0
-        for k in [k for k in linecache.cache if k.startswith("<cell-")]:
-            del linecache.cache[k]
+        _forget_sources()
         builtins.__dict__.pop("_", None)
         _ns.pop("_", None)
 
@@ -580,20 +802,28 @@ def _warm_up():
 def run_cell(code, opts):
     """Runs one cell; called by the wasmbox driver. Always returns 0: what
     happened is reported through events."""
+    try:
+        return _run_cell(code, opts)
+    except BaseException as exc:  # the prelude itself failed
+        if _out_of_memory(exc):
+            _release_reserve()
+        _report_safely(exc)
+        return 0
+
+
+def _run_cell(code, opts):
     global _count
-    o = json.loads(opts) if opts and opts != "{}" else {}
+    o = _decode(opts) if opts and opts != "{}" else {}
     if o.get("setup"):
         return _setup(o)
-    _repair_stdio()
-    _count += 1
-    n = _count
-    _emit(EV_COUNT, {"execution_count": n})
-    filename = "<cell-%d>" % n
-    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    _count += 1  # names the cell's source; the host numbers cells itself
+    filename = "<cell-%d>" % _count
     saved = {}
     try:
+        _repair_stdio()
+        _remember_source(filename, code)
         _apply_envs(o.get("envs"), saved)
-        tree = ast.parse(code, filename, "exec")
+        tree = _compiling(ast.parse, code, filename, "exec")
         has_value = False
         if tree.body and isinstance(tree.body[-1], ast.Expr) and not _suppressed(code):
             # One compilation: the trailing expression is assigned to a
@@ -604,7 +834,7 @@ def run_cell(code, opts):
             ast.fix_missing_locations(tree)
             has_value = True
         _ns.pop(_LAST, None)
-        _run(compile(tree, filename, "exec", flags=_TLA, dont_inherit=True))
+        _run(_compiling(compile, tree, filename, "exec", flags=_TLA, dont_inherit=True))
         if has_value:
             value = _ns.pop(_LAST, None)
             if value is not None:
@@ -613,14 +843,20 @@ def run_cell(code, opts):
                 _flush()
                 _emit(EV_RESULT, {"is_main_result": True, "data": format_bundle(value)})
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included
+        if _out_of_memory(exc):
+            _release_reserve()
+        _report_safely(exc)
         try:
-            _report(exc)
+            _forget_orphan_modules()
         except BaseException:
-            _wasmbox.emit(EV_ERROR, json.dumps({"name": type(exc).__name__,
-                                                "value": "", "traceback": ""}))
+            pass
     finally:
-        _restore_envs(saved)
+        try:
+            _restore_envs(saved)
+        except BaseException:
+            pass
         _flush()
+    _take_reserve()
     return 0
 
 
@@ -644,5 +880,6 @@ if "" not in sys.path:
 # Warm up what reporting an error needs, so that the first traceback of a
 # context is not slow to format.
 _user_traceback(ValueError("warm-up"))
+_take_reserve()
 sys.stdout = sys.__stdout__ = _stdio(1)
 sys.stderr = sys.__stderr__ = _stdio(2)
