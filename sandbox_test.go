@@ -656,7 +656,7 @@ func TestEnvsAreValidatedAndAsyncTasksDoNotLeak(t *testing.T) {
 	exec := run(t, sb, "import asyncio\nawait asyncio.sleep(0.5)\nprint('leaked from the first cell')", wasmbox.WithTimeout(200*time.Millisecond))
 	require.NotNil(t, exec.Error)
 	assert.Equal(t, "TimeoutError", exec.Error.Name)
-	exec = run(t, sb, "await asyncio.sleep(0.6)\nprint('second cell done')")
+	exec = run(t, sb, "import asyncio\nawait asyncio.sleep(0.6)\nprint('second cell done')")
 	noError(t, exec)
 	assert.Equal(t, []string{"second cell done\n"}, exec.Logs.Stdout, "an interrupted cell's tasks do not resume later")
 }
