@@ -156,7 +156,10 @@ func TestGCWhileCRuns(t *testing.T) {
 				time.Sleep(2 * time.Millisecond)
 			}
 			<-done
-			assert.Less(t, worst, 50*time.Millisecond, "longest forced GC")
+			// runtime's TestYieldIntervals bounds the guest's part exactly
+			// (under 10 ms of CPU between yields); here the machine's other
+			// load adds scheduling delays, so the bound is loose.
+			assert.Less(t, worst, 250*time.Millisecond, "longest forced GC")
 		})
 	}
 }
