@@ -94,7 +94,8 @@ type module struct {
 	funcTypes   []uint32 // type index of each defined function
 	nGlobals    uint32   // defined globals
 	nTypes      uint32
-	params      []int  // parameter count of each type
+	params      []int    // parameter count of each type
+	elems       []uint32 // functions referenced by element segments (table contents)
 	bulkType    uint32 // a type (i32 i32 i32) -> ()
 	addBulkType bool   // bulkType must be appended to the type section
 }
@@ -157,6 +158,7 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 	// Call cycles through the dispatch function are metered by the
 	// interpreter itself: it yields from its dispatch loop.
 	recursive, breaker := cycles(infos, m.funcImports, dispatch)
+	indirectCycles(infos, m.funcImports, m.funcTypes, m.nTypes, m.elems, dispatch)
 	weigh(infos, m.funcImports, recursive, breaker)
 
 	ins := inserter{fuel: st.FuelGlobal, refuel: st.RefuelFunction, copy: st.RefuelFunction + 1, fill: st.RefuelFunction + 2,
@@ -363,6 +365,8 @@ func parseModule(wasm []byte, o Options) (*module, error) {
 			}
 		case 6:
 			m.nGlobals = sr.u32()
+		case 9:
+			m.elems = parseElements(sr)
 		}
 		if sr.err != nil {
 			return nil, fmt.Errorf("fuel: section %d: %w", id, sr.err)
@@ -416,4 +420,54 @@ func splitBodies(sec []byte) ([][]byte, error) {
 		return nil, errors.New("trailing bytes")
 	}
 	return bodies, r.err
+}
+
+// parseElements returns the function indices the element segments
+// reference: every function an indirect call can reach.
+func parseElements(r *reader) []uint32 {
+	var funcs []uint32
+	constExpr := func() { // skips a constant expression, keeping ref.func operands
+		for r.err == nil {
+			in := r.next()
+			if in.op == 0xd2 {
+				rr := &reader{b: r.b, p: in.start + 1}
+				funcs = append(funcs, rr.u32())
+			}
+			if in.op == opEnd {
+				return
+			}
+		}
+	}
+	n := r.u32()
+	for range n {
+		if r.err != nil {
+			break
+		}
+		flags := r.u32()
+		if flags > 7 {
+			r.fail("unknown element segment kind %d", flags)
+			break
+		}
+		if flags&2 != 0 && flags&1 == 0 { // explicit table index
+			r.u32()
+		}
+		if flags&1 == 0 { // active: offset expression
+			constExpr()
+		}
+		if flags&3 != 0 { // elemkind or reftype
+			r.byte()
+		}
+		count := r.u32()
+		for range count {
+			if r.err != nil {
+				break
+			}
+			if flags&4 != 0 {
+				constExpr()
+			} else {
+				funcs = append(funcs, r.u32())
+			}
+		}
+	}
+	return funcs
 }

@@ -52,8 +52,8 @@ func TestLoopsAndRecursionYield(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Loops < 1 || st.Entries != 1 || st.BulkOps != 2 {
-		t.Errorf("stats: %+v", st)
+	if st.Loops < 1 || st.Entries != 1 || st.BulkOps != 2 || st.IndirectCalls != 2 {
+		t.Errorf("stats: %+v (want the two indirect sites of irec only)", st)
 	}
 	mod, yields := instantiate(t, out)
 	if got := call(t, mod, "spin", 10_000_000)[0]; got != 10_000_000*10_000_001/2 {
@@ -70,6 +70,16 @@ func TestLoopsAndRecursionYield(t *testing.T) {
 	}
 	if yields.Load() == 0 {
 		t.Error("recursion without loops never yielded")
+	}
+	yields.Store(0)
+	if got := call(t, mod, "irec", 20)[0]; got != 1<<20 {
+		t.Errorf("irec computed %d", got)
+	}
+	if yields.Load() == 0 {
+		t.Error("recursion through the table never yielded")
+	}
+	if got := call(t, mod, "twice", 5)[0]; got != 7 {
+		t.Errorf("twice computed %d", got)
 	}
 
 	// The same module without instrumentation never yields.

@@ -24,7 +24,12 @@ type funcInfo struct {
 	loops     []loopInfo
 	top       cost // outside any loop
 	topWeight int32
-	bulk      int // memory.copy and memory.fill sites
+	bulk      int      // memory.copy and memory.fill sites
+	indirect  []uint32 // the type index of each indirect call site, in order
+	refFuncs  []uint32 // functions whose reference the code takes (ref.func)
+	// cyclic[i] reports that indirect call site i can lead back to this
+	// function (see indirectCycles); only those sites are checked.
+	cyclic []bool
 }
 
 // cost is the static work of one pass through a loop body (or a function's
@@ -103,6 +108,14 @@ walk:
 			c.callees = append(c.callees, in.idx)
 		case opCallIndirect, opReturnCallI, opCallRef, opReturnCallR:
 			cur().own += indirectCost
+			t := in.idx
+			if in.op == opCallRef || in.op == opReturnCallR {
+				t = ^uint32(0) // its targets are not in the table: assume any
+			}
+			fi.indirect = append(fi.indirect, t)
+		case 0xd2: // ref.func
+			rr := &reader{b: body, p: in.start + 1}
+			fi.refFuncs = append(fi.refFuncs, rr.u32())
 		case opPrefixFC:
 			if in.sub == fcMemoryCopy || in.sub == fcMemoryFill {
 				fi.bulk++
@@ -269,6 +282,76 @@ func cycles(infos []funcInfo, imports uint32, skip int) (recursive, breaker []bo
 		first = false
 	}
 	return recursive, breaker
+}
+
+// indirectCycles sets funcInfo.cyclic: an indirect call site can lead back
+// to its function, through direct calls and other indirect calls but not
+// through the dispatch function skip, only if its function and one of its
+// possible targets (a function of the site's type that the table or a
+// ref.func holds) are in one strongly connected component of the call
+// graph. The other sites need no check: a cycle through them would need a
+// way back. Indirect edges go through one node per type, so the graph stays
+// small.
+func indirectCycles(infos []funcInfo, imports uint32, funcTypes []uint32, nTypes uint32, elems []uint32, skip int) {
+	n := len(infos)
+	typeNode := func(t uint32) int { return n + int(t) }
+	edges := make([][]int, n+int(nTypes))
+	addressable := append([]uint32(nil), elems...)
+	for v := range infos {
+		addressable = append(addressable, infos[v].refFuncs...)
+	}
+	seen := map[int]bool{}
+	for _, f := range addressable {
+		if f < imports || int(f-imports) >= n || int(f-imports) == skip {
+			continue // host functions do not call back into the guest
+		}
+		g := int(f - imports)
+		if seen[g] {
+			continue
+		}
+		seen[g] = true
+		if t := funcTypes[g]; t < nTypes {
+			edges[typeNode(t)] = append(edges[typeNode(t)], g)
+		}
+	}
+	for v := range infos {
+		if v == skip {
+			continue
+		}
+		for _, c := range infos[v].calls {
+			if c >= imports && int(c-imports) < n && int(c-imports) != skip {
+				edges[v] = append(edges[v], int(c-imports))
+			}
+		}
+		for _, t := range infos[v].indirect {
+			if t < nTypes {
+				edges[v] = append(edges[v], typeNode(t))
+			}
+		}
+	}
+	nodes := make([]int, len(edges))
+	for k := range nodes {
+		nodes[k] = k
+	}
+	removed := make([]bool, len(edges))
+	if skip >= 0 {
+		removed[skip] = true
+	}
+	comp := make([]int, len(edges))
+	for k, c := range components(nodes, edges, removed) {
+		for _, v := range c {
+			comp[v] = k
+		}
+	}
+	for v := range infos {
+		fi := &infos[v]
+		fi.cyclic = make([]bool, len(fi.indirect))
+		for i, t := range fi.indirect {
+			// An unknown type, or a call_ref (its targets are not in the
+			// table), is assumed to lead anywhere.
+			fi.cyclic[i] = t >= nTypes || v == skip || comp[v] == comp[typeNode(t)]
+		}
+	}
 }
 
 // components returns the strongly connected components of the subgraph of
@@ -449,7 +532,7 @@ func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, breaker,
 		st.Entries++
 	}
 	r := &reader{b: body, p: fi.exprStart}
-	loop := 0
+	loop, site := 0, 0
 	copied := fi.exprStart
 	for r.p < len(body) {
 		in := r.next()
@@ -468,7 +551,9 @@ func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, breaker,
 			b = ins.site(b, "loop", li.weight)
 			st.Loops++
 		case opCallIndirect, opReturnCallI, opCallRef, opReturnCallR:
-			if dispatch {
+			cyclic := site < len(fi.cyclic) && fi.cyclic[site]
+			site++
+			if dispatch || !cyclic {
 				continue
 			}
 			b = append(b, body[copied:in.start]...)

@@ -17,6 +17,21 @@
       (local.set $n (i64.sub (local.get $n) (i64.const 1)))
       (br_if $l (i64.ne (local.get $n) (i64.const 0))))
     (local.get $acc))
+  ;; Indirect calls through the table: $leaf cannot call back, so the site
+  ;; in "twice" needs no check; $irec calls itself through the table (2^depth
+  ;; calls without a loop or a direct cycle), so its site does.
+  (type $i2i (func (param i32) (result i32)))
+  (table 2 funcref)
+  (elem (i32.const 0) $leaf $irec)
+  (func $leaf (type $i2i) (i32.add (local.get 0) (i32.const 1)))
+  (func (export "twice") (param $x i32) (result i32)
+    (call_indirect (type $i2i) (call_indirect (type $i2i) (local.get $x) (i32.const 0)) (i32.const 0)))
+  (func $irec (export "irec") (type $i2i)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 1))
+      (else (i32.add
+        (call_indirect (type $i2i) (i32.sub (local.get 0) (i32.const 1)) (i32.const 1))
+        (call_indirect (type $i2i) (i32.sub (local.get 0) (i32.const 1)) (i32.const 1))))))
   ;; rec recurses without loops: 2^depth calls.
   (func $rec (export "rec") (param $depth i32) (result i32)
     (if (result i32) (i32.eqz (local.get $depth))
