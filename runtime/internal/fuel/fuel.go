@@ -96,8 +96,8 @@ type module struct {
 	nTypes      uint32
 	params      []int    // parameter count of each type
 	elems       []uint32 // functions referenced by element segments (table contents)
-	bulkType    uint32 // a type (i32 i32 i32) -> ()
-	addBulkType bool   // bulkType must be appended to the type section
+	bulkType    uint32   // a type (i32 i32 i32) -> ()
+	addBulkType bool     // bulkType must be appended to the type section
 }
 
 // Instrument returns wasm with fuel checks inserted (see the package
