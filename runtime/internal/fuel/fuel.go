@@ -30,6 +30,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	goruntime "runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // Options configures Instrument.
@@ -135,8 +138,10 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 		return nil, st, errors.New("fuel: function and code sections disagree")
 	}
 	infos := make([]funcInfo, len(bodies))
-	for k, b := range bodies {
-		if err := analyse(b, &infos[k], o); err != nil {
+	errs := make([]error, len(bodies))
+	parallel(len(bodies), func(k int) { errs[k] = analyse(bodies[k], &infos[k], o) })
+	for k, err := range errs {
+		if err != nil {
 			return nil, st, fmt.Errorf("fuel: function %d: %w", m.funcImports+uint32(k), err)
 		}
 	}
@@ -163,15 +168,38 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 
 	ins := inserter{fuel: st.FuelGlobal, refuel: st.RefuelFunction, copy: st.RefuelFunction + 1, fill: st.RefuelFunction + 2,
 		profile: o.Profile, sites: &st.Sites}
-	newCode := make([]byte, 0, (code.end-code.start)*11/10)
-	newCode = appendU32(newCode, uint32(len(bodies)+3))
-	for k, b := range bodies {
-		t := m.funcTypes[k]
-		if int(t) >= len(m.params) {
+	for k := range bodies {
+		if int(m.funcTypes[k]) >= len(m.params) {
 			return nil, st, fmt.Errorf("fuel: function %d has an unknown type", m.funcImports+uint32(k))
 		}
+	}
+	rewritten := make([][]byte, len(bodies))
+	counts := make([]Stats, len(bodies))
+	rewrite := func(k int) {
+		ins := ins
 		ins.function = m.funcImports + uint32(k)
-		newCode = ins.rewrite(newCode, b, &infos[k], m.params[t], breaker[k], k == dispatch, &st)
+		rewritten[k] = ins.rewrite(nil, bodies[k], &infos[k], m.params[m.funcTypes[k]], breaker[k], k == dispatch, &counts[k])
+	}
+	if o.Profile { // the sites are numbered in order
+		for k := range bodies {
+			rewrite(k)
+		}
+	} else {
+		parallel(len(bodies), rewrite)
+	}
+	size := 0
+	for k, b := range rewritten {
+		size += len(b)
+		st.Loops += counts[k].Loops
+		st.DispatchLoops += counts[k].DispatchLoops
+		st.Entries += counts[k].Entries
+		st.IndirectCalls += counts[k].IndirectCalls
+		st.BulkOps += counts[k].BulkOps
+	}
+	newCode := make([]byte, 0, size+256)
+	newCode = appendU32(newCode, uint32(len(bodies)+3))
+	for _, b := range rewritten {
+		newCode = append(newCode, b...)
 	}
 	// refuel: fuel = Budget; yield()
 	var rb []byte
@@ -470,4 +498,34 @@ func parseElements(r *reader) []uint32 {
 		}
 	}
 	return funcs
+}
+
+// parallel runs f(0..n-1) on GOMAXPROCS goroutines, in batches.
+func parallel(n int, f func(k int)) {
+	const batch = 128
+	workers := min(goruntime.GOMAXPROCS(0), (n+batch-1)/batch)
+	if workers <= 1 {
+		for k := range n {
+			f(k)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(batch)) - batch
+				if lo >= n {
+					return
+				}
+				for k := lo; k < min(lo+batch, n); k++ {
+					f(k)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -30,6 +30,9 @@ type funcInfo struct {
 	// cyclic[i] reports that indirect call site i can lead back to this
 	// function (see indirectCycles); only those sites are checked.
 	cyclic []bool
+	// sites are the instructions rewrite looks at (loops, indirect calls,
+	// bulk memory), so that it need not decode the body again.
+	sites []instr
 }
 
 // cost is the static work of one pass through a loop body (or a function's
@@ -96,6 +99,7 @@ walk:
 		case opLoop:
 			fi.loops = append(fi.loops, loopInfo{})
 			stack = append(stack, len(fi.loops)-1)
+			fi.sites = append(fi.sites, in)
 		case opEnd:
 			stack = stack[:len(stack)-1]
 		case opBrTable:
@@ -113,12 +117,14 @@ walk:
 				t = ^uint32(0) // its targets are not in the table: assume any
 			}
 			fi.indirect = append(fi.indirect, t)
+			fi.sites = append(fi.sites, in)
 		case 0xd2: // ref.func
 			rr := &reader{b: body, p: in.start + 1}
 			fi.refFuncs = append(fi.refFuncs, rr.u32())
 		case opPrefixFC:
 			if in.sub == fcMemoryCopy || in.sub == fcMemoryFill {
 				fi.bulk++
+				fi.sites = append(fi.sites, in)
 			}
 		}
 		if len(stack) == 0 {
@@ -358,19 +364,19 @@ func indirectCycles(infos []funcInfo, imports uint32, funcTypes []uint32, nTypes
 // nodes (minus removed ones), by an iterative Tarjan: CPython's call graph is
 // deep enough to make recursion here a risk.
 func components(nodes []int, edges [][]int, removed []bool) [][]int {
-	index := make(map[int]int, len(nodes))
-	low := make(map[int]int, len(nodes))
-	onStack := make(map[int]bool, len(nodes))
-	inSet := make(map[int]bool, len(nodes))
+	index := make([]int32, len(edges)) // 0: not visited; else index+1
+	low := make([]int32, len(edges))
+	onStack := make([]bool, len(edges))
+	inSet := make([]bool, len(edges))
 	for _, v := range nodes {
 		inSet[v] = true
 	}
 	var comps [][]int
 	var stack []int
-	next := 0
+	next := int32(1)
 	type frame struct{ v, edge int }
 	for _, root := range nodes {
-		if _, seen := index[root]; seen || removed[root] {
+		if index[root] != 0 || removed[root] {
 			continue
 		}
 		call := []frame{{root, 0}}
@@ -387,7 +393,7 @@ func components(nodes []int, edges [][]int, removed []bool) [][]int {
 				if !inSet[w] || removed[w] {
 					continue
 				}
-				if _, seen := index[w]; !seen {
+				if index[w] == 0 {
 					index[w], low[w] = next, next
 					next++
 					stack = append(stack, w)
@@ -531,11 +537,9 @@ func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, breaker,
 		b = ins.site(b, "entry", fi.topWeight)
 		st.Entries++
 	}
-	r := &reader{b: body, p: fi.exprStart}
 	loop, site := 0, 0
 	copied := fi.exprStart
-	for r.p < len(body) {
-		in := r.next()
+	for _, in := range fi.sites {
 		switch in.op {
 		case opLoop:
 			b = append(b, body[copied:in.end]...)
