@@ -3,6 +3,7 @@ package wasmbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	goruntime "runtime"
 	"strings"
 	"testing"
@@ -224,4 +225,33 @@ func TestDeepRecursionReleasesHostMemory(t *testing.T) {
 		t.Logf("%s: Go heap %+d bytes after deep recursion", lang, grew)
 		assert.Less(t, grew, int64(4<<20), "%s: the native stack of a deep recursion stays allocated", lang)
 	}
+}
+
+// A hard stop meant for one cell never lands in the next: cells that catch
+// their TimeoutError end by themselves in a window around the moment their
+// grace runs out, each followed by 1+1 in the same context.
+func TestHardStopBoundary(t *testing.T) {
+	const timeout, grace = 20 * time.Millisecond, 30 * time.Millisecond
+	ctx := context.Background()
+	sb, err := wasmbox.New(ctx, wasmbox.WithStopGrace(grace))
+	require.NoError(t, err)
+	defer sb.Close(ctx)
+	c, err := sb.CreateCodeContext(ctx)
+	require.NoError(t, err)
+	stopped := 0
+	for i := range 150 {
+		at := (timeout + grace - 5*time.Millisecond + time.Duration(i%100)*100*time.Microsecond).Seconds()
+		code := fmt.Sprintf("import time\nt = time.monotonic()\ntry:\n    while True: pass\n"+
+			"except TimeoutError:\n    while time.monotonic() - t < %f: pass", at)
+		exec, err := sb.RunCode(ctx, code, wasmbox.InContext(c), wasmbox.WithTimeout(timeout))
+		require.NoError(t, err)
+		if exec.Error != nil && exec.Error.Name == wasmbox.ErrorContextRestarted {
+			stopped++
+		}
+		next, err := sb.RunCode(ctx, "1+1", wasmbox.InContext(c))
+		require.NoError(t, err)
+		require.Nil(t, next.Error, "run %d: the cell ended with %v", i, exec.Error)
+		require.Equal(t, "2", next.Text())
+	}
+	t.Logf("%d of 150 cells were stopped", stopped)
 }

@@ -197,7 +197,7 @@ func (e *Engine) pollOneoff(ctx context.Context, mod api.Module, stack []uint64)
 	if len(events) == 0 && len(clocks) > 0 && minWait > 0 {
 		var intr, stop <-chan struct{}
 		if i != nil {
-			intr, stop = i.intr, i.stopCh
+			intr, stop = i.intr, i.stopChan()
 		}
 		t := time.NewTimer(minWait)
 		select {

@@ -190,8 +190,8 @@ type Instance struct {
 
 	stopGrace time.Duration
 	stop      atomic.Uint32 // a StopReason once a hard stop was requested
+	stopMu    sync.Mutex
 	stopCh    chan struct{} // closed on a hard stop: wakes a sleeping guest
-	stopOnce  sync.Once
 
 	errnoReporters []ErrnoReporter // mounts that report errnos wazero lacks
 }
@@ -343,7 +343,7 @@ func (m *Module) coldStart(ctx context.Context, cfg Config, fp [32]byte) (*Insta
 		_ = i.Close(ctx)
 		return nil, fmt.Errorf("wasmbox/runtime: _initialize: %w", err)
 	}
-	res, err := i.callWithBuffers(ctx, h, i.mod.ExportedFunction("wasmbox_init"), cfg.Init)
+	res, err := i.callWithBuffers(ctx, h, i.mod.ExportedFunction("wasmbox_init"), nil, cfg.Init)
 	if err != nil {
 		_ = i.Close(ctx)
 		return nil, fmt.Errorf("wasmbox/runtime: wasmbox_init: %w", err)
@@ -470,7 +470,10 @@ func (i *Instance) put(ctx context.Context, h Handler, b []byte) (uint32, error)
 	return p, nil
 }
 
-func (i *Instance) callWithBuffers(ctx context.Context, h Handler, fn api.Function, bufs ...[]byte) (uint32, error) {
+// callWithBuffers copies bufs into the guest, calls fn with their addresses
+// and lengths, and frees them. after, if set, runs as soon as fn returned,
+// before the frees, with fn's error.
+func (i *Instance) callWithBuffers(ctx context.Context, h Handler, fn api.Function, after func(error), bufs ...[]byte) (uint32, error) {
 	ptrs := make([]uint32, 0, len(bufs))
 	defer func() {
 		for _, p := range ptrs {
@@ -488,7 +491,11 @@ func (i *Instance) callWithBuffers(ctx context.Context, h Handler, fn api.Functi
 		ptrs = append(ptrs, p)
 		params = append(params, uint64(p), uint64(len(b)))
 	}
-	return i.call(ctx, h, fn, params...)
+	rc, err := i.call(ctx, h, fn, params...)
+	if after != nil {
+		after(err)
+	}
+	return rc, err
 }
 
 // Exec runs one cell: wasmbox_exec(code, opts). Output and events go to h as
@@ -532,7 +539,19 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 		i.interruptUntil(done, reason, stop)
 	}()
 	start := time.Now()
-	rc, err := i.callWithBuffers(ctx, h, i.exec, code, opts)
+	// The cell's hard stop may only land while wasmbox_exec runs: once it
+	// returned, the flag is lowered under intrMu (interruptUntil raises it
+	// under intrMu too), so that a stop requested as the cell returned by
+	// itself cannot end the frees that follow, or the next cell.
+	ended := func(err error) {
+		i.intrMu.Lock()
+		i.running.Store(false)
+		if err == nil {
+			i.clearLateStop()
+		}
+		i.intrMu.Unlock()
+	}
+	rc, err := i.callWithBuffers(ctx, h, i.exec, ended, code, opts)
 	if err == nil && time.Since(start) > time.Millisecond {
 		// wazero grows a function's native stack (Go memory, up to 400 MB)
 		// for deep recursion and keeps it for the next call: a fresh
@@ -542,9 +561,7 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 			i.exec = f
 		}
 	}
-	i.intrMu.Lock()
-	i.running.Store(false)
-	i.intrMu.Unlock()
+	ended(err) // in case the buffers could not be copied in
 	close(done)
 	wg.Wait()
 	if errors.Is(i.Err(), ErrClosed) {
@@ -585,7 +602,11 @@ func (i *Instance) interruptUntil(done <-chan struct{}, reason uint32, stop Stop
 		case <-done:
 			return
 		case <-grace:
-			i.hardStop(stop)
+			i.intrMu.Lock()
+			if i.running.Load() {
+				i.hardStop(stop)
+			}
+			i.intrMu.Unlock()
 		case now := <-t.C:
 			switch {
 			case i.mem.load32(i.ctl) != 0:
@@ -624,16 +645,40 @@ func (i *Instance) Interrupt(reason uint32) {
 
 // Stop hard-stops the running call, if any, and kills the instance: the
 // guest returns to the host within milliseconds wherever it is, and the call
-// fails with a *StopError (StopRequested). Stop does not wait; Close does.
+// fails with a *StopError (StopRequested); later calls fail with it too.
+// Stop does not wait; Close does.
 func (i *Instance) Stop() {
+	i.setDead(&StopError{Reason: StopRequested})
 	i.hardStop(StopRequested)
 }
 
 // hardStop requests a hard stop with reason (the first reason wins): the
 // guest's next yield, sleep or event ends the call.
 func (i *Instance) hardStop(reason StopReason) {
-	i.stop.CompareAndSwap(0, uint32(reason))
-	i.stopOnce.Do(func() { close(i.stopCh) })
+	i.stopMu.Lock()
+	defer i.stopMu.Unlock()
+	if i.stop.CompareAndSwap(0, uint32(reason)) {
+		close(i.stopCh)
+	}
+}
+
+// clearLateStop lowers a timeout's or cancellation's hard stop that was
+// requested as the call returned by itself: it was meant for that call only.
+// A stop the host requested (Stop, Close) stays.
+func (i *Instance) clearLateStop() {
+	i.stopMu.Lock()
+	defer i.stopMu.Unlock()
+	if r := StopReason(i.stop.Load()); r == StopTimeout || r == StopCancel {
+		i.stop.Store(0)
+		i.stopCh = make(chan struct{})
+	}
+}
+
+// stopChan returns the channel a hard stop closes.
+func (i *Instance) stopChan() <-chan struct{} {
+	i.stopMu.Lock()
+	defer i.stopMu.Unlock()
+	return i.stopCh
 }
 
 // stopping reports whether a hard stop was requested.

@@ -245,7 +245,9 @@ func TestGCDoesNotWaitForGuest(t *testing.T) {
 	worst := heartbeat(t, 500*time.Millisecond)
 	inst.Stop()
 	require.ErrorIs(t, <-done, runtime.ErrStopped)
-	assert.Less(t, worst, 50*time.Millisecond, "the longest a forced GC waited")
+	// TestYieldIntervals bounds the guest's part exactly; the machine's other
+	// load adds scheduling delays here, so the bound is loose.
+	assert.Less(t, worst, 250*time.Millisecond, "the longest a forced GC waited")
 }
 
 // heartbeat forces garbage collections for d and returns the longest one.
