@@ -68,8 +68,8 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request) {
 	if len(req.envVars) > 0 {
 		opts = append(opts, wasmbox.WithEnvs(req.envVars))
 	}
-	if s.cfg.cellTimeout > 0 {
-		opts = append(opts, wasmbox.WithTimeout(s.cfg.cellTimeout))
+	if d := s.cellTimeout(req.timeout); d > 0 {
+		opts = append(opts, wasmbox.WithTimeout(d))
 	}
 
 	st := newEventStream(w, cancel)

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -22,6 +24,10 @@ type executeRequest struct {
 	ContextID string            `json:"context_id"`
 	Language  string            `json:"language"`
 	EnvVars   map[string]string `json:"env_vars"`
+	// Timeout, in seconds, is wasmbox's addition (E2B's SDKs time cells
+	// out on the client side and send none): a cell timeout shorter than
+	// the server's. 0 or absent: the server's (WithCellTimeout).
+	Timeout *float64 `json:"timeout"`
 }
 
 // createContextRequest is the body of POST /contexts.
@@ -36,6 +42,7 @@ type execRequest struct {
 	contextID string
 	language  string
 	envVars   map[string]string
+	timeout   time.Duration // 0: not given
 }
 
 // requestError refuses a request: the status and the message sent back.
@@ -134,6 +141,18 @@ func parseExecuteRequest(body []byte, maxCodeBytes int) (execRequest, *requestEr
 		}
 	}
 	out := execRequest{code: *req.Code, contextID: req.ContextID, language: req.Language, envVars: req.EnvVars}
+	if req.Timeout != nil {
+		secs := *req.Timeout
+		if secs < 0 || math.IsNaN(secs) {
+			return execRequest{}, badRequest(`invalid request: field "timeout" must be a number of seconds, 0 or more`)
+		}
+		switch {
+		case secs >= float64(math.MaxInt64)/float64(time.Second):
+			out.timeout = math.MaxInt64
+		case secs > 0:
+			out.timeout = max(time.Duration(secs*float64(time.Second)), 1)
+		}
+	}
 	return out, nil
 }
 
@@ -145,4 +164,13 @@ func parseCreateContextRequest(body []byte) (createContextRequest, *requestError
 		return createContextRequest{}, err
 	}
 	return req, nil
+}
+
+// cellTimeout is the timeout of a cell whose request asked for requested
+// (0: nothing): the server's, unless the request asks for a shorter one.
+func (s *Server) cellTimeout(requested time.Duration) time.Duration {
+	if requested > 0 && (s.cfg.cellTimeout == 0 || requested < s.cfg.cellTimeout) {
+		return requested
+	}
+	return s.cfg.cellTimeout
 }

@@ -64,10 +64,28 @@ const (
 	// DefaultShutdownGrace is how long Serve waits, once its ctx ends, for
 	// interrupted cells to finish their responses before it closes the
 	// remaining connections.
-	DefaultShutdownGrace = 10 * time.Second
+	DefaultShutdownGrace = 5 * time.Second
+	// DefaultCellTimeout interrupts cells that run longer, as E2B's SDKs
+	// give up on a cell after 300 s by default.
+	DefaultCellTimeout = 300 * time.Second
+	// DefaultIOTimeout is how long a client may stall, sending a request
+	// body or reading a response, before it counts as gone.
+	DefaultIOTimeout = 30 * time.Second
 	// DefaultMaxWatchers caps the polling watchers (CreateWatcher) alive at
 	// once.
 	DefaultMaxWatchers = 1024
+)
+
+// Limits of the http.Servers that Serve runs.
+const (
+	// readHeaderTimeout: how long a client has to send a request's headers.
+	readHeaderTimeout = 10 * time.Second
+	// idleTimeout: how long a keep-alive connection may wait for its next
+	// request.
+	idleTimeout = 60 * time.Second
+	// maxHeaderBytes bounds the headers of a request (E2B's are a few
+	// hundred bytes).
+	maxHeaderBytes = 64 << 10
 )
 
 // Headers that carry the access token. E2B's SDKs send X-Access-Token to
@@ -91,6 +109,7 @@ type config struct {
 	maxCodeBytes    int
 	maxUploadBytes  int64
 	cellTimeout     time.Duration
+	ioTimeout       time.Duration
 	shutdownGrace   time.Duration
 	maxWatchers     int
 	keepalive       time.Duration
@@ -129,12 +148,23 @@ func WithMaxUploadBytes(n int64) Option {
 	return func(c *config) { c.maxUploadBytes = n }
 }
 
-// WithCellTimeout interrupts every cell after d (default 0: cells run until
-// they end, the client disconnects, or the server shuts down). A cell that
-// times out streams an error event named TimeoutError and its stream ends
-// normally; the context keeps its state.
+// WithCellTimeout interrupts every cell after d (default
+// DefaultCellTimeout; 0: cells run until they end, the client disconnects,
+// or the server shuts down). A request may ask for a shorter timeout (the
+// "timeout" field of POST /execute, in seconds), not a longer one. A cell
+// that times out streams an error event named TimeoutError and its stream
+// ends normally; the context keeps its state.
 func WithCellTimeout(d time.Duration) Option {
 	return func(c *config) { c.cellTimeout = d }
+}
+
+// WithIOTimeout sets how long a client may stall (default
+// DefaultIOTimeout): a request body from which nothing arrives for d is
+// refused with 408, a response the client does not read for d is cut (a
+// running cell is then interrupted). Transfers of any length work as long
+// as they keep moving.
+func WithIOTimeout(d time.Duration) Option {
+	return func(c *config) { c.ioTimeout = d }
 }
 
 // WithShutdownGrace sets how long Serve waits for responses to finish when
@@ -180,6 +210,8 @@ func New(sb *wasmbox.Sandbox, opts ...Option) (*Server, error) {
 		maxRequestBytes: DefaultMaxRequestBytes,
 		maxCodeBytes:    DefaultMaxCodeBytes,
 		maxUploadBytes:  DefaultMaxUploadBytes,
+		cellTimeout:     DefaultCellTimeout,
+		ioTimeout:       DefaultIOTimeout,
 		shutdownGrace:   DefaultShutdownGrace,
 		maxWatchers:     DefaultMaxWatchers,
 		keepalive:       60 * time.Second,
@@ -193,8 +225,14 @@ func New(sb *wasmbox.Sandbox, opts ...Option) (*Server, error) {
 	if cfg.maxRequestBytes <= 0 || cfg.maxCodeBytes <= 0 || cfg.maxUploadBytes <= 0 {
 		return nil, errors.New("server: size limits must be positive")
 	}
-	if cfg.keepalive <= 0 {
-		return nil, errors.New("server: keepalive interval must be positive")
+	if cfg.keepalive <= 0 || cfg.ioTimeout <= 0 {
+		return nil, errors.New("server: the keepalive interval and the I/O timeout must be positive")
+	}
+	if cfg.cellTimeout < 0 || cfg.shutdownGrace < 0 {
+		return nil, errors.New("server: the cell timeout and the shutdown grace cannot be negative")
+	}
+	if cfg.maxWatchers <= 0 {
+		return nil, errors.New("server: the watcher limit must be positive")
 	}
 	s := &Server{sb: sb, cfg: cfg, log: cfg.logger, watchers: newWatcherSet(cfg.maxWatchers)}
 	codeMux := http.NewServeMux()
@@ -293,10 +331,15 @@ func (s *Server) Serve(ctx context.Context, code, envd net.Listener) error {
 	defer cancelBase()
 	newHTTP := func(h http.Handler) *http.Server {
 		return &http.Server{
-			Handler:           h,
-			BaseContext:       func(net.Listener) context.Context { return base },
-			ReadHeaderTimeout: 30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
+			Handler:     h,
+			BaseContext: func(net.Listener) context.Context { return base },
+			// The headers must arrive promptly; bodies and responses are
+			// bounded per read and write by the I/O timeout (see
+			// WithIOTimeout), not as a whole, so that long uploads and
+			// cells work. No ReadTimeout or WriteTimeout for that reason.
+			ReadHeaderTimeout: readHeaderTimeout,
+			MaxHeaderBytes:    maxHeaderBytes,
+			IdleTimeout:       idleTimeout,
 			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		}
 	}
