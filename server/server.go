@@ -40,6 +40,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wasmbox/wasmbox"
@@ -98,6 +99,12 @@ const (
 	// HeaderTrafficAccessToken is the header of E2B's traffic access token.
 	HeaderTrafficAccessToken = "E2B-Traffic-Access-Token"
 )
+
+// ErrShutdownTimeout is returned (wrapped) by Serve when its shutdown grace
+// ended before every response did: the remaining connections were closed,
+// and cells that did not stop when interrupted may still be running in
+// the sandbox until it is closed.
+var ErrShutdownTimeout = errors.New("server: the shutdown grace ended with requests still running")
 
 // Option configures New.
 type Option func(*config)
@@ -321,7 +328,9 @@ func (s *Server) ListenAndServe(ctx context.Context, codeAddr, envdAddr string) 
 // running cells and watches (their responses end normally, a cell's with
 // its error event and end_of_execution), waits up to the shutdown grace for
 // them, closes what remains, and then calls Close. It closes the
-// listeners. It returns nil after a shutdown caused by ctx.
+// listeners. It returns nil after a shutdown caused by ctx, or an error
+// wrapping ErrShutdownTimeout if it had to close connections that were
+// still answering.
 func (s *Server) Serve(ctx context.Context, code, envd net.Listener) error {
 	if code == nil {
 		return errors.New("server: nil listener")
@@ -373,12 +382,14 @@ func (s *Server) Serve(ctx context.Context, code, envd net.Listener) error {
 	graceCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.shutdownGrace)
 	defer cancel()
 	var wg sync.WaitGroup
+	var forced atomic.Bool
 	for _, a := range all {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := a.srv.Shutdown(graceCtx); err != nil {
-				s.log.Warn("forcing connections closed", "err", err)
+				s.log.Warn("forcing connections closed", "api", a.api, "grace", s.cfg.shutdownGrace, "err", err)
+				forced.Store(true)
 				_ = a.srv.Close()
 			}
 		}()
@@ -386,8 +397,11 @@ func (s *Server) Serve(ctx context.Context, code, envd net.Listener) error {
 	cancelBase() // interrupt running cells and watches; their handlers then end
 	wg.Wait()
 	_ = s.Close()
-	if serveErr != nil {
+	switch {
+	case serveErr != nil:
 		return fmt.Errorf("server: %w", serveErr)
+	case forced.Load():
+		return fmt.Errorf("%w (after %v)", ErrShutdownTimeout, s.cfg.shutdownGrace)
 	}
 	return nil
 }
