@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wasmbox/wasmbox"
@@ -28,18 +31,24 @@ const (
 	minMemoryLimit = 32 << 20
 	// maxMemoryLimit: a 32-bit WebAssembly memory cannot grow past 4 GiB.
 	maxMemoryLimit = 4 << 30
-	// closeGrace: how long closing the sandbox may take.
+	// closeGrace: once the shutdown grace has passed, how long closing the
+	// sandbox may take before the process exits anyway.
 	closeGrace = time.Second
 )
 
 // Exit statuses of serve.
 const (
 	exitOK = 0
-	// exitFailed: the server could not start or failed.
+	// exitFailed: the server could not start or failed, or had to abandon
+	// running requests to stop in time.
 	exitFailed = 1
 	// exitUsage: bad flags.
 	exitUsage = 2
 )
+
+// exitNow ends the process when a shutdown overruns its time. It is a
+// variable for the tests that run serve in-process.
+var exitNow = os.Exit
 
 const serveUsage = `usage: wasmbox serve [flags]
 
@@ -52,7 +61,10 @@ E2B_DEBUG=true (it then uses localhost:49999 and localhost:49983):
 
 SIGINT or SIGTERM shuts it down: it stops accepting connections, interrupts
 running cells and waits up to --shutdown-grace for their responses to
-finish; then it closes what remains and exits.
+finish; then it closes what remains and exits, with status 1 if it had to
+(a cell that catches its interrupts, a client that does not read). The
+process is gone at most 1s after the grace, whatever still runs; a second
+signal ends it at once.
 
 flags:
 `
@@ -164,6 +176,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if f.token == "" {
 		f.token = os.Getenv(tokenEnv)
 	}
+	// From the moment ctx ends, the process has the grace and closeGrace;
+	// then, or at a second signal, it exits whatever still runs.
+	defer shutdownWatchdog(ctx, f.grace+closeGrace, log)()
+
 	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)))
 	if err != nil {
 		log.Error("cannot create the sandbox", "err", err)
@@ -201,12 +217,48 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	err = srv.ListenAndServe(ctx, f.addr, f.envdAddr)
 	_ = srv.Close()
 	closeSandbox()
-	if err != nil {
+	switch {
+	case errors.Is(err, server.ErrShutdownTimeout):
+		log.Error("wasmbox server stopped, abandoning requests that did not finish within the grace",
+			"grace", f.grace)
+		return exitFailed
+	case err != nil:
 		log.Error("server failed", "err", err)
 		return exitFailed
 	}
 	log.Info("wasmbox server stopped")
 	return exitOK
+}
+
+// shutdownWatchdog makes sure the process ends once ctx has ended (SIGINT
+// or SIGTERM): after limit, or at once on a second signal, it logs and
+// exits with status 1 — a cell stuck where interrupts cannot reach it must
+// not keep a server that was told to stop alive. Call the returned
+// function when serve returns normally.
+func shutdownWatchdog(ctx context.Context, limit time.Duration, log *slog.Logger) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(again)
+		timer := time.NewTimer(limit)
+		defer timer.Stop()
+		select {
+		case <-done:
+		case <-timer.C:
+			log.Error("wasmbox server did not stop in time: exiting with cells still running", "after", limit)
+			exitNow(exitFailed)
+		case sig := <-again:
+			log.Error("second signal: exiting at once", "signal", sig.String())
+			exitNow(exitFailed)
+		}
+	}()
+	return func() { close(done) }
 }
 
 // warmUp starts and discards a context of each language so that the
