@@ -80,6 +80,12 @@ func TestClientErrorsAre4xx(t *testing.T) {
 		})
 	}
 
+	// an RPC compressed in a way the server does not know: connect-go's
+	// code, but not its 501
+	status, body := post(t, rpc("Stat"), `{"path": "/"}`, "Content-Encoding", "br")
+	assert.Equal(t, http.StatusUnsupportedMediaType, status, body)
+	assert.JSONEq(t, `{"code": "unimplemented", "message": "unknown compression \"br\": supported encodings are gzip"}`, body)
+
 	// POST and GET /files
 	nonUTF8 := "/home/user/" + url.QueryEscape("\xff")
 	for _, tc := range []struct {
@@ -123,7 +129,7 @@ func TestClientErrorsAre4xx(t *testing.T) {
 	// a multipart form cut in the middle of a file: 400, and nothing of
 	// the file is left
 	ctype, form := multipartBody(t, "/home/user/cut.txt", strings.Repeat("c", 100<<10))
-	status, body := upload(t, envd+"/files", ctype, bytes.NewReader(form.Bytes()[:form.Len()/2]))
+	status, body = upload(t, envd+"/files", ctype, bytes.NewReader(form.Bytes()[:form.Len()/2]))
 	assert.Equal(t, http.StatusBadRequest, status, body)
 	ok, err := files.Exists(ctx, "/home/user/cut.txt")
 	require.NoError(t, err)

@@ -222,6 +222,9 @@ func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request) (*uploadBody
 	case "", "identity":
 	case "gzip":
 		gz, err := gzip.NewReader(raw)
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // an empty body is no gzip stream
+		}
 		if err != nil {
 			return nil, fmt.Errorf("error decompressing request body: %w", clientError(err))
 		}

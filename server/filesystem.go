@@ -44,10 +44,36 @@ type fsService struct{ s *Server }
 var _ filesystemconnect.FilesystemHandler = (*fsService)(nil)
 
 func (s *Server) filesystemHandler() (string, http.Handler) {
-	return filesystemconnect.NewFilesystemHandler(&fsService{s},
+	path, h := filesystemconnect.NewFilesystemHandler(&fsService{s},
 		connect.WithInterceptors(&authInterceptor{s}),
 		connect.WithReadMaxBytes(int(min(s.cfg.maxRequestBytes, 1<<30))),
 	)
+	return path, refuseUnknownEncoding(h)
+}
+
+// refuseUnknownEncoding answers a Connect request compressed with an
+// encoding the server does not know (connect-go supports gzip) with 415
+// Unsupported Media Type. connect-go answers 501 with the code
+// "unimplemented", which tells the client the server failed; the body
+// keeps connect-go's code, which is what Connect clients read.
+func refuseUnknownEncoding(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctype := strings.ToLower(r.Header.Get("Content-Type"))
+		if strings.HasPrefix(ctype, "application/json") || strings.HasPrefix(ctype, "application/proto") ||
+			strings.HasPrefix(ctype, "application/connect+") {
+			for _, h := range []string{"Content-Encoding", "Connect-Content-Encoding"} {
+				if enc := r.Header.Get(h); enc != "" && enc != "identity" && enc != "gzip" {
+					w.Header().Set(strings.Replace(h, "Content", "Accept", 1), "gzip")
+					writeJSON(w, http.StatusUnsupportedMediaType, struct {
+						Code    string `json:"code"`
+						Message string `json:"message"`
+					}{connect.CodeUnimplemented.String(), fmt.Sprintf("unknown compression %q: supported encodings are gzip", enc)})
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // authInterceptor checks the access token of RPCs, so that a refused client
