@@ -54,6 +54,10 @@ func statusOf(err error) int {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return statusClientClosed
 
+	case errors.Is(err, wasmbox.ErrMemoryLimit):
+		// It matches ErrInvalidOptions too, but the memory limit is the
+		// server's setting, not the client's.
+		return http.StatusInternalServerError
 	case errors.Is(err, wasmbox.ErrUnknownLanguage), errors.Is(err, wasmbox.ErrInvalidOptions):
 		return http.StatusBadRequest
 	case errors.Is(err, wasmbox.ErrContextRemoved), errors.Is(err, wasmbox.ErrUnknownContext):

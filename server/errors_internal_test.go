@@ -54,7 +54,9 @@ func TestStatusOf(t *testing.T) {
 		{errBodyStalled, 408, connect.CodeDeadlineExceeded},
 		{context.Canceled, statusClientClosed, connect.CodeCanceled},
 		{context.DeadlineExceeded, statusClientClosed, connect.CodeDeadlineExceeded},
-		// what is left is the server's fault
+		// what is left is the server's fault, including its own settings
+		{fmt.Errorf("wasmbox: start python context: %w: %w", wasmbox.ErrInvalidOptions,
+			fmt.Errorf("%w: 20971520 bytes needed", wasmbox.ErrMemoryLimit)), 500, connect.CodeInternal},
 		{errors.New("wasmbox/runtime: instantiate: out of memory"), 500, connect.CodeInternal},
 		{&result.ExecutionError{Name: "OSError"}, 500, connect.CodeInternal},
 	} {
