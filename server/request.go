@@ -68,7 +68,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *req
 		return nil, &requestError{http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("request body too large: the limit is %d bytes", limit)}
 	}
-	return nil, &requestError{statusOf(err), "cannot read request body: " + err.Error()}
+	return nil, &requestError{statusOf(clientError(err)), "cannot read request body: " + err.Error()}
 }
 
 // decodeJSON decodes a JSON object into v. An empty body is accepted when
@@ -146,10 +146,9 @@ func parseExecuteRequest(body []byte, maxCodeBytes int) (execRequest, *requestEr
 		if secs < 0 || math.IsNaN(secs) {
 			return execRequest{}, badRequest(`invalid request: field "timeout" must be a number of seconds, 0 or more`)
 		}
-		switch {
-		case secs >= float64(math.MaxInt64)/float64(time.Second):
-			out.timeout = math.MaxInt64
-		case secs > 0:
+		// Beyond what a Duration holds, the request asks for no bound of
+		// its own: the server's applies.
+		if secs > 0 && secs < float64(math.MaxInt64)/float64(time.Second) {
 			out.timeout = max(time.Duration(secs*float64(time.Second)), 1)
 		}
 	}
