@@ -159,10 +159,6 @@ func (s *Server) middleware(api string, next http.Handler, rpcPath string) http.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		guard := &ioGuard{rc: http.NewResponseController(w), timeout: s.cfg.ioTimeout}
-		// A deadline left by the previous request on this connection would
-		// fail the writes of this one (including net/http's own 100
-		// Continue).
-		_ = guard.rc.SetWriteDeadline(time.Time{})
 		sw := &statusWriter{ResponseWriter: w, guard: guard}
 		rl := &reqLog{}
 		// A copy: net/http looks at its own request's Body, once the

@@ -28,6 +28,11 @@
 //     filesystem, as all clients of one E2B sandbox do.
 //   - Without WithAccessToken anyone who can reach the address can run code:
 //     keep the default loopback addresses or set a token.
+//   - Cells time out after DefaultCellTimeout, and a client that stalls
+//     mid-body or mid-response is cut after DefaultIOTimeout. A client's
+//     mistake is answered with a 4xx (507 for a full filesystem quota, as
+//     envd), only the server's own faults with a 5xx; docs/server.md lists
+//     the limits and statuses.
 package server
 
 import (
