@@ -2,72 +2,19 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/result"
-	"github.com/wasmbox/wasmbox/vfs"
 )
-
-// executeRequest is the body of POST /execute, as E2B's SDKs send it.
-type executeRequest struct {
-	Code      *string           `json:"code"`
-	ContextID string            `json:"context_id"`
-	Language  string            `json:"language"`
-	EnvVars   map[string]string `json:"env_vars"`
-}
-
-// createContextRequest is the body of POST /contexts.
-type createContextRequest struct {
-	Language string `json:"language"`
-	Cwd      string `json:"cwd"`
-}
 
 // GET /health: E2B's server answers the JSON string "OK".
 func (s *Server) handleCodeHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, "OK")
-}
-
-// decodeJSON reads a JSON body of at most maxRequestBytes into v. It writes
-// the error response (400 or 413, plain text) and returns false when it
-// cannot. An empty body is accepted when allowEmpty.
-func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.maxRequestBytes))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			textError(w, http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("request body too large: the limit is %d bytes", s.cfg.maxRequestBytes))
-			return false
-		}
-		textError(w, http.StatusBadRequest, "cannot read request body: "+err.Error())
-		return false
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		if allowEmpty {
-			return true
-		}
-		textError(w, http.StatusBadRequest, "malformed JSON: the request body is empty")
-		return false
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			textError(w, http.StatusBadRequest,
-				fmt.Sprintf("invalid request: field %q must be %s, not %s", typeErr.Field, typeErr.Type, typeErr.Value))
-			return false
-		}
-		textError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
-		return false
-	}
-	return true
 }
 
 // findContext returns the live context with the given ID, or nil.
@@ -79,75 +26,50 @@ func (s *Server) findContext(ctx context.Context, id string) (*wasmbox.Context, 
 	return c, err
 }
 
-// statusOf maps a sandbox error to an HTTP status.
-func statusOf(err error) int {
-	switch {
-	case errors.Is(err, wasmbox.ErrUnknownLanguage), errors.Is(err, wasmbox.ErrInvalidOptions),
-		errors.Is(err, vfs.ErrInvalidPath), errors.Is(err, vfs.ErrNotDir), errors.Is(err, vfs.ErrPermission):
-		return http.StatusBadRequest
-	case errors.Is(err, wasmbox.ErrContextRemoved), errors.Is(err, wasmbox.ErrUnknownContext):
-		return http.StatusNotFound
-	case errors.Is(err, wasmbox.ErrTooManyContexts):
-		return http.StatusTooManyRequests
-	case errors.Is(err, wasmbox.ErrClosed):
-		return http.StatusServiceUnavailable
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return 499 // the client went away (nginx's convention); nobody reads it
-	}
-	return http.StatusInternalServerError
-}
-
 func notFoundContext(w http.ResponseWriter, id string) {
 	textError(w, http.StatusNotFound, fmt.Sprintf("Context %s not found", id))
 }
 
 // POST /execute: run a cell and stream its events.
 func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request) {
-	var req executeRequest
-	if !s.decodeJSON(w, r, &req, false) {
+	body, rerr := readBody(w, r, s.cfg.maxRequestBytes)
+	if rerr != nil {
+		textError(w, rerr.status, rerr.msg)
 		return
 	}
-	if req.Code == nil {
-		textError(w, http.StatusBadRequest, `invalid request: field "code" is required`)
+	req, rerr := parseExecuteRequest(body, s.cfg.maxCodeBytes)
+	if rerr != nil {
+		textError(w, rerr.status, rerr.msg)
 		return
 	}
-	code := *req.Code
-	if len(code) > s.cfg.maxCodeBytes {
-		textError(w, http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("code too large: %d bytes, the limit is %d", len(code), s.cfg.maxCodeBytes))
-		return
-	}
-	if req.ContextID != "" && req.Language != "" {
-		textError(w, http.StatusBadRequest, "Only one of context_id or language can be provided")
-		return
-	}
+	code := req.code
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	var opts []wasmbox.RunOption
 	switch {
-	case req.ContextID != "":
-		c, err := s.findContext(ctx, req.ContextID)
+	case req.contextID != "":
+		c, err := s.findContext(ctx, req.contextID)
 		if err != nil {
 			textError(w, statusOf(err), err.Error())
 			return
 		}
 		if c == nil {
-			notFoundContext(w, req.ContextID)
+			notFoundContext(w, req.contextID)
 			return
 		}
 		opts = append(opts, wasmbox.InContext(c))
 		logAttrs(ctx, slog.String("context", c.ID), slog.String("language", c.Language))
-	case req.Language != "":
-		opts = append(opts, wasmbox.WithLanguage(req.Language))
-		logAttrs(ctx, slog.String("language", req.Language))
+	case req.language != "":
+		opts = append(opts, wasmbox.WithLanguage(req.language))
+		logAttrs(ctx, slog.String("language", req.language))
 	default:
 		logAttrs(ctx, slog.String("language", wasmbox.DefaultLanguage))
 	}
-	if len(req.EnvVars) > 0 {
-		opts = append(opts, wasmbox.WithEnvs(req.EnvVars))
+	if len(req.envVars) > 0 {
+		opts = append(opts, wasmbox.WithEnvs(req.envVars))
 	}
-	if s.cfg.cellTimeout > 0 {
-		opts = append(opts, wasmbox.WithTimeout(s.cfg.cellTimeout))
+	if d := s.cellTimeout(req.timeout); d > 0 {
+		opts = append(opts, wasmbox.WithTimeout(d))
 	}
 
 	st := newEventStream(w, cancel)
@@ -170,8 +92,8 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		logAttrs(ctx, slog.String("run_error", err.Error()))
 		if st.tryAbandon() {
-			if statusOf(err) == http.StatusNotFound && req.ContextID != "" {
-				notFoundContext(w, req.ContextID) // removed in the meantime
+			if statusOf(err) == http.StatusNotFound && req.contextID != "" {
+				notFoundContext(w, req.contextID) // removed in the meantime
 				return
 			}
 			textError(w, statusOf(err), err.Error())
@@ -191,8 +113,14 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request) {
 
 // POST /contexts
 func (s *Server) handleCreateContext(w http.ResponseWriter, r *http.Request) {
-	var req createContextRequest
-	if !s.decodeJSON(w, r, &req, true) {
+	body, rerr := readBody(w, r, s.cfg.maxRequestBytes)
+	if rerr != nil {
+		textError(w, rerr.status, rerr.msg)
+		return
+	}
+	req, rerr := parseCreateContextRequest(body)
+	if rerr != nil {
+		textError(w, rerr.status, rerr.msg)
 		return
 	}
 	var opts []wasmbox.ContextOption
@@ -204,11 +132,24 @@ func (s *Server) handleCreateContext(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.sb.CreateCodeContext(r.Context(), opts...)
 	if err != nil {
-		textError(w, statusOf(err), err.Error())
+		textError(w, createContextStatus(err, req.Cwd != ""), err.Error())
 		return
 	}
 	logAttrs(r.Context(), slog.String("context", c.ID), slog.String("language", c.Language))
 	writeJSON(w, http.StatusOK, c.Info())
+}
+
+// createContextStatus is the status of a failed POST /contexts. An error
+// the interpreter raised while setting the context up (set-up runs no user
+// code) in a cwd the client chose is the cwd's fault, since the default one
+// works: a directory the interpreter cannot enter, a name it cannot encode.
+func createContextStatus(err error, cwdGiven bool) int {
+	status := statusOf(err)
+	var setupErr *result.ExecutionError
+	if status == http.StatusInternalServerError && cwdGiven && errors.As(err, &setupErr) {
+		return http.StatusBadRequest
+	}
+	return status
 }
 
 // GET /contexts

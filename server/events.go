@@ -17,9 +17,6 @@ const (
 	// commitDelay: how long a silent cell may run before the response
 	// headers are sent anyway.
 	commitDelay = 50 * time.Millisecond
-	// writeTimeout: how long one event may wait for a client that does not
-	// read; then the client counts as gone and the cell is interrupted.
-	writeTimeout = 30 * time.Second
 )
 
 // Events of the /execute stream, as E2B's code-interpreter server writes
@@ -138,8 +135,10 @@ func (st *eventStream) commitLocked() {
 	st.flushLocked()
 }
 
+// flushLocked sends what is written. A client that does not read for the
+// server's I/O timeout fails it (the middleware sets the deadline of each
+// write and flush): it counts as gone and the cell is interrupted.
 func (st *eventStream) flushLocked() {
-	_ = st.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if err := st.rc.Flush(); err != nil {
 		st.failLocked()
 	}
@@ -186,7 +185,6 @@ func (st *eventStream) write(v any, flush bool) {
 			return
 		}
 	}
-	_ = st.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := st.w.Write(b); err != nil {
 		st.failLocked()
 		return
@@ -209,6 +207,4 @@ func (st *eventStream) finish(count *countEvent) {
 		st.timer.Stop()
 	}
 	st.done = true
-	// The connection may serve another request: no deadline for it.
-	_ = st.rc.SetWriteDeadline(time.Time{})
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"compress/gzip"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -48,39 +47,27 @@ func resolvePath(p string) string {
 	return p
 }
 
-// absPath is resolvePath, made absolute.
-func absPath(p string) string {
+// absPath is resolvePath, made absolute and clean. A path that is not
+// valid UTF-8 is refused (vfs.ErrInvalidPath).
+func absPath(p string) (string, error) {
+	if err := checkUTF8(p); err != nil {
+		return "", err
+	}
 	p = resolvePath(p)
 	if !path.IsAbs(p) {
 		p = path.Join(wasmbox.DefaultCwd, p)
 	}
-	return path.Clean(p)
-}
-
-// fileStatus maps a filesystem error to an HTTP status for the envd API.
-func fileStatus(err error) int {
-	switch {
-	case errors.Is(err, vfs.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, vfs.ErrInvalidPath), errors.Is(err, vfs.ErrIsDir), errors.Is(err, vfs.ErrNotDir),
-		errors.Is(err, vfs.ErrAlreadyExists):
-		return http.StatusBadRequest
-	case errors.Is(err, vfs.ErrPermission):
-		return http.StatusForbidden
-	case errors.Is(err, vfs.ErrQuota):
-		return http.StatusInsufficientStorage
-	case errors.Is(err, vfs.ErrClosed):
-		return http.StatusServiceUnavailable
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return 499
-	}
-	return http.StatusInternalServerError
+	return path.Clean(p), nil
 }
 
 // GET /files?path=: the content of a file.
 func (s *Server) handleGetFiles(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	p := absPath(r.URL.Query().Get("path"))
+	p, err := absPath(r.URL.Query().Get("path"))
+	if err != nil {
+		jsonError(w, statusOf(err), err.Error())
+		return
+	}
 	logAttrs(ctx, slog.String("file", p))
 	files := s.sb.Files()
 	info, err := files.GetInfo(ctx, p)
@@ -93,7 +80,7 @@ func (s *Server) handleGetFiles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		jsonError(w, fileStatus(err), err.Error())
+		jsonError(w, statusOf(err), err.Error())
 		return
 	}
 	h := w.Header()
@@ -108,7 +95,7 @@ func (s *Server) handleGetFiles(w http.ResponseWriter, r *http.Request) {
 	if acceptsGzip(r) {
 		rd, err := files.ReadStream(ctx, p)
 		if err != nil {
-			jsonError(w, fileStatus(err), err.Error())
+			jsonError(w, statusOf(err), err.Error())
 			return
 		}
 		defer rd.Close()
@@ -126,7 +113,7 @@ func (s *Server) handleGetFiles(w http.ResponseWriter, r *http.Request) {
 		// bytes, and stream it if it is larger now.
 		rd, err := files.ReadStream(ctx, p)
 		if err != nil {
-			jsonError(w, fileStatus(err), err.Error())
+			jsonError(w, statusOf(err), err.Error())
 			return
 		}
 		data, err := io.ReadAll(io.LimitReader(rd, smallFile+1))
@@ -148,7 +135,7 @@ func (s *Server) handleGetFiles(w http.ResponseWriter, r *http.Request) {
 stream:
 	rd, err := files.ReadStream(ctx, p)
 	if err != nil {
-		jsonError(w, fileStatus(err), err.Error())
+		jsonError(w, statusOf(err), err.Error())
 		return
 	}
 	defer rd.Close()
@@ -169,66 +156,82 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
-// limitedBody is the request body after gzip decoding (Content-Encoding:
-// gzip), capped at max bytes of decoded data.
-type limitedBody struct {
+// uploadBody is the body of POST /files after gzip decoding
+// (Content-Encoding: gzip), capped at max bytes of decoded data. Its read
+// errors are the client's (errBadBody, errBodyStalled), or errUploadTooLarge.
+type uploadBody struct {
 	r       io.Reader
 	left    int64
-	tooBig  bool
 	closers []io.Closer
 }
 
-func (b *limitedBody) Read(p []byte) (int, error) {
+func (b *uploadBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		// One byte more than allowed tells an exact fit from an overflow.
 		var one [1]byte
 		n, err := b.r.Read(one[:])
-		var mbe *http.MaxBytesError
-		if n > 0 || errors.As(err, &mbe) {
-			b.tooBig = true
+		if n > 0 {
 			return 0, errUploadTooLarge
 		}
 		if err == nil {
 			err = io.EOF
 		}
-		return 0, err
+		return 0, clientError(err)
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]
 	}
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		b.tooBig = true
-		err = errUploadTooLarge
-	}
-	return n, err
+	return n, clientError(err)
 }
 
-func (b *limitedBody) Close() error {
+func (b *uploadBody) Close() error {
 	for _, c := range b.closers {
 		_ = c.Close()
 	}
 	return nil
 }
 
-var errUploadTooLarge = errors.New("upload too large")
+// clientError marks an error of reading a request body as the client's
+// fault, unless it is io.EOF or marked already.
+func clientError(err error) error {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil, err == io.EOF, errors.Is(err, errBadBody), errors.Is(err, errBodyStalled),
+		errors.Is(err, errUploadTooLarge):
+		return err
+	case errors.As(err, &tooLarge):
+		return errUploadTooLarge
+	}
+	return fmt.Errorf("%w: %w", errBadBody, err)
+}
 
-func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request) (*limitedBody, error) {
+// clientReader marks the read errors of r with clientError.
+type clientReader struct{ r io.Reader }
+
+func (c clientReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	return n, clientError(err)
+}
+
+func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request) (*uploadBody, error) {
 	raw := http.MaxBytesReader(w, r.Body, s.cfg.maxUploadBytes)
-	b := &limitedBody{r: raw, left: s.cfg.maxUploadBytes, closers: []io.Closer{raw}}
+	b := &uploadBody{r: raw, left: s.cfg.maxUploadBytes, closers: []io.Closer{raw}}
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip":
 		gz, err := gzip.NewReader(raw)
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // an empty body is no gzip stream
+		}
 		if err != nil {
-			return nil, fmt.Errorf("error decompressing request body: %w", err)
+			return nil, fmt.Errorf("error decompressing request body: %w", clientError(err))
 		}
 		b.r = gz
 		b.closers = append(b.closers, gz)
 	default:
-		return nil, fmt.Errorf("unsupported Content-Encoding %q", enc)
+		return nil, fmt.Errorf("%w: unsupported Content-Encoding %q", errBadBody, enc)
 	}
 	return b, nil
 }
@@ -236,38 +239,63 @@ func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request) (*limitedBod
 // POST /files: write one file (application/octet-stream, ?path=) or one or
 // many (multipart/form-data, "file" parts named by their file name, or by
 // ?path= for a single file), creating parent directories.
+//
+// Each file is streamed into a temporary file that replaces the target only
+// once complete (vfs.FS.Write), so the server holds no more than a buffer of
+// it, and a failed upload (too large, over the filesystem quota, a client
+// that goes away or stalls) leaves the target as it was. The files of a
+// multipart request written before the failing one stay written. Statuses:
+// 413 over WithMaxUploadBytes, 507 over the sandbox filesystem's quota (as
+// envd answers), 400 for a malformed body or path, 408 for a client that
+// stops sending.
 func (s *Server) handlePostFiles(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	query := r.URL.Query()
 	qpath, hasPath := query.Get("path"), query.Has("path")
+	fail := func(err error, p string) {
+		switch status := statusOf(err); {
+		case status == http.StatusRequestEntityTooLarge:
+			jsonError(w, status, fmt.Sprintf("upload too large: the limit is %d bytes", s.cfg.maxUploadBytes))
+		case errors.Is(err, vfs.ErrQuota):
+			jsonError(w, status, fmt.Sprintf("not enough disk space available: %v", err))
+		case errors.Is(err, vfs.ErrIsDir):
+			jsonError(w, status, fmt.Sprintf("path is a directory: %s", p))
+		default:
+			jsonError(w, status, err.Error())
+		}
+	}
+	identity := r.Header.Get("Content-Encoding") == ""
+	if identity && r.ContentLength > s.cfg.maxUploadBytes {
+		fail(errUploadTooLarge, "") // refused before it is read
+		return
+	}
 	body, err := s.uploadBody(w, r)
 	if err != nil {
-		jsonError(w, http.StatusBadRequest, err.Error())
+		fail(err, "")
 		return
 	}
 	defer body.Close()
 	files := s.sb.Files()
-	fail := func(err error, p string) {
-		switch {
-		case body.tooBig || errors.Is(err, errUploadTooLarge):
-			jsonError(w, http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("upload too large: the limit is %d bytes", s.cfg.maxUploadBytes))
-		case errors.Is(err, vfs.ErrQuota):
-			jsonError(w, http.StatusInsufficientStorage, fmt.Sprintf("not enough disk space available: %v", err))
-		case errors.Is(err, vfs.ErrIsDir):
-			jsonError(w, http.StatusBadRequest, fmt.Sprintf("path is a directory: %s", p))
-		default:
-			jsonError(w, fileStatus(err), err.Error())
-		}
-	}
 	mediaType, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mediaType != "multipart/form-data" {
 		if !hasPath || qpath == "" {
 			jsonError(w, http.StatusBadRequest, "the path query parameter is required for an application/octet-stream upload")
 			return
 		}
-		p := absPath(qpath)
+		p, err := absPath(qpath)
+		if err != nil {
+			fail(err, qpath)
+			return
+		}
 		logAttrs(ctx, slog.String("file", p))
+		if identity && r.ContentLength > 0 {
+			// A file that cannot fit is refused before it is read.
+			if u := files.Usage(); u.MaxBytes > 0 && r.ContentLength > u.MaxBytes-u.Bytes {
+				fail(fmt.Errorf("%w: %d bytes do not fit in the %d bytes left", vfs.ErrQuota,
+					r.ContentLength, max(u.MaxBytes-u.Bytes, 0)), p)
+				return
+			}
+		}
 		if _, err := files.Write(ctx, p, body); err != nil {
 			fail(err, p)
 			return
@@ -289,8 +317,8 @@ func (s *Server) handlePostFiles(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil {
-			if body.tooBig {
-				fail(errUploadTooLarge, "")
+			if status := statusOf(err); status == http.StatusRequestEntityTooLarge || status == http.StatusRequestTimeout {
+				fail(err, "")
 				return
 			}
 			jsonError(w, http.StatusBadRequest, fmt.Sprintf("error reading form: %v", err))
@@ -309,7 +337,12 @@ func (s *Server) handlePostFiles(w http.ResponseWriter, r *http.Request) {
 			jsonError(w, http.StatusBadRequest, "a file part has no file name and the request no path")
 			return
 		}
-		p := absPath(name)
+		p, err := absPath(name)
+		if err != nil {
+			_ = part.Close()
+			fail(err, name)
+			return
+		}
 		if seen[p] {
 			_ = part.Close()
 			jsonError(w, http.StatusBadRequest, fmt.Sprintf(
@@ -317,7 +350,7 @@ func (s *Server) handlePostFiles(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		seen[p] = true
-		if _, err := files.Write(ctx, p, part); err != nil {
+		if _, err := files.Write(ctx, p, clientReader{part}); err != nil {
 			_ = part.Close()
 			fail(err, p)
 			return

@@ -44,10 +44,36 @@ type fsService struct{ s *Server }
 var _ filesystemconnect.FilesystemHandler = (*fsService)(nil)
 
 func (s *Server) filesystemHandler() (string, http.Handler) {
-	return filesystemconnect.NewFilesystemHandler(&fsService{s},
+	path, h := filesystemconnect.NewFilesystemHandler(&fsService{s},
 		connect.WithInterceptors(&authInterceptor{s}),
 		connect.WithReadMaxBytes(int(min(s.cfg.maxRequestBytes, 1<<30))),
 	)
+	return path, refuseUnknownEncoding(h)
+}
+
+// refuseUnknownEncoding answers a Connect request compressed with an
+// encoding the server does not know (connect-go supports gzip) with 415
+// Unsupported Media Type. connect-go answers 501 with the code
+// "unimplemented", which tells the client the server failed; the body
+// keeps connect-go's code, which is what Connect clients read.
+func refuseUnknownEncoding(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctype := strings.ToLower(r.Header.Get("Content-Type"))
+		if strings.HasPrefix(ctype, "application/json") || strings.HasPrefix(ctype, "application/proto") ||
+			strings.HasPrefix(ctype, "application/connect+") {
+			for _, h := range []string{"Content-Encoding", "Connect-Content-Encoding"} {
+				if enc := r.Header.Get(h); enc != "" && enc != "identity" && enc != "gzip" {
+					w.Header().Set(strings.Replace(h, "Content", "Accept", 1), "gzip")
+					writeJSON(w, http.StatusUnsupportedMediaType, struct {
+						Code    string `json:"code"`
+						Message string `json:"message"`
+					}{connect.CodeUnimplemented.String(), fmt.Sprintf("unknown compression %q: supported encodings are gzip", enc)})
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // authInterceptor checks the access token of RPCs, so that a refused client
@@ -87,30 +113,13 @@ func (a *authInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc
 	}
 }
 
-// rpcError maps a filesystem error to a Connect error with E2B's codes.
-func rpcError(err error) error {
-	code := connect.CodeInternal
-	switch {
-	case errors.Is(err, vfs.ErrNotFound):
-		code = connect.CodeNotFound
-	case errors.Is(err, vfs.ErrAlreadyExists):
-		code = connect.CodeAlreadyExists
-	case errors.Is(err, vfs.ErrInvalidPath), errors.Is(err, vfs.ErrNotDir), errors.Is(err, vfs.ErrIsDir):
-		code = connect.CodeInvalidArgument
-	case errors.Is(err, vfs.ErrPermission):
-		code = connect.CodePermissionDenied
-	case errors.Is(err, vfs.ErrQuota):
-		code = connect.CodeResourceExhausted
-	case errors.Is(err, vfs.ErrBusy), errors.Is(err, vfs.ErrCrossDevice), errors.Is(err, vfs.ErrNotEmpty):
-		code = connect.CodeFailedPrecondition
-	case errors.Is(err, vfs.ErrClosed):
-		code = connect.CodeUnavailable
-	case errors.Is(err, context.Canceled):
-		code = connect.CodeCanceled
-	case errors.Is(err, context.DeadlineExceeded):
-		code = connect.CodeDeadlineExceeded
+// rpcPath is absPath for the RPCs: an invalid path is invalid_argument.
+func rpcPath(p string) (string, error) {
+	abs, err := absPath(p)
+	if err != nil {
+		return "", connect.NewError(connect.CodeInvalidArgument, err)
 	}
-	return connect.NewError(code, err)
+	return abs, nil
 }
 
 // entryInfo converts the Files API's description of an entry.
@@ -135,7 +144,10 @@ func entryInfo(e vfs.EntryInfo) *pb.EntryInfo {
 
 // Stat implements filesystem.Filesystem/Stat.
 func (f *fsService) Stat(ctx context.Context, req *connect.Request[pb.StatRequest]) (*connect.Response[pb.StatResponse], error) {
-	p := absPath(req.Msg.GetPath())
+	p, err := rpcPath(req.Msg.GetPath())
+	if err != nil {
+		return nil, err
+	}
 	logAttrs(ctx, slog.String("file", p))
 	e, err := f.s.sb.Files().GetInfo(ctx, p)
 	if err != nil {
@@ -147,7 +159,10 @@ func (f *fsService) Stat(ctx context.Context, req *connect.Request[pb.StatReques
 // MakeDir implements filesystem.Filesystem/MakeDir: already_exists when the
 // directory exists, invalid_argument when a file has its name.
 func (f *fsService) MakeDir(ctx context.Context, req *connect.Request[pb.MakeDirRequest]) (*connect.Response[pb.MakeDirResponse], error) {
-	p := absPath(req.Msg.GetPath())
+	p, err := rpcPath(req.Msg.GetPath())
+	if err != nil {
+		return nil, err
+	}
 	logAttrs(ctx, slog.String("file", p))
 	files := f.s.sb.Files()
 	if e, err := files.GetInfo(ctx, p); err == nil {
@@ -173,7 +188,14 @@ func (f *fsService) MakeDir(ctx context.Context, req *connect.Request[pb.MakeDir
 // Move implements filesystem.Filesystem/Move (creating the destination's
 // parents).
 func (f *fsService) Move(ctx context.Context, req *connect.Request[pb.MoveRequest]) (*connect.Response[pb.MoveResponse], error) {
-	src, dst := absPath(req.Msg.GetSource()), absPath(req.Msg.GetDestination())
+	src, err := rpcPath(req.Msg.GetSource())
+	if err != nil {
+		return nil, err
+	}
+	dst, err := rpcPath(req.Msg.GetDestination())
+	if err != nil {
+		return nil, err
+	}
 	logAttrs(ctx, slog.String("file", src), slog.String("to", dst))
 	e, err := f.s.sb.Files().Rename(ctx, src, dst)
 	if err != nil {
@@ -185,7 +207,10 @@ func (f *fsService) Move(ctx context.Context, req *connect.Request[pb.MoveReques
 // ListDir implements filesystem.Filesystem/ListDir: depth levels (default
 // 1), directories first, then by name regardless of case, as envd sorts.
 func (f *fsService) ListDir(ctx context.Context, req *connect.Request[pb.ListDirRequest]) (*connect.Response[pb.ListDirResponse], error) {
-	p := absPath(req.Msg.GetPath())
+	p, err := rpcPath(req.Msg.GetPath())
+	if err != nil {
+		return nil, err
+	}
 	depth := req.Msg.GetDepth()
 	if depth == 0 {
 		depth = 1
@@ -221,7 +246,10 @@ func (f *fsService) ListDir(ctx context.Context, req *connect.Request[pb.ListDir
 // Remove implements filesystem.Filesystem/Remove. Like envd (rm -rf), a
 // path that does not exist is not an error.
 func (f *fsService) Remove(ctx context.Context, req *connect.Request[pb.RemoveRequest]) (*connect.Response[pb.RemoveResponse], error) {
-	p := absPath(req.Msg.GetPath())
+	p, err := rpcPath(req.Msg.GetPath())
+	if err != nil {
+		return nil, err
+	}
 	logAttrs(ctx, slog.String("file", p))
 	if err := f.s.sb.Files().Remove(ctx, p); err != nil && !errors.Is(err, vfs.ErrNotFound) {
 		return nil, rpcError(err)
@@ -266,7 +294,10 @@ func (f *fsService) watch(ctx context.Context, dir string, recursive, includeEnt
 // client goes, its deadline (Connect-Timeout-Ms) passes, or the server
 // shuts down.
 func (f *fsService) WatchDir(ctx context.Context, req *connect.Request[pb.WatchDirRequest], stream *connect.ServerStream[pb.WatchDirResponse]) error {
-	dir := absPath(req.Msg.GetPath())
+	dir, err := rpcPath(req.Msg.GetPath())
+	if err != nil {
+		return err
+	}
 	logAttrs(ctx, slog.String("file", dir), slog.Bool("recursive", req.Msg.GetRecursive()))
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -349,7 +380,10 @@ func (ws *watcherSet) closeAll() {
 // CreateWatcher implements filesystem.Filesystem/CreateWatcher: a watcher
 // whose events GetWatcherEvents collects, until RemoveWatcher or Close.
 func (f *fsService) CreateWatcher(ctx context.Context, req *connect.Request[pb.CreateWatcherRequest]) (*connect.Response[pb.CreateWatcherResponse], error) {
-	dir := absPath(req.Msg.GetPath())
+	dir, err := rpcPath(req.Msg.GetPath())
+	if err != nil {
+		return nil, err
+	}
 	ws := f.s.watchers
 	ws.mu.Lock()
 	full, closed := len(ws.byID) >= ws.max, ws.closed

@@ -3,9 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -30,11 +33,12 @@ func logAttrs(ctx context.Context, attrs ...slog.Attr) {
 
 // statusWriter records the status and size of a response. It keeps the
 // optional interfaces the handlers need (Flush, and Unwrap for
-// http.ResponseController).
+// http.ResponseController), and gives each write a deadline (see ioGuard).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	guard  *ioGuard
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -48,21 +52,104 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.guard.extendWrite()
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
 	return n, err
 }
 
 // Flush implements http.Flusher (connect-go looks for it).
-func (w *statusWriter) Flush() {
+func (w *statusWriter) Flush() { _ = w.FlushError() }
+
+// FlushError flushes, and reports whether the client took it
+// (http.ResponseController prefers it to Flush).
+func (w *statusWriter) FlushError() error {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
+	w.guard.extendWrite()
+	return w.guard.rc.Flush()
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ioGuard cuts a client that stalls: one that stops sending the request
+// body, or stops reading the response, for the server's I/O timeout.
+//
+// http.Server's ReadTimeout and WriteTimeout bound a whole request, which
+// would cut long uploads, downloads and cells as surely as stalled
+// clients. Instead each read of the body and each write of the response
+// pushes the connection's deadline the timeout ahead (at most every eighth
+// of it, to keep the cost negligible), so a transfer of any length works as
+// long as it moves. Once the body is read the read deadline is lifted: the
+// server then watches the idle connection to notice a client that goes
+// away, and a deadline expiring there would cancel a long cell.
+type ioGuard struct {
+	rc      *http.ResponseController
+	timeout time.Duration
+	read    time.Time // when the read deadline was last pushed
+	written time.Time // when the write deadline was last pushed
+	// bodyFailed: reading the body failed; the read deadline is left as it
+	// is, so that net/http, which discards what remains of a body before
+	// it answers, gives up at once on a connection that stalled.
+	bodyFailed bool
+	// bodyEnded: the body was read to its end; the read deadline is lifted.
+	bodyEnded bool
+}
+
+func (g *ioGuard) extendWrite() {
+	if now := time.Now(); now.Sub(g.written) > g.timeout/8 {
+		if g.rc.SetWriteDeadline(now.Add(g.timeout)) == nil {
+			g.written = now
+		}
+	}
+}
+
+// guardedBody is a request body read under an ioGuard. Its read errors
+// are the client's: errBodyStalled when the deadline passed, errBadBody
+// wrapping anything else but io.EOF.
+type guardedBody struct {
+	io.ReadCloser
+	g *ioGuard
+}
+
+func (b *guardedBody) Read(p []byte) (int, error) {
+	if b.g.bodyEnded {
+		return 0, io.EOF
+	}
+	if now := time.Now(); now.Sub(b.g.read) > b.g.timeout/8 {
+		if b.g.rc.SetReadDeadline(now.Add(b.g.timeout)) == nil {
+			b.g.read = now
+		}
+	}
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == nil:
+		return n, nil
+	case err == io.EOF:
+		// The body is read. Lift the deadline: net/http now watches the
+		// connection to tell when the client goes away, and an expiring
+		// deadline there would look like it and cancel a long cell.
+		_ = b.g.rc.SetReadDeadline(time.Time{})
+		b.g.bodyEnded = true
+		return n, err
+	}
+	b.g.bodyFailed = true
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return n, fmt.Errorf("%w for %v", errBodyStalled, b.g.timeout)
+	}
+	return n, fmt.Errorf("%w: %w", errBadBody, err)
+}
+
+// Close closes the body. net/http reads what remains of a small body to
+// reuse the connection: that read gets a deadline too.
+func (b *guardedBody) Close() error {
+	if !b.g.bodyEnded && !b.g.bodyFailed {
+		_ = b.g.rc.SetReadDeadline(time.Now().Add(b.g.timeout))
+	}
+	return b.ReadCloser.Close()
+}
 
 // middleware wraps an API's mux: panic recovery, one structured log line per
 // request, and the access-token check (except GET /health, and except the
@@ -71,9 +158,27 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) middleware(api string, next http.Handler, rpcPath string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		guard := &ioGuard{rc: http.NewResponseController(w), timeout: s.cfg.ioTimeout}
+		sw := &statusWriter{ResponseWriter: w, guard: guard}
 		rl := &reqLog{}
+		// A copy: net/http looks at its own request's Body, once the
+		// handler is done, to decide whether the connection can be reused.
 		r = r.WithContext(context.WithValue(r.Context(), reqLogKey{}, rl))
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &guardedBody{ReadCloser: r.Body, g: guard}
+		}
+		defer func() {
+			// What net/http still does with this request once the handler
+			// returns gets the same bounds: it discards what remains of a
+			// small unread body (without a deadline, a client that stopped
+			// sending would hold the connection forever), and then sends
+			// the response.
+			now := time.Now()
+			if !guard.bodyFailed && !guard.bodyEnded {
+				_ = guard.rc.SetReadDeadline(now.Add(guard.timeout))
+			}
+			_ = guard.rc.SetWriteDeadline(now.Add(2 * guard.timeout))
+		}()
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {

@@ -176,3 +176,38 @@ func TestConcurrentClients(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestServeReportsAForcedShutdown: a cell that catches its interrupts
+// outlives the shutdown grace; Serve then closes its connection and says
+// so with ErrShutdownTimeout, promptly.
+func TestServeReportsAForcedShutdown(t *testing.T) {
+	_, srv := newServer(t, server.WithShutdownGrace(300*time.Millisecond))
+	ln := listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln, nil) }()
+
+	// Stubborn from the moment it says so, but not forever: it ends by
+	// itself after ~40 interrupts (they are re-armed every 250 ms), so it
+	// does not outlive the test by long while the sandbox cannot stop it.
+	res, err := http.Post("http://"+ln.Addr().String()+"/execute", "application/json", strings.NewReader(
+		`{"code": "import time\nn = 0\nwhile n < 40:\n    try:\n        if n == 0:\n            n = 1\n`+
+			`            print('stubborn', flush=True)\n        time.sleep(.5)\n    except BaseException:\n        n += 1"}`))
+	require.NoError(t, err)
+	defer res.Body.Close()
+	line, err := bufio.NewReader(res.Body).ReadString('\n')
+	require.NoError(t, err)
+	require.Contains(t, line, "stubborn")
+
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-served:
+		assert.ErrorIs(t, err, server.ErrShutdownTimeout)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	assert.Less(t, time.Since(start), 3*time.Second)
+	_, err = io.ReadAll(res.Body)
+	assert.Error(t, err, "the response was cut, not finished")
+}

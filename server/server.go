@@ -28,6 +28,11 @@
 //     filesystem, as all clients of one E2B sandbox do.
 //   - Without WithAccessToken anyone who can reach the address can run code:
 //     keep the default loopback addresses or set a token.
+//   - Cells time out after DefaultCellTimeout, and a client that stalls
+//     mid-body or mid-response is cut after DefaultIOTimeout. A client's
+//     mistake is answered with a 4xx (507 for a full filesystem quota, as
+//     envd), only the server's own faults with a 5xx; docs/server.md lists
+//     the limits and statuses.
 package server
 
 import (
@@ -40,6 +45,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wasmbox/wasmbox"
@@ -64,10 +70,28 @@ const (
 	// DefaultShutdownGrace is how long Serve waits, once its ctx ends, for
 	// interrupted cells to finish their responses before it closes the
 	// remaining connections.
-	DefaultShutdownGrace = 10 * time.Second
+	DefaultShutdownGrace = 5 * time.Second
+	// DefaultCellTimeout interrupts cells that run longer, as E2B's SDKs
+	// give up on a cell after 300 s by default.
+	DefaultCellTimeout = 300 * time.Second
+	// DefaultIOTimeout is how long a client may stall, sending a request
+	// body or reading a response, before it counts as gone.
+	DefaultIOTimeout = 30 * time.Second
 	// DefaultMaxWatchers caps the polling watchers (CreateWatcher) alive at
 	// once.
 	DefaultMaxWatchers = 1024
+)
+
+// Limits of the http.Servers that Serve runs.
+const (
+	// readHeaderTimeout: how long a client has to send a request's headers.
+	readHeaderTimeout = 10 * time.Second
+	// idleTimeout: how long a keep-alive connection may wait for its next
+	// request.
+	idleTimeout = 60 * time.Second
+	// maxHeaderBytes bounds the headers of a request (E2B's are a few
+	// hundred bytes).
+	maxHeaderBytes = 64 << 10
 )
 
 // Headers that carry the access token. E2B's SDKs send X-Access-Token to
@@ -81,6 +105,12 @@ const (
 	HeaderTrafficAccessToken = "E2B-Traffic-Access-Token"
 )
 
+// ErrShutdownTimeout is returned (wrapped) by Serve when its shutdown grace
+// ended before every response did: the remaining connections were closed,
+// and cells that did not stop when interrupted may still be running in
+// the sandbox until it is closed.
+var ErrShutdownTimeout = errors.New("server: the shutdown grace ended with requests still running")
+
 // Option configures New.
 type Option func(*config)
 
@@ -91,6 +121,7 @@ type config struct {
 	maxCodeBytes    int
 	maxUploadBytes  int64
 	cellTimeout     time.Duration
+	ioTimeout       time.Duration
 	shutdownGrace   time.Duration
 	maxWatchers     int
 	keepalive       time.Duration
@@ -129,12 +160,23 @@ func WithMaxUploadBytes(n int64) Option {
 	return func(c *config) { c.maxUploadBytes = n }
 }
 
-// WithCellTimeout interrupts every cell after d (default 0: cells run until
-// they end, the client disconnects, or the server shuts down). A cell that
-// times out streams an error event named TimeoutError and its stream ends
-// normally; the context keeps its state.
+// WithCellTimeout interrupts every cell after d (default
+// DefaultCellTimeout; 0: cells run until they end, the client disconnects,
+// or the server shuts down). A request may ask for a shorter timeout (the
+// "timeout" field of POST /execute, in seconds), not a longer one. A cell
+// that times out streams an error event named TimeoutError and its stream
+// ends normally; the context keeps its state.
 func WithCellTimeout(d time.Duration) Option {
 	return func(c *config) { c.cellTimeout = d }
+}
+
+// WithIOTimeout sets how long a client may stall (default
+// DefaultIOTimeout): a request body from which nothing arrives for d is
+// refused with 408, a response the client does not read for d is cut (a
+// running cell is then interrupted). Transfers of any length work as long
+// as they keep moving.
+func WithIOTimeout(d time.Duration) Option {
+	return func(c *config) { c.ioTimeout = d }
 }
 
 // WithShutdownGrace sets how long Serve waits for responses to finish when
@@ -180,6 +222,8 @@ func New(sb *wasmbox.Sandbox, opts ...Option) (*Server, error) {
 		maxRequestBytes: DefaultMaxRequestBytes,
 		maxCodeBytes:    DefaultMaxCodeBytes,
 		maxUploadBytes:  DefaultMaxUploadBytes,
+		cellTimeout:     DefaultCellTimeout,
+		ioTimeout:       DefaultIOTimeout,
 		shutdownGrace:   DefaultShutdownGrace,
 		maxWatchers:     DefaultMaxWatchers,
 		keepalive:       60 * time.Second,
@@ -193,8 +237,14 @@ func New(sb *wasmbox.Sandbox, opts ...Option) (*Server, error) {
 	if cfg.maxRequestBytes <= 0 || cfg.maxCodeBytes <= 0 || cfg.maxUploadBytes <= 0 {
 		return nil, errors.New("server: size limits must be positive")
 	}
-	if cfg.keepalive <= 0 {
-		return nil, errors.New("server: keepalive interval must be positive")
+	if cfg.keepalive <= 0 || cfg.ioTimeout <= 0 {
+		return nil, errors.New("server: the keepalive interval and the I/O timeout must be positive")
+	}
+	if cfg.cellTimeout < 0 || cfg.shutdownGrace < 0 {
+		return nil, errors.New("server: the cell timeout and the shutdown grace cannot be negative")
+	}
+	if cfg.maxWatchers <= 0 {
+		return nil, errors.New("server: the watcher limit must be positive")
 	}
 	s := &Server{sb: sb, cfg: cfg, log: cfg.logger, watchers: newWatcherSet(cfg.maxWatchers)}
 	codeMux := http.NewServeMux()
@@ -283,7 +333,9 @@ func (s *Server) ListenAndServe(ctx context.Context, codeAddr, envdAddr string) 
 // running cells and watches (their responses end normally, a cell's with
 // its error event and end_of_execution), waits up to the shutdown grace for
 // them, closes what remains, and then calls Close. It closes the
-// listeners. It returns nil after a shutdown caused by ctx.
+// listeners. It returns nil after a shutdown caused by ctx, or an error
+// wrapping ErrShutdownTimeout if it had to close connections that were
+// still answering.
 func (s *Server) Serve(ctx context.Context, code, envd net.Listener) error {
 	if code == nil {
 		return errors.New("server: nil listener")
@@ -293,10 +345,15 @@ func (s *Server) Serve(ctx context.Context, code, envd net.Listener) error {
 	defer cancelBase()
 	newHTTP := func(h http.Handler) *http.Server {
 		return &http.Server{
-			Handler:           h,
-			BaseContext:       func(net.Listener) context.Context { return base },
-			ReadHeaderTimeout: 30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
+			Handler:     h,
+			BaseContext: func(net.Listener) context.Context { return base },
+			// The headers must arrive promptly; bodies and responses are
+			// bounded per read and write by the I/O timeout (see
+			// WithIOTimeout), not as a whole, so that long uploads and
+			// cells work. No ReadTimeout or WriteTimeout for that reason.
+			ReadHeaderTimeout: readHeaderTimeout,
+			MaxHeaderBytes:    maxHeaderBytes,
+			IdleTimeout:       idleTimeout,
 			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		}
 	}
@@ -330,12 +387,14 @@ func (s *Server) Serve(ctx context.Context, code, envd net.Listener) error {
 	graceCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.shutdownGrace)
 	defer cancel()
 	var wg sync.WaitGroup
+	var forced atomic.Bool
 	for _, a := range all {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := a.srv.Shutdown(graceCtx); err != nil {
-				s.log.Warn("forcing connections closed", "err", err)
+				s.log.Warn("forcing connections closed", "api", a.api, "grace", s.cfg.shutdownGrace, "err", err)
+				forced.Store(true)
 				_ = a.srv.Close()
 			}
 		}()
@@ -343,8 +402,11 @@ func (s *Server) Serve(ctx context.Context, code, envd net.Listener) error {
 	cancelBase() // interrupt running cells and watches; their handlers then end
 	wg.Wait()
 	_ = s.Close()
-	if serveErr != nil {
+	switch {
+	case serveErr != nil:
 		return fmt.Errorf("server: %w", serveErr)
+	case forced.Load():
+		return fmt.Errorf("%w (after %v)", ErrShutdownTimeout, s.cfg.shutdownGrace)
 	}
 	return nil
 }

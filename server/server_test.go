@@ -501,4 +501,13 @@ func TestNewValidatesOptions(t *testing.T) {
 	assert.Error(t, err)
 	_, err = server.New(sb, server.WithKeepalive(-1))
 	assert.Error(t, err)
+	for _, opt := range []server.Option{
+		server.WithCellTimeout(-time.Second), server.WithIOTimeout(0), server.WithShutdownGrace(-1),
+		server.WithMaxWatchers(0), server.WithMaxUploadBytes(-1), server.WithMaxRequestBytes(0),
+	} {
+		_, err = server.New(sb, opt)
+		assert.Error(t, err)
+	}
+	_, err = server.New(sb, server.WithCellTimeout(0), server.WithShutdownGrace(0))
+	assert.NoError(t, err, "0: no cell timeout, no grace")
 }

@@ -38,7 +38,7 @@ func main() {
 const usage = `usage:
   wasmbox run [-l LANGUAGE] [--json] [--timeout D] (-c CODE | FILE | -)
   wasmbox repl [-l LANGUAGE]
-  wasmbox serve [--addr HOST:PORT] [--envd-addr HOST:PORT] [--token T] [--cell-timeout D]
+  wasmbox serve [--addr HOST:PORT] [--envd-addr HOST:PORT] [--token T] [--cell-timeout D] [--shutdown-grace D]
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wasmbox/wasmbox"
@@ -18,6 +22,34 @@ import (
 // --token is not given.
 const tokenEnv = "WASMBOX_ACCESS_TOKEN"
 
+// Bounds of serve's flags.
+const (
+	// minMemoryLimit: the smallest --memory-limit. CPython's module asks
+	// for 20 MiB of linear memory before it runs any code (QuickJS's for
+	// 8 MiB); below that the interpreter cannot even be instantiated.
+	// 32 MiB leaves it room to run small cells.
+	minMemoryLimit = 32 << 20
+	// maxMemoryLimit: a 32-bit WebAssembly memory cannot grow past 4 GiB.
+	maxMemoryLimit = 4 << 30
+	// closeGrace: once the shutdown grace has passed, how long closing the
+	// sandbox may take before the process exits anyway.
+	closeGrace = time.Second
+)
+
+// Exit statuses of serve.
+const (
+	exitOK = 0
+	// exitFailed: the server could not start or failed, or had to abandon
+	// running requests to stop in time.
+	exitFailed = 1
+	// exitUsage: bad flags.
+	exitUsage = 2
+)
+
+// exitNow ends the process when a shutdown overruns its time. It is a
+// variable for the tests that run serve in-process.
+var exitNow = os.Exit
+
 const serveUsage = `usage: wasmbox serve [flags]
 
 Serves one sandbox the way an E2B sandbox does: the code-interpreter API on
@@ -27,89 +59,206 @@ E2B_DEBUG=true (it then uses localhost:49999 and localhost:49983):
   wasmbox serve &
   E2B_DEBUG=true node app.js
 
-SIGINT or SIGTERM shuts it down gracefully: running cells are interrupted and
-their responses finished.
+SIGINT or SIGTERM shuts it down: it stops accepting connections, interrupts
+running cells and waits up to --shutdown-grace for their responses to
+finish; then it closes what remains and exits, with status 1 if it had to
+(a cell that catches its interrupts, a client that does not read). The
+process is gone at most 1s after the grace, whatever still runs; a second
+signal ends it at once.
 
 flags:
 `
 
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// serveFlags are serve's validated settings.
+type serveFlags struct {
+	addr, envdAddr      string
+	token               string
+	cellTimeout, grace  time.Duration
+	maxCode             int
+	maxUpload           int64
+	maxContexts         int
+	memLimit            int64
+	logFormat, logLevel string
+	slogLevel           slog.Level
+	fs                  *flag.FlagSet
+}
+
+// parseServeFlags parses and checks serve's arguments. It returns an exit
+// status and false when serve must not run (help, or a usage error it has
+// reported on stderr).
+func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int, bool) {
+	f := &serveFlags{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, serveUsage)
 		fs.PrintDefaults()
 	}
-	addr := fs.String("addr", server.DefaultCodeAddr, "address of the code-interpreter API")
-	envdAddr := fs.String("envd-addr", server.DefaultEnvdAddr,
+	fs.StringVar(&f.addr, "addr", server.DefaultCodeAddr, "address of the code-interpreter API")
+	fs.StringVar(&f.envdAddr, "envd-addr", server.DefaultEnvdAddr,
 		"address of the envd (files) API; empty: on --addr, beside the code-interpreter API")
-	token := fs.String("token", "", "require this access token on every request but /health (default: $"+tokenEnv+")")
-	cellTimeout := fs.Duration("cell-timeout", 0, "interrupt cells that run longer (0: no limit)")
-	maxCode := fs.Int("max-code-bytes", server.DefaultMaxCodeBytes, "largest cell accepted, in bytes")
-	maxUpload := fs.Int64("max-upload-bytes", server.DefaultMaxUploadBytes, "largest file upload accepted, in bytes")
-	maxContexts := fs.Int("max-contexts", 64, "most code contexts at once, each up to --memory-limit (0: no limit)")
-	memLimit := fs.Uint64("memory-limit", 512<<20, "memory limit of each context, in bytes")
-	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.token, "token", "", "require this access token on every request but /health (default: $"+tokenEnv+")")
+	fs.DurationVar(&f.cellTimeout, "cell-timeout", server.DefaultCellTimeout,
+		"interrupt cells that run longer; a request may ask for less (0: no limit)")
+	fs.DurationVar(&f.grace, "shutdown-grace", server.DefaultShutdownGrace,
+		"on SIGINT/SIGTERM, how long running cells and transfers get to finish")
+	fs.IntVar(&f.maxCode, "max-code-bytes", server.DefaultMaxCodeBytes,
+		fmt.Sprintf("largest cell accepted, in bytes (at most %d)", server.DefaultMaxRequestBytes))
+	fs.Int64Var(&f.maxUpload, "max-upload-bytes", server.DefaultMaxUploadBytes, "largest file upload accepted, in bytes")
+	fs.IntVar(&f.maxContexts, "max-contexts", 64, "most code contexts at once, each up to --memory-limit (0: no limit)")
+	fs.Int64Var(&f.memLimit, "memory-limit", 512<<20,
+		fmt.Sprintf("memory limit of each context, in bytes (%d to %d)", minMemoryLimit, maxMemoryLimit))
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.fs = fs
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			return 0
+			return nil, exitOK, false
 		}
-		return 2
+		return nil, exitUsage, false
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wasmbox serve: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if err := f.check(); err != nil {
+		fmt.Fprintf(stderr, "wasmbox serve: %v\n", err)
+		return nil, exitUsage, false
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "wasmbox serve: bad --log-level %q\n", *logLevel)
-		return 2
+	return f, exitOK, true
+}
+
+// check validates the flags, so that a bad value is a usage error here
+// rather than a failure (or a panic) deep in the sandbox.
+func (f *serveFlags) check() error {
+	if f.fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", f.fs.Arg(0))
 	}
-	hopts := &slog.HandlerOptions{Level: level}
-	var handler slog.Handler
-	switch strings.ToLower(*logFormat) {
-	case "text":
-		handler = slog.NewTextHandler(stderr, hopts)
-	case "json":
+	if err := f.slogLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("bad --log-level %q (debug, info, warn or error)", f.logLevel)
+	}
+	if l := strings.ToLower(f.logFormat); l != "text" && l != "json" {
+		return fmt.Errorf("bad --log-format %q (text or json)", f.logFormat)
+	}
+	if _, _, err := net.SplitHostPort(f.addr); err != nil {
+		return fmt.Errorf("bad --addr %q: %v", f.addr, err)
+	}
+	if f.envdAddr != "" {
+		if _, _, err := net.SplitHostPort(f.envdAddr); err != nil {
+			return fmt.Errorf("bad --envd-addr %q: %v", f.envdAddr, err)
+		}
+	}
+	switch {
+	case f.cellTimeout < 0:
+		return fmt.Errorf("--cell-timeout cannot be negative (0: no limit), got %v", f.cellTimeout)
+	case f.grace < 0:
+		return fmt.Errorf("--shutdown-grace cannot be negative, got %v", f.grace)
+	case f.maxCode <= 0 || f.maxCode > server.DefaultMaxRequestBytes:
+		return fmt.Errorf("--max-code-bytes must be between 1 and %d, got %d", server.DefaultMaxRequestBytes, f.maxCode)
+	case f.maxUpload <= 0:
+		return fmt.Errorf("--max-upload-bytes must be positive, got %d", f.maxUpload)
+	case f.maxContexts < 0:
+		return fmt.Errorf("--max-contexts cannot be negative (0: no limit), got %d", f.maxContexts)
+	case f.memLimit < minMemoryLimit || f.memLimit > maxMemoryLimit:
+		return fmt.Errorf("--memory-limit must be between %d (32 MiB; CPython needs 20 MiB before it runs a line) "+
+			"and %d (4 GiB, the most WebAssembly can address), got %d", minMemoryLimit, maxMemoryLimit, f.memLimit)
+	}
+	return nil
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f, status, ok := parseServeFlags(args, stderr)
+	if !ok {
+		return status
+	}
+	hopts := &slog.HandlerOptions{Level: f.slogLevel}
+	var handler slog.Handler = slog.NewTextHandler(stderr, hopts)
+	if strings.ToLower(f.logFormat) == "json" {
 		handler = slog.NewJSONHandler(stderr, hopts)
-	default:
-		fmt.Fprintf(stderr, "wasmbox serve: bad --log-format %q (text or json)\n", *logFormat)
-		return 2
 	}
 	log := slog.New(handler)
-	if *token == "" {
-		*token = os.Getenv(tokenEnv)
+	if f.token == "" {
+		f.token = os.Getenv(tokenEnv)
 	}
+	// From the moment ctx ends, the process has the grace and closeGrace;
+	// then, or at a second signal, it exits whatever still runs.
+	defer shutdownWatchdog(ctx, f.grace+closeGrace, log)()
 
-	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(*maxContexts), wasmbox.WithMemoryLimit(*memLimit))
+	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)))
 	if err != nil {
 		log.Error("cannot create the sandbox", "err", err)
-		return 1
+		return exitFailed
 	}
-	defer sb.Close(context.WithoutCancel(ctx))
+	closeSandbox := func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeGrace)
+		defer cancel()
+		if err := sb.Close(cctx); err != nil {
+			log.Warn("closing the sandbox", "err", err)
+		}
+	}
 	if err := warmUp(ctx, sb, log); err != nil {
+		closeSandbox()
+		if ctx.Err() != nil {
+			log.Info("wasmbox server stopped while starting")
+			return exitOK
+		}
 		log.Error("cannot start the interpreters", "err", err)
-		return 1
+		return exitFailed
 	}
 	srv, err := server.New(sb,
 		server.WithLogger(log),
-		server.WithAccessToken(*token),
-		server.WithCellTimeout(*cellTimeout),
-		server.WithMaxCodeBytes(*maxCode),
-		server.WithMaxUploadBytes(*maxUpload),
+		server.WithAccessToken(f.token),
+		server.WithCellTimeout(f.cellTimeout),
+		server.WithShutdownGrace(f.grace),
+		server.WithMaxCodeBytes(f.maxCode),
+		server.WithMaxUploadBytes(f.maxUpload),
 	)
 	if err != nil {
+		closeSandbox()
 		log.Error("cannot create the server", "err", err)
-		return 1
+		return exitFailed
 	}
-	defer srv.Close()
-	if err := srv.ListenAndServe(ctx, *addr, *envdAddr); err != nil {
+	err = srv.ListenAndServe(ctx, f.addr, f.envdAddr)
+	_ = srv.Close()
+	closeSandbox()
+	switch {
+	case errors.Is(err, server.ErrShutdownTimeout):
+		log.Error("wasmbox server stopped, abandoning requests that did not finish within the grace",
+			"grace", f.grace)
+		return exitFailed
+	case err != nil:
 		log.Error("server failed", "err", err)
-		return 1
+		return exitFailed
 	}
 	log.Info("wasmbox server stopped")
-	return 0
+	return exitOK
+}
+
+// shutdownWatchdog makes sure the process ends once ctx has ended (SIGINT
+// or SIGTERM): after limit, or at once on a second signal, it logs and
+// exits with status 1 — a cell stuck where interrupts cannot reach it must
+// not keep a server that was told to stop alive. Call the returned
+// function when serve returns normally.
+func shutdownWatchdog(ctx context.Context, limit time.Duration, log *slog.Logger) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(again)
+		timer := time.NewTimer(limit)
+		defer timer.Stop()
+		select {
+		case <-done:
+		case <-timer.C:
+			log.Error("wasmbox server did not stop in time: exiting with cells still running", "after", limit)
+			exitNow(exitFailed)
+		case sig := <-again:
+			log.Error("second signal: exiting at once", "signal", sig.String())
+			exitNow(exitFailed)
+		}
+	}()
+	return func() { close(done) }
 }
 
 // warmUp starts and discards a context of each language so that the

@@ -82,18 +82,38 @@ func TestServe(t *testing.T) {
 }
 
 func TestServeUsageErrors(t *testing.T) {
-	rc, _, errOut := cli(t, "", "serve", "--log-format", "xml")
-	assert.Equal(t, 2, rc)
-	assert.Contains(t, errOut, "bad --log-format")
-	rc, _, errOut = cli(t, "", "serve", "extra")
-	assert.Equal(t, 2, rc)
-	assert.Contains(t, errOut, `unexpected argument "extra"`)
-	rc, _, errOut = cli(t, "", "serve", "--log-level", "loud")
-	assert.Equal(t, 2, rc)
-	assert.Contains(t, errOut, "bad --log-level")
-	rc, _, errOut = cli(t, "", "serve", "-h")
+	for _, tc := range []struct {
+		args    []string
+		message string
+	}{
+		{[]string{"--log-format", "xml"}, "bad --log-format"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--log-level", "loud"}, "bad --log-level"},
+		// wazero panicked on a memory smaller than the module's initial one
+		{[]string{"--memory-limit", "1048576"}, "--memory-limit must be between 33554432"},
+		{[]string{"--memory-limit", "16777216"}, "--memory-limit must be between 33554432"},
+		{[]string{"--memory-limit", "-1"}, "--memory-limit must be between"},
+		{[]string{"--memory-limit", "4294967297"}, "4 GiB"},
+		{[]string{"--memory-limit", "lots"}, "invalid value"},
+		{[]string{"--max-contexts", "-1"}, "--max-contexts cannot be negative"},
+		{[]string{"--cell-timeout", "-1s"}, "--cell-timeout cannot be negative"},
+		{[]string{"--cell-timeout", "5"}, "invalid value"}, // a duration needs a unit
+		{[]string{"--shutdown-grace", "-1ms"}, "--shutdown-grace cannot be negative"},
+		{[]string{"--max-code-bytes", "0"}, "--max-code-bytes must be between 1 and"},
+		{[]string{"--max-code-bytes", "99999999999"}, "--max-code-bytes must be between 1 and"},
+		{[]string{"--max-upload-bytes", "0"}, "--max-upload-bytes must be positive"},
+		{[]string{"--addr", "localhost"}, "bad --addr"},
+		{[]string{"--envd-addr", "1:2:3"}, "bad --envd-addr"},
+	} {
+		rc, _, errOut := cli(t, "", append([]string{"serve"}, tc.args...)...)
+		assert.Equal(t, 2, rc, "%v: %s", tc.args, errOut)
+		assert.Contains(t, errOut, tc.message, "%v", tc.args)
+		assert.NotContains(t, errOut, "panic")
+	}
+	rc, _, errOut := cli(t, "", "serve", "-h")
 	assert.Equal(t, 0, rc)
 	assert.Contains(t, errOut, "E2B_DEBUG=true")
+	assert.Contains(t, errOut, "-shutdown-grace")
 	rc, _, errOut = cli(t, "", "serve", "--addr", "256.0.0.1:1")
 	assert.Equal(t, 1, rc)
 	assert.Contains(t, errOut, "server failed")
