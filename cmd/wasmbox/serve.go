@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/runtime"
 	"github.com/wasmbox/wasmbox/server"
 )
 
@@ -74,6 +75,7 @@ type serveFlags struct {
 	addr, envdAddr      string
 	token               string
 	cellTimeout, grace  time.Duration
+	stopGrace           time.Duration
 	maxCode             int
 	maxUpload           int64
 	maxContexts         int
@@ -100,6 +102,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	fs.StringVar(&f.token, "token", "", "require this access token on every request but /health (default: $"+tokenEnv+")")
 	fs.DurationVar(&f.cellTimeout, "cell-timeout", server.DefaultCellTimeout,
 		"interrupt cells that run longer; a request may ask for less (0: no limit)")
+	fs.DurationVar(&f.stopGrace, "stop-grace", runtime.DefaultStopGrace,
+		"how long a cell may keep running after its timeout or cancellation interrupted it before it is stopped and its context restarted")
 	fs.DurationVar(&f.grace, "shutdown-grace", server.DefaultShutdownGrace,
 		"on SIGINT/SIGTERM, how long running cells and transfers get to finish")
 	fs.IntVar(&f.maxCode, "max-code-bytes", server.DefaultMaxCodeBytes,
@@ -149,6 +153,8 @@ func (f *serveFlags) check() error {
 		return fmt.Errorf("--cell-timeout cannot be negative (0: no limit), got %v", f.cellTimeout)
 	case f.grace < 0:
 		return fmt.Errorf("--shutdown-grace cannot be negative, got %v", f.grace)
+	case f.stopGrace <= 0:
+		return fmt.Errorf("--stop-grace must be positive, got %v", f.stopGrace)
 	case f.maxCode <= 0 || f.maxCode > server.DefaultMaxRequestBytes:
 		return fmt.Errorf("--max-code-bytes must be between 1 and %d, got %d", server.DefaultMaxRequestBytes, f.maxCode)
 	case f.maxUpload <= 0:
@@ -180,7 +186,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// then, or at a second signal, it exits whatever still runs.
 	defer shutdownWatchdog(ctx, f.grace+closeGrace, log)()
 
-	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)))
+	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)),
+		wasmbox.WithStopGrace(f.stopGrace))
 	if err != nil {
 		log.Error("cannot create the sandbox", "err", err)
 		return exitFailed

@@ -99,6 +99,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"--cell-timeout", "-1s"}, "--cell-timeout cannot be negative"},
 		{[]string{"--cell-timeout", "5"}, "invalid value"}, // a duration needs a unit
 		{[]string{"--shutdown-grace", "-1ms"}, "--shutdown-grace cannot be negative"},
+		{[]string{"--stop-grace", "0s"}, "--stop-grace must be positive"},
 		{[]string{"--max-code-bytes", "0"}, "--max-code-bytes must be between 1 and"},
 		{[]string{"--max-code-bytes", "99999999999"}, "--max-code-bytes must be between 1 and"},
 		{[]string{"--max-upload-bytes", "0"}, "--max-upload-bytes must be positive"},

@@ -143,25 +143,43 @@ func (p *serverProc) signalAndWait(t *testing.T, sig os.Signal, limit time.Durat
 }
 
 // TestSIGTERMWithAStubbornCell: SIGTERM stops the server within its grace
-// (1 s here) plus one second even while a cell that catches every
-// interrupt runs; the exit status says requests were abandoned.
+// (0.5 s here, shorter than the cell's stop grace) plus one second even
+// while a cell that catches every interrupt runs; the exit status says
+// requests were abandoned.
 func TestSIGTERMWithAStubbornCell(t *testing.T) {
 	t.Parallel()
-	p := startServe(t, "--shutdown-grace", "1s")
+	p := startServe(t, "--shutdown-grace", "500ms", "--stop-grace", "5s")
 	p.startCell(t, stubbornCell)
 	took := p.signalAndWait(t, syscall.SIGTERM, 10*time.Second)
 	t.Logf("exited %v after SIGTERM, status %d", took, p.rc)
-	assert.Less(t, took, 2*time.Second+time.Second/2)
-	assert.GreaterOrEqual(t, took, time.Second, "it did not wait for the grace")
+	assert.Less(t, took, 2*time.Second)
+	assert.GreaterOrEqual(t, took, time.Second/2, "it did not wait for the grace")
 	assert.Equal(t, exitFailed, p.rc)
 	assert.Contains(t, p.log.String(), "abandoning requests that did not finish within the grace")
+}
+
+// TestSIGTERMStopsAStubbornCell: with the default shutdown grace (5 s), a
+// cell that catches every interrupt is stopped after the stop grace (1 s),
+// its stream ends properly with ContextRestarted, and the server exits 0.
+func TestSIGTERMStopsAStubbornCell(t *testing.T) {
+	t.Parallel()
+	p := startServe(t)
+	rd := p.startCell(t, stubbornCell)
+	took := p.signalAndWait(t, syscall.SIGTERM, 10*time.Second)
+	t.Logf("exited %v after SIGTERM, status %d", took, p.rc)
+	assert.Less(t, took, 3*time.Second)
+	assert.Equal(t, exitOK, p.rc, p.log.String())
+	rest, err := io.ReadAll(rd)
+	require.NoError(t, err)
+	assert.Contains(t, string(rest), `"name":"ContextRestarted"`)
+	assert.True(t, strings.HasSuffix(string(rest), `{"type":"end_of_execution"}`+"\n"), "%s", rest)
 }
 
 // TestSecondSignalExitsAtOnce: with a long grace, a second signal ends the
 // wait.
 func TestSecondSignalExitsAtOnce(t *testing.T) {
 	t.Parallel()
-	p := startServe(t, "--shutdown-grace", "60s")
+	p := startServe(t, "--shutdown-grace", "60s", "--stop-grace", "60s")
 	p.startCell(t, stubbornCell)
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	require.Eventually(t, func() bool { return strings.Contains(p.log.String(), "shutting down") },
