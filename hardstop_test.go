@@ -159,8 +159,10 @@ func TestGCWhileCRuns(t *testing.T) {
 			<-done
 			// runtime's TestYieldIntervals bounds the guest's part exactly
 			// (under 10 ms of CPU between yields); here the machine's other
-			// load adds scheduling delays, so the bound is loose.
-			assert.Less(t, worst, 250*time.Millisecond, "longest forced GC")
+			// load adds scheduling delays to every phase of the collection,
+			// so the bound is loose -- without fuel these cells stalled the
+			// collector for seconds, or for good.
+			assert.Less(t, worst, time.Second, "longest forced GC")
 		})
 	}
 }
