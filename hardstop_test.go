@@ -2,6 +2,7 @@ package wasmbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	goruntime "runtime"
@@ -256,4 +257,32 @@ func TestHardStopBoundary(t *testing.T) {
 		require.Equal(t, "2", next.Text())
 	}
 	t.Logf("%d of 150 cells were stopped", stopped)
+}
+
+// A large JSON result is kept raw: decoded, it would take about 12 times
+// its size on the host's heap.
+func TestLargeJSONResultStaysRaw(t *testing.T) {
+	ctx := context.Background()
+	sb, err := wasmbox.New(ctx)
+	require.NoError(t, err)
+	defer sb.Close(ctx)
+	var before, after goruntime.MemStats
+	goruntime.GC()
+	goruntime.ReadMemStats(&before)
+	exec, err := sb.RunCode(ctx, "const a = new Array(1 << 20).fill(0); a", wasmbox.WithLanguage("javascript"))
+	require.NoError(t, err)
+	require.Nil(t, exec.Error)
+	goruntime.GC()
+	goruntime.ReadMemStats(&after)
+	require.Len(t, exec.Results, 1)
+	raw, ok := exec.Results[0].JSON.(json.RawMessage)
+	require.True(t, ok, "a %T", exec.Results[0].JSON)
+	assert.Equal(t, 2<<20+1, len(raw), "[0,0,...,0]")
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("a result of %d bytes of JSON holds %d bytes of heap", len(raw), grew)
+	assert.Less(t, grew, int64(3*len(raw)))
+	// Small values are decoded as before.
+	exec, err = sb.RunCode(ctx, "({a: [1, 2]})", wasmbox.WithLanguage("javascript"))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"a": []any{1.0, 2.0}}, exec.Results[0].JSON)
 }

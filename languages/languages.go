@@ -8,6 +8,7 @@
 package languages
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,8 +121,42 @@ type Event struct {
 }
 
 type resultPayload struct {
-	IsMainResult bool           `json:"is_main_result"`
-	Data         map[string]any `json:"data"`
+	IsMainResult bool                       `json:"is_main_result"`
+	Data         map[string]json.RawMessage `json:"data"`
+}
+
+// MaxDecodedJSON is the largest JSON value of a result (application/json,
+// data, chart and other JSON formats) that is decoded into Go values. A
+// larger one stays a json.RawMessage, which marshals back to the same JSON:
+// decoded, an array of small numbers takes about 12 times its size on the Go
+// heap, and a cell's results may reach WithResultLimit.
+const MaxDecodedJSON = 1 << 20
+
+// bundle decodes a result's MIME bundle. Strings decode as strings (their
+// decoded size is their raw size or less); other JSON values over
+// MaxDecodedJSON stay raw.
+func bundle(data map[string]json.RawMessage) (map[string]any, error) {
+	b := make(map[string]any, len(data))
+	for mime, raw := range data {
+		raw = bytes.TrimSpace(raw)
+		switch {
+		case len(raw) > 0 && raw[0] == '"':
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, fmt.Errorf("%s: %w", mime, err)
+			}
+			b[mime] = s
+		case len(raw) > MaxDecodedJSON:
+			b[mime] = raw
+		default:
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return nil, fmt.Errorf("%s: %w", mime, err)
+			}
+			b[mime] = v
+		}
+	}
+	return b, nil
 }
 
 type countPayload struct {
@@ -147,7 +182,11 @@ func DecodeEvent(kind uint32, payload []byte) (Event, error) {
 		if p.Data == nil {
 			return ev, malformed("result", errors.New(`no "data" object`))
 		}
-		r := result.FromBundle(p.Data, p.IsMainResult)
+		data, err := bundle(p.Data)
+		if err != nil {
+			return ev, malformed("result", err)
+		}
+		r := result.FromBundle(data, p.IsMainResult)
 		ev.Result = &r
 	case EventError:
 		var e result.ExecutionError

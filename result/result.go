@@ -95,6 +95,13 @@ const (
 // Result is one displayed value: a MIME bundle. The main result (the value of
 // the cell's trailing expression) always has Text; display() results may have
 // any subset of formats. Binary formats (PNG, JPEG, PDF) are base64 encoded.
+//
+// JSON and the values in Extra are decoded JSON (maps, slices, float64,
+// string, bool, nil) when the guest sent them, except values over 1 MiB
+// (languages.MaxDecodedJSON), which are kept as json.RawMessage so that a
+// cell cannot make the host hold many times its result limit; they marshal
+// back to the same JSON. Data and Chart too large to decode land in Extra
+// under their MIME type.
 type Result struct {
 	Text       string         `json:"text,omitempty"`
 	HTML       string         `json:"html,omitempty"`
@@ -170,13 +177,18 @@ func FromBundle(bundle map[string]any, isMain bool) Result {
 			r.JSON = v
 		case MIMEJavaScript:
 			r.JavaScript = str(v, s, isStr)
-		case MIMEData:
-			if m, ok := v.(map[string]any); ok {
+		case MIMEData, MIMEChart:
+			m, ok := v.(map[string]any)
+			switch {
+			case ok && mime == MIMEData:
 				r.Data = m
-			}
-		case MIMEChart:
-			if m, ok := v.(map[string]any); ok {
+			case ok:
 				r.Chart = m
+			default: // not an object, or too large to decode: kept as is
+				if r.Extra == nil {
+					r.Extra = map[string]any{}
+				}
+				r.Extra[mime] = v
 			}
 		default:
 			if r.Extra == nil {
