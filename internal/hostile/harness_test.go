@@ -53,7 +53,7 @@ const (
 	maxGap = 100 * time.Millisecond
 	// heapSlack bounds the growth of the host's live heap over a group, and
 	// peakSlack its growth while one cell runs (see docs/security.md).
-	heapSlack = 16 << 20
+	heapSlack = 8 << 20
 	peakSlack = 192 << 20
 	// goroutineSlack is how many more goroutines than at the start a child
 	// may have once its cells are done.
