@@ -46,8 +46,9 @@ const (
 	stopGrace = 500 * time.Millisecond
 	// deadline bounds how long RunCode may take for any cell: the timeout,
 	// the grace, and half a second for the interrupt, the hard stop and the
-	// restart of the context from its snapshot.
-	deadline = cellTimeout + stopGrace + 500*time.Millisecond
+	// restart of the context from its snapshot (and more under the race
+	// detector: see race_test.go).
+	deadline = cellTimeout + stopGrace + 500*time.Millisecond + raceSlack
 	// maxGap bounds the longest silence of the heartbeat goroutine while a
 	// cell runs (not under the race detector: see race_test.go).
 	maxGap = 100 * time.Millisecond
@@ -92,6 +93,9 @@ type cell struct {
 	// a TimeoutError keeps the context's variables (and that ContextRestarted
 	// loses them) does not apply.
 	skipState bool
+	// followUp, if set, runs after 1+1 in the same context and must give
+	// followUpText (if not empty) without an error.
+	followUp, followUpText string
 	// known names a bug outside this suite that makes the cell fail today,
 	// as "area: what happens". The cell still runs in full; its failures
 	// are reported as a skip (unless WASMBOX_HOSTILE_STRICT=1), and a known
@@ -685,6 +689,11 @@ func (ch *child) run(c cell, alone bool) record {
 	// restarted, and loses them if it was.
 	if _, err := runOK(ch.sb, cc, "1+1", "2"); err != nil {
 		fail("follow-up", "%v", err)
+	}
+	if c.followUp != "" {
+		if _, err := runOK(ch.sb, cc, c.followUp, c.followUpText); err != nil {
+			fail("follow-up", "%v", err)
+		}
 	}
 	if !c.skipState && err == nil {
 		state := map[string]string{"python": "globals().get('hostile_mark', 'gone')",

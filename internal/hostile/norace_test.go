@@ -2,4 +2,9 @@
 
 package hostile_test
 
-const raceEnabled = false
+import "time"
+
+const (
+	raceEnabled = false
+	raceSlack   = 0 * time.Second
+)
