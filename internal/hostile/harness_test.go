@@ -298,7 +298,7 @@ func reportCell(t *testing.T, c cell, r record) {
 	case len(soft) > 0:
 		t.Skipf("known bug (%s):\n%s", c.known, strings.Join(soft, "\n"))
 	case c.known != "" && !t.Failed():
-		t.Logf("marked as a known bug (%s) but passed: remove the mark", c.known)
+		t.Logf("marked as a known bug (%s) but passed this run: remove the mark once it always does", c.known)
 		if strict {
 			t.Error("known bug did not show")
 		}
