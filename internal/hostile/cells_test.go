@@ -214,7 +214,7 @@ var pyOutput = []cell{
 
 var pyRecursionMemory = []cell{
 	{name: "deep_recursion", lang: py, code: "def f(n): return f(n + 1)\nf(0)", want: errIs("RecursionError")},
-	{name: "recursionlimit_1e6", lang: py, code: "import sys\nsys.setrecursionlimit(10**6)\ndef f(n): return f(n + 1)\nf(0)", want: errIs("RecursionError", "MemoryError", wasmbox.ErrorContextRestarted)},
+	{name: "recursionlimit_1e6", lang: py, code: "import sys\nsys.setrecursionlimit(10**6)\ndef f(n): return f(n + 1)\nf(0)", want: errIs("RecursionError", "MemoryError", "TimeoutError", wasmbox.ErrorContextRestarted)},
 	{name: "recursionlimit_c_repr", lang: py, code: "import sys\nsys.setrecursionlimit(10**6)\nl = []\nfor _ in range(10**6): l = [l]\nrepr(l)", want: anyError},
 	{name: "repr_nested", lang: py, code: "l = []\nfor _ in range(10**5): l = [l]\nrepr(l)", want: errIs("RecursionError")},
 	{name: "json_nested", lang: py, code: "import json\nd = {}\nfor _ in range(10**5): d = {'a': d}\njson.dumps(d)", want: errIs("RecursionError")},
