@@ -342,3 +342,31 @@ VALUE = sub.VALUE
 	noError(t, exec)
 	assert.Equal(t, "'slept'", exec.Text())
 }
+
+// A cell's changes to the builtins stay the cell's: they apply to later
+// cells' code, but not to the prelude compiling and reporting them.
+func TestBuiltinsChangesStayTheCells(t *testing.T) {
+	ctx := context.Background()
+	sb, err := wasmbox.New(ctx)
+	require.NoError(t, err)
+	defer sb.Close(ctx)
+	for _, code := range []string{
+		"import builtins\n_orig_len = len\nbuiltins.len = lambda x: 42\nbuiltins.isinstance = None\ndel builtins.repr",
+		"import ast\nast.parse = None\nast.Name = None",
+	} {
+		exec, err := sb.RunCode(ctx, code)
+		require.NoError(t, err)
+		require.Nil(t, exec.Error, code)
+	}
+	exec, err := sb.RunCode(ctx, "len([1, 2])")
+	require.NoError(t, err)
+	require.Nil(t, exec.Error)
+	assert.Equal(t, "42", exec.Text(), "the cell's len applies to later cells")
+	exec, err = sb.RunCode(ctx, "1/0")
+	require.NoError(t, err)
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "ZeroDivisionError", exec.Error.Name, "errors are still reported")
+	exec, err = sb.RunCode(ctx, "import builtins\nbuiltins.len = _orig_len\nlen('abc')")
+	require.NoError(t, err)
+	assert.Equal(t, "3", exec.Text())
+}

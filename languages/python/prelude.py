@@ -30,6 +30,11 @@ EV_RESULT, EV_ERROR = 1, 2
 _PRELUDE_FILE = "<wasmbox-prelude>"
 _LAST = "__wasmbox_last_value__"
 _TLA = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+_ONLY_AST = ast.PyCF_ONLY_AST
+# The prelude's own view of ast: a cell that rebinds ast.parse or ast.Name
+# changes the shared module, not how the next cell is compiled.
+_Expr, _Assign, _Name, _Store = ast.Expr, ast.Assign, ast.Name, ast.Store
+_copy_location, _fix_missing_locations = ast.copy_location, ast.fix_missing_locations
 _CO_COROUTINE = 0x80
 
 _main = types.ModuleType("__main__")
@@ -823,18 +828,23 @@ def _run_cell(code, opts):
         _repair_stdio()
         _remember_source(filename, code)
         _apply_envs(o.get("envs"), saved)
-        tree = _compiling(ast.parse, code, filename, "exec")
+        tree = _compiling(compile, code, filename, "exec", flags=_ONLY_AST, dont_inherit=True)
         has_value = False
-        if tree.body and isinstance(tree.body[-1], ast.Expr) and not _suppressed(code):
+        if tree.body and isinstance(tree.body[-1], _Expr) and not _suppressed(code):
             # One compilation: the trailing expression is assigned to a
             # hidden name, read back after the cell ran.
             last = tree.body[-1]
-            tree.body[-1] = ast.copy_location(ast.Assign(
-                targets=[ast.Name(id=_LAST, ctx=ast.Store())], value=last.value), last)
-            ast.fix_missing_locations(tree)
+            tree.body[-1] = _copy_location(_Assign(
+                targets=[_Name(id=_LAST, ctx=_Store())], value=last.value), last)
+            _fix_missing_locations(tree)
             has_value = True
         _ns.pop(_LAST, None)
-        _run(_compiling(compile, tree, filename, "exec", flags=_TLA, dont_inherit=True))
+        code_obj = _compiling(compile, tree, filename, "exec", flags=_TLA, dont_inherit=True)
+        _unshield()
+        try:
+            _run(code_obj)
+        finally:
+            _shield()
         if has_value:
             value = _ns.pop(_LAST, None)
             if value is not None:
@@ -860,6 +870,42 @@ def _run_cell(code, opts):
     return 0
 
 
+# ---- the builtins while the prelude works ---------------------------------------
+#
+# The standard library the prelude relies on (ast, traceback, linecache,
+# tokenize, asyncio) looks builtins up in the shared builtins module: a cell
+# that rebinds builtins.isinstance or deletes builtins.repr would break the
+# compilation and reporting of every later cell of its context. So the cell's
+# changes to the original builtins apply only while user code runs: _shield
+# puts the originals back once it returned and remembers the cell's versions;
+# _unshield applies them again before the next cell's code runs. Names a cell
+# adds are left alone.
+
+_MISSING = object()
+_original_builtins = ()  # (name, value) pairs, filled at the end of the prelude
+_cell_builtins = {}  # name -> the cell's value, or _MISSING if it deleted it
+
+
+def _shield():
+    bd = vars(builtins)
+    for name, orig in _original_builtins:
+        cur = bd.get(name, _MISSING)
+        if cur is not orig:
+            _cell_builtins[name] = cur
+            bd[name] = orig
+        elif name in _cell_builtins:
+            del _cell_builtins[name]
+
+
+def _unshield():
+    bd = vars(builtins)
+    for name, value in _cell_builtins.items():
+        if value is _MISSING:
+            bd.pop(name, None)
+        else:
+            bd[name] = value
+
+
 class _Quitter:
     def __init__(self, name):
         self.name = name
@@ -880,6 +926,7 @@ if "" not in sys.path:
 # Warm up what reporting an error needs, so that the first traceback of a
 # context is not slow to format.
 _user_traceback(ValueError("warm-up"))
+_original_builtins = tuple(vars(builtins).items())
 _take_reserve()
 sys.stdout = sys.__stdout__ = _stdio(1)
 sys.stderr = sys.__stderr__ = _stdio(2)
