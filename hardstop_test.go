@@ -286,3 +286,28 @@ func TestLargeJSONResultStaysRaw(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"a": []any{1.0, 2.0}}, exec.Results[0].JSON)
 }
+
+// The interpreter's standard library is mounted read-only: opening it for
+// writing, or changing it, is EROFS.
+func TestStdlibMountIsReadOnly(t *testing.T) {
+	ctx := context.Background()
+	sb, err := wasmbox.New(ctx)
+	require.NoError(t, err)
+	defer sb.Close(ctx)
+	for _, code := range []string{
+		"import os\nos.open('/usr/lib/python313.zip', os.O_WRONLY)",
+		"open('/usr/lib/python313.zip', 'ab')",
+		"open('/usr/lib/evil.py', 'w')",
+		"import os\nos.remove('/usr/lib/python313.zip')",
+		"import os\nos.mkdir('/usr/lib/x')",
+		"import os\nos.rename('/usr/lib/python313.zip', '/usr/lib/x.zip')",
+	} {
+		exec, err := sb.RunCode(ctx, code)
+		require.NoError(t, err)
+		require.NotNil(t, exec.Error, code)
+		assert.Contains(t, exec.Error.Value, "Read-only file system", code)
+	}
+	exec, err := sb.RunCode(ctx, "import json\nlen(open('/usr/lib/python313.zip', 'rb').read(4))")
+	require.NoError(t, err)
+	assert.Equal(t, "4", exec.Text(), "reading still works")
+}

@@ -276,7 +276,7 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 				i.errnoReporters = append(i.errnoReporters, r)
 			}
 		case mt.FS != nil:
-			fsc = fsc.WithFSMount(mt.FS, mt.GuestPath)
+			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(readOnlyFS{&sysfs.AdaptFS{FS: mt.FS}}, mt.GuestPath)
 		default:
 			fsc = fsc.WithDirMount(mt.Dir, mt.GuestPath)
 		}
