@@ -16,6 +16,7 @@ import (
 
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/bench"
+	"github.com/wasmbox/wasmbox/vfs"
 )
 
 // fsWorkloads runs bench.PyFSDefs — 1,000 small files, one 100 MiB file —
@@ -34,7 +35,7 @@ func fsWorkloads(ctx context.Context, py string, havePy bool, n int) ([]row, err
 			return nil, err
 		}
 	}
-	mem, err := fsSandbox(ctx, afero.NewMemMapFs())
+	mem, err := fsSandbox(ctx, vfs.NewMemFS())
 	if err != nil {
 		return nil, err
 	}
