@@ -92,10 +92,12 @@ type engineConfig struct {
 type FuelMode int
 
 const (
-	// FuelDefault meters every loop, recursive function and indirect call
-	// except the interpreters' own dispatch loops, which already yield.
+	// FuelDefault meters loops, a feedback vertex set of the recursive
+	// functions, the indirect calls that can recurse and bulk memory
+	// operations, everywhere but in the interpreter's dispatch function,
+	// which yields by itself.
 	FuelDefault FuelMode = iota
-	// FuelEverywhere meters the dispatch loops too (for measurement).
+	// FuelEverywhere meters the dispatch function too (for measurement).
 	FuelEverywhere
 	// FuelOff compiles modules as they are. C code that never returns to
 	// the interpreter then cannot be stopped and stalls the host's garbage
