@@ -471,9 +471,13 @@ func (i *Instance) put(ctx context.Context, h Handler, b []byte) (uint32, error)
 }
 
 // callWithBuffers copies bufs into the guest, calls fn with their addresses
-// and lengths, and frees them. after, if set, runs as soon as fn returned,
-// before the frees, with fn's error.
+// and lengths, and frees them. after, if set, runs once on every path: as
+// soon as fn returned (before the frees) with fn's error, or with the error
+// that kept fn from being called.
 func (i *Instance) callWithBuffers(ctx context.Context, h Handler, fn api.Function, after func(error), bufs ...[]byte) (uint32, error) {
+	if after == nil {
+		after = func(error) {}
+	}
 	ptrs := make([]uint32, 0, len(bufs))
 	defer func() {
 		for _, p := range ptrs {
@@ -486,15 +490,14 @@ func (i *Instance) callWithBuffers(ctx context.Context, h Handler, fn api.Functi
 	for _, b := range bufs {
 		p, err := i.put(ctx, h, b)
 		if err != nil {
+			after(err)
 			return 0, err
 		}
 		ptrs = append(ptrs, p)
 		params = append(params, uint64(p), uint64(len(b)))
 	}
 	rc, err := i.call(ctx, h, fn, params...)
-	if after != nil {
-		after(err)
-	}
+	after(err)
 	return rc, err
 }
 
@@ -561,7 +564,6 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 			i.exec = f
 		}
 	}
-	ended(err) // in case the buffers could not be copied in
 	close(done)
 	wg.Wait()
 	if errors.Is(i.Err(), ErrClosed) {

@@ -87,7 +87,6 @@ type section struct {
 }
 
 type module struct {
-	wasm        []byte
 	sections    []section
 	funcImports uint32
 	globImports uint32
@@ -120,51 +119,15 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 	st.Functions = len(m.funcTypes)
 	st.FuelGlobal = m.globImports + m.nGlobals
 	st.RefuelFunction = m.funcImports + uint32(len(m.funcTypes))
-
-	var code section
-	for _, s := range m.sections {
-		if s.id == 10 {
-			code = s
-		}
-	}
-	if code.end == 0 {
-		return nil, st, errors.New("fuel: no code section")
-	}
-	bodies, err := splitBodies(wasm[code.start:code.end])
+	pl, err := plan(wasm, m, o)
 	if err != nil {
-		return nil, st, fmt.Errorf("fuel: code section: %w", err)
+		return nil, st, err
 	}
-	if len(bodies) != len(m.funcTypes) {
-		return nil, st, errors.New("fuel: function and code sections disagree")
-	}
-	infos := make([]funcInfo, len(bodies))
-	errs := make([]error, len(bodies))
-	parallel(len(bodies), func(k int) { errs[k] = analyse(bodies[k], &infos[k], o) })
-	for k, err := range errs {
-		if err != nil {
-			return nil, st, fmt.Errorf("fuel: function %d: %w", m.funcImports+uint32(k), err)
-		}
-	}
-
-	// The interpreter's dispatch function: the largest function that has a
-	// dispatch loop. Other functions with huge switches in a loop (a
-	// compiler pass over bytecode, say) do not yield by themselves and keep
-	// every check.
-	dispatch := -1
-	for k := range infos {
-		if infos[k].dispatchLoops() && (dispatch < 0 || len(bodies[k]) > len(bodies[dispatch])) {
-			dispatch = k
-		}
-	}
+	code, bodies, infos, dispatch, breaker := pl.code, pl.bodies, pl.infos, pl.dispatch, pl.breaker
 	st.DispatchFunction = -1
 	if dispatch >= 0 {
 		st.DispatchFunction = int64(m.funcImports) + int64(dispatch)
 	}
-	// Call cycles through the dispatch function are metered by the
-	// interpreter itself: it yields from its dispatch loop.
-	recursive, breaker := cycles(infos, m.funcImports, dispatch)
-	indirectCycles(infos, m.funcImports, m.funcTypes, m.nTypes, m.elems, dispatch)
-	weigh(infos, m.funcImports, recursive, breaker)
 
 	ins := inserter{fuel: st.FuelGlobal, refuel: st.RefuelFunction, copy: st.RefuelFunction + 1, fill: st.RefuelFunction + 2,
 		profile: o.Profile, sites: &st.Sites}
@@ -300,11 +263,67 @@ func lebLen(b []byte) int {
 	return len(b)
 }
 
+// planned is what Instrument decides before it rewrites anything.
+type planned struct {
+	code      section  // the code section
+	bodies    [][]byte // function bodies, without their size
+	infos     []funcInfo
+	dispatch  int    // body index of the interpreter's dispatch function, -1 if none
+	recursive []bool // on a direct-call cycle that avoids dispatch
+	breaker   []bool // checked at entry: every such cycle has one
+}
+
+// plan analyses every function body (in parallel), finds the dispatch
+// function, chooses the checked recursive entries and indirect calls, and
+// weighs every check.
+func plan(wasm []byte, m *module, o Options) (*planned, error) {
+	p := &planned{}
+	for _, s := range m.sections {
+		if s.id == 10 {
+			p.code = s
+		}
+	}
+	if p.code.end == 0 {
+		return nil, errors.New("fuel: no code section")
+	}
+	var err error
+	if p.bodies, err = splitBodies(wasm[p.code.start:p.code.end]); err != nil {
+		return nil, fmt.Errorf("fuel: code section: %w", err)
+	}
+	if len(p.bodies) != len(m.funcTypes) {
+		return nil, errors.New("fuel: function and code sections disagree")
+	}
+	p.infos = make([]funcInfo, len(p.bodies))
+	errs := make([]error, len(p.bodies))
+	parallel(len(p.bodies), func(k int) { errs[k] = analyse(p.bodies[k], &p.infos[k], o) })
+	for k, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("fuel: function %d: %w", m.funcImports+uint32(k), err)
+		}
+	}
+	// The interpreter's dispatch function: the largest function that has a
+	// dispatch loop. Other functions with huge switches in a loop (a
+	// compiler pass over bytecode, say) do not yield by themselves and keep
+	// every check.
+	p.dispatch = -1
+	for k := range p.infos {
+		if p.infos[k].dispatchLoops() && (p.dispatch < 0 || len(p.bodies[k]) > len(p.bodies[p.dispatch])) {
+			p.dispatch = k
+		}
+	}
+	// Call cycles through the dispatch function are metered by the
+	// interpreter itself: it yields from its dispatch loop.
+	p.recursive, p.breaker = cycles(p.infos, m.funcImports, p.dispatch)
+	indirectCycles(p.infos, m.funcImports, m.funcTypes, m.nTypes, m.elems, p.dispatch)
+	weigh(p.infos, m.funcImports, p.recursive, p.breaker)
+	return p, nil
+}
+
 func parseModule(wasm []byte, o Options) (*module, error) {
 	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) || wasm[4] != 1 {
 		return nil, errors.New("fuel: not a WebAssembly 1.0 module")
 	}
-	m := &module{wasm: wasm}
+	m := &module{}
 	r := &reader{b: wasm, p: 8}
 	var types [][2]int // (params, results) counts, -1 for non-function types
 	haveBulk := false

@@ -183,27 +183,11 @@ func TestBreakersCutEveryCycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var code section
-		for _, s := range m.sections {
-			if s.id == 10 {
-				code = s
-			}
-		}
-		bodies, err := splitBodies(wasm[code.start:code.end])
+		p, err := plan(wasm, m, testOpts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		infos := make([]funcInfo, len(bodies))
-		dispatch := -1
-		for k, b := range bodies {
-			if err := analyse(b, &infos[k], testOpts); err != nil {
-				t.Fatal(err)
-			}
-			if infos[k].dispatchLoops() && (dispatch < 0 || len(b) > len(bodies[dispatch])) {
-				dispatch = k
-			}
-		}
-		recursive, breaker := cycles(infos, m.funcImports, dispatch)
+		infos, dispatch, recursive, breaker := p.infos, p.dispatch, p.recursive, p.breaker
 		edges := make([][]int, len(infos))
 		removed := make([]bool, len(infos))
 		nodes := []int{}
