@@ -108,7 +108,8 @@ const (
 	opLoop         = 0x03
 	opIf           = 0x04
 	opElse         = 0x05
-	opTry          = 0x06
+	opThrow        = 0x08
+	opThrowRef     = 0x0a
 	opEnd          = 0x0b
 	opBrTable      = 0x0e
 	opCall         = 0x10
@@ -130,6 +131,7 @@ const (
 	opI32Add       = 0x6a
 	opI32ShrU      = 0x76
 	opI32Sub       = 0x6b
+	opTryTable     = 0x1f
 	opPrefixFC     = 0xfc
 	opPrefixFD     = 0xfd
 	opPrefixFE     = 0xfe
@@ -152,6 +154,16 @@ type instr struct {
 }
 
 var errUnknownOpcode = errors.New("unknown opcode")
+
+// ErrLegacyExceptions reports an instruction of the legacy
+// exception-handling proposal (try, catch, rethrow, delegate, catch_all), as
+// clang's -fwasm-exceptions emits. wazero runs only the standardised exnref
+// form (try_table, throw, throw_ref); binaryen translates one into the other.
+var ErrLegacyExceptions = errors.New("legacy exception handling, which wazero does not run: " +
+	"translate the module to exnref first (binaryen's wasm-opt --translate-to-exnref)")
+
+// legacyEH names the legacy exception-handling opcodes.
+var legacyEH = [...]string{0x06: "try", 0x07: "catch", 0x09: "rethrow", 0x18: "delegate", 0x19: "catch_all"}
 
 // next decodes the instruction at r.p.
 func (r *reader) next() instr {
@@ -179,10 +191,13 @@ func (r *reader) next() instr {
 	in := instr{start: r.p}
 	in.op = r.byte()
 	switch op := in.op; {
-	case op == opBlock || op == opLoop || op == opIf || op == opTry:
+	case op == opBlock || op == opLoop || op == opIf:
 		r.blockType()
-	case op == 0x07 || op == 0x08 || op == 0x09 || op == 0x0c || op == 0x0d || op == 0x18:
-		// catch, throw (tag), rethrow, br, br_if, delegate (label)
+	case op == opTryTable:
+		r.blockType()
+		r.catchClauses()
+	case op == opThrow || op == 0x0c || op == 0x0d:
+		// throw (tag); br, br_if (label)
 		r.u32()
 	case op == opBrTable:
 		n := r.u32()
@@ -244,10 +259,12 @@ func (r *reader) next() instr {
 		} else {
 			r.memarg()
 		}
-	case op == opUnreachable || op == 0x01 || op == opElse || op == opEnd || op == 0x0a || op == 0x0f ||
-		op == 0x19 || op == 0x1a || op == 0x1b || op == 0xd1 || op == 0xd3 ||
+	case op == opUnreachable || op == 0x01 || op == opElse || op == opEnd || op == opThrowRef || op == 0x0f ||
+		op == 0x1a || op == 0x1b || op == 0xd1 || op == 0xd3 ||
 		(op >= 0x45 && op <= 0xc4):
 		// no immediates
+	case op == 0x06 || op == 0x07 || op == 0x09 || op == 0x18 || op == 0x19:
+		r.fail("%s (0x%02x) at offset %d: %w", legacyEH[op], op, in.start, ErrLegacyExceptions)
 	default:
 		r.fail("%w 0x%02x at offset %d", errUnknownOpcode, op, in.start)
 	}
@@ -266,6 +283,29 @@ func (r *reader) blockType() {
 		// a type index as s33
 		r.p--
 		r.skipLEB(5)
+	}
+}
+
+// catchClauses skips the catch clauses of a try_table: catch and catch_ref
+// name a tag and a label, catch_all and catch_all_ref a label. The labels
+// count from the try_table's enclosing block, like a br just before it;
+// the instrumentation never wraps existing code in blocks, so they stay
+// valid unchanged.
+func (r *reader) catchClauses() {
+	n := r.u32()
+	for range n {
+		if r.err != nil {
+			break
+		}
+		switch kind := r.byte(); kind {
+		case 0x00, 0x01: // catch, catch_ref
+			r.u32()
+			r.u32()
+		case 0x02, 0x03: // catch_all, catch_all_ref
+			r.u32()
+		default:
+			r.fail("unknown catch clause kind 0x%02x at offset %d", kind, r.p-1)
+		}
 	}
 }
 

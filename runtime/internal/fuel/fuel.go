@@ -24,6 +24,16 @@
 // targets is a bytecode dispatch loop (CPython's and QuickJS's have 200+;
 // ordinary C switches stay well below). Counting every bytecode there would
 // cost 15-25 % on interpreted code for nothing.
+//
+// Exception handling is understood in its standardised exnref form
+// (try_table, throw, throw_ref, exnref values, the tag section): try_table
+// opens a block like block does, and the inserted code never wraps existing
+// instructions, so branch and catch-clause labels keep their meaning. A hard
+// stop is a Go panic in the yield function, which wazero unwinds without
+// running the guest's catch clauses. The legacy form that clang's
+// -fwasm-exceptions emits (try, catch, rethrow, delegate) is refused with
+// ErrLegacyExceptions: wazero does not run it, and binaryen's wasm-opt
+// --translate-to-exnref converts it.
 package fuel
 
 import (

@@ -21,12 +21,25 @@ var testOpts = Options{YieldModule: "wasmbox", YieldName: "yield", Budget: 100_0
 // instantiate compiles wasm with a yield import that counts its calls.
 func instantiate(t testing.TB, wasm []byte) (api.Module, *atomic.Int64) {
 	t.Helper()
+	return instantiateWith(t, wazero.NewRuntimeConfig(), wasm, nil)
+}
+
+// instantiateWith compiles wasm in a runtime of configuration cfg, with a
+// yield import that counts its calls and then calls onYield (if not nil)
+// with the count.
+func instantiateWith(t testing.TB, cfg wazero.RuntimeConfig, wasm []byte, onYield func(n int64)) (api.Module, *atomic.Int64) {
+	t.Helper()
 	ctx := context.Background()
-	rt := wazero.NewRuntime(ctx)
+	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	t.Cleanup(func() { _ = rt.Close(ctx) })
 	var yields atomic.Int64
 	_, err := rt.NewHostModuleBuilder("wasmbox").NewFunctionBuilder().
-		WithGoModuleFunction(api.GoModuleFunc(func(context.Context, api.Module, []uint64) { yields.Add(1) }), nil, nil).
+		WithGoModuleFunction(api.GoModuleFunc(func(context.Context, api.Module, []uint64) {
+			n := yields.Add(1)
+			if onYield != nil {
+				onYield(n)
+			}
+		}), nil, nil).
 		Export("yield").Instantiate(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -247,6 +260,9 @@ func TestRefusals(t *testing.T) {
 // from a valid module stays valid.
 func FuzzInstrument(f *testing.F) {
 	f.Add(bulkWasm)
+	f.Add(ehWasm)
+	f.Add(legacyWasm)
+	f.Add(legacyExnrefWasm)
 	f.Add([]byte("\x00asm\x01\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, wasm []byte) {
 		_, _, _ = Instrument(wasm, testOpts)

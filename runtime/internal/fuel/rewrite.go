@@ -94,7 +94,7 @@ walk:
 			return r.err
 		}
 		switch in.op {
-		case opBlock, opIf, opTry:
+		case opBlock, opIf, opTryTable: // try_table opens a block like block does
 			stack = append(stack, stack[len(stack)-1])
 		case opLoop:
 			fi.loops = append(fi.loops, loopInfo{})
