@@ -140,6 +140,7 @@ const (
 	blockEmpty     = 0x40
 	typeI32        = 0x7f
 	typeFunc       = 0x60
+	typeRec        = 0x4e
 )
 
 // instr is one decoded instruction: its opcode (with prefix sub-opcode) and
@@ -196,8 +197,8 @@ func (r *reader) next() instr {
 	case op == opTryTable:
 		r.blockType()
 		r.catchClauses()
-	case op == opThrow || op == 0x0c || op == 0x0d:
-		// throw (tag); br, br_if (label)
+	case op == opThrow || op == 0x0c || op == 0x0d || op == 0xd5 || op == 0xd6:
+		// throw (tag); br, br_if, br_on_null, br_on_non_null (label)
 		r.u32()
 	case op == opBrTable:
 		n := r.u32()
@@ -244,7 +245,7 @@ func (r *reader) next() instr {
 		r.skip(8)
 	case op == 0xd0: // ref.null heaptype
 		r.heapType()
-	case op == 0xd2 || op == 0xd4 || op == 0xd6: // ref.func, br_on_null, br_on_non_null
+	case op == 0xd2: // ref.func
 		r.u32()
 	case op == opPrefixFC:
 		in.sub = r.u32()
@@ -260,9 +261,9 @@ func (r *reader) next() instr {
 			r.memarg()
 		}
 	case op == opUnreachable || op == 0x01 || op == opElse || op == opEnd || op == opThrowRef || op == 0x0f ||
-		op == 0x1a || op == 0x1b || op == 0xd1 || op == 0xd3 ||
+		op == 0x1a || op == 0x1b || op == 0xd1 || op == 0xd3 || op == 0xd4 ||
 		(op >= 0x45 && op <= 0xc4):
-		// no immediates
+		// no immediates (0xd3 ref.eq, 0xd4 ref.as_non_null)
 	case op == 0x06 || op == 0x07 || op == 0x09 || op == 0x18 || op == 0x19:
 		r.fail("%s (0x%02x) at offset %d: %w", legacyEH[op], op, in.start, ErrLegacyExceptions)
 	default:
@@ -344,8 +345,13 @@ func (r *reader) prefixFC(sub uint32) {
 	}
 }
 
+// prefixFD skips the immediates of a SIMD instruction. wazero runs the
+// fixed-width SIMD proposal (sub-opcodes up to 0xff); relaxed SIMD (0x100
+// and up) it does not.
 func (r *reader) prefixFD(sub uint32) {
 	switch {
+	case sub > 0xff:
+		r.fail("%w 0xfd %d", errUnknownOpcode, sub)
 	case sub <= 0x0b, sub == 0x5c, sub == 0x5d: // v128 loads and stores
 		r.memarg()
 	case sub == 0x0c, sub == 0x0d: // v128.const, i8x16.shuffle

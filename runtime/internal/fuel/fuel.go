@@ -106,6 +106,7 @@ type module struct {
 	funcTypes   []uint32 // type index of each defined function
 	nGlobals    uint32   // defined globals
 	nTypes      uint32
+	typeEntries uint32   // entries of the type section (a rec group is one)
 	params      []int    // parameter count of each type
 	elems       []uint32 // functions referenced by element segments (table contents)
 	bulkType    uint32   // a type (i32 i32 i32) -> ()
@@ -203,7 +204,7 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 				out = append(out, wasm[s.hdr:s.end]...)
 				break
 			}
-			p := append(appendU32(nil, m.nTypes+1), payload[lebLen(payload):]...)
+			p := append(appendU32(nil, m.typeEntries+1), payload[lebLen(payload):]...)
 			p = append(p, typeFunc, 3, typeI32, typeI32, typeI32, 0)
 			out = appendSection(out, 1, p)
 		case 3: // function: refuel, copy, fill
@@ -350,14 +351,27 @@ func parseModule(wasm []byte, o Options) (*module, error) {
 		sr := &reader{b: wasm[:r.p], p: start}
 		switch id {
 		case 1:
-			n := sr.u32()
-			for range n {
+			// Entries are function types, or rec groups of function types
+			// (which wazero accepts): an entry can define several types.
+			m.typeEntries = sr.u32()
+			group := uint32(0) // function types left in the current rec group
+			for k := uint32(0); k < m.typeEntries || group > 0; {
 				if sr.err != nil {
 					break
 				}
-				if sr.byte() != typeFunc {
+				c := sr.byte()
+				if group == 0 {
+					k++
+					if c == typeRec {
+						group = sr.u32()
+						continue
+					}
+				} else {
+					group--
+				}
+				if c != typeFunc {
 					types = append(types, [2]int{-1, -1})
-					sr.fail("unsupported type form")
+					sr.fail("unsupported type form 0x%02x", c)
 					break
 				}
 				np := sr.u32()
@@ -511,7 +525,10 @@ func parseElements(r *reader) []uint32 {
 		if flags&1 == 0 { // active: offset expression
 			constExpr()
 		}
-		if flags&3 != 0 { // elemkind or reftype
+		switch {
+		case flags&3 != 0 && flags&4 != 0: // reftype
+			r.valType()
+		case flags&3 != 0: // elemkind
 			r.byte()
 		}
 		count := r.u32()
