@@ -1,0 +1,64 @@
+package runtime_test
+
+import (
+	"context"
+	_ "embed"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wasmbox/wasmbox/runtime"
+)
+
+//go:embed testdata/eh.wasm
+var ehWasm []byte
+
+// eventCounter counts events: a guest that emits in a loop sends millions.
+type eventCounter struct{ n atomic.Int64 }
+
+func (c *eventCounter) Event(uint32, []byte) { c.n.Add(1) }
+func (c *eventCounter) Stdout([]byte)        {}
+func (c *eventCounter) Stderr([]byte)        {}
+
+// The engine runs modules with exception handling, meters a loop inside a
+// try_table, and a hard stop ends the call through an active try_table: its
+// panic (from yield or from emit) is not caught by catch_all or
+// catch_all_ref clauses.
+func TestHardStopThroughTryTable(t *testing.T) {
+	ctx := context.Background()
+	var yields atomic.Int64
+	e, err := runtime.NewEngine(ctx, runtime.WithoutDiskCache(), runtime.WithYieldListener(func([]uint32) { yields.Add(1) }))
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	m, err := e.Compile(ctx, ehWasm)
+	require.NoError(t, err)
+	for _, c := range []struct{ name, cell string }{
+		{"loop in catch_all", "a"},
+		{"call in catch_all_ref", "r"},
+		{"emit in catch_all", "e"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inst, err := m.Instantiate(ctx, runtime.Config{StopGrace: 50 * time.Millisecond})
+			require.NoError(t, err)
+			defer inst.Close(ctx)
+			yields.Store(0)
+			cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			defer cancel()
+			var events eventCounter
+			rc, err := inst.Exec(cctx, []byte(c.cell), nil, &events)
+			require.ErrorIs(t, err, runtime.ErrStopped,
+				"wasmbox_exec returned %d (99: the guest caught the hard stop; 3: it lost its own exception)", rc)
+			var se *runtime.StopError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, runtime.StopTimeout, se.Reason)
+			if c.cell == "e" {
+				assert.Positive(t, events.n.Load(), "the guest never emitted")
+			} else {
+				assert.Positive(t, yields.Load(), "the loop inside the try_table never yielded")
+			}
+		})
+	}
+}
