@@ -9,6 +9,7 @@ import (
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/runtime"
 	"github.com/wasmbox/wasmbox/vfs"
+	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
 )
 
 // Option configures New.
@@ -25,6 +26,7 @@ type sandboxConfig struct {
 	stopGrace   time.Duration
 	fs          afero.Fs
 	fsOpts      []vfs.Option
+	python      *wasmpy.Build
 }
 
 // WithEngine makes the sandbox use a shared Engine (see NewEngine) instead of
@@ -38,6 +40,19 @@ func WithEngine(e *runtime.Engine) Option {
 // Engine (ignored with WithEngine). See runtime.WithCacheDir.
 func WithCacheDir(dir string) Option {
 	return func(c *sandboxConfig) { c.cacheDir = dir }
+}
+
+// WithPython selects the CPython build of the sandbox's Python contexts
+// (default: wasm/python.Default(), the interpreter and its standard library).
+// The data-science build, with numpy, pandas, matplotlib and Pillow, is
+// github.com/wasmbox/wasmbox/wasm/pydata:
+//
+//	sb, err := wasmbox.New(ctx, wasmbox.WithPython(pydata.Build()))
+//
+// It lives in its own package so that programs which do not import it stay
+// small (see the README for the sizes).
+func WithPython(b wasmpy.Build) Option {
+	return func(c *sandboxConfig) { c.python = &b }
 }
 
 // WithMemoryLimit sets the linear-memory limit of each context, in bytes
@@ -145,6 +160,8 @@ func (c *sandboxConfig) validate() error {
 		return bad("WithMaxContexts(%d) is negative", c.maxContexts)
 	case c.timeout < 0:
 		return bad("WithDefaultTimeout(%v) is negative", c.timeout)
+	case c.python != nil && c.python.Wasm == nil:
+		return bad("WithPython: build %q has no Wasm", c.python.Name)
 	}
 	return nil
 }

@@ -124,7 +124,11 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 	// Computed once: every context of the sandbox starts with the same
 	// init configuration (the prelude, tens of KiB of JSON) and set-up.
 	s.setupOpts, _ = json.Marshal(languages.CellOptions{Setup: true, Cwd: DefaultCwd, Warm: true})
-	for _, spec := range []languages.Spec{python.Spec(), javascript.Spec()} {
+	py := python.Spec()
+	if cfg.python != nil {
+		py = python.SpecFor(*cfg.python)
+	}
+	for _, spec := range []languages.Spec{py, javascript.Spec()} {
 		s.inits[spec.Name] = spec.Init(languages.Limits{MemoryLimit: cfg.memoryLimit})
 		s.specs[spec.Name] = spec
 		s.aliases[spec.Name] = spec.Name

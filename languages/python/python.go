@@ -17,18 +17,30 @@ var prelude string
 // Prelude returns the source of the Python prelude.
 func Prelude() string { return prelude }
 
-// Spec returns the Python language.
-func Spec() languages.Spec {
+// Spec returns the Python language with the default CPython build.
+func Spec() languages.Spec { return SpecFor(wasmpy.Default()) }
+
+// SpecFor returns the Python language running build b: its module, its
+// read-only files, and its preloaded modules, which the prelude imports
+// before the snapshot that contexts start from.
+func SpecFor(b wasmpy.Build) languages.Spec {
+	files := append([]wasmpy.Files(nil), b.Files...)
+	init := map[string]any{"prelude": prelude}
+	if len(b.Preload) > 0 {
+		init["preload"] = append([]string(nil), b.Preload...)
+	}
+	cfg, _ := json.Marshal(init)
 	return languages.Spec{
 		Name:    "python",
 		Aliases: []string{"py", "python3"},
-		Wasm:    wasmpy.Wasm,
+		Wasm:    b.Wasm,
 		Mounts: func() []runtime.Mount {
-			return []runtime.Mount{{GuestPath: wasmpy.StdlibGuestDir, FS: wasmpy.StdlibFS()}}
+			ms := make([]runtime.Mount, len(files))
+			for i, f := range files {
+				ms[i] = runtime.Mount{GuestPath: f.GuestDir, FS: f.FS}
+			}
+			return ms
 		},
-		Init: func(languages.Limits) []byte {
-			b, _ := json.Marshal(map[string]any{"prelude": prelude})
-			return b
-		},
+		Init: func(languages.Limits) []byte { return cfg },
 	}
 }
