@@ -107,3 +107,34 @@ func TestDecodeEventRejectsWhatIsNotItsObject(t *testing.T) {
 		assert.Equal(t, languages.Event{Kind: kind}, ev)
 	}
 }
+
+// A figure's result as the Python prelude sends it (datadisplay.py): the
+// chart and a DataFrame's data land in Result.Chart and Result.Data.
+func TestDecodeEventChartAndData(t *testing.T) {
+	ev, err := languages.DecodeEvent(languages.EventResult, []byte(`{"is_main_result":false,"data":{
+		"text/plain":"<Figure size 640x480 with 1 Axes>","image/png":"iVBORw0KGgo=",
+		"e2b/chart":{"type":"line","title":null,"x_label":"t (s)","x_unit":"s","x_scale":"datetime",
+			"x_ticks":["2024-01-01T00:00:00+00:00"],"elements":[{"label":"a","points":[["2024-01-01",1.5],["2024-01-02",null]]}]},
+		"e2b/data":{"a":[1,null],"t":["2024-01-01T00:00:00",null]}}}`))
+	require.NoError(t, err)
+	r := ev.Result
+	require.NotNil(t, r)
+	assert.False(t, r.IsMainResult)
+	assert.Equal(t, "<Figure size 640x480 with 1 Axes>", r.Text)
+	assert.Equal(t, "iVBORw0KGgo=", r.PNG)
+	assert.Equal(t, "line", r.Chart["type"])
+	assert.Nil(t, r.Chart["title"])
+	assert.Equal(t, []any{map[string]any{"label": "a", "points": []any{
+		[]any{"2024-01-01", 1.5}, []any{"2024-01-02", nil}}}}, r.Chart["elements"])
+	assert.Equal(t, map[string]any{"a": []any{1.0, nil}, "t": []any{"2024-01-01T00:00:00", nil}}, r.Data)
+	assert.Empty(t, r.Extra)
+	assert.Equal(t, []string{"text", "png", "data", "chart"}, r.Formats())
+
+	// Over MaxDecodedJSON, a chart is kept raw, outside Chart (the prelude
+	// leaves such charts out, with a note).
+	big := `{"type":"line","elements":[` + strings.Repeat(`1,`, languages.MaxDecodedJSON/2) + `1]}`
+	ev, err = languages.DecodeEvent(languages.EventResult, []byte(`{"is_main_result":false,"data":{"e2b/chart":`+big+`}}`))
+	require.NoError(t, err)
+	assert.Nil(t, ev.Result.Chart)
+	assert.Len(t, ev.Result.Extra["e2b/chart"], len(big))
+}

@@ -34,6 +34,32 @@ func TestFromBundleAndFormats(t *testing.T) {
 	assert.Empty(t, result.Result{}.Formats())
 }
 
+func TestFromBundleDataAndChart(t *testing.T) {
+	chart := map[string]any{"type": "bar", "title": nil, "x_label": nil, "y_label": nil, "x_unit": nil,
+		"y_unit": nil, "elements": []any{map[string]any{"label": "a", "group": "g", "value": 1.0}}}
+	data := map[string]any{"x": []any{1.0, nil}, "t": []any{"2024-01-01T00:00:00", nil}}
+	r := result.FromBundle(map[string]any{"text/plain": "df", "e2b/data": data, "e2b/chart": chart}, false)
+	assert.Equal(t, data, r.Data)
+	assert.Equal(t, chart, r.Chart)
+	assert.Nil(t, r.Extra)
+	assert.Equal(t, []string{"text", "data", "chart"}, r.Formats())
+
+	// On the wire, as E2B: "data" and "chart" beside the other formats.
+	raw, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"text":"df","is_main_result":false,
+		"data":{"x":[1,null],"t":["2024-01-01T00:00:00",null]},
+		"chart":{"type":"bar","title":null,"x_label":null,"y_label":null,"x_unit":null,"y_unit":null,
+			"elements":[{"label":"a","group":"g","value":1}]}}`, string(raw))
+
+	// Not objects (or too large to decode): kept under their MIME type.
+	raw2 := json.RawMessage(`{"type":"line"}`)
+	r = result.FromBundle(map[string]any{"e2b/data": "oops", "e2b/chart": raw2}, false)
+	assert.Nil(t, r.Data)
+	assert.Nil(t, r.Chart)
+	assert.Equal(t, map[string]any{"e2b/data": "oops", "e2b/chart": raw2}, r.Extra)
+}
+
 func TestJSONMatchesE2B(t *testing.T) {
 	exec := &result.Execution{
 		Results: []result.Result{

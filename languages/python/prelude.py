@@ -216,6 +216,12 @@ def format_bundle(obj):
             continue
         if v is not None:
             bundle[mime] = v
+    dd = _datadisplay()
+    if dd is not None:  # figures, DataFrames, PIL images: see datadisplay.py
+        try:
+            dd.update_bundle(obj, bundle)
+        except Exception:
+            _warn_repr_failure("wasmbox data display")
     if "text/plain" not in bundle:
         try:
             bundle["text/plain"] = repr(obj)
@@ -376,6 +382,84 @@ def _install_ipython_shim():
                         "IPython.core.display": core_disp})
 
 
+# ---- data display --------------------------------------------------------------
+#
+# How matplotlib figures, pandas DataFrames and PIL images are shown, as in
+# E2B, lives in datadisplay.py, which the host passes in cfg "datadisplay". It
+# is compiled the first time one of those libraries is imported (an import
+# hook below, or the start of a cell for one imported otherwise): an
+# interpreter without them never pays for it. It runs with the builtins the
+# prelude loaded with, not those of the cell that happens to import them.
+
+_DATADISPLAY_SOURCE = getattr(_wasmbox, "config", None)
+_DATADISPLAY_SOURCE = _DATADISPLAY_SOURCE.get("datadisplay") \
+    if isinstance(_DATADISPLAY_SOURCE, dict) else None
+if not isinstance(_DATADISPLAY_SOURCE, str):
+    _DATADISPLAY_SOURCE = None
+_dd = None
+
+
+def _matplotlib_found(spec):
+    # No GUI in a sandbox; and it spares matplotlib probing for one. Set
+    # only once matplotlib is imported, so other contexts' environments are
+    # as they were.
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _stderr_note(msg):
+    try:
+        sys.stderr.write(msg)
+    except Exception:
+        pass
+
+
+def _datadisplay():
+    """The data-display module once matplotlib, pandas or PIL was imported;
+    None before, and in builds without it."""
+    global _dd, _DATADISPLAY_SOURCE
+    if _dd is not None or _DATADISPLAY_SOURCE is None:
+        return _dd
+    modules = sys.modules
+    if "matplotlib" not in modules and "pandas" not in modules and "PIL" not in modules:
+        return None
+    source, _DATADISPLAY_SOURCE = _DATADISPLAY_SOURCE, None
+    try:
+        mod = types.ModuleType("wasmbox_datadisplay")
+        mod.__dict__["__builtins__"] = dict(_original_builtins) if _original_builtins else builtins
+        exec(compile(source, "<wasmbox-datadisplay>", "exec", dont_inherit=True), mod.__dict__)
+        mod.setup(display, _stderr_note)
+    except BaseException as e:
+        if not isinstance(e, Exception):  # interrupted: tried again next time
+            _DATADISPLAY_SOURCE = source
+        raise  # a failure: not tried again
+    _dd = mod
+    return mod
+
+
+def _datadisplay_cell_start():
+    try:
+        dd = _datadisplay()
+        if dd is not None:
+            dd.cell_start()
+    except Exception:
+        _warn_repr_failure("wasmbox data display")
+
+
+def _datadisplay_cell_end(show):
+    """Shows (with show) and closes the figures the cell left open."""
+    dd = _datadisplay()
+    if dd is not None:
+        dd.cell_end(show)
+
+
+def _datadisplay_close():
+    try:
+        if _dd is not None:
+            _dd.cell_end(False)
+    except BaseException:
+        pass
+
+
 # ---- asyncio without sockets ------------------------------------------------
 #
 # asyncio's default loop needs socket.socketpair(), which WASI lacks. The
@@ -424,29 +508,44 @@ def _configure_asyncio(asyncio):
 
 
 class _PatchingLoader:
-    def __init__(self, loader):
-        self._loader = loader
+    """Runs patch(module) once the module was executed, then puts the real
+    loader back in its spec."""
+
+    def __init__(self, loader, patch):
+        self._loader, self._patch = loader, patch
 
     def create_module(self, spec):
         return self._loader.create_module(spec)
 
     def exec_module(self, module):
         self._loader.exec_module(module)
-        _configure_asyncio(module)
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and spec.loader is self:
+            spec.loader = self._loader
+        if getattr(module, "__loader__", None) is self:
+            module.__loader__ = self._loader
+        self._patch(module)
 
     def __getattr__(self, name):
         return getattr(self._loader, name)
 
 
-class _AsyncioHook:
-    """Stays on sys.meta_path: an import of asyncio that a timeout
-    interrupted is retried with the patch too. Once asyncio is imported, the
-    import system no longer asks finders for it."""
+class _ImportHook:
+    """Patches some modules as they are imported (asyncio; and matplotlib's
+    pyplot, PIL.Image and pandas, see datadisplay.py). Stays on
+    sys.meta_path: an import that a timeout interrupted is retried with the
+    patch too. Once a module is imported, the import system no longer asks
+    finders for it."""
 
     _finding = False
 
+    def __init__(self, patches):
+        # module name -> (found(spec) or None, patch(module) or None)
+        self._patches = patches
+
     def find_spec(self, name, path=None, target=None):
-        if name != "asyncio" or self._finding:
+        patch = self._patches.get(name)
+        if patch is None or self._finding:
             return None
         import importlib.util
         self._finding = True  # find_spec below asks this hook again
@@ -455,11 +554,30 @@ class _AsyncioHook:
         finally:
             self._finding = False
         if spec is not None and spec.loader is not None:
-            spec.loader = _PatchingLoader(spec.loader)
+            found, after = patch
+            if found is not None:
+                found(spec)
+            if after is not None:
+                spec.loader = _PatchingLoader(spec.loader, after)
         return spec
 
 
-sys.meta_path.insert(0, _AsyncioHook())
+def _datadisplay_imported(module):
+    # An import must not fail because of display set-up: it is reported.
+    try:
+        dd = _datadisplay()
+        if dd is not None:
+            dd.patch()
+    except Exception:
+        _warn_repr_failure("wasmbox data display set-up")
+
+
+_import_patches = {"asyncio": (None, _configure_asyncio)}
+if _DATADISPLAY_SOURCE is not None:
+    _import_patches["matplotlib"] = (_matplotlib_found, None)
+    for _name in ("matplotlib.pyplot", "PIL.Image", "pandas"):
+        _import_patches[_name] = (None, _datadisplay_imported)
+sys.meta_path.insert(0, _ImportHook(_import_patches))
 _loop = None
 
 
@@ -824,10 +942,12 @@ def _run_cell(code, opts):
     _count += 1  # names the cell's source; the host numbers cells itself
     filename = "<cell-%d>" % _count
     saved = {}
+    ran = False
     try:
         _repair_stdio()
         _remember_source(filename, code)
         _apply_envs(o.get("envs"), saved)
+        _datadisplay_cell_start()
         tree = _compiling(compile, code, filename, "exec", flags=_ONLY_AST, dont_inherit=True)
         has_value = False
         if tree.body and isinstance(tree.body[-1], _Expr) and not _suppressed(code):
@@ -852,6 +972,9 @@ def _run_cell(code, opts):
                 _ns["_"] = value
                 _flush()
                 _emit(EV_RESULT, {"is_main_result": True, "data": format_bundle(value)})
+        ran = True
+        # As the inline backend after a cell: its figures, after its output.
+        _datadisplay_cell_end(True)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included
         if _out_of_memory(exc):
             _release_reserve()
@@ -860,6 +983,13 @@ def _run_cell(code, opts):
             _forget_orphan_modules()
         except BaseException:
             pass
+        try:
+            # Figures of a failed cell are shown too (IPython does), but not
+            # after an interrupt or running out of memory: they are closed.
+            _datadisplay_cell_end(not ran and not _out_of_memory(exc) and
+                                  not isinstance(exc, (KeyboardInterrupt, TimeoutError)))
+        except BaseException:
+            _datadisplay_close()
     finally:
         try:
             _restore_envs(saved)

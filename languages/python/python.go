@@ -1,5 +1,6 @@
 // Package python is the Python language of wasmbox: CPython 3.13 from
-// wasm/python with the prelude in prelude.py, which runs cells IPython-style.
+// wasm/python with the prelude in prelude.py, which runs cells IPython-style,
+// and datadisplay.py, which shows figures, DataFrames and images as E2B does.
 package python
 
 import (
@@ -11,11 +12,21 @@ import (
 	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
 )
 
-//go:embed prelude.py
-var prelude string
+var (
+	//go:embed prelude.py
+	prelude string
+	//go:embed datadisplay.py
+	datadisplay string
+)
 
 // Prelude returns the source of the Python prelude.
 func Prelude() string { return prelude }
+
+// DataDisplay returns the source of the module that shows matplotlib
+// figures, pandas DataFrames and PIL images as E2B does. The prelude gets it
+// in cfg "datadisplay" and compiles it only once one of those libraries is
+// imported.
+func DataDisplay() string { return datadisplay }
 
 // Spec returns the Python language with the default CPython build.
 func Spec() languages.Spec { return SpecFor(wasmpy.Default()) }
@@ -25,7 +36,7 @@ func Spec() languages.Spec { return SpecFor(wasmpy.Default()) }
 // before the snapshot that contexts start from.
 func SpecFor(b wasmpy.Build) languages.Spec {
 	files := append([]wasmpy.Files(nil), b.Files...)
-	init := map[string]any{"prelude": prelude}
+	init := map[string]any{"prelude": prelude, "datadisplay": datadisplay}
 	if len(b.Preload) > 0 {
 		init["preload"] = append([]string(nil), b.Preload...)
 	}
