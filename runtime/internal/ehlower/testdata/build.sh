@@ -4,6 +4,8 @@
 # libunwind with wasm EH, binaryen's wasm-opt --translate-to-exnref):
 #   ehtest.exnref.wasm.gz  wasm/pydata/cxxrt/ehtest.cpp (C++ exceptions)
 #   sjlj.exnref.wasm.gz    sjlj.c, with -mllvm -wasm-enable-sjlj -lsetjmp
+#   ehbench.exnref.wasm.gz ehbench.cpp (the benchmarks' C++ program)
+#   ehbench.noexc.wasm.gz  ehbench.cpp with -fno-exceptions, their baseline
 # The tests embed these in the exnref form and lower them with the current
 # code, so `go test` needs no toolchain and tests what the package does now
 # (a lowered copy would go stale). The script also lowers them with
@@ -44,4 +46,16 @@ clang-19 --target=wasm32-wasi --sysroot="$B/sysroot" -o "$T/sjlj.link.wasm" "$T/
 # shellcheck disable=SC2086
 $CXXRT_WASM_OPT -g --strip-dwarf "$T/sjlj.link.wasm" -o "$T/sjlj.exnref.wasm"
 lower sjlj
+# shellcheck disable=SC2086
+clang++-19 "${CC[@]}" $CXXRT_CXXFLAGS -c "$HERE/ehbench.cpp" -o "$T/ehbench.o"
+# shellcheck disable=SC2086
+clang++-19 --target=wasm32-wasi --sysroot="$B/sysroot" -o "$T/ehbench.link.wasm" "$T/ehbench.o" $CXXRT_LDFLAGS
+# shellcheck disable=SC2086
+$CXXRT_WASM_OPT -g --strip-dwarf "$T/ehbench.link.wasm" -o "$T/ehbench.exnref.wasm"
+lower ehbench
+# shellcheck disable=SC2086
+clang++-19 "${CC[@]}" ${CXXRT_CXXFLAGS/-fwasm-exceptions/-fno-exceptions} -c "$HERE/ehbench.cpp" -o "$T/noexc.o"
+clang-19 --target=wasm32-wasi --sysroot="$B/sysroot" -o "$T/noexc.wasm" "$T/noexc.o"
+"${CXXRT_WASM_OPT%% *}" -g --strip-dwarf "$T/noexc.wasm" -o "$T/noexc.opt.wasm"
+gzip -9n < "$T/noexc.opt.wasm" > "$HERE/ehbench.noexc.wasm.gz"
 ls -l "$HERE"/*.wasm.gz
