@@ -51,13 +51,16 @@
 //
 // An exception that leaves an exported function (or the start function)
 // returns zero results to the host with $exc_tag still set. The module
-// exports UncaughtExport, () -> i64, the exnref of that exception
-// ((tag+1)<<32 | payload), 0 if none: an embedder must call it after every
-// call into the module and treat a non-zero answer like a trap (the guest
-// stopped halfway; an uncaught C++ exception would have aborted it). The
-// same holds for a guest export a host function calls back: an exception
-// leaving it sets the flag, which the guest code around the host call does
-// not check.
+// exports $exc_tag as the mutable global UncaughtGlobal, and a function
+// UncaughtExport, () -> i64, the exnref of that exception ((tag+1)<<32 |
+// payload), 0 if none. An embedder must read the global after every call
+// into the module (and after instantiation, for the start function) and
+// treat a non-zero value like a trap: the guest stopped halfway, its state
+// is inconsistent (an uncaught C++ exception would have aborted it), and
+// the next call would see the stale flag and misroute its first check.
+// The same holds for a guest export a host function calls back: an
+// exception leaving it sets the flag, which the guest code around the host
+// call does not check.
 package ehlower
 
 import (
@@ -71,9 +74,16 @@ import (
 	"github.com/wasmbox/wasmbox/runtime/internal/wasmbin"
 )
 
-// UncaughtExport names the exported function, () -> i64, that returns the
-// exception that left the module ((tag index + 1)<<32 | payload), 0 if none.
-const UncaughtExport = "wasmbox_uncaught"
+// Names of what Lower exports (see the package documentation).
+const (
+	// UncaughtExport names the exported function, () -> i64, that returns
+	// the exception that left the module ((tag index + 1)<<32 | payload),
+	// 0 if none.
+	UncaughtExport = "wasmbox_uncaught"
+	// UncaughtGlobal names the exported mutable i32 global $exc_tag: 0,
+	// or the tag index + 1 of the exception that left the module.
+	UncaughtGlobal = "wasmbox_exc_tag"
+)
 
 // Stats describes what Lower did.
 type Stats struct {
@@ -110,8 +120,10 @@ func Lower(wasm []byte) (out []byte, st Stats, err error) {
 	if err != nil {
 		return nil, st, fmt.Errorf("ehlower: %w", err)
 	}
-	if m.exportNames[UncaughtExport] {
-		return nil, st, fmt.Errorf("ehlower: the module already exports %s", UncaughtExport)
+	for _, n := range []string{UncaughtExport, UncaughtGlobal} {
+		if m.exportNames[n] {
+			return nil, st, fmt.Errorf("ehlower: the module already exports %s", n)
+		}
 	}
 	l := &lowerer{m: m, padType: map[uint32]uint32{}, bodyType: map[uint32]uint32{}}
 	l.all = 1<<len(m.tags) - 1
@@ -371,9 +383,9 @@ func (l *lowerer) assemble(bodies, lowered [][]byte) ([]byte, error) {
 	}
 	payloads[6] = gp
 
-	// Exports: no tags; the uncaught-exception function.
+	// Exports: no tags; the uncaught-exception function and global.
 	var ep []byte
-	nExports := uint32(1)
+	nExports := uint32(2)
 	for _, s := range m.sections {
 		if s.ID != 7 {
 			continue
@@ -401,6 +413,10 @@ func (l *lowerer) assemble(bodies, lowered [][]byte) ([]byte, error) {
 	ep = append(ep, UncaughtExport...)
 	ep = append(ep, 0)
 	ep = wasmbin.AppendU32(ep, l.hUncaught)
+	ep = wasmbin.AppendU32(ep, uint32(len(UncaughtGlobal)))
+	ep = append(ep, UncaughtGlobal...)
+	ep = append(ep, 3)
+	ep = wasmbin.AppendU32(ep, l.tagG)
 	payloads[7] = append(wasmbin.AppendU32(nil, nExports), ep...)
 
 	// Code: the bodies, lowered or not, and the helpers.
@@ -446,7 +462,7 @@ func (l *lowerer) assemble(bodies, lowered [][]byte) ([]byte, error) {
 			out = wasmbin.AppendSection(out, s.ID, payloads[s.ID])
 			written[s.ID] = true
 		case 0:
-			out = appendCustom(out, wasm, s)
+			out = l.appendCustom(out, s)
 		default:
 			out = append(out, wasm[s.Hdr:s.End]...)
 		}
@@ -479,9 +495,14 @@ func rank(id byte) int {
 	return int(id)
 }
 
-// appendCustom appends a custom section; its names of tags, in the name
-// section, and the exception-handling feature, in target_features, go.
-func appendCustom(out, wasm []byte, s wasmbin.Section) []byte {
+// helperNames name the added functions in the name section.
+var helperNames = []string{"ehlower.uncaught", "ehlower.catch_ref", "ehlower.throw_ref", "ehlower.as_non_null"}
+
+// appendCustom appends a custom section. In the name section, the names of
+// tags go and the helper functions get theirs; in target_features, the
+// exception-handling feature goes.
+func (l *lowerer) appendCustom(out []byte, s wasmbin.Section) []byte {
+	wasm := l.m.wasm
 	r := &wasmbin.Reader{B: wasm[:s.End], P: s.Start}
 	name := r.Name()
 	if r.Err != nil {
@@ -494,8 +515,27 @@ func appendCustom(out, wasm []byte, s wasmbin.Section) []byte {
 		for r.P < s.End && r.Err == nil {
 			start := r.P
 			id := r.Byte()
-			r.Skip(int(r.U32()))
-			if r.Err == nil && id != 11 { // 11: tag names
+			size := r.U32()
+			body := r.P
+			r.Skip(int(size))
+			switch {
+			case r.Err != nil, id == 11: // 11: tag names
+			case id == 1 || id == 7: // function or global names, by increasing index: ours come last
+				names, first := helperNames, l.hUncaught
+				if id == 7 {
+					names, first = []string{"ehlower.exc_tag", "ehlower.exc_payload"}, l.tagG
+				}
+				fr := &wasmbin.Reader{B: wasm[:r.P], P: body}
+				n := fr.U32()
+				sub := wasmbin.AppendU32(nil, n+uint32(len(names)))
+				sub = append(sub, wasm[fr.P:r.P]...)
+				for k, name := range names {
+					sub = wasmbin.AppendU32(sub, first+uint32(k))
+					sub = wasmbin.AppendU32(sub, uint32(len(name)))
+					sub = append(sub, name...)
+				}
+				p = wasmbin.AppendSection(p, id, sub)
+			default:
 				p = append(p, wasm[start:r.P]...)
 			}
 		}

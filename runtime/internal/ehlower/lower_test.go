@@ -103,6 +103,9 @@ func (r *runner) call(name string, args ...uint64) outcome {
 			r.t.Fatal(err)
 		}
 		o.uncaught = res[0]
+		if g := mod.ExportedGlobal(UncaughtGlobal); g == nil || g.Get() != o.uncaught>>32 {
+			r.t.Fatalf("%s: the global %s disagrees with %s = %#x", name, UncaughtGlobal, UncaughtExport, o.uncaught)
+		}
 	}
 	return o
 }
