@@ -42,9 +42,9 @@ type fnStats struct {
 }
 
 // bodyLowerer rewrites one function body (see the package documentation for
-// the scheme). It runs twice over a body with try_tables: a first run only
-// learns which tags reach each try_table (tryIn), which decides the landing
-// pads of the second.
+// the scheme). It runs twice over a body with try_tables: a first run,
+// without landing pads, only learns which tags reach each try_table
+// (tryIn), which decides the landing pads of the second.
 type bodyLowerer struct {
 	l      *lowerer
 	fn     uint32 // function index
@@ -53,7 +53,6 @@ type bodyLowerer struct {
 	out    []byte
 	copied int // body[:copied] is in out already, rewritten or not
 	stack  []frame
-	pre    bool
 	tryPad []uint64 // from the first run: the tags that reach each try_table's pad
 	tryIn  []uint64 // this run's
 	nTry   int

@@ -47,6 +47,12 @@
 // references alike) that a table, a ref.func or an export makes reachable
 // may raise.
 //
+// Limits: at most 64 tags; no imported tags (an exception cannot cross
+// modules) and no tables of exnref; a function an exception can leave
+// cannot return a non-nullable reference (there is no value to return). An
+// imported or exported function with exnref in its signature gets i64
+// there instead.
+//
 // # Uncaught exceptions
 //
 // An exception that leaves an exported function (or the start function)
@@ -277,12 +283,10 @@ func (l *lowerer) lowerFunc(k int, body []byte, s *scan) ([]byte, fnStats, error
 	b.useScratch = b.needScratch()
 	if s.tries > 0 {
 		// First run: which tags reach each try_table.
-		b.pre = true
 		if err := b.run(); err != nil {
 			return nil, fnStats{}, err
 		}
 		copy(b.tryPad, b.tryIn)
-		b.pre = false
 	}
 	b.wrap = l.may[k] != 0
 	if err := b.run(); err != nil {
