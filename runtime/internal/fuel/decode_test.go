@@ -104,23 +104,23 @@ func TestDecodeSpecTests(t *testing.T) {
 // count tallies some kinds of instructions of a body, to show what the spec
 // tests covered.
 func count(body []byte, start int, seen map[string]int) {
-	r := &reader{b: body, p: start}
-	for r.p < len(body) && r.err == nil {
-		in := r.next()
+	r := &reader{B: body, P: start}
+	for r.P < len(body) && r.Err == nil {
+		in := r.Next()
 		switch {
-		case in.op == opTryTable:
+		case in.Op == opTryTable:
 			seen["try_table"]++
-		case in.op == opThrow:
+		case in.Op == opThrow:
 			seen["throw"]++
-		case in.op == opThrowRef:
+		case in.Op == opThrowRef:
 			seen["throw_ref"]++
-		case in.op == opPrefixFD && (in.sub == 0x0c || in.sub == 0x0d):
+		case in.Op == opPrefixFD && (in.Sub == 0x0c || in.Sub == 0x0d):
 			seen["v128.const/shuffle"]++
-		case in.op == opPrefixFD && (in.sub >= 0x15 && in.sub <= 0x22 || in.sub >= 0x54 && in.sub <= 0x5b):
+		case in.Op == opPrefixFD && (in.Sub >= 0x15 && in.Sub <= 0x22 || in.Sub >= 0x54 && in.Sub <= 0x5b):
 			seen["simd lane"]++
-		case in.op == opPrefixFD:
+		case in.Op == opPrefixFD:
 			seen["simd"]++
-		case in.op == opPrefixFE:
+		case in.Op == opPrefixFE:
 			seen["atomic"]++
 		}
 	}

@@ -38,13 +38,13 @@ func ehConfigs() map[string]wazero.RuntimeConfig {
 func sectionIDs(t *testing.T, wasm []byte) []byte {
 	t.Helper()
 	var ids []byte
-	r := &reader{b: wasm, p: 8}
-	for r.p < len(wasm) && r.err == nil {
-		ids = append(ids, r.byte())
-		r.skip(int(r.u32()))
+	r := &reader{B: wasm, P: 8}
+	for r.P < len(wasm) && r.Err == nil {
+		ids = append(ids, r.Byte())
+		r.Skip(int(r.U32()))
 	}
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	return ids
 }

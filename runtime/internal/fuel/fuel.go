@@ -231,10 +231,10 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 			case s.id == 10:
 				out = appendSection(out, 10, newCode)
 			case s.id == 7 && len(st.Sites) > 0:
-				r := &reader{b: payload}
-				n := r.u32()
+				r := &reader{B: payload}
+				n := r.U32()
 				p := appendU32(nil, n+uint32(len(st.Sites)))
-				p = append(p, payload[r.p:]...)
+				p = append(p, payload[r.P:]...)
 				for k := range st.Sites {
 					name := fmt.Sprintf("fuel.site.%d", k)
 					p = appendU32(p, uint32(len(name)))
@@ -257,21 +257,6 @@ func appendFuelGlobal(p []byte, budget int32) []byte {
 	p = append(p, typeI32, 1, opI32Const)
 	p = appendS32(p, budget)
 	return append(p, opEnd)
-}
-
-func appendSection(out []byte, id byte, payload []byte) []byte {
-	out = append(out, id)
-	out = appendU32(out, uint32(len(payload)))
-	return append(out, payload...)
-}
-
-func lebLen(b []byte) int {
-	for i, c := range b {
-		if c&0x80 == 0 {
-			return i + 1
-		}
-	}
-	return len(b)
 }
 
 // planned is what Instrument decides before it rewrites anything.
@@ -335,35 +320,35 @@ func parseModule(wasm []byte, o Options) (*module, error) {
 		return nil, errors.New("fuel: not a WebAssembly 1.0 module")
 	}
 	m := &module{}
-	r := &reader{b: wasm, p: 8}
+	r := &reader{B: wasm, P: 8}
 	var types [][2]int // (params, results) counts, -1 for non-function types
 	haveBulk := false
-	for r.p < len(wasm) && r.err == nil {
-		hdr := r.p
-		id := r.byte()
-		size := r.u32()
-		start := r.p
-		r.skip(int(size))
-		if r.err != nil {
+	for r.P < len(wasm) && r.Err == nil {
+		hdr := r.P
+		id := r.Byte()
+		size := r.U32()
+		start := r.P
+		r.Skip(int(size))
+		if r.Err != nil {
 			break
 		}
-		m.sections = append(m.sections, section{id: id, start: start, end: r.p, hdr: hdr})
-		sr := &reader{b: wasm[:r.p], p: start}
+		m.sections = append(m.sections, section{id: id, start: start, end: r.P, hdr: hdr})
+		sr := &reader{B: wasm[:r.P], P: start}
 		switch id {
 		case 1:
 			// Entries are function types, or rec groups of function types
 			// (which wazero accepts): an entry can define several types.
-			m.typeEntries = sr.u32()
+			m.typeEntries = sr.U32()
 			group := uint32(0) // function types left in the current rec group
 			for k := uint32(0); k < m.typeEntries || group > 0; {
-				if sr.err != nil {
+				if sr.Err != nil {
 					break
 				}
-				c := sr.byte()
+				c := sr.Byte()
 				if group == 0 {
 					k++
 					if c == typeRec {
-						group = sr.u32()
+						group = sr.U32()
 						continue
 					}
 				} else {
@@ -371,24 +356,24 @@ func parseModule(wasm []byte, o Options) (*module, error) {
 				}
 				if c != typeFunc {
 					types = append(types, [2]int{-1, -1})
-					sr.fail("unsupported type form 0x%02x", c)
+					sr.Fail("unsupported type form 0x%02x", c)
 					break
 				}
-				np := sr.u32()
-				ps := sr.p
+				np := sr.U32()
+				ps := sr.P
 				for range np {
-					if sr.err != nil {
+					if sr.Err != nil {
 						break
 					}
-					sr.valType()
+					sr.ValType()
 				}
-				allI32 := sr.err == nil && sr.p-ps == 3 && bytes.Equal(wasm[ps:sr.p], []byte{typeI32, typeI32, typeI32})
-				nr := sr.u32()
+				allI32 := sr.Err == nil && sr.P-ps == 3 && bytes.Equal(wasm[ps:sr.P], []byte{typeI32, typeI32, typeI32})
+				nr := sr.U32()
 				for range nr {
-					if sr.err != nil {
+					if sr.Err != nil {
 						break
 					}
-					sr.valType()
+					sr.ValType()
 				}
 				if np == 3 && nr == 0 && allI32 && !haveBulk {
 					haveBulk, m.bulkType = true, uint32(len(types))
@@ -396,55 +381,55 @@ func parseModule(wasm []byte, o Options) (*module, error) {
 				types = append(types, [2]int{int(np), int(nr)})
 			}
 		case 2:
-			n := sr.u32()
+			n := sr.U32()
 			for range n {
-				if sr.err != nil {
+				if sr.Err != nil {
 					break
 				}
-				mod, name := sr.name(), sr.name()
-				switch kind := sr.byte(); kind {
+				mod, name := sr.Name(), sr.Name()
+				switch kind := sr.Byte(); kind {
 				case 0:
-					t := sr.u32()
+					t := sr.U32()
 					if mod == o.YieldModule && name == o.YieldName {
 						m.haveYield, m.yieldFunc, m.yieldType = true, m.funcImports, t
 					}
 					m.funcImports++
 				case 1:
-					sr.valType()
-					sr.limits()
+					sr.ValType()
+					sr.Limits()
 				case 2:
-					sr.limits()
+					sr.Limits()
 				case 3:
-					sr.valType()
-					sr.byte()
+					sr.ValType()
+					sr.Byte()
 					m.globImports++
 				case 4:
-					sr.byte()
-					sr.u32()
+					sr.Byte()
+					sr.U32()
 				default:
-					sr.fail("unknown import kind %d", kind)
+					sr.Fail("unknown import kind %d", kind)
 				}
 			}
 		case 3:
-			n := sr.u32()
+			n := sr.U32()
 			m.funcTypes = make([]uint32, 0, min(n, uint32(len(wasm))))
 			for range n {
-				if sr.err != nil {
+				if sr.Err != nil {
 					break
 				}
-				m.funcTypes = append(m.funcTypes, sr.u32())
+				m.funcTypes = append(m.funcTypes, sr.U32())
 			}
 		case 6:
-			m.nGlobals = sr.u32()
+			m.nGlobals = sr.U32()
 		case 9:
 			m.elems = parseElements(sr)
 		}
-		if sr.err != nil {
-			return nil, fmt.Errorf("fuel: section %d: %w", id, sr.err)
+		if sr.Err != nil {
+			return nil, fmt.Errorf("fuel: section %d: %w", id, sr.Err)
 		}
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("fuel: %w", r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("fuel: %w", r.Err)
 	}
 	m.nTypes = uint32(len(types))
 	for _, t := range types {
@@ -459,91 +444,6 @@ func parseModule(wasm []byte, o Options) (*module, error) {
 		}
 	}
 	return m, nil
-}
-
-func (r *reader) limits() {
-	flags := r.byte()
-	r.skipLEB(10)
-	if flags&1 != 0 {
-		r.skipLEB(10)
-	}
-}
-
-// splitBodies returns the function bodies of a code section payload (each
-// without its size prefix).
-func splitBodies(sec []byte) ([][]byte, error) {
-	r := &reader{b: sec}
-	n := r.u32()
-	bodies := make([][]byte, 0, min(n, uint32(len(sec))))
-	for range n {
-		if r.err != nil {
-			break
-		}
-		size := r.u32()
-		start := r.p
-		r.skip(int(size))
-		if r.err != nil {
-			return nil, r.err
-		}
-		bodies = append(bodies, sec[start:r.p])
-	}
-	if r.err == nil && r.p != len(sec) {
-		return nil, errors.New("trailing bytes")
-	}
-	return bodies, r.err
-}
-
-// parseElements returns the function indices the element segments
-// reference: every function an indirect call can reach.
-func parseElements(r *reader) []uint32 {
-	var funcs []uint32
-	constExpr := func() { // skips a constant expression, keeping ref.func operands
-		for r.err == nil {
-			in := r.next()
-			if in.op == 0xd2 {
-				rr := &reader{b: r.b, p: in.start + 1}
-				funcs = append(funcs, rr.u32())
-			}
-			if in.op == opEnd {
-				return
-			}
-		}
-	}
-	n := r.u32()
-	for range n {
-		if r.err != nil {
-			break
-		}
-		flags := r.u32()
-		if flags > 7 {
-			r.fail("unknown element segment kind %d", flags)
-			break
-		}
-		if flags&2 != 0 && flags&1 == 0 { // explicit table index
-			r.u32()
-		}
-		if flags&1 == 0 { // active: offset expression
-			constExpr()
-		}
-		switch {
-		case flags&3 != 0 && flags&4 != 0: // reftype
-			r.valType()
-		case flags&3 != 0: // elemkind
-			r.byte()
-		}
-		count := r.u32()
-		for range count {
-			if r.err != nil {
-				break
-			}
-			if flags&4 != 0 {
-				constExpr()
-			} else {
-				funcs = append(funcs, r.u32())
-			}
-		}
-	}
-	return funcs
 }
 
 // parallel runs f(0..n-1) on GOMAXPROCS goroutines, in batches.

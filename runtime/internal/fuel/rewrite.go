@@ -62,22 +62,22 @@ type loopInfo struct {
 // and callees of each loop's own body (nested loops excluded), whether a loop
 // is a dispatch loop, and its bulk-memory sites.
 func analyse(body []byte, fi *funcInfo, o Options) error {
-	r := &reader{b: body}
-	nGroups := r.u32()
+	r := &reader{B: body}
+	nGroups := r.U32()
 	for range nGroups {
-		if r.err != nil {
+		if r.Err != nil {
 			break
 		}
-		fi.nLocals += uint64(r.u32())
-		r.valType()
+		fi.nLocals += uint64(r.U32())
+		r.ValType()
 	}
-	if r.err != nil {
-		return r.err
+	if r.Err != nil {
+		return r.Err
 	}
 	if fi.nLocals > 1<<20 {
 		return errors.New("too many locals")
 	}
-	fi.exprStart = r.p
+	fi.exprStart = r.P
 	// control stack: index into fi.loops of each frame's innermost loop, -1
 	// for none.
 	stack := []int{-1}
@@ -88,12 +88,12 @@ func analyse(body []byte, fi *funcInfo, o Options) error {
 		return &fi.top
 	}
 walk:
-	for r.p < len(body) {
-		in := r.next()
-		if r.err != nil {
-			return r.err
+	for r.P < len(body) {
+		in := r.Next()
+		if r.Err != nil {
+			return r.Err
 		}
-		switch in.op {
+		switch in.Op {
 		case opBlock, opIf, opTryTable: // try_table opens a block like block does
 			stack = append(stack, stack[len(stack)-1])
 		case opLoop:
@@ -103,26 +103,26 @@ walk:
 		case opEnd:
 			stack = stack[:len(stack)-1]
 		case opBrTable:
-			if l := stack[len(stack)-1]; l >= 0 && o.DispatchTargets > 0 && in.targets >= o.DispatchTargets {
+			if l := stack[len(stack)-1]; l >= 0 && o.DispatchTargets > 0 && in.Targets >= o.DispatchTargets {
 				fi.loops[l].dispatch = true
 			}
 		case opCall, opReturnCall:
-			fi.calls = append(fi.calls, in.idx)
+			fi.calls = append(fi.calls, in.Idx)
 			c := cur()
-			c.callees = append(c.callees, in.idx)
+			c.callees = append(c.callees, in.Idx)
 		case opCallIndirect, opReturnCallI, opCallRef, opReturnCallR:
 			cur().own += indirectCost
-			t := in.idx
-			if in.op == opCallRef || in.op == opReturnCallR {
+			t := in.Idx
+			if in.Op == opCallRef || in.Op == opReturnCallR {
 				t = ^uint32(0) // its targets are not in the table: assume any
 			}
 			fi.indirect = append(fi.indirect, t)
 			fi.sites = append(fi.sites, in)
 		case 0xd2: // ref.func
-			rr := &reader{b: body, p: in.start + 1}
-			fi.refFuncs = append(fi.refFuncs, rr.u32())
+			rr := &reader{B: body, P: in.Start + 1}
+			fi.refFuncs = append(fi.refFuncs, rr.U32())
 		case opPrefixFC:
-			if in.sub == fcMemoryCopy || in.sub == fcMemoryFill {
+			if in.Sub == fcMemoryCopy || in.Sub == fcMemoryFill {
 				fi.bulk++
 				fi.sites = append(fi.sites, in)
 			}
@@ -132,7 +132,7 @@ walk:
 		}
 		cur().own++
 	}
-	if len(stack) != 0 || r.p != len(body) {
+	if len(stack) != 0 || r.P != len(body) {
 		return errors.New("unbalanced blocks")
 	}
 	return nil
@@ -525,10 +525,10 @@ func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, breaker,
 	scratch := uint32(uint64(params) + fi.nLocals)
 	if fi.bulk > 0 {
 		// Three more i32 locals, the scratch of bulk(): a new group.
-		r := &reader{b: body}
-		n := r.u32()
+		r := &reader{B: body}
+		n := r.U32()
 		b = appendU32(b, n+1)
-		b = append(b, body[r.p:fi.exprStart]...)
+		b = append(b, body[r.P:fi.exprStart]...)
 		b = append(b, 3, typeI32)
 	} else {
 		b = append(b, body[:fi.exprStart]...)
@@ -540,10 +540,10 @@ func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, breaker,
 	loop, site := 0, 0
 	copied := fi.exprStart
 	for _, in := range fi.sites {
-		switch in.op {
+		switch in.Op {
 		case opLoop:
-			b = append(b, body[copied:in.end]...)
-			copied = in.end
+			b = append(b, body[copied:in.End]...)
+			copied = in.End
 			li := fi.loops[loop]
 			loop++
 			if dispatch {
@@ -560,17 +560,17 @@ func (ins inserter) rewrite(out, body []byte, fi *funcInfo, params int, breaker,
 			if dispatch || !cyclic {
 				continue
 			}
-			b = append(b, body[copied:in.start]...)
-			copied = in.start
+			b = append(b, body[copied:in.Start]...)
+			copied = in.Start
 			b = ins.site(b, "indirect", indirectCost)
 			st.IndirectCalls++
 		case opPrefixFC:
-			if in.sub != fcMemoryCopy && in.sub != fcMemoryFill {
+			if in.Sub != fcMemoryCopy && in.Sub != fcMemoryFill {
 				continue
 			}
-			b = append(b, body[copied:in.start]...)
-			copied = in.end
-			b = ins.bulk(b, in.sub, scratch)
+			b = append(b, body[copied:in.Start]...)
+			copied = in.End
+			b = ins.bulk(b, in.Sub, scratch)
 			st.BulkOps++
 		}
 	}
