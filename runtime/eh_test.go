@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasmbox/wasmbox/runtime"
+	"github.com/wasmbox/wasmbox/runtime/internal/ehlower"
 )
 
 //go:embed testdata/eh.wasm
@@ -61,4 +62,30 @@ func TestHardStopThroughTryTable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An exception that escapes the guest of a module whose exception handling
+// was lowered (as the data build's is) kills the instance like a trap: the C
+// code it unwound through is in an unknown state.
+func TestUncaughtExceptionKillsTheInstance(t *testing.T) {
+	ctx := context.Background()
+	lowered, _, err := ehlower.Lower(ehWasm)
+	require.NoError(t, err)
+	e, err := runtime.NewEngine(ctx, runtime.WithoutDiskCache())
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	m, err := e.Compile(ctx, lowered)
+	require.NoError(t, err)
+	inst, err := m.Instantiate(ctx, runtime.Config{})
+	require.NoError(t, err)
+	defer inst.Close(ctx)
+	var events eventCounter
+	rc, err := inst.Exec(ctx, []byte("x"), nil, &events)
+	require.NoError(t, err)
+	require.Zero(t, rc, "a cell that throws and catches its own exception")
+	_, err = inst.Exec(ctx, []byte("u"), nil, &events)
+	require.ErrorIs(t, err, runtime.ErrTrapped)
+	require.ErrorIs(t, err, runtime.ErrUncaughtException)
+	_, err = inst.Exec(ctx, []byte("x"), nil, &events)
+	require.ErrorIs(t, err, runtime.ErrTrapped, "the instance is dead")
 }

@@ -30,6 +30,11 @@ const (
 // create a new one.
 var ErrTrapped = errors.New("wasmbox/runtime: guest trapped")
 
+// ErrUncaughtException is the cause (inside a TrapError) of a call that
+// returned with an exception still in flight: a C++ exception or longjmp
+// that no handler of the guest caught. Like a trap, it kills the instance.
+var ErrUncaughtException = errors.New("uncaught exception")
+
 // ErrMemoryLimit reports a memory limit that cannot work: below what the
 // module needs to start, below what a snapshot holds, or above 4 GiB.
 var ErrMemoryLimit = errors.New("wasmbox/runtime: memory limit")
@@ -173,6 +178,10 @@ type Instance struct {
 	alloc        api.Function
 	free         api.Function
 	exec         api.Function
+	// excTag is the exception flag of a module whose exception handling was
+	// lowered to plain wasm (runtime/internal/ehlower): non-zero after a
+	// call means an exception escaped the guest (nil: no such flag).
+	excTag api.Global
 
 	ctl         uint32 // address of the control block
 	breakerAddr uint32
@@ -313,6 +322,7 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 	i.exec = mod.ExportedFunction("wasmbox_exec")
 	sp, _ := mod.ExportedGlobal("__stack_pointer").(api.MutableGlobal)
 	i.stackPointer = sp
+	i.excTag = mod.ExportedGlobal("wasmbox_exc_tag")
 	if i.alloc == nil || i.free == nil || i.exec == nil || mod.ExportedFunction("wasmbox_init") == nil ||
 		mod.ExportedFunction("_initialize") == nil || sp == nil {
 		_ = i.Close(ctx)
@@ -436,6 +446,14 @@ func (i *Instance) call(ctx context.Context, h Handler, fn api.Function, params 
 		if errors.As(err, &exit) {
 			te.Exited, te.ExitCode = true, exit.ExitCode()
 		}
+		i.setDead(te)
+		_ = i.closeModule(ctx)
+		return 0, te
+	}
+	if i.excTag != nil && i.excTag.Get() != 0 {
+		// A C++ exception (or a longjmp) left the guest: the C code it
+		// unwound through is in an unknown state, as after a trap.
+		te := &TrapError{Err: fmt.Errorf("%w (tag %d)", ErrUncaughtException, i.excTag.Get()-1)}
 		i.setDead(te)
 		_ = i.closeModule(ctx)
 		return 0, te

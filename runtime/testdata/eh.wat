@@ -1,7 +1,7 @@
 ;; A guest that speaks wasm/ABI.md without an interpreter (like fake.wat) and
 ;; uses exception handling in the exnref form, for the hard stop through an
 ;; active try_table. wabt 1.0.32 cannot assemble try_table; eh.wasm was built
-;; with binaryen's assembler (npm install binaryen@123.0.0):
+;; with binaryen's assembler (npm binaryen 132.0.0, as wasm/pydata/cxxrt.sh pins it):
 ;;   wasm-as --enable-exception-handling --enable-reference-types \
 ;;     testdata/eh.wat -o testdata/eh.wasm
 ;; Every cell first throws 41 and catches it (wasmbox_exec returns 3 if that
@@ -9,6 +9,7 @@
 ;;   'a' spin in a loop inside a try_table with a catch_all clause
 ;;   'r' call a function that spins, inside a try_table with catch_all_ref
 ;;   'e' call emit in a loop inside a try_table with a catch_all clause
+;;   'u' throw an exception nothing catches (it leaves wasmbox_exec)
 ;; None of them polls the interrupt word: only a hard stop (a Go panic in
 ;; yield or emit) ends them. A clause that caught it would make
 ;; wasmbox_exec return 99.
@@ -65,5 +66,7 @@
               (call $emit (i32.const 1) (local.get $code) (i32.const 1))
               (br $l))))
         (return (i32.const 99))))
+    (if (i32.eq (local.get $c) (i32.const 117)) ;; 'u'
+      (then (throw $e (i32.const 7))))
     (i32.const 0))
 )
