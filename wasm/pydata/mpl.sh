@@ -278,6 +278,7 @@ if [ ! -f "$B/.kiwisolver-done" ]; then
   KW=$B/src/kiwi
   src kiwi "$KW"
   src cppy "$B/src/cppy"
+  patchdir "$KW" kiwi
   # What setuptools_scm writes at build time (pyproject.toml's template).
   printf '#pragma once\n#define PY_KIWI_VERSION "1.4.9"\n' > "$KW/py/src/version.h"
   BK=$B/build-kiwisolver
