@@ -21,6 +21,11 @@
 # makes them, recorded in $EXT/modules.json), pure Python in $SITE.
 # FreeType and Qhull use setjmp/longjmp: they are compiled with
 # -mllvm -wasm-enable-sjlj, so the final link needs -lsetjmp.
+# Patches (wasm/pydata/patches/NAME/) make the C extensions run linked into
+# one wasm module: wasm checks a function pointer's exact arity, so methods
+# and getters declared with fewer parameters than CPython passes get theirs
+# (kiwi, pillow); no Python calls from static initializers, which run before
+# the interpreter exists (matplotlib's enums); no threads, no /dev/null.
 #
 # Rows for build.sh's MIRRORS (git sources, by commit):
 #   MIRRORS: "pybind11       pybind/pybind11             a2e59f0e7065404b44dfe92a28aca47ba1378dc4 v2.13.6"
@@ -310,7 +315,6 @@ if [ ! -f "$B/.pillow-done" ]; then
   imaging=(decode encode map display outline path)
   libimaging=$(sed -n '/^_LIB_IMAGING = (/,/^)/s/^ *"\([A-Za-z0-9_]*\)",$/\1/p' "$PIL/setup.py")
   pilflags="$MPL_CFLAGS -I$PIL/src -I$PIL/src/libImaging '-DPILLOW_VERSION=\"${PILLOW_DEB%%-*}\"'"
-  # shellcheck disable=SC2086
   # _imaging's zlib is the one CPython links (-lz): left undefined here.
   # shellcheck disable=SC2046,SC2086
   handext "$BP" PIL._imaging "$pilflags -DHAVE_LIBZ -I$MPL_ZLIB/include" "" "$PIL/src/_imaging.c" \
