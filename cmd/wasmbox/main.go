@@ -36,9 +36,9 @@ func main() {
 }
 
 const usage = `usage:
-  wasmbox run [-l LANGUAGE] [--json] [--timeout D] (-c CODE | FILE | -)
-  wasmbox repl [-l LANGUAGE]
-  wasmbox serve [--addr HOST:PORT] [--envd-addr HOST:PORT] [--token T] [--cell-timeout D] [--shutdown-grace D]
+  wasmbox run [-l LANGUAGE] [--python data|plain] [--json] [--timeout D] (-c CODE | FILE | -)
+  wasmbox repl [-l LANGUAGE] [--python data|plain]
+  wasmbox serve [--python data|plain] [--addr HOST:PORT] [--envd-addr HOST:PORT] [--token T] [--cell-timeout D] [--shutdown-grace D]
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -68,7 +68,13 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	code := fs.String("c", "", "code to run")
 	asJSON := fs.Bool("json", false, "print the Execution as E2B JSON")
 	timeout := fs.Duration("timeout", 0, "interrupt the cell after this long (0: never)")
+	py := pythonFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	pyOpt, err := pythonOption(*py)
+	if err != nil {
+		fmt.Fprintln(stderr, "wasmbox run:", err)
 		return 2
 	}
 	src := *code
@@ -78,7 +84,6 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return 2
 	case src == "" && fs.NArg() == 1:
 		var b []byte
-		var err error
 		if fs.Arg(0) == "-" {
 			b, err = io.ReadAll(stdin)
 		} else {
@@ -96,7 +101,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "wasmbox run: one FILE at most")
 		return 2
 	}
-	sb, err := wasmbox.New(ctx)
+	sb, err := wasmbox.New(ctx, pyOpt)
 	if err != nil {
 		fmt.Fprintln(stderr, "wasmbox:", err)
 		return 1
@@ -148,10 +153,16 @@ func cmdRepl(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := flag.NewFlagSet("repl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	lang := fs.String("l", "python", "language: python or javascript")
+	py := pythonFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	sb, err := wasmbox.New(ctx)
+	pyOpt, err := pythonOption(*py)
+	if err != nil {
+		fmt.Fprintln(stderr, "wasmbox repl:", err)
+		return 2
+	}
+	sb, err := wasmbox.New(ctx, pyOpt)
 	if err != nil {
 		fmt.Fprintln(stderr, "wasmbox:", err)
 		return 1

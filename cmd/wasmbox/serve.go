@@ -82,6 +82,8 @@ type serveFlags struct {
 	memLimit            int64
 	logFormat, logLevel string
 	slogLevel           slog.Level
+	python              *string
+	pythonOpt           wasmbox.Option
 	fs                  *flag.FlagSet
 }
 
@@ -114,6 +116,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 		fmt.Sprintf("memory limit of each context, in bytes (%d to %d)", minMemoryLimit, maxMemoryLimit))
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.python = pythonFlag(fs)
 	f.fs = fs
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -134,6 +137,11 @@ func (f *serveFlags) check() error {
 	if f.fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", f.fs.Arg(0))
 	}
+	opt, err := pythonOption(*f.python)
+	if err != nil {
+		return err
+	}
+	f.pythonOpt = opt
 	if err := f.slogLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("bad --log-level %q (debug, info, warn or error)", f.logLevel)
 	}
@@ -187,7 +195,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer shutdownWatchdog(ctx, f.grace+closeGrace, log)()
 
 	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)),
-		wasmbox.WithStopGrace(f.stopGrace))
+		wasmbox.WithStopGrace(f.stopGrace), f.pythonOpt)
 	if err != nil {
 		log.Error("cannot create the sandbox", "err", err)
 		return exitFailed

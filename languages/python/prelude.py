@@ -376,6 +376,11 @@ def _install_ipython_shim():
         cls.__module__ = "IPython.core.display"
     ipy.display, ipy.core, core.display = disp, core, core_disp
     ipy.get_ipython = lambda: None
+    # Libraries test the version before they reach for IPython internals
+    # (matplotlib does for its GUI hooks): say the shim's display API is
+    # that of a recent IPython, which has none of the old hooks.
+    ipy.version_info = (8, 24, 0, "")
+    ipy.__version__ = "8.24.0"
     ipy.__path__ = []
     core.__path__ = []
     sys.modules.update({"IPython": ipy, "IPython.display": disp, "IPython.core": core,
@@ -893,16 +898,48 @@ def _setup(opts):
         os.environ["PWD"] = cwd
     if "random" in sys.modules:
         sys.modules["random"].seed()
+    if "numpy.random" in sys.modules:  # its global generator too
+        sys.modules["numpy.random"].seed()
     # Move everything alive now out of the collector's reach: contexts are
     # restored copy-on-write from a snapshot taken after set-up, and a full
     # collection would write to every object's header, copying the whole
     # heap into each context.
     if opts.get("warm"):
+        _preload()
         _warm_up()
     import gc
     gc.collect()
     gc.freeze()
     return 0
+
+
+def _preload():
+    """Imports the build's preloaded modules (cfg "preload": numpy, pandas,
+    matplotlib in the data build) before the snapshot that contexts are
+    restored from, so that importing them in a cell is a dictionary lookup.
+    matplotlib builds its font cache here, once: it is kept in memory (in
+    the snapshot), and the file it would write goes to a directory that is
+    removed again, so no context finds anything left on its filesystem."""
+    cfg = getattr(_wasmbox, "config", None)
+    names = cfg.get("preload") if isinstance(cfg, dict) else None
+    if not names:
+        return
+    import importlib
+    import shutil
+    import tempfile
+    saved = os.environ.get("MPLCONFIGDIR")
+    tmp = tempfile.mkdtemp(prefix="wasmbox-preload-")
+    os.environ["MPLCONFIGDIR"] = tmp
+    try:
+        for name in names:
+            importlib.import_module(name)
+    finally:
+        if saved is None:
+            os.environ.pop("MPLCONFIGDIR", None)
+        else:
+            os.environ["MPLCONFIGDIR"] = saved
+        shutil.rmtree(tmp, ignore_errors=True)
+    _datadisplay_cell_start()  # patches what was imported
 
 
 def _warm_up():

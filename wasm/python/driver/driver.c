@@ -195,7 +195,7 @@ static int init_interpreter(void) {
 #ifdef WASMBOX_PYDATA
     /* The data build's packages: read-only, after the user's site-packages. */
     if (!PyStatus_Exception(st))
-        st = PyWideStringList_Append(&config.module_search_paths, L"/usr/lib/python3/dist-packages");
+        st = PyWideStringList_Append(&config.module_search_paths, L"/usr/local/lib/python3.13/dist-packages");
 #endif
     if (!PyStatus_Exception(st)) st = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
