@@ -1,6 +1,8 @@
 // Package bench holds wasmbox's benchmarks: Go benchmarks (go test -bench .
 // ./bench/) and, in cmd/compare, a harness that runs the same workloads with
-// native interpreters side by side and prints medians and ratios.
+// native interpreters side by side and prints medians and ratios. The
+// data-science build (wasm/pydata) has its own: BenchmarkPyData, and
+// go run ./bench/cmd/compare -data against native numpy, pandas, matplotlib.
 package bench
 
 // Workloads shared by the benchmarks and the comparison harness.
