@@ -107,7 +107,16 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return 1
 	}
 	defer sb.Close(context.WithoutCancel(ctx))
-	opts := []wasmbox.RunOption{wasmbox.WithLanguage(*lang)}
+	// The context is started first, so that a slow start (the first run
+	// compiles the interpreter) gets a notice and a slow cell does not.
+	started := slowStartNotice(stderr)
+	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(*lang))
+	started()
+	if err != nil {
+		fmt.Fprintln(stderr, err) // "wasmbox: ..."
+		return 1
+	}
+	opts := []wasmbox.RunOption{wasmbox.InContext(c)}
 	if *timeout > 0 {
 		opts = append(opts, wasmbox.WithTimeout(*timeout))
 	}
@@ -168,7 +177,9 @@ func cmdRepl(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 1
 	}
 	defer sb.Close(context.WithoutCancel(ctx))
+	started := slowStartNotice(stderr)
 	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(*lang))
+	started()
 	if err != nil {
 		fmt.Fprintln(stderr, "wasmbox:", err)
 		return 1

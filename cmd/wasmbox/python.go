@@ -3,6 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
+	"sync"
+	"time"
 
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/wasm/pydata"
@@ -24,4 +27,16 @@ func pythonOption(name string) (wasmbox.Option, error) {
 		return wasmbox.WithPython(wasmpy.Default()), nil
 	}
 	return nil, fmt.Errorf("--python %q: want data or plain", name)
+}
+
+// slowStartNotice prints a line on w if the interpreter has not started after
+// a moment: the first run compiles the data build to machine code, which
+// takes tens of seconds (later runs load it from the disk cache). The
+// returned stop is safe to call more than once.
+func slowStartNotice(w io.Writer) (stop func()) {
+	var once sync.Once
+	t := time.AfterFunc(2*time.Second, func() {
+		fmt.Fprintln(w, "wasmbox: starting the interpreter (the first run on a machine compiles it to machine code: up to a minute)...")
+	})
+	return func() { once.Do(func() { t.Stop() }) }
 }

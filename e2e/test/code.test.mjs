@@ -94,6 +94,31 @@ test('error name, value and traceback (Python and JavaScript)', async () => {
   assert.match(js.error.traceback, /TypeError/)
 })
 
+test('a matplotlib chart: png and chart data, as E2B gives them', async () => {
+  const ex = await sbx.runCode(
+    'import matplotlib.pyplot as plt\n' +
+    'plt.plot([1, 2, 3], [2, 4, 8], label="growth")\n' +
+    'plt.title("Growth")\n' +
+    'plt.show()\n')
+  assert.equal(ex.error, undefined)
+  assert.equal(ex.results.length, 1)
+  const [fig] = ex.results
+  assert.ok(fig.png && Buffer.from(fig.png, 'base64').subarray(1, 4).toString() === 'PNG')
+  assert.ok(fig.formats().includes('png'))
+  assert.equal(fig.chart.type, 'line')
+  assert.equal(fig.chart.title, 'Growth')
+  assert.deepEqual(fig.chart.elements[0].points, [[1, 2], [2, 4], [3, 8]])
+  assert.equal(fig.text, '<Figure size 640x480 with 1 Axes>')
+})
+
+test('a pandas DataFrame: text, html and data', async () => {
+  const ex = await sbx.runCode('import pandas as pd\npd.DataFrame({"a": [1, 2], "b": ["x", None]})')
+  assert.equal(ex.error, undefined)
+  const [df] = ex.results
+  assert.ok(df.html.includes('<table'))
+  assert.deepEqual(df.data, { a: [1, 2], b: ['x', null] })
+})
+
 test('rich results: png, html, formats()', async () => {
   const ex = await sbx.runCode(
     'import base64\nfrom IPython.display import display, Image, HTML\n' +
