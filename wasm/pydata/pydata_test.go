@@ -2,7 +2,10 @@ package pydata_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -60,6 +63,25 @@ func ok(t testing.TB, sb *wasmbox.Sandbox, code string, opts ...wasmbox.RunOptio
 }
 
 func stdout(e *result.Execution) string { return strings.Join(e.Logs.Stdout, "") }
+
+// The embedded artifacts are the ones build.sh recorded.
+func TestManifest(t *testing.T) {
+	var m struct {
+		Artifacts map[string]struct {
+			SHA256 string `json:"sha256"`
+			Size   int    `json:"size"`
+		} `json:"artifacts"`
+	}
+	require.NoError(t, json.Unmarshal(pydata.Manifest(), &m))
+	sum := sha256.Sum256(pydata.Wasm())
+	assert.Equal(t, m.Artifacts["pydata.wasm"].SHA256, hex.EncodeToString(sum[:]))
+	assert.Equal(t, m.Artifacts["pydata.wasm"].Size, len(pydata.Wasm()))
+	assert.LessOrEqual(t, len(pydata.Wasm()), 56<<20, "the module's size budget")
+	files, err := os.ReadFile("pydata-files.zip")
+	require.NoError(t, err)
+	sum = sha256.Sum256(files)
+	assert.Equal(t, m.Artifacts["pydata-files.zip"].SHA256, hex.EncodeToString(sum[:]))
+}
 
 func TestImports(t *testing.T) {
 	sb := newSandbox(t)
