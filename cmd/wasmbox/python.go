@@ -30,13 +30,15 @@ func pythonOption(name string) (wasmbox.Option, error) {
 }
 
 // slowStartNotice prints a line on w if the interpreter has not started after
-// a moment: the first run compiles the data build to machine code, which
-// takes tens of seconds (later runs load it from the disk cache). The
+// 5 s: the first run on a machine compiles the data build to machine code,
+// which takes tens of seconds (later runs load it from the disk cache). The
 // returned stop is safe to call more than once.
 func slowStartNotice(w io.Writer) (stop func()) {
 	var once sync.Once
-	t := time.AfterFunc(2*time.Second, func() {
-		fmt.Fprintln(w, "wasmbox: starting the interpreter (the first run on a machine compiles it to machine code: up to a minute)...")
+	// A start from the disk cache takes 1-4 s (the data build imports numpy,
+	// pandas and matplotlib before its snapshot); only a compile takes longer.
+	t := time.AfterFunc(5*time.Second, func() {
+		fmt.Fprintln(w, "wasmbox: compiling the interpreter to machine code (once per machine and version: up to a minute)...")
 	})
 	return func() { once.Do(func() { t.Stop() }) }
 }
