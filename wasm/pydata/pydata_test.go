@@ -231,3 +231,24 @@ for n in (10**10, 10**8):
 	require.NotNil(t, e.Error, "the timeout interrupts a numpy loop")
 	assert.Equal(t, "1\n", stdout(ok(t, sb, "print(1)")), "the context lives on")
 }
+
+// The packages and the zone database are read-only, in the guest and through
+// the Files API: a cell cannot break them for the next context.
+func TestPackagesAreReadOnly(t *testing.T) {
+	sb := newSandbox(t)
+	e := ok(t, sb, `
+import os, errno
+for p in ("/usr/local/lib/python3.13/dist-packages/pandas/__init__.py", "/usr/share/zoneinfo/UTC"):
+    for op in (lambda: open(p, "a").write("x"), lambda: os.remove(p)):
+        try:
+            op()
+            print("writable", p)
+        except OSError as e:
+            print(errno.errorcode[e.errno])
+`)
+	assert.Equal(t, "EROFS\nEROFS\nEROFS\nEROFS\n", stdout(e))
+	err := sb.Files().Remove(context.Background(), "/usr/local/lib/python3.13/dist-packages/numpy/__init__.py")
+	assert.Error(t, err)
+	_, err = sb.Files().Read(context.Background(), "/usr/share/zoneinfo/Europe/Paris")
+	assert.NoError(t, err, "readable through the Files API")
+}
