@@ -72,10 +72,7 @@ package ehlower
 import (
 	"errors"
 	"fmt"
-	goruntime "runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/wasmbox/wasmbox/runtime/internal/wasmbin"
 )
@@ -160,7 +157,7 @@ func Lower(wasm []byte) (out []byte, st Stats, err error) {
 	}
 	scans := make([]scan, len(bodies))
 	errs := make([]error, len(bodies))
-	parallel(len(bodies), func(k int) { errs[k] = l.scanBody(bodies[k], &scans[k]) })
+	wasmbin.Parallel(len(bodies), 64, func(k int) { errs[k] = l.scanBody(bodies[k], &scans[k]) })
 	if err := l.firstError(errs); err != nil {
 		return nil, st, err
 	}
@@ -174,7 +171,7 @@ func Lower(wasm []byte) (out []byte, st Stats, err error) {
 
 	lowered := make([][]byte, len(bodies))
 	counts := make([]fnStats, len(bodies))
-	parallel(len(bodies), func(k int) {
+	wasmbin.Parallel(len(bodies), 64, func(k int) {
 		lowered[k], counts[k], errs[k] = l.lowerFunc(k, bodies[k], &scans[k])
 	})
 	if err := l.firstError(errs); err != nil {
@@ -610,34 +607,4 @@ func (l *lowerer) helpers() [][]byte {
 	throwRef = append(throwRef, wasmbin.OpEnd)
 	asNonNull := append(trapNull([]byte{0}), wasmbin.OpLocalGet, 0, wasmbin.OpEnd)
 	return [][]byte{uncaught, catchRef, throwRef, asNonNull}
-}
-
-// parallel runs f(0..n-1) on GOMAXPROCS goroutines, in batches.
-func parallel(n int, f func(k int)) {
-	const batch = 64
-	workers := min(goruntime.GOMAXPROCS(0), (n+batch-1)/batch)
-	if workers <= 1 {
-		for k := range n {
-			f(k)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(batch)) - batch
-				if lo >= n {
-					return
-				}
-				for k := lo; k < min(lo+batch, n); k++ {
-					f(k)
-				}
-			}
-		}()
-	}
-	wg.Wait()
 }

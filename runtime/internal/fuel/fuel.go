@@ -40,9 +40,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	goruntime "runtime"
-	"sync"
-	"sync/atomic"
+
+	"github.com/wasmbox/wasmbox/runtime/internal/wasmbin"
 )
 
 // Options configures Instrument.
@@ -159,7 +158,7 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 			rewrite(k)
 		}
 	} else {
-		parallel(len(bodies), rewrite)
+		wasmbin.Parallel(len(bodies), 128, rewrite)
 	}
 	size := 0
 	for k, b := range rewritten {
@@ -291,7 +290,7 @@ func plan(wasm []byte, m *module, o Options) (*planned, error) {
 	}
 	p.infos = make([]funcInfo, len(p.bodies))
 	errs := make([]error, len(p.bodies))
-	parallel(len(p.bodies), func(k int) { errs[k] = analyse(p.bodies[k], &p.infos[k], o) })
+	wasmbin.Parallel(len(p.bodies), 128, func(k int) { errs[k] = analyse(p.bodies[k], &p.infos[k], o) })
 	for k, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("fuel: function %d: %w", m.funcImports+uint32(k), err)
@@ -444,34 +443,4 @@ func parseModule(wasm []byte, o Options) (*module, error) {
 		}
 	}
 	return m, nil
-}
-
-// parallel runs f(0..n-1) on GOMAXPROCS goroutines, in batches.
-func parallel(n int, f func(k int)) {
-	const batch = 128
-	workers := min(goruntime.GOMAXPROCS(0), (n+batch-1)/batch)
-	if workers <= 1 {
-		for k := range n {
-			f(k)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(batch)) - batch
-				if lo >= n {
-					return
-				}
-				for k := lo; k < min(lo+batch, n); k++ {
-					f(k)
-				}
-			}
-		}()
-	}
-	wg.Wait()
 }
