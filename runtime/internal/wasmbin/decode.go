@@ -25,6 +25,7 @@ func (r *Reader) Fail(format string, args ...any) {
 	r.P = len(r.B)
 }
 
+// Byte reads one byte (0 past the end, setting Err).
 func (r *Reader) Byte() byte {
 	if r.P >= len(r.B) {
 		r.Fail("unexpected end at offset %d", r.P)
@@ -35,6 +36,7 @@ func (r *Reader) Byte() byte {
 	return c
 }
 
+// U32 reads an unsigned LEB128 u32 (0 on error, setting Err).
 func (r *Reader) U32() uint32 {
 	var v uint64
 	for i := 0; i < 5; i++ {
@@ -66,6 +68,7 @@ func (r *Reader) SkipLEB(max int) {
 	r.Fail("bad LEB128 at offset %d", r.P)
 }
 
+// Skip moves past n bytes (setting Err if there are fewer).
 func (r *Reader) Skip(n int) {
 	if n < 0 || r.P+n > len(r.B) {
 		r.Fail("unexpected end at offset %d", r.P)
@@ -74,6 +77,7 @@ func (r *Reader) Skip(n int) {
 	r.P += n
 }
 
+// Name reads a length-prefixed name ("" on error, setting Err).
 func (r *Reader) Name() string {
 	n := r.U32()
 	start := r.P
@@ -84,6 +88,7 @@ func (r *Reader) Name() string {
 	return string(r.B[start:r.P])
 }
 
+// AppendU32 appends v as unsigned LEB128.
 func AppendU32(b []byte, v uint32) []byte {
 	for {
 		c := byte(v & 0x7f)
@@ -96,6 +101,7 @@ func AppendU32(b []byte, v uint32) []byte {
 	}
 }
 
+// AppendS32 appends v as signed LEB128.
 func AppendS32(b []byte, v int32) []byte {
 	for {
 		c := byte(v & 0x7f)
