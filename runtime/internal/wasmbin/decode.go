@@ -57,7 +57,7 @@ func (r *Reader) U32() uint32 {
 	return 0
 }
 
-// skipLEB skips a signed or unsigned LEB128 of at most max bytes.
+// SkipLEB skips a signed or unsigned LEB128 of at most max bytes.
 func (r *Reader) SkipLEB(max int) {
 	for i := 0; i < max; i++ {
 		c := r.Byte()
