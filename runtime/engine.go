@@ -20,7 +20,6 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/wasmbox/wasmbox/runtime/internal/fuel"
 )
@@ -157,22 +156,15 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 	if e.cache == nil {
 		e.cache = wazero.NewCompilationCache()
 	}
-	// Exception handling in its exnref form (try_table, throw, throw_ref) is
-	// for C++ built with -fwasm-exceptions and translated by binaryen's
-	// wasm-opt --translate-to-exnref; fuel meters it, and a hard stop's panic
-	// is not caught by guest catch clauses. The flag only changes what
-	// validates: modules without exceptions compile to the same code.
-	//
-	// wazero 1.12's compiler checkpoints a try_table by copying the wasm stack
-	// at its entry (about 5 µs, even when nothing throws) and restores the
-	// copy when it catches, so locals set in the try_table's body revert to
-	// their entry values (wazero issue #2503; fuel's TestWazeroTryTableLocals
-	// pins it), and each catch grows the stack that later entries copy. An
-	// exnref kept after another exception is thrown can point to freed
-	// memory (wazero issue #2522).
+	// No exception handling: wazero 1.12's compiler runs it wrongly (locals
+	// set in a try_table body revert when it catches, wazero issue #2503; an
+	// exnref may outlive its memory, #2522) and slowly (each try_table entry
+	// copies the wasm stack). Modules with C++ exceptions or setjmp have them
+	// lowered to plain wasm when they are built (runtime/internal/ehlower);
+	// one that still uses the instructions fails to compile here.
 	rcfg := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(e.cache).
-		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
+		WithCoreFeatures(api.CoreFeaturesV2).
 		WithCloseOnContextDone(false)
 	e.rt = wazero.NewRuntimeWithConfig(ctx, rcfg)
 	if err := instantiateHostModules(ctx, e, cfg.yieldListener); err != nil {
