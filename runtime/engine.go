@@ -247,7 +247,7 @@ func (e *Engine) compile(ctx context.Context, key [32]byte, wasm []byte) (*Modul
 			o.DispatchTargets = dispatchTargets
 		}
 		var err error
-		if wasm, st, err = fuel.Instrument(wasm, o); err != nil {
+		if wasm, st, err = e.instrument(key, wasm, o); err != nil {
 			return nil, fmt.Errorf("wasmbox/runtime: %w", err)
 		}
 	}

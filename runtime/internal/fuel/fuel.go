@@ -44,6 +44,11 @@ import (
 	"github.com/wasmbox/wasmbox/runtime/internal/wasmbin"
 )
 
+// Version names what Instrument produces for a given input and Options. A
+// host may cache instrumented modules under it; it must change whenever the
+// output changes (TestVersion fails until it does).
+const Version = 1
+
 // Options configures Instrument.
 type Options struct {
 	// YieldModule and YieldName name the imported function of type () -> ()
