@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Rebuilds wasm/pydata/pydata.wasm and wasm/pydata/site-packages.zip: the
+# Rebuilds wasm/pydata/pydata.wasm and wasm/pydata/pydata-files.zip: the
 # wasmbox CPython reactor with numpy, pandas, matplotlib, Pillow and their
-# companions linked in statically, and the pure-Python side of those packages.
+# companions linked in statically, and the pure-Python side of those packages
+# with the time-zone database; then manifest.json.
 #
 # Inputs are pinned in this script and recorded in manifest.json:
 #   - the CPython build of wasm/python/build.sh (run first, same build dir);
@@ -12,7 +13,7 @@
 # Idempotent: finished steps are skipped (delete $WASMBOX_BUILD_DIR/pydata,
 # default wasm/.build/pydata, to start over).
 #
-# Usage: wasm/pydata/build.sh
+# Usage: wasm/pydata/build.sh     (about an hour on 2 cores from scratch)
 set -euo pipefail
 { # read whole before running: the script may be edited while it builds
 
@@ -30,6 +31,9 @@ log() { printf '\n== %s\n' "$*"; }
 
 # ---- pinned sources ------------------------------------------------------------
 # name            mirror repository           commit (tag)
+# numpy v2.3.5 records its meson fork at e72c717, which the fork's public
+# history here lacks; 0d93515 is that fork's meson 1.5.2 with the `features`
+# module numpy needs (numpy asks for meson >= 1.5.2).
 MIRRORS=(
   "numpy          numpy/numpy                 c3d60fc8393f3ca3306b8ce8b6453d43737e3d90 v2.3.5"
   "pocketfft      mreineck/pocketfft          33ae5dc94c9cdc7f1c78346504a85de87cadaa12 numpy-submodule"
