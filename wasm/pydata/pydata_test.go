@@ -190,8 +190,20 @@ import matplotlib.pyplot as plt
 for i in range(50):
     plt.figure(); plt.plot([i, i + 1])
 `)
+	assert.Len(t, e.Results, 50, "50 small figures fit the default result limit")
+
+	// Under a tight limit the figures that do not fit are dropped, with a
+	// note, and the cell still succeeds.
+	tight := newSandbox(t, wasmbox.WithResultLimit(200<<10))
+	e = ok(t, tight, `
+import matplotlib.pyplot as plt
+for i in range(50):
+    plt.figure(); plt.plot(range(100), [j * i for j in range(100)])
+`)
 	assert.NotEmpty(t, e.Results)
-	assert.LessOrEqual(t, len(e.Results), 50)
+	assert.Less(t, len(e.Results), 50)
+	assert.Contains(t, strings.Join(e.Logs.Stderr, ""), "results dropped")
+	assert.Equal(t, "[]\n", stdout(ok(t, tight, "print(plt.get_fignums())")), "all closed, shown or not")
 	for i := 0; i < 100; i++ {
 		ok(t, sb, "plt.figure(); plt.plot([1, 2])")
 	}
