@@ -74,7 +74,7 @@ func (m *module) blockSig(bt blockType) (params, results []valType, ok bool) {
 func appendBlockType(b []byte, bt blockType) []byte {
 	switch {
 	case bt.idx >= 0:
-		return appendS64(b, bt.idx)
+		return wasmbin.AppendS64(b, bt.idx)
 	case bt.single != "":
 		return append(b, bt.single.lowered()...)
 	}

@@ -186,7 +186,7 @@ func (b *bodyLowerer) run() error {
 		case len(res) == 1:
 			b.out = append(b.out, res[0].lowered()...)
 		default:
-			b.out = appendS64(b.out, int64(l.bodyType[b.l.m.funcTypes[b.fn]]))
+			b.out = wasmbin.AppendS64(b.out, int64(l.bodyType[b.l.m.funcTypes[b.fn]]))
 		}
 	}
 
@@ -265,7 +265,7 @@ func (b *bodyLowerer) instr(in wasmbin.Instr) error {
 			case len(params) == 0:
 				b.emit(wasmbin.BlockEmpty)
 			default:
-				b.out = appendS64(b.out, int64(l.padType[uint32(bt.idx)]))
+				b.out = wasmbin.AppendS64(b.out, int64(l.padType[uint32(bt.idx)]))
 			}
 		}
 		b.copied = in.End
@@ -538,17 +538,5 @@ func appendDefault(b []byte, v valType) ([]byte, error) {
 		return nil, errors.New("an exception can leave a function that returns a non-nullable reference")
 	default: // funcref, externref
 		return append(b, wasmbin.OpRefNull, v[0]), nil
-	}
-}
-
-// appendS64 appends a signed LEB128.
-func appendS64(b []byte, v int64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
 	}
 }

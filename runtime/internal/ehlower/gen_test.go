@@ -9,6 +9,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmbox/wasmbox/runtime/internal/wasmbin"
 )
 
 // Random programs: functions of type (i32) -> i32 built from nested
@@ -61,7 +63,7 @@ func (g *gen) target(arity int) int {
 
 func (g *gen) konst() {
 	g.emit(0x41)
-	g.b = appendS64(g.b, int64(g.r.IntN(200)-50))
+	g.b = wasmbin.AppendS64(g.b, int64(g.r.IntN(200)-50))
 }
 
 // expr appends code that pushes one i32.

@@ -589,7 +589,7 @@ func (l *lowerer) helpers() [][]byte {
 	// trapNull traps if local 0 has no tag (is null).
 	trapNull := func(b []byte) []byte {
 		b = append(b, wasmbin.OpLocalGet, 0, wasmbin.OpI64Const)
-		b = appendS64(b, 1<<32)
+		b = wasmbin.AppendS64(b, 1<<32)
 		return append(b, opI64LtU, wasmbin.OpIf, wasmbin.BlockEmpty, wasmbin.OpUnreachable, wasmbin.OpEnd)
 	}
 	// uncaught: if $exc_tag then pack else 0 (the payload of a caught

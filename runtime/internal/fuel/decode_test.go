@@ -74,10 +74,10 @@ func TestDecodeSpecTests(t *testing.T) {
 			}
 			modules++
 			for _, s := range m.sections {
-				if s.id != 10 {
+				if s.ID != 10 {
 					continue
 				}
-				bs, err := splitBodies(wasm[s.start:s.end])
+				bs, err := splitBodies(wasm[s.Start:s.End])
 				if err != nil {
 					t.Errorf("%s: %v", path, err)
 					continue

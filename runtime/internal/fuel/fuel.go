@@ -94,11 +94,7 @@ type Stats struct {
 // function.
 var ErrNoYieldImport = errors.New("fuel: the module does not import the yield function")
 
-type section struct {
-	id         byte
-	start, end int // payload
-	hdr        int // offset of the section id
-}
+type section = wasmbin.Section
 
 type module struct {
 	sections    []section
@@ -197,15 +193,15 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 		newCode = append(newCode, h...)
 	}
 
-	out := make([]byte, 0, len(wasm)+len(newCode)-(code.end-code.start)+64)
+	out := make([]byte, 0, len(wasm)+len(newCode)-(code.End-code.Start)+64)
 	out = append(out, wasm[:8]...)
 	haveGlobals := false
 	for _, s := range m.sections {
-		payload := wasm[s.start:s.end]
-		switch s.id {
+		payload := wasm[s.Start:s.End]
+		switch s.ID {
 		case 1: // type: (i32 i32 i32) -> () for the bulk helpers, if missing
 			if !m.addBulkType {
-				out = append(out, wasm[s.hdr:s.end]...)
+				out = append(out, wasm[s.Hdr:s.End]...)
 				break
 			}
 			p := append(appendU32(nil, m.typeEntries+1), payload[lebLen(payload):]...)
@@ -232,9 +228,9 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 				out = appendSection(out, 6, appendFuelGlobal([]byte{1}, o.Budget))
 			}
 			switch {
-			case s.id == 10:
+			case s.ID == 10:
 				out = appendSection(out, 10, newCode)
-			case s.id == 7 && len(st.Sites) > 0:
+			case s.ID == 7 && len(st.Sites) > 0:
 				r := &reader{B: payload}
 				n := r.U32()
 				p := appendU32(nil, n+uint32(len(st.Sites)))
@@ -248,10 +244,10 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 				}
 				out = appendSection(out, 7, p)
 			default:
-				out = append(out, wasm[s.hdr:s.end]...)
+				out = append(out, wasm[s.Hdr:s.End]...)
 			}
 		default:
-			out = append(out, wasm[s.hdr:s.end]...)
+			out = append(out, wasm[s.Hdr:s.End]...)
 		}
 	}
 	return out, st, nil
@@ -279,15 +275,15 @@ type planned struct {
 func plan(wasm []byte, m *module, o Options) (*planned, error) {
 	p := &planned{}
 	for _, s := range m.sections {
-		if s.id == 10 {
+		if s.ID == 10 {
 			p.code = s
 		}
 	}
-	if p.code.end == 0 {
+	if p.code.End == 0 {
 		return nil, errors.New("fuel: no code section")
 	}
 	var err error
-	if p.bodies, err = splitBodies(wasm[p.code.start:p.code.end]); err != nil {
+	if p.bodies, err = splitBodies(wasm[p.code.Start:p.code.End]); err != nil {
 		return nil, fmt.Errorf("fuel: code section: %w", err)
 	}
 	if len(p.bodies) != len(m.funcTypes) {
@@ -320,24 +316,16 @@ func plan(wasm []byte, m *module, o Options) (*planned, error) {
 }
 
 func parseModule(wasm []byte, o Options) (*module, error) {
-	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) || wasm[4] != 1 {
-		return nil, errors.New("fuel: not a WebAssembly 1.0 module")
+	sections, err := wasmbin.Sections(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("fuel: %w", err)
 	}
-	m := &module{}
-	r := &reader{B: wasm, P: 8}
+	m := &module{sections: sections}
 	var types [][2]int // (params, results) counts, -1 for non-function types
 	haveBulk := false
-	for r.P < len(wasm) && r.Err == nil {
-		hdr := r.P
-		id := r.Byte()
-		size := r.U32()
-		start := r.P
-		r.Skip(int(size))
-		if r.Err != nil {
-			break
-		}
-		m.sections = append(m.sections, section{id: id, start: start, end: r.P, hdr: hdr})
-		sr := &reader{B: wasm[:r.P], P: start}
+	for _, sec := range sections {
+		id := sec.ID
+		sr := &reader{B: wasm[:sec.End], P: sec.Start}
 		switch id {
 		case 1:
 			// Entries are function types, or rec groups of function types
@@ -431,9 +419,6 @@ func parseModule(wasm []byte, o Options) (*module, error) {
 		if sr.Err != nil {
 			return nil, fmt.Errorf("fuel: section %d: %w", id, sr.Err)
 		}
-	}
-	if r.Err != nil {
-		return nil, fmt.Errorf("fuel: %w", r.Err)
 	}
 	m.nTypes = uint32(len(types))
 	for _, t := range types {

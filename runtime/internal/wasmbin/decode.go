@@ -102,7 +102,10 @@ func AppendU32(b []byte, v uint32) []byte {
 }
 
 // AppendS32 appends v as signed LEB128.
-func AppendS32(b []byte, v int32) []byte {
+func AppendS32(b []byte, v int32) []byte { return AppendS64(b, int64(v)) }
+
+// AppendS64 appends v as signed LEB128.
+func AppendS64(b []byte, v int64) []byte {
 	for {
 		c := byte(v & 0x7f)
 		v >>= 7
