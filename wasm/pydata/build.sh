@@ -227,15 +227,9 @@ with open(sys.argv[1], "w") as f:
     f.write("    {NULL, NULL},\n};\n\n")
     f.write("int wasmbox_pydata_inittab(void) { return PyImport_ExtendInittab(wasmbox_pydata_tab); }\n")
 EOF
-mkvars() {
-  make -s -C "$HOSTDIR" -f Makefile -f - print <<'EOF'
-print:
-	@echo "$(PY_CFLAGS) $(PY_CPPFLAGS)"
-	@echo "$(PY_CORE_LDFLAGS) $(LINKFORSHARED)"
-	@echo "$(LINK_PYTHON_DEPS) $(LIBS) $(MODLIBS) $(SYSLIBS)"
-EOF
-}
-mapfile -t V < <(mkvars)
+# The compile flags, link flags and inputs of python.wasm, as wasm/python/build.sh
+# asked CPython's Makefile for them.
+mapfile -t V < "$PYB/link-vars.txt"
 MAP="-ffile-prefix-map=$B=/wasmbox -ffile-prefix-map=$WASM=/wasmbox"
 # shellcheck disable=SC2086
 (cd "$HOSTDIR" &&

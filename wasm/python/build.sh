@@ -139,6 +139,7 @@ print:
 EOF
 }
 mapfile -t V < <(mkvars)
+printf '%s\n' "${V[@]}" > "$B/link-vars.txt" # for wasm/pydata/build.sh's link
 # shellcheck disable=SC2086
 (cd "$HOSTDIR" && $CC ${V[0]} -O2 $MAP -c "$HERE/driver/driver.c" -o "$OUT/driver.o")
 # shellcheck disable=SC2086
