@@ -145,7 +145,7 @@ EXT=$B/ext     # one static archive per extension module + modules.json
 SITE=$B/site   # the site-packages tree
 mkdir -p "$EXT" "$SITE"
 mesonext() { # mesonext BUILDDIR [--skip REGEX]...
-  MESON_PY=$T/meson/meson.py AR=$AR "$BUILDPY" "$HERE/mesonext.py" "$1" "$SITE" "$EXT" "${@:2}"
+  MESON_PY=$T/meson/meson.py "$BUILDPY" "$HERE/mesonext.py" "$1" "$SITE" "$EXT" "${@:2}"
 }
 patchdir() { # patchdir DIR NAME: apply wasm/pydata/patches/NAME/*.patch
   local p

@@ -9,6 +9,8 @@ so each module's PyInit function is renamed at compile time to one that
 carries its dotted name.
 
 Usage: mesonext.py BUILDDIR SITEDIR OUTDIR [--skip REGEX]... [--headers DIR]
+       mesonext.py --init-symbol DOTTED      (the renamed PyInit of a module)
+       mesonext.py --record OUTDIR DOTTED... (record hand-built modules' objects)
 
 With --headers, the C headers and Cython declarations the project installs
 (numpy's, for the packages built against it) are copied under DIR, by
@@ -47,6 +49,19 @@ def unwanted(rel):
     """Files a runtime never reads: compiled artefacts we link instead, C
     headers, type stubs and the packages' own test suites."""
     return bool(UNWANTED.search(rel))
+
+
+def record(out, dotted_names):
+    """Records extension modules whose objects are in OUTDIR in its
+    modules.json, replacing earlier records of the same modules."""
+    path = os.path.join(out, "modules.json")
+    modules = json.load(open(path)) if os.path.exists(path) else []
+    modules = [m for m in modules if m["name"] not in set(dotted_names)]
+    for dotted in dotted_names:
+        init = init_symbol(dotted)
+        modules.append({"name": dotted, "init": init, "object": os.path.join(out, init + ".o")})
+    with open(path, "w") as f:
+        json.dump(modules, f, indent=1, sort_keys=True)
 
 
 def make_private(obj, objs, libs, init):
@@ -114,6 +129,10 @@ def main(argv):
         f.write("\n".join(lines))
 
     # Build only what the extension modules link: objects and static libs.
+    # Absolute paths are the compiler's own libraries (libm), left to the
+    # final link, or libraries of this build's earlier stages, under the
+    # directory that holds OUTDIR, which are merged in like the others.
+    own_libs = os.path.dirname(out) + os.sep
     wanted, plan = [], []
     for dotted, fname in exts:
         q = subprocess.check_output(["ninja", "-C", build, "-t", "query", fname], text=True)
@@ -125,8 +144,10 @@ def main(argv):
             if l.endswith(".o"):
                 objs.append(l)
             elif l.endswith(".a") and not l.startswith("/"):
-                libs.append(l)
-        wanted += objs + libs
+                libs.append(l)  # built here
+            elif l.endswith(".a") and l.startswith(own_libs):
+                libs.append(l)  # built by an earlier stage (FreeType, Qhull)
+        wanted += objs + [l for l in libs if not l.startswith("/")]
         plan.append((dotted, objs, libs))
     # Plus the generated files meson would install (version.py, headers...).
     for src, dst in installed.items():
@@ -135,16 +156,11 @@ def main(argv):
     if subprocess.call(["ninja", "-C", build] + sorted(set(wanted))) != 0:
         sys.exit("mesonext: ninja failed in %s" % build)
 
-    modules_path = os.path.join(out, "modules.json")
-    modules = json.load(open(modules_path)) if os.path.exists(modules_path) else []
-    modules = [m for m in modules if m["name"] not in {d for d, _, _ in plan}]
     for dotted, objs, libs in plan:
         init = init_symbol(dotted)
         obj = os.path.join(out, init + ".o")
         make_private(obj, [os.path.join(build, o) for o in objs], [os.path.join(build, l) for l in libs], init)
-        modules.append({"name": dotted, "init": init, "object": obj})
-    with open(modules_path, "w") as f:
-        json.dump(modules, f, indent=1, sort_keys=True)
+    record(out, [d for d, _, _ in plan])
 
     # Pure-Python files and package data, as `meson install` would place them
     # (minus compiled modules, static libs, C headers and test suites).
@@ -171,4 +187,9 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:2] == ["--init-symbol"]:  # for hand-built extensions (mpl.sh)
+        print(init_symbol(sys.argv[2]))
+    elif sys.argv[1:2] == ["--record"]:  # --record OUTDIR DOTTED...
+        record(os.path.abspath(sys.argv[2]), sys.argv[3:])
+    else:
+        main(sys.argv[1:])

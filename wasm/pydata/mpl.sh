@@ -56,8 +56,7 @@ MPL_SJLJ="-mllvm -wasm-enable-sjlj"
 MPL_CXX="$SDK/bin/clang++ --sysroot=$SYSROOT"
 
 initsym() { # initsym DOTTED: the PyInit function of module DOTTED, as mesonext.py names it
-  local s=${1//_/_5f}
-  echo "PyInit_${s//./_2e}"
+  "$BUILDPY" "$HERE/mesonext.py" --init-symbol "$1"
 }
 
 # Each extension module becomes one object, $EXT/<init>.o: its objects and the
@@ -65,11 +64,6 @@ initsym() { # initsym DOTTED: the PyInit function of module DOTTED, as mesonext.
 # every symbol made local but its PyInit function (localize.py), as
 # mesonext.py does for meson projects; recorded in $EXT/modules.json.
 MPL_WASM_LD=${WASM_LD:-wasm-ld-19}
-privatize() { # privatize OUT.o INIT IN...: merge IN... into OUT.o, only INIT global
-  "$MPL_WASM_LD" -r -o "$1.merged" "${@:3}"
-  "$BUILDPY" "$HERE/localize.py" "$1.merged" "$1" "$2"
-  rm -f "$1.merged"
-}
 
 # A small ninja file per hand-built project: static libraries and extension modules.
 nj_begin() { # nj_begin DIR
@@ -119,30 +113,7 @@ nj_run() { # nj_run DIR LOG: build, then record the extension modules handext de
   HANDEXTS=()
 }
 modjson() { # modjson DOTTED: (re)record DOTTED's object in $EXT/modules.json
-  "$BUILDPY" - "$EXT/modules.json" "$1" "$EXT" <<'EOF'
-import json, os, sys
-path, dotted, ext = sys.argv[1:]
-mods = json.load(open(path)) if os.path.exists(path) else []
-init = "PyInit_" + dotted.replace("_", "_5f").replace(".", "_2e")
-mods = [m for m in mods if m["name"] != dotted]
-mods.append({"name": dotted, "init": init, "object": os.path.join(ext, init + ".o")})
-with open(path, "w") as f:
-    json.dump(mods, f, indent=1, sort_keys=True)
-EOF
-}
-remerge() { # remerge BUILDDIR DOTTED: redo mesonext.py's merge of a module with all its static libs
-  # mesonext.py merges only the build tree's own static libraries, not those
-  # meson found outside it (FreeType, Qhull); merging its merged object again
-  # with them makes wasm-ld write a name section it then rejects ("function
-  # named more than once"), so merge the module's objects and libs afresh.
-  local init target ins
-  init=$(initsym "$2")
-  target=$(cd "$1" && find . -name "${2##*.}.cpython-*.so.p" -type d)
-  target=${target#./}
-  [ -n "$target" ] || { echo "remerge: no target for $2 in $1" >&2; exit 1; }
-  mapfile -t ins < <(ninja -C "$1" -t query "${target%.p}" |
-    sed -n '/^  input:/,/^  outputs:/s/^ *\(| \)\{0,1\}\([^ ]*\.[oa]\)$/\2/p')
-  (cd "$1" && privatize "$EXT/$init.o" "$init" "${ins[@]}")
+  "$BUILDPY" "$HERE/mesonext.py" --record "$EXT" "$1"
 }
 pysite() { # pysite SRC DEST: copy a pure-Python module or package tree into $SITE/DEST
   rm -rf "${SITE:?}/$2"
@@ -272,8 +243,6 @@ if [ ! -f "$B/.matplotlib-done" ]; then
      -Dmacosx=false "$B/build-matplotlib" > "$B/matplotlib-setup.log")
   mesonext "$B/build-matplotlib" --skip '\._tkagg$' > "$B/matplotlib-build.log" 2>&1 ||
     { grep -B2 -A10 ' error:' "$B/matplotlib-build.log" | head -80; exit 1; }
-  remerge "$B/build-matplotlib" matplotlib.ft2font         # + libfreetype.a
-  remerge "$B/build-matplotlib" matplotlib._qhull          # + libqhull_r.a
   touch "$B/.matplotlib-done"
 fi
 
