@@ -241,6 +241,7 @@ for n in (10**10, 10**8):
 	assert.Equal(t, "MemoryError 10000000000\nMemoryError 100000000\n", stdout(e))
 	e = run(t, sb, "a = np.ones(10)\nwhile True:\n    a = np.add(a, 1)", wasmbox.WithTimeout(500*time.Millisecond))
 	require.NotNil(t, e.Error, "the timeout interrupts a numpy loop")
+	assert.Equal(t, "TimeoutError", e.Error.Name, e.Error.Value)
 	assert.Equal(t, "1\n", stdout(ok(t, sb, "print(1)")), "the context lives on")
 }
 
