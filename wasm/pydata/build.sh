@@ -167,6 +167,9 @@ if [ ! -f "$B/.numpy-done" ]; then
   # Threading stays on, though the guest has one thread: with it off, numpy's
   # unique() still releases the thread state by hand but its macros no longer
   # take it back, and it allocates Python objects without one.
+  # numpy.version.git_revision: the pinned commit, not the enclosing repository's HEAD.
+  NUMPY_GIT_REVISION=$(for l in "${MIRRORS[@]}"; do set -- $l; if [ "$1" = numpy ]; then echo "$3"; fi; done)
+  export NUMPY_GIT_REVISION
   (cd "$NP" && $MESON setup "$B/build-numpy" --cross-file "$T/cross.ini" --native-file "$T/native.ini" \
      -Dbuildtype=release -Db_ndebug=true -Dblas=none -Dlapack=none -Dallow-noblas=true \
      -Ddisable-svml=true -Ddisable-highway=true -Ddisable-intel-sort=true \
