@@ -2,10 +2,12 @@
 
 Loaded once into every Python context as module ``wasmbox_prelude`` (see
 wasm/ABI.md). The Go side calls ``run_cell(code, opts)`` for each cell. It runs
-the cell IPython-style: every statement executes in the context's ``__main__``
-namespace; a trailing expression is the cell's main result; ``display()``
-emits further results; top-level ``await`` works; exceptions become an error
-event whose traceback shows the user's cell and none of this file.
+the cell IPython-style: IPython's syntax (indented cells, %magics, %%magics,
+!commands) is transformed first; every statement executes in the context's
+``__main__`` namespace; a trailing expression is the cell's main result;
+``display()`` emits further results; top-level ``await`` works; exceptions
+become an error event whose traceback shows the user's cell and none of this
+file.
 """
 import _wasmbox
 import ast
@@ -14,8 +16,12 @@ import builtins
 import io
 import json
 import linecache
+import math
 import os
+import re
+import string
 import sys
+import textwrap
 import tokenize
 import traceback
 import types
@@ -252,8 +258,20 @@ def display(*objs, raw=False, include=None, exclude=None, metadata=None, **kwarg
         if exclude:
             bundle = {k: v for k, v in bundle.items() if k not in exclude}
         if bundle:
-            _flush()
-            _emit(EV_RESULT, {"is_main_result": False, "data": bundle})
+            _publish(bundle, False)
+
+
+# What %%capture collects instead of sending: a list of bundles, or None.
+_captured = None
+
+
+def _publish(bundle, main):
+    """Sends a result of the running cell, or keeps it for %%capture."""
+    if _captured is not None:
+        _captured.append(bundle)
+        return
+    _flush()
+    _emit(EV_RESULT, {"is_main_result": main, "data": bundle})
 
 
 def clear_output(wait=False):
@@ -375,6 +393,10 @@ def _install_ipython_shim():
                 Pretty, JSON, Image):
         cls.__module__ = "IPython.core.display"
     ipy.display, ipy.core, core.display = disp, core, core_disp
+    # Libraries call IPython.get_ipython() to find a notebook front end and
+    # then reach for IPython's internals (matplotlib's GUI hooks, formatter
+    # registries): it answers None, as outside IPython, so they keep their
+    # plain-Python behaviour. Cells have the builtin get_ipython(), the shell.
     ipy.get_ipython = lambda: None
     # Libraries test the version before they reach for IPython internals
     # (matplotlib does for its GUI hooks): say the shim's display API is
@@ -640,12 +662,38 @@ def _run(code_obj):
     return eval(code_obj, _ns)
 
 
-def _user_traceback(exc):
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename == _PRELUDE_FILE:
+def _user_frames(tb):
+    """tb without wasmbox's frames: those before the cell's first (the
+    prelude, the compiler, asyncio's loop running the cell) and the
+    prelude's anywhere (magics)."""
+    kept = []
+    started = False
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not started and filename.startswith("<cell-"):
+            started = True
+        if started and filename != _PRELUDE_FILE:
+            kept.append(tb)
         tb = tb.tb_next
+    out = None
+    for t in reversed(kept):
+        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
+
+
+def _user_traceback(exc):
+    if isinstance(exc, UsageError):  # as IPython: the message alone
+        return "UsageError: %s\n" % exc
+    if isinstance(exc, SyntaxError) and exc.text is None and exc.lineno and \
+            isinstance(exc.filename, str) and exc.filename.startswith("<cell-"):
+        # The compiler's later stages ('return' outside function) leave the
+        # line out: IPython shows it, from the cell's source.
+        try:
+            exc.text = linecache.getline(exc.filename, exc.lineno) or None
+        except Exception:
+            pass
     try:
-        lines = traceback.format_exception(type(exc), exc, tb)
+        lines = traceback.format_exception(type(exc), exc, _user_frames(exc.__traceback__))
     except (MemoryError, SystemError):  # out of memory: see _roomy
         raise
     except Exception:
@@ -982,10 +1030,13 @@ def _run_cell(code, opts):
     ran = False
     try:
         _repair_stdio()
-        _remember_source(filename, code)
+        shown, code, fixes = _transform_safely(code)
+        _remember_source(filename, shown)
         _apply_envs(o.get("envs"), saved)
         _datadisplay_cell_start()
         tree = _compiling(compile, code, filename, "exec", flags=_ONLY_AST, dont_inherit=True)
+        if fixes:
+            _fix_positions(tree, fixes)
         has_value = False
         if tree.body and isinstance(tree.body[-1], _Expr) and not _suppressed(code):
             # One compilation: the trailing expression is assigned to a
@@ -999,16 +1050,19 @@ def _run_cell(code, opts):
         code_obj = _compiling(compile, tree, filename, "exec", flags=_TLA, dont_inherit=True)
         _unshield()
         try:
+            _trigger("pre_execute")
             _run(code_obj)
         finally:
-            _shield()
+            try:
+                _trigger("post_execute")
+            finally:
+                _shield()
         if has_value:
             value = _ns.pop(_LAST, None)
             if value is not None:
                 builtins._ = value
                 _ns["_"] = value
-                _flush()
-                _emit(EV_RESULT, {"is_main_result": True, "data": format_bundle(value)})
+                _publish(format_bundle(value), True)
         ran = True
         # As the inline backend after a cell: its figures, after its output.
         _datadisplay_cell_end(True)
@@ -1035,6 +1089,1157 @@ def _run_cell(code, opts):
         _flush()
     _take_reserve()
     return 0
+
+
+# ---- IPython habits ------------------------------------------------------------
+#
+# E2B runs cells in an IPython kernel, and code written for it uses IPython's
+# syntax. A cell is transformed by the rules of IPython's input transformer
+# (inputtransformer2; the code here is wasmbox's own): its common indentation
+# is removed; a %%magic on its first line makes the whole cell one call to
+# get_ipython().run_cell_magic(name, line, body); a %magic or !command that
+# starts a logical line, or follows the first "=" of one, becomes a call to
+# get_ipython().run_line_magic(name, args) / .system(cmd) / .getoutput(cmd).
+# Unlike IPython, no line moves: a magic continued with backslashes leaves
+# blank lines behind, so tracebacks name the cell's own line numbers, and the
+# calls carry the columns of the text they replace. Tracebacks show the
+# cell's source after dedenting, magic lines as written.
+
+# Where an escape may be (the tokenizer decides): "%" or "!" first on a
+# line, or after "=". Separate patterns with a literal first character
+# search much faster than one with alternatives.
+_ESCAPE_FIRST = re.compile(r"[ \t]*[%!]")
+_ESCAPE_LINE = re.compile(r"\n[ \t]*[%!]")
+_ESCAPE_ASSIGN = re.compile(r"=[ \t]*[%!]")
+_FIRST_TEXT = re.compile(r"\S")
+_TRANSFORM_LIMIT = 500  # escapes per cell, as IPython
+_BRACKETS_OPEN, _BRACKETS_CLOSE = frozenset("([{"), frozenset(")]}")
+
+
+class UsageError(Exception):
+    """A magic that does not exist or was used wrongly (IPython's UsageError,
+    reported without a traceback)."""
+
+
+def _dedent(code):
+    """code without the indentation common to its lines (IPython's
+    leading_indent), keeping every line where it is."""
+    m = _FIRST_TEXT.search(code)
+    if m is None:
+        return code
+    start = code.rfind("\n", 0, m.start()) + 1
+    if start == m.start():  # the first line with text is not indented
+        return code
+    return textwrap.dedent(code)
+
+
+def _find_escape(lines):
+    """(row, col, form) of the first IPython escape in lines (row from 0),
+    form being "%" or "!" at the start of a logical line, or "=%" or "=!"
+    right after its first top-level "=". None when there is none. Tokens
+    after the escape may be anything: the search stops at the first
+    tokenizer error."""
+    it = iter(lines)
+    depth = 0
+    start = True  # the next significant token starts a logical line
+    eq = False  # the previous token was the first top-level "=" of the line
+    seen_eq = False
+    pct = None  # a "%" right after that "=", waiting for its name
+    try:
+        for tok in tokenize.generate_tokens(lambda: next(it, "")):
+            t, s = tok.type, tok.string
+            if t in (tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT):
+                continue
+            if t == tokenize.NEWLINE or t == tokenize.NL:
+                if t == tokenize.NEWLINE or depth <= 0:
+                    start, eq, seen_eq, pct, depth = True, False, False, None, 0
+                continue
+            if t == tokenize.ENDMARKER:
+                return None
+            if pct is not None:
+                if t == tokenize.NAME:
+                    return pct[0] - 1, pct[1], "=%"
+                pct = None
+            if start:
+                start = False
+                if t == tokenize.OP and s in ("%", "!"):
+                    return tok.start[0] - 1, tok.start[1], s
+            if eq:
+                eq = False
+                if t == tokenize.OP and s == "!":
+                    return tok.start[0] - 1, tok.start[1], "=!"
+                if t == tokenize.OP and s == "%":
+                    pct = tok.start
+                    continue
+            if t == tokenize.OP:
+                if s in _BRACKETS_OPEN:
+                    depth += 1
+                elif s in _BRACKETS_CLOSE:
+                    depth = max(depth - 1, 0)
+                elif s == "=" and depth == 0 and not seen_eq:
+                    eq = seen_eq = True
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return None
+
+
+def _escape_call(text, form):
+    """The call that stands for the escaped text ("%name args", "!cmd")."""
+    if form in ("%", "=%"):
+        name, _, args = text[1:].partition(" ")
+        return "get_ipython().run_line_magic(%r, %r)" % (name, args)
+    if form == "!" and text.startswith("!!"):
+        return "get_ipython().getoutput(%r)" % text[2:]
+    return "get_ipython().%s(%r)" % ("system" if form == "!" else "getoutput", text[1:])
+
+
+def _utf8_len(s):
+    return len(s.encode("utf-8", "surrogatepass"))
+
+
+def _transform(code):
+    """(shown, source, fixes): the cell as tracebacks show it (dedented), the
+    Python source to compile, and {line: (col, end_line, end_col)}, the
+    positions (UTF-8 columns) of the calls that replaced escapes, which
+    _fix_positions gives the nodes compiled from them."""
+    if "\r" in code:
+        code = code.replace("\r\n", "\n")
+    code = _dedent(code)
+    # A cell magic: the first line with text starts with %%.
+    first = _FIRST_TEXT.search(code)
+    if first is not None and code.startswith("%%", first.start()):
+        start = first.start()
+        if code.rfind("\n", 0, start) == start - 1 and not re.match(r"%%\w+\?", code[start:]):
+            row = code.count("\n", 0, start)
+            end = code.find("\n", start)
+            line = code[start:] if end < 0 else code[start:end]
+            name, _, args = line[2:].rstrip().partition(" ")
+            body = "" if end < 0 else code[end + 1:]
+            if body and not body.endswith("\n"):
+                body += "\n"
+            src = "\n" * row + "get_ipython().run_cell_magic(%r, %r, %r)\n" % (name, args, body)
+            return code, src, {row + 1: (0, row + 1, _utf8_len(line))}
+    if ("%" not in code and "!" not in code) or not (
+            _ESCAPE_FIRST.match(code) or _ESCAPE_LINE.search(code) or
+            _ESCAPE_ASSIGN.search(code)):
+        return code, code, None
+    # Lines as the tokenizer counts them: split at "\n" only.
+    lines = [line + "\n" for line in code.split("\n")]
+    if lines[-1] == "\n":
+        lines.pop()
+    fixes = {}
+    original = list(lines)
+    for _ in range(_TRANSFORM_LIMIT):
+        hit = _find_escape(lines)
+        if hit is None:
+            break
+        row, col, form = hit
+        end = row
+        while lines[end].endswith("\\\n") and end + 1 < len(lines):
+            end += 1
+        parts = [lines[row][col:]] + lines[row + 1:end + 1]
+        text = " ".join([p.rstrip()[:-1] for p in parts[:-1]] + [parts[-1].rstrip()])
+        lines[row:end + 1] = [lines[row][:col] + _escape_call(text, form) + "\n"] + \
+            ["\n"] * (end - row)
+        fixes[row + 1] = (_utf8_len(original[row][:col]), end + 1,
+                          _utf8_len(original[end].rstrip("\n")))
+    return code, "".join(lines), fixes or None
+
+
+def _fix_positions(tree, fixes):
+    """Gives the nodes compiled from a call that replaced an escape the
+    position of the escape's text in the cell."""
+    for node in ast.walk(tree):
+        lineno = getattr(node, "lineno", None)
+        if lineno is None:
+            continue
+        fix = fixes.get(lineno)
+        if fix is not None and node.col_offset > fix[0]:
+            node.col_offset = fix[0]
+        end = node.end_lineno
+        fix = fixes.get(end)
+        if fix is not None and end is not None and node.end_col_offset > fix[0]:
+            node.end_lineno, node.end_col_offset = fix[1], fix[2]
+
+
+def _transform_safely(code):
+    """_transform, or the cell as it is if the transformation fails (the
+    compiler then says what is wrong with it)."""
+    try:
+        return _transform(code)
+    except (MemoryError, TimeoutError):
+        raise
+    except Exception:
+        return code, code, None
+
+
+def _shift_syntax_error(e, filename, line0, col0, text):
+    """Moves a SyntaxError found in magic code (a %time statement, a
+    %%time body) to where that code is in the cell."""
+    if e.lineno is not None:
+        if e.lineno == 1 and col0:
+            if e.offset is not None:
+                e.offset += col0
+            if e.end_offset is not None and (e.end_lineno in (None, 1)):
+                e.end_offset += col0
+            if text is not None:
+                e.text = text
+        e.lineno += line0
+        if e.end_lineno is not None:
+            e.end_lineno += line0
+    e.filename = filename
+
+
+def _parse_at(src, filename, line0=0, col0=0):
+    """The AST of magic code src (IPython syntax included) placed at line
+    line0 + 1, column col0 (characters) of the cell filename."""
+    _, tsrc, fixes = _transform_safely(src)
+    first = linecache.getline(filename, line0 + 1) if col0 else None
+    try:
+        tree = compile(tsrc, filename, "exec", flags=_ONLY_AST, dont_inherit=True)
+    except SyntaxError as e:
+        _shift_syntax_error(e, filename, line0, col0, first or None)
+        raise
+    if fixes:
+        _fix_positions(tree, fixes)
+    if col0:
+        shift = _utf8_len(first[:col0]) if first else col0
+        for node in ast.walk(tree):
+            if getattr(node, "lineno", None) == 1:
+                node.col_offset += shift
+            if getattr(node, "end_lineno", None) == 1:
+                node.end_col_offset += shift
+    if line0:
+        ast.increment_lineno(tree, line0)
+    return tree
+
+
+def _eval_code(code, glob, loc):
+    r = eval(code, glob, loc)
+    if code.co_flags & _CO_COROUTINE:
+        return _run_coroutine(r)
+    return r
+
+
+def _exec_tree(tree, filename, glob, loc):
+    """Runs tree as a cell runs: returns the value of a trailing
+    expression, or None."""
+    last = None
+    if tree.body and isinstance(tree.body[-1], _Expr):
+        last = tree.body.pop()
+    if tree.body:
+        _eval_code(compile(tree, filename, "exec", flags=_TLA, dont_inherit=True), glob, loc)
+    if last is None:
+        return None
+    expr = ast.Expression(last.value)
+    return _eval_code(compile(expr, filename, "eval", flags=_TLA, dont_inherit=True), glob, loc)
+
+
+def _scopes(frame):
+    """(globals, locals) of the code that called a magic; locals is None at
+    module level."""
+    if frame is None:
+        return _ns, None
+    glob, loc = frame.f_globals, frame.f_locals
+    return glob, (None if loc is glob else loc)
+
+
+def _magic_origin(frame, marker, args):
+    """(filename, lineno, col): the magic's line in the cell and the column
+    (characters) where its arguments args start, when the line that called
+    the magic is the magic's own (marker: "%time", "%%time"); otherwise a
+    file of its own, line 0."""
+    if frame is not None:
+        filename, lineno = frame.f_code.co_filename, frame.f_lineno
+        if filename.startswith("<cell-") and lineno:
+            line = linecache.getline(filename, lineno).rstrip("\n")
+            if marker.startswith("%%"):
+                if line.startswith(marker):  # a cell magic, at column 0 once dedented
+                    return filename, lineno, min(len(marker) + 1, len(line))
+            else:
+                i = line.find(marker)
+                while i >= 0:
+                    col = i + len(marker) + 1
+                    if line.startswith(args, col) and line[col - 1:col] in (" ", ""):
+                        return filename, lineno, col
+                    i = line.find(marker, i + 1)
+    return "<%s>" % marker.lstrip("%"), 0, 0
+
+
+_VAR_DOLLAR = re.compile(r"\$(\$?[\w.]+)(?=([^']*'[^']*')*[^']*$)")
+
+
+def _var_expand(line, frame):
+    """IPython's expansion of a magic's line: {expression} and $name are
+    replaced by their values in the caller's namespace; a line that does not
+    expand is left as it is."""
+    if "{" not in line and "$" not in line:
+        return line
+    glob, loc = _scopes(frame)
+
+    def value(expr):
+        return str(eval(expr, glob, loc))
+
+    try:
+        out = []
+        for literal, field, spec, conv in string.Formatter().parse(line):
+            if literal:
+                out.append(_VAR_DOLLAR.sub(
+                    lambda m: m.group(1) if m.group(1).startswith("$") else value(m.group(1)),
+                    literal))
+            if field is not None:
+                expr = field + (":" + spec if spec else "")
+                v = eval(expr, glob, loc)
+                out.append(str(v) if conv != "r" else repr(v))
+        return "".join(out)
+    except (MemoryError, TimeoutError):
+        raise
+    except Exception:
+        return line
+
+
+def _format_time(seconds, precision=3):
+    """A duration as IPython's %time and %timeit print it."""
+    if seconds >= 60.0:
+        parts = []
+        left = seconds
+        for suffix, length in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+            n = int(left / length)
+            if n > 0:
+                left = left % length
+                parts.append("%d%s" % (n, suffix))
+            if left < 1:
+                break
+        return " ".join(parts)
+    units = ("s", "ms", "\u03bcs", "ns")
+    order = min(-int(math.floor(math.log10(seconds)) // 3), 3) if seconds > 0.0 else 3
+    return "%.*g %s" % (precision, seconds * (1, 1e3, 1e6, 1e9)[order], units[order])
+
+
+def _print_times(cpu, wall):
+    print("CPU times: user %s, sys: %s, total: %s" % (
+        _format_time(cpu), _format_time(0.0), _format_time(cpu)))
+    print("Wall time: %s" % _format_time(wall))
+
+
+def _time(src, frame, cell):
+    import time
+    glob, loc = _scopes(frame)
+    if cell:
+        filename, lineno, _ = _magic_origin(frame, "%%time", "")
+        tree = _parse_at(src, filename, lineno)
+    else:
+        filename, lineno, col = _magic_origin(frame, "%time", src)
+        tree = _parse_at(src, filename, max(lineno - 1, 0), col)
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        value = _exec_tree(tree, filename, glob, loc)
+    finally:
+        try:
+            _print_times(time.process_time() - cpu, time.perf_counter() - wall)
+        except Exception:
+            pass
+    return None if _suppressed(src) else value
+
+
+# %timeit measures for about this long beyond finding the loop count: a slow
+# statement gets fewer runs than 7 rather than running past the cell's
+# timeout (with -r the count is the user's).
+_TIMEIT_BUDGET = 10.0
+_TIMEIT_TEMPLATE = ("def inner(_it, _timer):\n"
+                    "    _t0 = _timer()\n"
+                    "    for _i in _it:\n"
+                    "        pass\n"
+                    "    _t1 = _timer()\n"
+                    "    return _t1 - _t0\n")
+_TIMEIT_OPTION = re.compile(r"\s*-(?:([nrpv])\s*(\S+)|([tcqo]))(?=\s|$)")
+
+
+class TimeitResult:
+    """What %timeit -o returns: loops per run, runs (repeat), the best and
+    worst time per loop, all_runs (seconds per run) and timings (per loop)."""
+
+    def __init__(self, loops, repeat, best, worst, all_runs, compile_time, precision):
+        self.loops, self.repeat, self.best, self.worst = loops, repeat, best, worst
+        self.all_runs, self.compile_time, self._precision = all_runs, compile_time, precision
+        self.timings = [t / loops for t in all_runs]
+
+    @property
+    def average(self):
+        return math.fsum(self.timings) / len(self.timings)
+
+    @property
+    def stdev(self):
+        mean = self.average
+        return (math.fsum([(t - mean) ** 2 for t in self.timings]) / len(self.timings)) ** 0.5
+
+    def __str__(self):
+        return ("{mean} \u00b1 {std} per loop (mean \u00b1 std. dev. of {runs} run{rs}, "
+                "{loops:,} loop{ls} each)").format(
+            mean=_format_time(self.average, self._precision),
+            std=_format_time(self.stdev, self._precision),
+            runs=self.repeat, rs="" if self.repeat == 1 else "s",
+            loops=self.loops, ls="" if self.loops == 1 else "s")
+
+    def __repr__(self):
+        return "<TimeitResult : %s>" % self
+
+
+def _timeit(line, body, frame, marker):
+    import gc
+    import itertools
+    import time
+    opts = {}
+    pos = 0
+    while True:
+        m = _TIMEIT_OPTION.match(line, pos)
+        if m is None:
+            break
+        if m.group(1):
+            opts[m.group(1)] = m.group(2)
+        else:
+            opts[m.group(3)] = True
+        pos = m.end()
+    stmt = line[pos:].lstrip()
+    col_stmt = len(line) - len(stmt)
+    if not stmt.strip() and body is None:
+        return None
+    try:
+        number = int(opts.get("n", 0))
+        repeat = int(opts["r"]) if "r" in opts else 7
+        precision = int(opts.get("p", 3))
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if number < 0 or repeat < 1:
+        raise UsageError("%timeit: -n must be positive and -r at least 1")
+    timer = time.time if "t" in opts else time.process_time if "c" in opts else time.perf_counter
+    glob, loc = _scopes(frame)
+    filename, lineno, col = _magic_origin(frame, marker, line)
+    line0, col0 = max(lineno - 1, 0), (col + col_stmt if lineno else 0)
+    if body is None:
+        setup_tree = None
+        stmt_tree = _parse_at(stmt, filename, line0, col0)
+    else:
+        setup_tree = _parse_at(stmt, filename, line0, col0)
+        stmt_tree = _parse_at(body, filename, lineno)
+    t0 = time.perf_counter()
+    # As IPython: the statement must compile on its own (return, yield or
+    # await would compile inside the timing function and mislead).
+    compile(stmt_tree, filename, "exec", dont_inherit=True)
+    if setup_tree is not None:
+        compile(setup_tree, filename, "exec", dont_inherit=True)
+    template = compile(_TIMEIT_TEMPLATE, filename, "exec", flags=_ONLY_AST, dont_inherit=True)
+    at = line0 + 1
+    for node in ast.walk(template):
+        if hasattr(node, "lineno"):
+            node.lineno = node.end_lineno = at
+            node.col_offset = node.end_col_offset = 0
+    func = template.body[0]
+    func.body[1].body = stmt_tree.body or func.body[1].body
+    if setup_tree is not None and setup_tree.body:
+        func.body[0:0] = setup_tree.body
+    code = compile(template, filename, "exec", dont_inherit=True)
+    compile_time = time.perf_counter() - t0
+    if loc is not None:
+        glob = dict(glob)
+        glob.update(loc)
+    scope = {}
+    eval(code, glob, scope)
+    inner = scope["inner"]
+
+    def run(n):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return inner(itertools.repeat(None, n), timer)
+        finally:
+            if enabled:
+                gc.enable()
+
+    runs = []
+    if number == 0:
+        for index in range(10):  # 1 to 10**9 loops: at least 0.2 s in all
+            number = 10 ** index
+            t = run(number)
+            if t >= 0.2:
+                break
+        if "r" not in opts and t * repeat > _TIMEIT_BUDGET:
+            repeat = max(1, int(_TIMEIT_BUDGET // t))
+            if t >= _TIMEIT_BUDGET:  # the calibration was the measurement
+                runs.append(t)
+    while len(runs) < repeat:
+        runs.append(run(number))
+    best, worst = min(runs) / number, max(runs) / number
+    result = TimeitResult(number, repeat, best, worst, runs, compile_time, precision)
+    if "q" not in opts:
+        if worst > 4 * best and best > 0 and worst > 1e-6:
+            print("The slowest run took %0.2f times longer than the fastest. This could "
+                  "mean that an intermediate result is being cached." % (worst / best))
+        print(result)
+        if compile_time > 0.1:
+            print("Compiler time: %.2f s" % compile_time)
+    if "v" in opts:
+        _ns[opts["v"]] = result
+    return result if "o" in opts else None
+
+
+def _no_commands(what):
+    return NotImplementedError(
+        "%s cannot run: wasmbox runs no commands (a WebAssembly sandbox has no shell and no "
+        "processes); use Python instead (os, pathlib, shutil, glob)" % what)
+
+
+def _quoted(arg):
+    arg = arg.strip()
+    if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "'\"":
+        return arg[1:-1]
+    return arg
+
+
+# ---- the magics
+
+def _m_pwd(line, frame):
+    return os.getcwd()
+
+
+def _m_cd(line, frame):
+    quiet = False
+    words = line.strip()
+    while words.startswith("-q") and (len(words) == 2 or words[2] in " \t"):
+        quiet, words = True, words[2:].strip()
+    target = _quoted(words)
+    try:
+        old = os.getcwd()
+    except OSError:
+        old = None
+    history = _shell._dh
+    if not history and old is not None:
+        history.append(old)
+    if target == "-":
+        if len(history) < 2:
+            raise UsageError("%cd -: No previous directory to change to.")
+        target = history[-2]
+    elif not target:
+        target = os.path.expanduser("~")
+    try:
+        os.chdir(os.path.expanduser(target))
+    except OSError as e:
+        print(e)
+        return None
+    cwd = os.getcwd()
+    if cwd != old:
+        history.append(cwd)
+        del history[:-100]
+    if not quiet:
+        print(cwd)
+    return None
+
+
+def _m_env(line, frame):
+    if line.strip():
+        bits = line.split("=" if "=" in line else " ")
+        if len(bits) == 1:
+            key = line.strip()
+            if key in os.environ:
+                return os.environ[key]
+            raise UsageError("Environment does not have key: %s" % key)
+        return _m_set_env(line, frame)
+    env = dict(os.environ)
+    for key in env:  # as IPython: what looks like a secret is not printed
+        if any(s in key.lower() for s in ("key", "token", "secret")):
+            env[key] = "<hidden>"
+    return env
+
+
+def _m_set_env(line, frame):
+    bits = line.split("=" if "=" in line else " ", 1)
+    if not line.strip() or len(bits) < 2:
+        raise UsageError("usage is 'set_env var=val'")
+    var, val = bits[0].strip(), bits[1].strip()
+    if re.search(r"\s", var):
+        raise UsageError("refusing to set env var with whitespace: '%s'" % val)
+    os.environ[var] = val
+    print("env: %s=%s" % (var, val))
+
+
+def _who_names(line):
+    names = sorted(k for k in _ns if not k.startswith("_") and k not in _hidden_names)
+    types = set(line.split())
+    if types:
+        names = [k for k in names if type(_ns[k]).__name__ in types]
+    return names
+
+
+def _m_who(line, frame):
+    names = _who_names(line)
+    if not names:
+        print("No variables match your requested type." if line.strip()
+              else "Interactive namespace is empty.")
+        return None
+    for i, name in enumerate(names, 1):
+        print(name + "\t", end=" ")
+        if i % 9 == 0:
+            print()
+    print()
+    return None
+
+
+def _m_who_ls(line, frame):
+    return _who_names(line)
+
+
+def _m_time(line, frame):
+    return _time(line, frame, False)
+
+
+def _m_timeit(line, frame):
+    return _timeit(line, None, frame, "%timeit")
+
+
+def _m_system(line, frame):
+    raise _no_commands("`%s`" % line.strip())
+
+
+def _m_matplotlib(line, frame):
+    backend = line.strip().split()[:1]
+    if backend and backend[0] not in ("inline", "agg", "Agg"):
+        sys.stderr.write("wasmbox: figures are always shown as E2B's inline backend shows "
+                         "them; the %s backend is not available\n" % backend[0])
+
+
+def _m_lsmagic(line, frame):
+    print("Available line magics:")
+    print("  ".join("%" + n for n in sorted(_line_magics)))
+    print()
+    print("Available cell magics:")
+    print("  ".join("%%" + n for n in sorted(_cell_magics)))
+
+
+# Dists whose import name is not their name.
+_DIST_NAMES = {"PIL": "pillow", "fontTools": "fonttools", "dateutil": "python-dateutil",
+               "sklearn": "scikit-learn", "skimage": "scikit-image", "cv2": "opencv-python",
+               "yaml": "PyYAML", "bs4": "beautifulsoup4"}
+# pip options that take a value.
+_PIP_VALUE_OPTIONS = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url",
+                      "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix",
+                      "--root", "--platform", "--python-version", "--implementation", "--abi",
+                      "--src", "--progress-bar", "--report", "--cache-dir", "--log", "-e",
+                      "--editable", "--trusted-host", "--proxy", "--timeout", "--retries"}
+
+
+def _canonical(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _site_dirs():
+    return [p for p in sys.path if isinstance(p, str) and
+            os.path.basename(p) in ("site-packages", "dist-packages") and os.path.isdir(p)]
+
+
+def _installed():
+    """{canonical name: (name, version, location)} of what the sandbox has
+    beyond the standard library: the distributions with metadata, and the
+    packages of the site directories without (numpy, pandas, matplotlib and
+    Pillow in the data build), whose version is their __version__."""
+    import importlib
+    import importlib.metadata as md
+    found, claimed = {}, set()
+    for dist in md.distributions():
+        try:
+            name, version = dist.metadata["Name"], dist.version
+        except Exception:
+            continue
+        if not name or name in found:
+            continue
+        try:
+            location = os.fspath(dist.locate_file(""))
+        except Exception:
+            location = ""
+        found[_canonical(name)] = (name, version, location)
+        top = (dist.read_text("top_level.txt") or "").split()
+        claimed.update(top or [name.replace("-", "_")])
+        claimed.add(_canonical(name))
+    for site in _site_dirs():
+        for entry in sorted(os.listdir(site)):
+            mod = entry[:-3] if entry.endswith(".py") else entry
+            if mod.startswith("_") or "." in mod or "-" in mod or mod in claimed:
+                continue
+            if mod == entry and not os.path.isdir(os.path.join(site, entry)):
+                continue
+            name = _DIST_NAMES.get(mod, mod)
+            if _canonical(name) in found or _canonical(mod) in claimed:
+                continue
+            try:
+                module = sys.modules.get(mod) or importlib.import_module(mod)
+            except (MemoryError, TimeoutError):
+                raise
+            except Exception:
+                continue
+            version = getattr(module, "__version__", None)
+            if isinstance(version, str):
+                found[_canonical(name)] = (name, version, site)
+    return found
+
+
+def _satisfies(spec, version):
+    """Whether version meets the requirement spec ("pandas>=2"): with
+    packaging when the sandbox has it, else only an exact == is checked."""
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:
+        m = re.search(r"===?\s*([^,;\s]+)", spec)
+        return m is None or m.group(1) == version
+    try:
+        return Requirement(spec).specifier.contains(version, prereleases=True)
+    except (MemoryError, TimeoutError):
+        raise
+    except Exception:
+        return True
+
+
+def _pip_requirements(path):
+    specs = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line and not line.startswith("-"):
+                specs.append(line)
+    return specs
+
+
+def _m_pip(line, frame):
+    import shlex
+    try:
+        args = shlex.split(line)
+    except ValueError as e:
+        raise UsageError("%%pip: %s" % e) from None
+    command, args = (args[0], args[1:]) if args else ("", [])
+    if command == "install":
+        specs, i = [], 0
+        while i < len(args):
+            a = args[i]
+            if a in ("-r", "--requirement") and i + 1 < len(args):
+                try:
+                    specs += _pip_requirements(args[i + 1])
+                except OSError as e:
+                    sys.stderr.write("ERROR: Could not open requirements file: %s\n" % e)
+                    return None
+            if a in _PIP_VALUE_OPTIONS:
+                i += 2
+                continue
+            if not a.startswith("-"):
+                specs.append(a)
+            i += 1
+        if not specs:
+            sys.stderr.write("ERROR: You must give at least one requirement to install\n")
+            return None
+        have = _installed()
+        missing = []
+        for spec in specs:
+            m = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec)
+            entry = have.get(_canonical(m.group(0))) if m else None
+            if entry is None:
+                missing.append(spec)
+            elif not _satisfies(spec, entry[1]):
+                missing.append("%s (the sandbox has %s %s)" % (spec, entry[0], entry[1]))
+            else:
+                print("Requirement already satisfied: %s in %s (%s)" % (spec, entry[2], entry[1]))
+        if missing:
+            sys.stderr.write(
+                "ERROR: wasmbox cannot install %s: the sandbox has no network and no package "
+                "installer, so only the packages it already has are available (%%pip list "
+                "shows them). A pure-Python package can be copied into %s.\n" % (
+                    ", ".join(missing), (_site_dirs() or ["site-packages"])[0]))
+        return None
+    if command in ("list", "freeze"):
+        have = sorted(_installed().values(), key=lambda e: e[0].lower())
+        if command == "freeze":
+            for name, version, _ in have:
+                print("%s==%s" % (name, version))
+            return None
+        w1 = max([len("Package")] + [len(e[0]) for e in have])
+        w2 = max([len("Version")] + [len(e[1]) for e in have])
+        print("%-*s %s" % (w1, "Package", "Version"))
+        print("%s %s" % ("-" * w1, "-" * w2))
+        for name, version, _ in have:
+            print("%-*s %s" % (w1, name, version))
+        return None
+    if command == "show":
+        have = _installed()
+        missing, first = [], True
+        for name in (a for a in args if not a.startswith("-")):
+            entry = have.get(_canonical(name))
+            if entry is None:
+                missing.append(name)
+                continue
+            if not first:
+                print("---")
+            first = False
+            print("Name: %s\nVersion: %s\nLocation: %s" % entry)
+        if missing:
+            sys.stderr.write("WARNING: Package(s) not found: %s\n" % ", ".join(missing))
+        return None
+    if not command:
+        print("Usage: %pip install|list|show|freeze [args]  (wasmbox: packages are those of "
+              "the sandbox; nothing can be downloaded)")
+        return None
+    sys.stderr.write("ERROR: wasmbox: `pip %s` is not available in the sandbox (no network, no "
+                     "package installer); %%pip answers install, list, show and freeze.\n"
+                     % command)
+    return None
+
+
+def _c_time(line, body, frame):
+    if line.strip():
+        raise UsageError("Can't use statement directly after '%%time'!")
+    return _time(body, frame, True)
+
+
+def _c_timeit(line, body, frame):
+    return _timeit(line, body, frame, "%%timeit")
+
+
+def _c_writefile(line, body, frame):
+    import shlex
+    try:
+        args = shlex.split(line)
+    except ValueError as e:
+        raise UsageError("%%writefile: " + str(e)) from None
+    append = any(a in ("-a", "--append") for a in args)
+    names = [a for a in args if a not in ("-a", "--append")]
+    if len(names) != 1:
+        raise UsageError("usage: %%writefile [-a] filename")
+    filename = os.path.expanduser(names[0])
+    if os.path.exists(filename):
+        print(("Appending to %s" if append else "Overwriting %s") % filename)
+    else:
+        print("Writing %s" % filename)
+    with open(filename, "a" if append else "w", encoding="utf-8") as f:
+        f.write(body)
+
+
+class RichOutput:
+    """A display output that %%capture kept: data is its MIME bundle."""
+
+    def __init__(self, data=None, metadata=None, transient=None, update=False):
+        self.data, self.metadata = data or {}, metadata or {}
+
+    def display(self):
+        display(self.data, raw=True)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return self.data
+
+
+class CapturedIO:
+    """What %%capture stores: stdout, stderr (str) and outputs (the display
+    outputs, RichOutput); show() (or calling it) replays them."""
+
+    def __init__(self, stdout, stderr, outputs=None):
+        self._stdout, self._stderr = stdout, stderr
+        self._outputs = outputs if outputs is not None else []
+
+    def __str__(self):
+        return self.stdout
+
+    @property
+    def stdout(self):
+        return self._stdout.getvalue() if self._stdout else ""
+
+    @property
+    def stderr(self):
+        return self._stderr.getvalue() if self._stderr else ""
+
+    @property
+    def outputs(self):
+        return [RichOutput(b) for b in self._outputs]
+
+    def show(self):
+        sys.stdout.write(self.stdout)
+        sys.stderr.write(self.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for b in self._outputs:
+            display(b, raw=True)
+
+    __call__ = show
+
+
+def _c_capture(line, body, frame):
+    global _captured
+    words = line.split()
+    unknown = [w for w in words if w.startswith("-") and
+               w not in ("--no-stdout", "--no-stderr", "--no-display")]
+    names = [w for w in words if not w.startswith("-")]
+    if unknown or len(names) > 1:
+        raise UsageError("usage: %%capture [--no-stdout] [--no-stderr] [--no-display] [output]")
+    filename, lineno, _ = _magic_origin(frame, "%%capture", "")
+    tree = _parse_at(body, filename, lineno)
+    out = io.StringIO() if "--no-stdout" not in words else None
+    err = io.StringIO() if "--no-stderr" not in words else None
+    outputs = [] if "--no-display" not in words else None
+    saved = sys.stdout, sys.stderr, _captured
+    if out is not None:
+        sys.stdout = out
+    if err is not None:
+        sys.stderr = err
+    if outputs is not None:
+        _captured = outputs
+    try:
+        value = _exec_tree(tree, filename, *_scopes(frame))
+        if value is not None and not _suppressed(body):
+            display(value)
+    finally:
+        if sys.stdout is out:
+            sys.stdout = saved[0]
+        if sys.stderr is err:
+            sys.stderr = saved[1]
+        _captured = saved[2]
+        if names:
+            _ns[names[0]] = CapturedIO(out, err, outputs)
+
+
+def _script_cell(name):
+    def magic(line, body, frame):
+        raise _no_commands("A %%%%%s cell" % name)
+    return magic
+
+
+def _display_cell(cls):
+    def magic(line, body, frame):
+        display(cls(body))
+    return magic
+
+
+_line_magics = {
+    "pwd": _m_pwd, "cd": _m_cd, "env": _m_env, "set_env": _m_set_env, "who": _m_who,
+    "who_ls": _m_who_ls, "time": _m_time, "timeit": _m_timeit, "pip": _m_pip,
+    "system": _m_system, "sx": _m_system, "matplotlib": _m_matplotlib, "lsmagic": _m_lsmagic,
+}
+_cell_magics = {
+    "time": _c_time, "timeit": _c_timeit, "writefile": _c_writefile, "capture": _c_capture,
+    "bash": _script_cell("bash"), "sh": _script_cell("sh"), "script": _script_cell("script"),
+    "!": _script_cell("!"),
+    "html": _display_cell(HTML), "HTML": _display_cell(HTML),
+    "markdown": _display_cell(Markdown), "latex": _display_cell(Latex),
+    "svg": _display_cell(SVG), "javascript": _display_cell(Javascript),
+    "js": _display_cell(Javascript),
+}
+# Magics whose line is code, not expanded ({x}, $x) before they run.
+_no_var_expand = {"time", "timeit", "capture"}
+# Names of __main__ that %who does not list: those it had before any cell.
+_hidden_names = frozenset()
+
+
+class _Events:
+    """get_ipython().events: callbacks for pre_execute and post_execute
+    (run before and after each cell's code); the other IPython events are
+    accepted and never fired."""
+
+    _KNOWN = ("pre_execute", "pre_run_cell", "post_execute", "post_run_cell",
+              "shell_initialized")
+
+    def __init__(self):
+        self.callbacks = {e: [] for e in self._KNOWN}
+
+    def register(self, event, function):
+        if event not in self.callbacks:
+            raise KeyError("Unknown event type: %r" % event)
+        if not callable(function):
+            raise TypeError("Need a callable, got %r" % function)
+        if function not in self.callbacks[event]:
+            self.callbacks[event].append(function)
+
+    def unregister(self, event, function):
+        try:
+            self.callbacks[event].remove(function)
+        except ValueError:
+            raise ValueError("Function %r is not registered as a %s callback"
+                             % (function, event)) from None
+
+    def trigger(self, event, *args, **kwargs):
+        for function in list(self.callbacks[event]):
+            try:
+                function(*args, **kwargs)
+            except Exception:
+                _warn_repr_failure("%s callback %r" % (event, function))
+
+
+def _trigger(event):
+    """Runs the callbacks registered for event, if any (cheaply if none)."""
+    try:
+        callbacks = _shell.events.callbacks[event]
+    except Exception:
+        return
+    if callbacks:
+        _shell.events.trigger(event)
+
+
+class InteractiveShell:
+    """What get_ipython() returns in a wasmbox cell: the part of IPython's
+    shell that code written for a notebook uses -- magics (run_line_magic,
+    run_cell_magic, register_magic_function), user_ns, push, events. Shell
+    commands (system, getoutput: !cmd) raise NotImplementedError: the
+    sandbox runs no processes."""
+
+    def __init__(self):
+        self.events = _Events()
+        self.config = {}
+        self._dh = []
+
+    @property
+    def user_ns(self):
+        return _ns
+
+    def push(self, variables, interactive=True):
+        if isinstance(variables, dict):
+            _ns.update(variables)
+        else:
+            frame = sys._getframe(1)
+            for name in (variables.split() if isinstance(variables, str) else variables):
+                _ns[name] = eval(name, frame.f_globals, frame.f_locals)
+
+    def ev(self, expr):
+        return eval(expr, _ns)
+
+    def ex(self, cmd):
+        exec(cmd, _ns)
+
+    def find_line_magic(self, name):
+        return _line_magics.get(name)
+
+    def find_cell_magic(self, name):
+        return _cell_magics.get(name)
+
+    def find_magic(self, name, magic_kind="line"):
+        return (_cell_magics if magic_kind == "cell" else _line_magics).get(name)
+
+    def register_magic_function(self, func, magic_kind="line", magic_name=None):
+        """Adds a magic: func(line) for "line", func(line, cell) for
+        "cell", func(line, cell=None) for "line_cell"."""
+        name = magic_name or func.__name__
+        if magic_kind not in ("line", "cell", "line_cell"):
+            raise ValueError("magic_kind must be one of 'line', 'cell', 'line_cell'")
+        if magic_kind in ("line", "line_cell"):
+            _line_magics[name] = lambda line, frame: func(line)
+        if magic_kind in ("cell", "line_cell"):
+            _cell_magics[name] = lambda line, body, frame: func(line, body)
+
+    def run_line_magic(self, magic_name, line, _stack_depth=1):
+        fn = _line_magics.get(magic_name)
+        if fn is None:
+            extra = "" if magic_name not in _cell_magics else (
+                " (But cell magic `%%%%%s` exists, did you mean that instead?)" % magic_name)
+            raise UsageError("Line magic function `%%%s` not found%s." % (magic_name, extra))
+        try:
+            frame = sys._getframe(_stack_depth)
+        except ValueError:
+            frame = None
+        if magic_name not in _no_var_expand:
+            line = _var_expand(line, frame)
+        return fn(line, frame)
+
+    def run_cell_magic(self, magic_name, line, cell):
+        fn = _cell_magics.get(magic_name)
+        if fn is None:
+            extra = "" if magic_name not in _line_magics else (
+                " (But line magic `%%%s` exists, did you mean that instead?)" % magic_name)
+            raise UsageError("Cell magic `%%%%%s` not found%s." % (magic_name, extra))
+        if cell == "":
+            msg = "%%%%%s is a cell magic, but the cell body is empty." % magic_name
+            if magic_name in _line_magics:
+                msg += " Did you mean the line magic %%%s (single %%)?" % magic_name
+            raise UsageError(msg)
+        frame = sys._getframe(1)
+        if magic_name not in _no_var_expand:
+            line = _var_expand(line, frame)
+        return fn(line, cell, frame)
+
+    def magic(self, arg_s):
+        name, _, line = arg_s.lstrip("%").partition(" ")
+        return self.run_line_magic(name, line, _stack_depth=2)
+
+    def system(self, cmd):
+        raise _no_commands("`%s`" % cmd.strip())
+
+    def getoutput(self, cmd, split=True, depth=0):
+        raise _no_commands("`%s`" % cmd.strip())
+
+    system_piped = system_raw = system
+
+    def enable_gui(self, gui=None):
+        """Accepted: there is no GUI event loop to enable."""
+
+    def enable_matplotlib(self, gui=None):
+        """Accepted: figures are always shown as E2B's inline backend shows them."""
+        return "inline", "module://matplotlib_inline.backend_inline"
+
+    def __repr__(self):
+        return "<wasmbox IPython shell>"
+
+
+_shell = InteractiveShell()
+
+
+def get_ipython():
+    """The IPython shell of this context (a wasmbox shim)."""
+    return _shell
+
+
+# ---- help() ---------------------------------------------------------------------
+
+def _import_pydoc():
+    """pydoc, which imports its pager from _pyrepl; the stdlib here has no
+    _pyrepl (no terminal), so a pager that writes plain text to stdout
+    stands in while pydoc is imported."""
+    if "pydoc" in sys.modules:
+        return sys.modules["pydoc"]
+    import importlib
+    try:
+        importlib.import_module("_pyrepl.pager")
+        stub = False
+    except ImportError:
+        stub = True
+    if stub:
+        pager = types.ModuleType("_pyrepl.pager")
+
+        def plain(text):
+            return re.sub(".\b", "", text)
+
+        def plain_pager(text, title=""):
+            sys.stdout.write(plain(text))
+
+        pager.plain, pager.plain_pager = plain, plain_pager
+        pager.get_pager = lambda: plain_pager
+        pager.pipe_pager = lambda text, cmd=None, title="": plain_pager(text)
+        pager.tempfile_pager = pager.pipe_pager
+        pager.tty_pager = lambda text, title="": plain_pager(text)
+        pkg = types.ModuleType("_pyrepl")
+        pkg.__path__, pkg.pager = [], pager
+        sys.modules["_pyrepl"], sys.modules["_pyrepl.pager"] = pkg, pager
+    try:
+        return importlib.import_module("pydoc")
+    finally:
+        if stub:
+            sys.modules.pop("_pyrepl.pager", None)
+            sys.modules.pop("_pyrepl", None)
+
+
+class _Helper:
+    """help(object) prints pydoc's documentation of object to stdout, as
+    IPython's kernel does (there is no pager); help() alone prints the
+    introduction (cells have no input for the interactive help)."""
+
+    def __repr__(self):
+        return "Type help() for interactive help, or help(object) for help about object."
+
+    def __call__(self, *args, **kwds):
+        helper = _import_pydoc().Helper(output=sys.stdout)
+        if args or kwds:
+            return helper(*args, **kwds)
+        helper.intro()
+        sys.stdout.write("Interactive help reads input, which cells do not have: "
+                         "use help(object) or help('topic').\n")
 
 
 # ---- the builtins while the prelude works ---------------------------------------
@@ -1087,6 +2292,8 @@ class _Quitter:
 builtins.display = display
 builtins.exit = _Quitter("exit")
 builtins.quit = _Quitter("quit")
+builtins.get_ipython = get_ipython
+builtins.help = _Helper()
 _install_ipython_shim()
 if "" not in sys.path:
     sys.path.insert(0, "")
@@ -1094,6 +2301,7 @@ if "" not in sys.path:
 # context is not slow to format.
 _user_traceback(ValueError("warm-up"))
 _original_builtins = tuple(vars(builtins).items())
+_hidden_names = frozenset(_ns)
 _take_reserve()
 sys.stdout = sys.__stdout__ = _stdio(1)
 sys.stderr = sys.__stderr__ = _stdio(2)
