@@ -67,5 +67,5 @@ func ExampleSandbox_CreateCodeContext() {
 		panic(err)
 	}
 	fmt.Println(c.Language, exec.Text())
-	// Output: python '/home/user/project'
+	// Output: python /home/user/project
 }
