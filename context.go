@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -36,6 +35,11 @@ type Context struct {
 	mu      sync.Mutex
 	inst    *runtime.Instance
 	removed bool
+
+	// started is set once the context's interpreter was started: at once by
+	// CreateCodeContext, by the first cell (or Snapshot) for the default
+	// contexts New makes. Guarded by sb.mu.
+	started bool
 
 	cells cellCounter // guarded by sem
 }
@@ -123,24 +127,36 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 		return nil, err
 	}
 	defer c.release()
+	if err := checkEnvs(cfg.envs); err != nil {
+		return nil, err
+	}
 	inst, err := c.instance()
 	if err != nil {
 		return nil, err
 	}
-	if inst == nil || inst.Err() != nil { // a failed restart earlier: try again
-		if err := c.restart(ctx); err != nil {
+	if inst == nil || inst.Err() != nil {
+		// A default context's first cell, or a failed restart earlier:
+		// start the interpreter.
+		if !c.sb.isStarted(c) {
+			err = c.sb.startDefault(ctx, c)
+		} else {
+			err = c.restart(ctx)
+		}
+		if err != nil {
 			return nil, err
 		}
 		if inst, err = c.instance(); err != nil {
 			return nil, err
 		}
 	}
-	for k, v := range cfg.envs {
-		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
-			return nil, fmt.Errorf("%w: environment variable %q: names must be non-empty without '=' or NUL, values without NUL", ErrInvalidOptions, k)
-		}
+	// The sandbox's variables are set for each cell like the cell's own,
+	// which override them: the prelude restores both afterwards, so the
+	// context's state (and its snapshots) never holds them.
+	envs := cfg.envs
+	if len(c.sb.cfg.envs) > 0 {
+		envs = mergeEnvs(c.sb.cfg.envs, cfg.envs)
 	}
-	opts, err := json.Marshal(languages.CellOptions{Envs: cfg.envs})
+	opts, err := json.Marshal(languages.CellOptions{Envs: envs})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
 	}

@@ -67,5 +67,53 @@ func ExampleSandbox_CreateCodeContext() {
 		panic(err)
 	}
 	fmt.Println(c.Language, exec.Text())
-	// Output: python '/home/user/project'
+	// Output: python /home/user/project
+}
+
+func ExampleWithEnvs() {
+	ctx := context.Background()
+	// Given to New: variables every cell of every context sees.
+	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(engine), wasmbox.WithEnvs(map[string]string{"STAGE": "test"}))
+	if err != nil {
+		panic(err)
+	}
+	defer sb.Close(ctx)
+	show := func(code string, opts ...wasmbox.RunOption) {
+		exec, err := sb.RunCode(ctx, code, opts...)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(exec.Text())
+	}
+	show("import os; os.environ['STAGE']")
+	// Given to RunCode: this cell only, over the sandbox's.
+	show("os.environ['STAGE']", wasmbox.WithEnvs(map[string]string{"STAGE": "one cell"}))
+	show("os.environ['STAGE']")
+	show("process.env.STAGE", wasmbox.WithLanguage("js"))
+	// Output:
+	// test
+	// one cell
+	// test
+	// test
+}
+
+func ExampleSandbox_ListCodeContexts() {
+	ctx := context.Background()
+	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(engine))
+	if err != nil {
+		panic(err)
+	}
+	defer sb.Close(ctx)
+	// The default contexts exist from the start, as in E2B; their
+	// interpreters start with their first cell.
+	list, err := sb.ListCodeContexts(ctx)
+	if err != nil {
+		panic(err)
+	}
+	for _, c := range list {
+		fmt.Println(c.Language, c.Cwd)
+	}
+	// Output:
+	// python /home/user
+	// javascript /home/user
 }

@@ -141,12 +141,12 @@ func TestFilesSharedByGuestsAndHost(t *testing.T) {
 	other, err := sb.CreateCodeContext(ctx)
 	require.NoError(t, err)
 	exec = run(t, sb, "open('/home/user/out.txt').read()", wasmbox.InContext(other))
-	assert.Equal(t, "'6'", exec.Text(), "another context sees it too")
+	assert.Equal(t, "6", exec.Text(), "another context sees it too")
 
 	_, err = files.WriteBytes(ctx, "/home/user/out.txt", []byte("changed"))
 	require.NoError(t, err)
 	exec = run(t, sb, "open('/home/user/out.txt').read()")
-	assert.Equal(t, "'changed'", exec.Text())
+	assert.Equal(t, "changed", exec.Text())
 	require.NoError(t, files.Remove(ctx, "/home/user/out.txt"))
 	exec = run(t, sb, "import os\nos.path.exists('/home/user/out.txt')")
 	assert.Equal(t, "False", exec.Text())
@@ -247,7 +247,7 @@ func TestGuestCannotEscape(t *testing.T) {
 		assert.Equal(t, c.errName, exec.Error.Name, "%s: %s", c.name, exec.Error.Value)
 		assert.NotContains(t, exec.Error.Value+exec.Error.Traceback, "TOPSECRET", c.name)
 		assert.NotContains(t, exec.Error.Value+exec.Error.Traceback, outer, c.name)
-		assert.Equal(t, "'state'", run(t, sb, "kept").Text(), "a normal cell after %s", c.name)
+		assert.Equal(t, "state", run(t, sb, "kept").Text(), "a normal cell after %s", c.name)
 	}
 	exec := run(t, sb, "import os\nsorted(os.listdir('/'))")
 	assert.Equal(t, "['home', 'tmp', 'usr']", exec.Text(), "only the sandbox's own files")
@@ -272,7 +272,7 @@ func TestReadOnlyMountFromPython(t *testing.T) {
 	noError(t, run(t, sb, "kept = 1"))
 	exec := run(t, sb, "open('/mnt/data/data.csv').read()")
 	noError(t, exec)
-	assert.Equal(t, "'a\\n1\\n'", exec.Text())
+	assert.Equal(t, `a\n1\n`, exec.Text())
 	for _, code := range []string{
 		"open('/mnt/data/data.csv', 'a').write('x')",
 		"open('/mnt/data/new.csv', 'w')",
@@ -315,7 +315,7 @@ func TestContextCwdIsCreated(t *testing.T) {
 	require.NoError(t, sb.Files().Remove(ctx, "/home/user/project"))
 	require.NoError(t, sb.RestartCodeContext(ctx, c), "a restart creates it again")
 	exec := run(t, sb, "import os\nos.getcwd()", wasmbox.InContext(c))
-	assert.Equal(t, "'/home/user/project/deep'", exec.Text())
+	assert.Equal(t, "/home/user/project/deep", exec.Text())
 
 	_, err = sb.CreateCodeContext(ctx, wasmbox.ContextCwd("/mnt/ro/work"))
 	assert.ErrorIs(t, err, vfs.ErrPermission, "a cwd that cannot be created is a clear error")

@@ -26,7 +26,7 @@ func TestJavaScriptLanguageSelection(t *testing.T) {
 	for _, lang := range []string{"javascript", "js", "JS"} {
 		exec := run(t, sb, "typeof globalThis.process", wasmbox.WithLanguage(lang))
 		noError(t, exec)
-		assert.Equal(t, "'object'", exec.Text(), lang)
+		assert.Equal(t, "object", exec.Text(), lang)
 	}
 	c := jsContext(t, sb)
 	assert.Equal(t, "javascript", c.Language)
@@ -45,7 +45,7 @@ func TestJavaScriptResults(t *testing.T) {
 	c := jsContext(t, sb)
 	for code, want := range map[string]string{
 		"1 + 41":                                 "42",
-		"'hi'":                                   "'hi'",
+		"'hi'":                                   "hi",
 		"({ a: 1, b: [1, 2] })":                  "{ a: 1, b: [ 1, 2 ] }",
 		"new Map([['k', 1]])":                    "Map(1) { 'k' => 1 }",
 		"const o = { name: 'o' }; o.self = o; o": "<ref *1> { name: 'o', self: [Circular *1] }",
@@ -89,7 +89,7 @@ display(chart)
 	assert.Equal(t, "<svg/>", exec.Results[3].SVG)
 	assert.Equal(t, map[string]any{"application/vnd.custom": "c"}, exec.Results[3].Extra)
 	assert.True(t, exec.Results[4].IsMainResult)
-	assert.Equal(t, "'main'", exec.Results[4].Text)
+	assert.Equal(t, "main", exec.Results[4].Text)
 }
 
 func TestJavaScriptConsoleStreams(t *testing.T) {
@@ -160,7 +160,7 @@ func TestJavaScriptStatePersists(t *testing.T) {
 
 	other := jsContext(t, sb)
 	exec = run(t, sb, "typeof v", wasmbox.InContext(other))
-	assert.Equal(t, "'undefined'", exec.Text(), "contexts are isolated")
+	assert.Equal(t, "undefined", exec.Text(), "contexts are isolated")
 }
 
 func TestJavaScriptAsyncAndTimers(t *testing.T) {
@@ -211,7 +211,7 @@ func TestJavaScriptInterruptsAndLimits(t *testing.T) {
 		t.Helper()
 		exec := run(t, sb, "kept", wasmbox.InContext(c))
 		noError(t, exec)
-		assert.Equal(t, "'state'", exec.Text(), "a normal cell after %s", what)
+		assert.Equal(t, "state", exec.Text(), "a normal cell after %s", what)
 	}
 	for _, code := range []string{
 		"while (true) {}",
@@ -308,7 +308,7 @@ try { fs.readFileSync('/home/user/nope.txt') } catch (e) { missing = [e.code, e.
 	assert.Equal(t, `b'\x00\x01\x02\xff'`, exec.Text(), "Python sees what JavaScript wrote")
 
 	exec = run(t, sb, "await fs.promises.readFile('out/note.txt', 'utf8')", wasmbox.InContext(js))
-	assert.Equal(t, "'héllo wörld'", exec.Text())
+	assert.Equal(t, "héllo wörld", exec.Text())
 	exec = run(t, sb, "fs.rmSync('out', { recursive: true }); fs.existsSync('out')", wasmbox.InContext(js))
 	assert.Equal(t, "false", exec.Text())
 	exec = run(t, sb, "fs.readFileSync('/../../etc/passwd', 'utf8')", wasmbox.InContext(js))
@@ -324,7 +324,7 @@ func TestJavaScriptRestartAndRemove(t *testing.T) {
 	c := jsContext(t, sb)
 	noError(t, run(t, sb, "var gone = 1", wasmbox.InContext(c)))
 	require.NoError(t, sb.RestartCodeContext(ctx, c))
-	assert.Equal(t, "'undefined'", run(t, sb, "typeof gone", wasmbox.InContext(c)).Text())
+	assert.Equal(t, "undefined", run(t, sb, "typeof gone", wasmbox.InContext(c)).Text())
 	require.NoError(t, sb.RemoveCodeContext(ctx, c))
 	_, err := sb.RunCode(ctx, "1", wasmbox.InContext(c))
 	assert.ErrorIs(t, err, wasmbox.ErrContextRemoved)

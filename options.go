@@ -2,6 +2,8 @@ package wasmbox
 
 import (
 	"fmt"
+	"maps"
+	"strings"
 	"time"
 
 	"github.com/spf13/afero"
@@ -12,8 +14,15 @@ import (
 	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
 )
 
-// Option configures New.
-type Option func(*sandboxConfig)
+// Option configures New. The With... functions of this package return
+// Options (or, for WithEnvs, an EnvsOption, which New and RunCode both
+// accept); a nil Option is ignored.
+type Option interface{ applySandbox(*sandboxConfig) }
+
+// optionFunc is an Option that only New accepts.
+type optionFunc func(*sandboxConfig)
+
+func (f optionFunc) applySandbox(c *sandboxConfig) { f(c) }
 
 type sandboxConfig struct {
 	engine      *runtime.Engine
@@ -27,19 +36,20 @@ type sandboxConfig struct {
 	fs          afero.Fs
 	fsOpts      []vfs.Option
 	python      *wasmpy.Build
+	envs        map[string]string
 }
 
 // WithEngine makes the sandbox use a shared Engine (see NewEngine) instead of
 // creating its own. Sandboxes that share an Engine share compiled modules, so
 // only the first pays for compilation. The sandbox does not close it.
 func WithEngine(e *runtime.Engine) Option {
-	return func(c *sandboxConfig) { c.engine = e }
+	return optionFunc(func(c *sandboxConfig) { c.engine = e })
 }
 
 // WithCacheDir sets the compilation cache directory of the sandbox's own
 // Engine (ignored with WithEngine). See runtime.WithCacheDir.
 func WithCacheDir(dir string) Option {
-	return func(c *sandboxConfig) { c.cacheDir = dir }
+	return optionFunc(func(c *sandboxConfig) { c.cacheDir = dir })
 }
 
 // WithPython selects the CPython build of the sandbox's Python contexts
@@ -52,7 +62,7 @@ func WithCacheDir(dir string) Option {
 // It lives in its own package so that programs which do not import it stay
 // small (see the README for the sizes).
 func WithPython(b wasmpy.Build) Option {
-	return func(c *sandboxConfig) { c.python = &b }
+	return optionFunc(func(c *sandboxConfig) { c.python = &b })
 }
 
 // WithMemoryLimit sets the linear-memory limit of each context, in bytes
@@ -61,14 +71,14 @@ func WithPython(b wasmpy.Build) Option {
 // Python, 16 MiB for JavaScript) makes creating its contexts fail with
 // ErrMemoryLimit.
 func WithMemoryLimit(bytes uint64) Option {
-	return func(c *sandboxConfig) { c.memoryLimit = bytes }
+	return optionFunc(func(c *sandboxConfig) { c.memoryLimit = bytes })
 }
 
 // WithLogLimit caps how many bytes of stdout and of stderr one cell keeps and
 // streams (default 1 MiB each; 0: no limit; negative: New fails); the rest is
 // dropped with a note.
 func WithLogLimit(bytes int) Option {
-	return func(c *sandboxConfig) { c.logLimit = bytes }
+	return optionFunc(func(c *sandboxConfig) { c.logLimit = bytes })
 }
 
 // WithResultLimit caps how many bytes of results (display() calls and the
@@ -77,7 +87,7 @@ func WithLogLimit(bytes int) Option {
 // a note on stderr. Together with
 // WithLogLimit it bounds the host memory a cell can make the host hold.
 func WithResultLimit(bytes int) Option {
-	return func(c *sandboxConfig) { c.resultLimit = bytes }
+	return optionFunc(func(c *sandboxConfig) { c.resultLimit = bytes })
 }
 
 // WithMaxContexts caps how many code contexts the sandbox holds at once
@@ -86,13 +96,13 @@ func WithResultLimit(bytes int) Option {
 // context may use up to WithMemoryLimit of memory, so a service that lets
 // clients create contexts should set it.
 func WithMaxContexts(n int) Option {
-	return func(c *sandboxConfig) { c.maxContexts = n }
+	return optionFunc(func(c *sandboxConfig) { c.maxContexts = n })
 }
 
 // WithDefaultTimeout sets the timeout of cells run without WithTimeout
 // (default: none beyond the caller's context; negative: New fails).
 func WithDefaultTimeout(d time.Duration) Option {
-	return func(c *sandboxConfig) { c.timeout = d }
+	return optionFunc(func(c *sandboxConfig) { c.timeout = d })
 }
 
 // WithStopGrace sets how long a cell may keep running after its timeout (or
@@ -104,7 +114,7 @@ func WithDefaultTimeout(d time.Duration) Option {
 // wherever it is, in the interpreter or in C code, within milliseconds.
 // A negative d never stops a cell that outlives its interrupt.
 func WithStopGrace(d time.Duration) Option {
-	return func(c *sandboxConfig) { c.stopGrace = d }
+	return optionFunc(func(c *sandboxConfig) { c.stopGrace = d })
 }
 
 // WithFS sets the filesystem behind the sandbox's "/" (default: a new
@@ -115,7 +125,7 @@ func WithStopGrace(d time.Duration) Option {
 // /tmp and Python's site-packages are created in it if missing, as is
 // /usr/lib, where the interpreter's standard library is mounted read-only.
 func WithFS(fsys afero.Fs) Option {
-	return func(c *sandboxConfig) { c.fs = fsys }
+	return optionFunc(func(c *sandboxConfig) { c.fs = fsys })
 }
 
 // WithMount mounts fsys at guestPath in the sandbox filesystem, read-only or
@@ -125,7 +135,7 @@ func WithFS(fsys afero.Fs) Option {
 //
 // See vfs.WithMount.
 func WithMount(guestPath string, fsys afero.Fs, readOnly bool) Option {
-	return func(c *sandboxConfig) { c.fsOpts = append(c.fsOpts, vfs.WithMount(guestPath, fsys, readOnly)) }
+	return optionFunc(func(c *sandboxConfig) { c.fsOpts = append(c.fsOpts, vfs.WithMount(guestPath, fsys, readOnly)) })
 }
 
 // WithFSQuota caps the total size of the files in the sandbox filesystem's
@@ -133,7 +143,7 @@ func WithMount(guestPath string, fsys afero.Fs, readOnly bool) Option {
 // OSError ENOSPC ("No space left on device") in the guest and vfs.ErrQuota on
 // the host; nothing already written is lost.
 func WithFSQuota(maxBytes int64) Option {
-	return func(c *sandboxConfig) { c.fsOpts = append(c.fsOpts, vfs.WithMaxBytes(maxBytes)) }
+	return optionFunc(func(c *sandboxConfig) { c.fsOpts = append(c.fsOpts, vfs.WithMaxBytes(maxBytes)) })
 }
 
 // WithFSMaxFiles caps the number of files and directories in the sandbox
@@ -141,7 +151,7 @@ func WithFSQuota(maxBytes int64) Option {
 // Exceeding it is OSError EDQUOT ("Disk quota exceeded") in the guest and
 // vfs.ErrQuota on the host.
 func WithFSMaxFiles(n int64) Option {
-	return func(c *sandboxConfig) { c.fsOpts = append(c.fsOpts, vfs.WithMaxFiles(n)) }
+	return optionFunc(func(c *sandboxConfig) { c.fsOpts = append(c.fsOpts, vfs.WithMaxFiles(n)) })
 }
 
 // validate refuses options that cannot work, with ErrInvalidOptions.
@@ -163,11 +173,16 @@ func (c *sandboxConfig) validate() error {
 	case c.python != nil && c.python.Wasm == nil:
 		return bad("WithPython: build %q has no Wasm", c.python.Name)
 	}
-	return nil
+	return checkEnvs(c.envs)
 }
 
-// RunOption configures one RunCode call.
-type RunOption func(*runConfig)
+// RunOption configures one RunCode call; a nil RunOption is ignored.
+type RunOption interface{ applyRun(*runConfig) }
+
+// runOptionFunc is a RunOption that only RunCode accepts.
+type runOptionFunc func(*runConfig)
+
+func (f runOptionFunc) applyRun(c *runConfig) { f(c) }
 
 type runConfig struct {
 	language string
@@ -183,19 +198,49 @@ type runConfig struct {
 // WithLanguage runs the cell in the default context of a language
 // ("python", "javascript"). It cannot be combined with InContext.
 func WithLanguage(language string) RunOption {
-	return func(c *runConfig) { c.language = language }
+	return runOptionFunc(func(c *runConfig) { c.language = language })
 }
 
 // InContext runs the cell in the given context. It cannot be combined with
 // WithLanguage.
 func InContext(ctx *Context) RunOption {
-	return func(c *runConfig) { c.context = ctx }
+	return runOptionFunc(func(c *runConfig) { c.context = ctx })
 }
 
-// WithEnvs sets environment variables for this cell only; they are restored
-// afterwards.
-func WithEnvs(envs map[string]string) RunOption {
-	return func(c *runConfig) { c.envs = envs }
+// WithEnvs sets environment variables (os.environ in Python, process.env
+// in JavaScript). Given to New, they are the sandbox's: every cell of every
+// context sees them, contexts created later included. Given to RunCode, they
+// are set for this cell only, over the sandbox's, and restored afterwards,
+// as E2B does with run_code's envs. Several WithEnvs add up; for a name given
+// twice, the last value wins. Names must be non-empty, without '=' or NUL,
+// and values without NUL (ErrInvalidOptions otherwise).
+func WithEnvs(envs map[string]string) EnvsOption {
+	return EnvsOption{envs: envs}
+}
+
+// EnvsOption is the option WithEnvs returns: both an Option (the sandbox's
+// environment) and a RunOption (one cell's).
+type EnvsOption struct{ envs map[string]string }
+
+func (o EnvsOption) applySandbox(c *sandboxConfig) { c.envs = mergeEnvs(c.envs, o.envs) }
+func (o EnvsOption) applyRun(c *runConfig)         { c.envs = mergeEnvs(c.envs, o.envs) }
+
+// mergeEnvs returns a copy of dst with src's variables added over it.
+func mergeEnvs(dst, src map[string]string) map[string]string {
+	out := make(map[string]string, len(dst)+len(src))
+	maps.Copy(out, dst)
+	maps.Copy(out, src)
+	return out
+}
+
+// checkEnvs refuses names and values that no environment can hold.
+func checkEnvs(envs map[string]string) error {
+	for k, v := range envs {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
+			return fmt.Errorf("%w: environment variable %q: names must be non-empty without '=' or NUL, values without NUL", ErrInvalidOptions, k)
+		}
+	}
+	return nil
 }
 
 // WithTimeout interrupts the cell after d. The cell then ends with an error
@@ -204,28 +249,28 @@ func WithEnvs(envs map[string]string) RunOption {
 // interrupt (it caught the TimeoutError, or it is in C code that does not
 // check for interrupts) is stopped and ends with ContextRestarted.
 func WithTimeout(d time.Duration) RunOption {
-	return func(c *runConfig) { c.timeout = d }
+	return runOptionFunc(func(c *runConfig) { c.timeout = d })
 }
 
 // OnStdout streams stdout while the cell runs.
 func OnStdout(f func(result.OutputMessage)) RunOption {
-	return func(c *runConfig) { c.onStdout = f }
+	return runOptionFunc(func(c *runConfig) { c.onStdout = f })
 }
 
 // OnStderr streams stderr while the cell runs.
 func OnStderr(f func(result.OutputMessage)) RunOption {
-	return func(c *runConfig) { c.onStderr = f }
+	return runOptionFunc(func(c *runConfig) { c.onStderr = f })
 }
 
 // OnResult receives each result (display calls and the main result) as it is
 // produced.
 func OnResult(f func(result.Result)) RunOption {
-	return func(c *runConfig) { c.onResult = f }
+	return runOptionFunc(func(c *runConfig) { c.onResult = f })
 }
 
 // OnError receives the error raised by the cell, if any.
 func OnError(f func(result.ExecutionError)) RunOption {
-	return func(c *runConfig) { c.onError = f }
+	return runOptionFunc(func(c *runConfig) { c.onError = f })
 }
 
 // ContextOption configures CreateCodeContext.

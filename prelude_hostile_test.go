@@ -118,7 +118,7 @@ func TestPythonReportingSurvivesRebinding(t *testing.T) {
 			exec = runIn(t, sb, ctx, "display({'text/html': '<b>'}, raw=True)\n'result'")
 			noError(t, exec)
 			require.Len(t, exec.Results, 2, c.poison)
-			assert.Equal(t, "'result'", exec.Text(), c.poison)
+			assert.Equal(t, "result", exec.Text(), c.poison)
 		}
 	}
 }
@@ -206,7 +206,7 @@ func checkJavaScriptWorks(t *testing.T, sb *wasmbox.Sandbox, ctx *wasmbox.Contex
 	assert.Equal(t, []string{"out 1\n", "timer\n"}, exec.Logs.Stdout)
 	require.Len(t, exec.Results, 2)
 	assert.Equal(t, "<b>", exec.Results[0].HTML)
-	assert.Equal(t, "'done'", exec.Text())
+	assert.Equal(t, "done", exec.Text())
 
 	exec = runIn(t, sb, ctx, "await 1\nthrow new Error('awaited')")
 	require.NotNil(t, exec.Error)
@@ -340,7 +340,7 @@ VALUE = sub.VALUE
 	assert.Equal(t, "KeyboardInterrupt", exec.Error.Name)
 	exec = runIn(t, sb, c, "import asyncio\nawait asyncio.sleep(0.01)\n'slept'")
 	noError(t, exec)
-	assert.Equal(t, "'slept'", exec.Text())
+	assert.Equal(t, "slept", exec.Text())
 }
 
 // A cell's changes to the builtins stay the cell's: they apply to later

@@ -92,22 +92,27 @@ type Sandbox struct {
 	setupOpts []byte            // the set-up run before the start-up snapshot
 	aliases   map[string]string
 
-	defaultMu sync.Mutex // serializes creation of default contexts
-
 	mu       sync.Mutex
 	closed   bool
-	starting int // contexts being created, counted against maxContexts
+	starting int // contexts being started, counted against maxContexts
+	live     int // contexts in contexts whose interpreter started
 	contexts map[string]*Context
 	order    []*Context
-	defaults map[string]*Context
+	defaults map[string]*Context // the default context of each language
 }
 
-// New creates a sandbox. Contexts are started lazily: the first cell of a
-// language (or CreateCodeContext) starts its interpreter.
+// New creates a sandbox. It has a default Python context and a default
+// JavaScript context from the start (ListCodeContexts lists them first, as
+// E2B does), with the working directory /home/user; RunCode without
+// InContext runs in them. Their interpreters start with their first cell
+// (or Snapshot), so a context that is never used costs nothing, and until
+// then they do not count against WithMaxContexts.
 func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 	cfg := sandboxConfig{memoryLimit: runtime.DefaultMemoryLimit, logLimit: DefaultLogLimit, resultLimit: DefaultResultLimit}
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o.applySandbox(&cfg)
+		}
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -166,6 +171,13 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 			return nil, fmt.Errorf("wasmbox: create sandbox filesystem: %w", err)
 		}
 	}
+	// The default contexts every sandbox has from the start, in the order
+	// E2B's code interpreter creates (and lists) them.
+	for _, name := range [...]string{"python", "javascript"} {
+		if spec, ok := s.specs[name]; ok {
+			s.addDefaultLocked(spec) // s is not shared yet
+		}
+	}
 	if s.engine == nil {
 		var eopts []runtime.EngineOption
 		if cfg.cacheDir != "" {
@@ -214,6 +226,7 @@ func (s *Sandbox) Close(ctx context.Context) error {
 	s.closed = true
 	all := s.order
 	s.order, s.contexts, s.defaults = nil, map[string]*Context{}, map[string]*Context{}
+	s.live = 0
 	s.mu.Unlock()
 	var errs []error
 	for _, c := range all {
@@ -238,10 +251,25 @@ func (s *Sandbox) CreateCodeContext(ctx context.Context, opts ...ContextOption) 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return s.createContext(ctx, cfg, false)
+	return s.createContext(ctx, cfg)
 }
 
-func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig, isDefault bool) (*Context, error) {
+// newContext makes a context record; its interpreter is started separately.
+func (s *Sandbox) newContext(spec languages.Spec, cwd string) *Context {
+	return &Context{ID: newID(), Language: spec.Name, Cwd: cwd, sb: s, spec: spec, sem: make(chan struct{}, 1)}
+}
+
+// addDefaultLocked registers a new default context of the language, not
+// started. The caller holds s.mu.
+func (s *Sandbox) addDefaultLocked(spec languages.Spec) *Context {
+	c := s.newContext(spec, DefaultCwd)
+	s.contexts[c.ID] = c
+	s.order = append(s.order, c)
+	s.defaults[spec.Name] = c
+	return c
+}
+
+func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (*Context, error) {
 	if cfg.snapshot != nil {
 		cfg.language, cfg.cwd = cfg.snapshot.Language, cfg.snapshot.Cwd
 	}
@@ -261,7 +289,7 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig, isDefaul
 		return nil, err
 	}
 	defer s.unreserveContext()
-	c := &Context{ID: newID(), Language: spec.Name, Cwd: cwd, sb: s, spec: spec, sem: make(chan struct{}, 1)}
+	c := s.newContext(spec, cwd)
 	var inst *runtime.Instance
 	if cfg.snapshot != nil {
 		inst, err = s.restoreInstance(ctx, c, cfg.snapshot)
@@ -280,25 +308,87 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig, isDefaul
 	}
 	s.contexts[c.ID] = c
 	s.order = append(s.order, c)
-	if isDefault {
-		s.defaults[spec.Name] = c
-	}
+	c.started = true
+	s.live++
 	s.mu.Unlock()
 	return c, nil
 }
 
-// reserveContext counts a context being created against WithMaxContexts.
+// reserveContext counts a context being started against WithMaxContexts.
 func (s *Sandbox) reserveContext() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed
 	}
-	if s.cfg.maxContexts > 0 && len(s.contexts)+s.starting >= s.cfg.maxContexts {
+	return s.reserveLocked()
+}
+
+func (s *Sandbox) reserveLocked() error {
+	if s.cfg.maxContexts > 0 && s.live+s.starting >= s.cfg.maxContexts {
 		return fmt.Errorf("%w: the limit is %d", ErrTooManyContexts, s.cfg.maxContexts)
 	}
 	s.starting++
 	return nil
+}
+
+// startDefault starts the interpreter of a default context that has none
+// yet (see New). The caller holds c's semaphore.
+func (s *Sandbox) startDefault(ctx context.Context, c *Context) error {
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return ErrClosed
+	case s.contexts[c.ID] != c:
+		s.mu.Unlock()
+		return ErrContextRemoved
+	case c.started:
+		s.mu.Unlock()
+		return nil
+	}
+	if err := s.reserveLocked(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.mu.Unlock()
+	inst, err := s.startInstance(ctx, c)
+	s.mu.Lock()
+	s.starting--
+	switch {
+	case err != nil:
+	case s.closed:
+		err = ErrClosed
+	case s.contexts[c.ID] != c:
+		err = ErrContextRemoved
+	default:
+		c.started = true
+		s.live++
+	}
+	s.mu.Unlock()
+	if err != nil {
+		if inst != nil {
+			_ = inst.Close(ctx)
+		}
+		return err
+	}
+	c.mu.Lock()
+	if c.removed { // removed since: RemoveCodeContext found no instance to close
+		c.mu.Unlock()
+		_ = inst.Close(ctx)
+		return ErrContextRemoved
+	}
+	c.inst = inst
+	c.mu.Unlock()
+	return nil
+}
+
+// isStarted reports whether the context's interpreter was started (always,
+// but for a default context before its first cell).
+func (s *Sandbox) isStarted(c *Context) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return c.started
 }
 
 func (s *Sandbox) unreserveContext() {
@@ -385,7 +475,9 @@ func (s *Sandbox) setup(ctx context.Context, c *Context, inst *runtime.Instance,
 	return nil
 }
 
-// ListCodeContexts returns the sandbox's live contexts in creation order.
+// ListCodeContexts returns the sandbox's contexts in creation order: the
+// default Python and JavaScript contexts first (see New; a default context
+// that was removed is listed again, last, once a cell re-creates it).
 func (s *Sandbox) ListCodeContexts(ctx context.Context) ([]*Context, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -411,6 +503,9 @@ func (s *Sandbox) RestartCodeContext(ctx context.Context, c *Context) error {
 		return err
 	}
 	defer c.release()
+	if !s.isStarted(c) {
+		return nil // a default context before its first cell is fresh already
+	}
 	return c.restart(ctx)
 }
 
@@ -437,16 +532,21 @@ func (s *Sandbox) RemoveCodeContext(ctx context.Context, c *Context) error {
 		return err
 	}
 	s.mu.Lock()
-	delete(s.contexts, c.ID)
-	for i, o := range s.order {
-		if o == c {
-			s.order = append(s.order[:i:i], s.order[i+1:]...)
-			break
+	if s.contexts[c.ID] == c {
+		delete(s.contexts, c.ID)
+		if c.started {
+			s.live--
 		}
-	}
-	for lang, d := range s.defaults {
-		if d == c {
-			delete(s.defaults, lang)
+		for i, o := range s.order {
+			if o == c {
+				s.order = append(s.order[:i:i], s.order[i+1:]...)
+				break
+			}
+		}
+		for lang, d := range s.defaults {
+			if d == c {
+				delete(s.defaults, lang)
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -471,31 +571,23 @@ func (s *Sandbox) own(c *Context) error {
 	return nil
 }
 
-// defaultContext returns the language's default context, creating it once.
-func (s *Sandbox) defaultContext(ctx context.Context, language string) (*Context, error) {
+// defaultContext returns the language's default context, making a new one
+// (started by its first cell) if it was removed or, for a language without
+// one from the start, never used.
+func (s *Sandbox) defaultContext(language string) (*Context, error) {
 	spec, err := s.spec(language)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
-	c := s.defaults[spec.Name]
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	defer s.mu.Unlock()
+	if s.closed {
 		return nil, ErrClosed
 	}
-	if c != nil {
+	if c := s.defaults[spec.Name]; c != nil {
 		return c, nil
 	}
-	s.defaultMu.Lock()
-	defer s.defaultMu.Unlock()
-	s.mu.Lock()
-	c = s.defaults[spec.Name]
-	s.mu.Unlock()
-	if c != nil {
-		return c, nil
-	}
-	return s.createContext(ctx, contextConfig{language: spec.Name, cwd: DefaultCwd}, true)
+	return s.addDefaultLocked(spec), nil
 }
 
 // RunCode runs one cell and returns what it produced. Without options it runs
@@ -508,7 +600,9 @@ func (s *Sandbox) defaultContext(ctx context.Context, language string) (*Context
 func (s *Sandbox) RunCode(ctx context.Context, code string, opts ...RunOption) (*result.Execution, error) {
 	var cfg runConfig
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o.applyRun(&cfg)
+		}
 	}
 	if cfg.language != "" && cfg.context != nil {
 		return nil, fmt.Errorf("%w: use WithLanguage or InContext, not both", ErrInvalidOptions)
@@ -520,7 +614,7 @@ func (s *Sandbox) RunCode(ctx context.Context, code string, opts ...RunOption) (
 			lang = DefaultLanguage
 		}
 		var err error
-		if c, err = s.defaultContext(ctx, lang); err != nil {
+		if c, err = s.defaultContext(lang); err != nil {
 			return nil, err
 		}
 	} else if err := s.own(c); err != nil {

@@ -84,7 +84,7 @@ func TestOptionsValidation(t *testing.T) {
 	assert.ErrorIs(t, err, wasmbox.ErrUnknownContext)
 
 	exec := run(t, sb, "import sys; sys.implementation.name")
-	assert.Equal(t, "'cpython'", exec.Text(), "the default language is Python")
+	assert.Equal(t, "cpython", exec.Text(), "the default language is Python")
 	exec = run(t, sb, "1", wasmbox.WithLanguage("py"))
 	assert.Equal(t, "1", exec.Text(), "aliases work")
 }
@@ -108,7 +108,7 @@ func TestStatePersistsAndContextsAreIsolated(t *testing.T) {
 
 	list, err := sb.ListCodeContexts(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []*wasmbox.Context{a, b}, list)
+	assert.Equal(t, ids(a, b), ids(list[2:]...), "after the default contexts")
 	raw, err := json.Marshal(a)
 	require.NoError(t, err)
 	assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"language":"python","cwd":"/home/user"}`, a.ID), string(raw))
@@ -157,7 +157,7 @@ func TestMainResult(t *testing.T) {
 	sb := newSandbox(t)
 	for code, want := range map[string]string{
 		"1 + 1":                   "2",
-		"'hi'":                    "'hi'",
+		"'hi'":                    "hi",
 		"[1, {'a': (2,)}]":        "[1, {'a': (2,)}]",
 		"x = 5\nx * 2":            "10",
 		"None":                    "",
@@ -398,7 +398,7 @@ func TestTimeoutInterruptsAndKeepsState(t *testing.T) {
 		assert.Equal(t, "TimeoutError", exec.Error.Name, code)
 		assert.Less(t, time.Since(start), 10*time.Second, code)
 		exec = run(t, sb, "kept")
-		assert.Equal(t, "'state'", exec.Text(), "state survives the interrupt of %q", code)
+		assert.Equal(t, "state", exec.Text(), "state survives the interrupt of %q", code)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -408,7 +408,7 @@ func TestTimeoutInterruptsAndKeepsState(t *testing.T) {
 	require.NotNil(t, exec)
 	require.NotNil(t, exec.Error)
 	assert.Equal(t, "KeyboardInterrupt", exec.Error.Name)
-	assert.Equal(t, "'state'", run(t, sb, "kept").Text())
+	assert.Equal(t, "state", run(t, sb, "kept").Text())
 }
 
 func TestHostileCells(t *testing.T) {
@@ -651,7 +651,7 @@ func TestEnvsAreValidatedAndAsyncTasksDoNotLeak(t *testing.T) {
 	assert.ErrorIs(t, err, wasmbox.ErrInvalidOptions)
 	_, err = sb.RunCode(ctx, "1", wasmbox.WithEnvs(map[string]string{"A=B": "x"}))
 	assert.ErrorIs(t, err, wasmbox.ErrInvalidOptions)
-	assert.Equal(t, "None", run(t, sb, "import os; repr(os.environ.get('AAA'))").Text()[1:5])
+	assert.Equal(t, "None", run(t, sb, "import os; repr(os.environ.get('AAA'))").Text())
 
 	exec := run(t, sb, "import asyncio\nawait asyncio.sleep(0.5)\nprint('leaked from the first cell')", wasmbox.WithTimeout(200*time.Millisecond))
 	require.NotNil(t, exec.Error)
@@ -683,4 +683,194 @@ func TestRemoveWhileCellStarts(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "2", run(t, sb, "1 + 1").Text())
+}
+
+// ids lists the contexts' IDs (testify cannot diff Contexts).
+func ids(cs ...*wasmbox.Context) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
+	}
+	return out
+}
+
+// TestDefaultContexts: a sandbox lists its default Python and JavaScript
+// contexts from the start, in that order, with cwd /home/user, as E2B's
+// code interpreter does; RunCode without InContext runs in them.
+func TestDefaultContexts(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t)
+	list, err := sb.ListCodeContexts(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	py, js := list[0], list[1]
+	assert.Equal(t, result.Context{ID: py.ID, Language: "python", Cwd: "/home/user"}, py.Info())
+	assert.Equal(t, result.Context{ID: js.ID, Language: "javascript", Cwd: "/home/user"}, js.Info())
+	assert.Regexp(t, "^[0-9a-f]{32}$", py.ID)
+	assert.NotEqual(t, py.ID, js.ID)
+	found, err := sb.CodeContext(ctx, js.ID)
+	require.NoError(t, err)
+	assert.Same(t, js, found)
+
+	// A restart before the first cell leaves it as it is: fresh.
+	require.NoError(t, sb.RestartCodeContext(ctx, py))
+	run(t, sb, "in_default = 1")
+	assert.Equal(t, "1", run(t, sb, "in_default", wasmbox.InContext(py)).Text(), "RunCode's default context is the listed one")
+	run(t, sb, "var inJS = 2", wasmbox.WithLanguage("js"))
+	assert.Equal(t, "2", run(t, sb, "inJS", wasmbox.InContext(js)).Text())
+	exec := run(t, sb, "import os; os.getcwd()", wasmbox.InContext(py))
+	assert.Equal(t, "/home/user", exec.Text())
+
+	c, err := sb.CreateCodeContext(ctx)
+	require.NoError(t, err)
+	list, err = sb.ListCodeContexts(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, ids(py, js, c), ids(list...))
+
+	// Restarted, a default context keeps its ID and loses its state.
+	require.NoError(t, sb.RestartCodeContext(ctx, py))
+	exec = run(t, sb, "in_default")
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "NameError", exec.Error.Name)
+
+	// Removed, it is gone; the next cell of its language makes a new one,
+	// listed last.
+	require.NoError(t, sb.RemoveCodeContext(ctx, py))
+	list, err = sb.ListCodeContexts(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, ids(js, c), ids(list...))
+	_, err = sb.RunCode(ctx, "1", wasmbox.InContext(py))
+	assert.ErrorIs(t, err, wasmbox.ErrContextRemoved)
+	assert.Equal(t, "3", run(t, sb, "1 + 2").Text())
+	list, err = sb.ListCodeContexts(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 3)
+	assert.Equal(t, ids(js, c), ids(list[:2]...))
+	assert.Equal(t, "python", list[2].Language)
+	assert.NotEqual(t, py.ID, list[2].ID)
+
+	// A default context never used can be removed too.
+	other := newSandbox(t)
+	list, err = other.ListCodeContexts(ctx)
+	require.NoError(t, err)
+	require.NoError(t, other.RemoveCodeContext(ctx, list[1]))
+	list, err = other.ListCodeContexts(ctx)
+	require.NoError(t, err)
+	assert.Len(t, list, 1)
+}
+
+// TestDefaultContextsStartLazily: the default contexts count against
+// WithMaxContexts only once their first cell started them, and a snapshot
+// of one not yet used is that of a fresh interpreter.
+func TestDefaultContextsStartLazily(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t, wasmbox.WithMaxContexts(1))
+	c, err := sb.CreateCodeContext(ctx)
+	require.NoError(t, err, "the default contexts are not started yet")
+	_, err = sb.RunCode(ctx, "1")
+	assert.ErrorIs(t, err, wasmbox.ErrTooManyContexts, "starting the default context counts")
+	list, err := sb.ListCodeContexts(ctx)
+	require.NoError(t, err)
+	assert.Len(t, list, 3, "it is still listed")
+	require.NoError(t, sb.RemoveCodeContext(ctx, c))
+	assert.Equal(t, "1", run(t, sb, "1").Text())
+	_, err = sb.CreateCodeContext(ctx)
+	assert.ErrorIs(t, err, wasmbox.ErrTooManyContexts)
+
+	fresh := newSandbox(t)
+	list, err = fresh.ListCodeContexts(ctx)
+	require.NoError(t, err)
+	snap, err := list[1].Snapshot(ctx)
+	require.NoError(t, err)
+	defer snap.Close()
+	assert.Equal(t, "javascript", snap.Language)
+	fork, err := fresh.CreateCodeContext(ctx, wasmbox.FromSnapshot(snap))
+	require.NoError(t, err)
+	assert.Equal(t, "2", run(t, fresh, "1 + 1", wasmbox.InContext(fork)).Text())
+}
+
+// TestSandboxEnvs: WithEnvs given to New sets variables that every cell of
+// every context sees; a cell's WithEnvs override them for that cell only.
+func TestSandboxEnvs(t *testing.T) {
+	ctx := context.Background()
+	sb := newSandbox(t, wasmbox.WithEnvs(map[string]string{"SBX_A": "a", "SBX_B": "b"}),
+		wasmbox.WithEnvs(map[string]string{"SBX_B": "b2", "HOME": "/home/sbx"}))
+	exec := run(t, sb, "import os\nsorted(os.environ.items())")
+	noError(t, exec)
+	assert.Equal(t, "[('HOME', '/home/sbx'), ('LANG', 'C.UTF-8'), ('PATH', '/usr/local/bin:/usr/bin:/bin'), "+
+		"('PWD', '/home/user'), ('SBX_A', 'a'), ('SBX_B', 'b2'), ('USER', 'user')]", exec.Text(),
+		"several WithEnvs add up, the last value wins")
+
+	exec = run(t, sb, "os.environ['SBX_A'], os.environ['CELL']", wasmbox.WithEnvs(map[string]string{"SBX_A": "cell", "CELL": "c"}))
+	assert.Equal(t, "('cell', 'c')", exec.Text(), "a cell's envs override the sandbox's")
+	exec = run(t, sb, "os.environ['SBX_A'], os.getenv('CELL')")
+	assert.Equal(t, "('a', None)", exec.Text(), "and are restored afterwards")
+
+	exec = run(t, sb, "[process.env.SBX_A, process.env.SBX_B, process.env.HOME]", wasmbox.WithLanguage("js"))
+	assert.Equal(t, "[ 'a', 'b2', '/home/sbx' ]", exec.Text())
+	exec = run(t, sb, "process.env.SBX_A", wasmbox.WithLanguage("js"), wasmbox.WithEnvs(map[string]string{"SBX_A": "js cell"}))
+	assert.Equal(t, "js cell", exec.Text())
+	assert.Equal(t, "a", run(t, sb, "process.env.SBX_A", wasmbox.WithLanguage("js")).Text())
+
+	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextCwd("/home/user/later"))
+	require.NoError(t, err)
+	assert.Equal(t, "a", run(t, sb, "import os; os.environ['SBX_A']", wasmbox.InContext(c)).Text(), "contexts created later see them")
+
+	// A snapshot does not hold them: a fork in a sandbox without them has
+	// none, one in a sandbox with others has those.
+	snap, err := c.Snapshot(ctx)
+	require.NoError(t, err)
+	defer snap.Close()
+	for _, tc := range []struct {
+		opts []wasmbox.Option
+		want string
+	}{{nil, "None"}, {[]wasmbox.Option{wasmbox.WithEnvs(map[string]string{"SBX_A": "other"})}, "other"}} {
+		sb2 := newSandbox(t, tc.opts...)
+		fork, err := sb2.CreateCodeContext(ctx, wasmbox.FromSnapshot(snap))
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, run(t, sb2, "str(os.getenv('SBX_A'))", wasmbox.InContext(fork)).Text())
+	}
+
+	for _, bad := range []map[string]string{{"": "x"}, {"A=B": "x"}, {"A": "x\x00y"}, {"A\x00": "x"}} {
+		_, err := wasmbox.New(ctx, wasmbox.WithEngine(engine), wasmbox.WithEnvs(bad))
+		assert.ErrorIs(t, err, wasmbox.ErrInvalidOptions, "%q", bad)
+	}
+	var nothing wasmbox.Option
+	_, err = sb.RunCode(ctx, "1", nil)
+	assert.NoError(t, err, "a nil RunOption is ignored")
+	sb3, err := wasmbox.New(ctx, wasmbox.WithEngine(engine), nothing)
+	require.NoError(t, err, "a nil Option is ignored")
+	require.NoError(t, sb3.Close(ctx))
+}
+
+// TestTextAndRepr: Text is the main result as E2B's SDKs give it, without
+// a string's quotes; Repr keeps the interpreter's representation; the JSON
+// of the Execution has the text only.
+func TestTextAndRepr(t *testing.T) {
+	sb := newSandbox(t)
+	for _, tc := range []struct{ lang, code, text, repr string }{
+		{"python", "'hi'", "hi", "'hi'"},
+		{"python", `"it's"`, "it's", `"it's"`},
+		{"python", "''", "", "''"},
+		{"python", "42", "42", "42"},
+		{"python", "['a']", "['a']", "['a']"},
+		{"javascript", "'hi'", "hi", "'hi'"},
+		{"javascript", `"it's"`, "it's", `"it's"`},
+		{"javascript", "`it's \"q\"`", "`it's \"q\"`", "`it's \"q\"`"}, // E2B strips no backquotes
+	} {
+		exec := run(t, sb, tc.code, wasmbox.WithLanguage(tc.lang))
+		noError(t, exec)
+		assert.Equal(t, tc.text, exec.Text(), "%s %s", tc.lang, tc.code)
+		main, ok := exec.MainResult()
+		require.True(t, ok)
+		assert.Equal(t, tc.repr, main.Repr, "%s %s", tc.lang, tc.code)
+		raw, err := json.Marshal(exec.Results)
+		require.NoError(t, err)
+		want, _ := json.Marshal(tc.text)
+		assert.JSONEq(t, `[{"text":`+string(want)+`,"is_main_result":true}]`, string(raw))
+	}
+	exec := run(t, sb, "display('shown')\nprint('x')")
+	require.Len(t, exec.Results, 1)
+	assert.Equal(t, "shown", exec.Results[0].Text, "display results too, as E2B")
+	assert.Equal(t, "'shown'", exec.Results[0].Repr)
 }

@@ -68,6 +68,11 @@ func (c *Context) Snapshot(ctx context.Context) (*Snapshot, error) {
 		return nil, ErrContextBusy
 	}
 	defer c.release()
+	if !c.sb.isStarted(c) { // a default context before its first cell
+		if err := c.sb.startDefault(ctx, c); err != nil {
+			return nil, err
+		}
+	}
 	inst, err := c.instance()
 	if err != nil {
 		return nil, err

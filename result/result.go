@@ -6,6 +6,7 @@
 package result
 
 import (
+	"bytes"
 	"encoding/json"
 	"sort"
 	"strings"
@@ -25,7 +26,9 @@ type Execution struct {
 }
 
 // Text returns the text of the main result (the value of the cell's trailing
-// expression), or "" when the cell produced none.
+// expression) as E2B's SDKs give it (Result.Text: a string's value without
+// its quotes), or "" when the cell produced none. The interpreter's own
+// representation is the main result's Repr (see MainResult).
 func (e *Execution) Text() string {
 	if e == nil {
 		return ""
@@ -96,6 +99,12 @@ const (
 // the cell's trailing expression) always has Text; display() results may have
 // any subset of formats. Binary formats (PNG, JPEG, PDF) are base64 encoded.
 //
+// Text is the bundle's text/plain as E2B gives it, Repr as the interpreter
+// produced it: E2B's server removes one pair of enclosing quotes, single or
+// double, from every text/plain, so the string 'hi' has the Text hi and the
+// Repr 'hi' (Python's repr, Node's util.inspect), while 42 is 42 in both.
+// FromBundle sets both; only Text is part of the JSON.
+//
 // JSON and the values in Extra are decoded JSON (maps, slices, float64,
 // string, bool, nil) when the guest sent them, except values over 1 MiB
 // (languages.MaxDecodedJSON), which are kept as json.RawMessage so that a
@@ -118,6 +127,52 @@ type Result struct {
 	Extra      map[string]any `json:"extra,omitempty"`
 	// IsMainResult is true for the value of the cell's trailing expression.
 	IsMainResult bool `json:"is_main_result"`
+	// Repr is the text/plain representation as the interpreter produced it,
+	// quotes included ("'hi'"), for the host program: it is not sent on the
+	// wire, which has only Text (E2B's SDKs never see the repr), and it is
+	// empty in a Result decoded from JSON.
+	Repr string `json:"-"`
+}
+
+// plainResult is Result without its MarshalJSON.
+type plainResult Result
+
+// MarshalJSON encodes the result as E2B's code-interpreter server sends it
+// (without the event's "type"): the formats present and is_main_result,
+// with "text": "" when the quote stripping left nothing of a Repr (that of
+// an empty string). <, > and & are not escaped here; an encoder that escapes
+// HTML, such as json.Marshal, still does.
+func (r Result) MarshalJSON() ([]byte, error) {
+	var v any = plainResult(r)
+	if r.Text == "" && r.Repr != "" {
+		v = struct {
+			Text string `json:"text"`
+			plainResult
+		}{"", plainResult(r)}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// e2bText is the text E2B's server makes of a text/plain representation:
+// without one pair of enclosing single or double quotes (a lone quote
+// gives ""). This is the only place wasmbox strips them.
+func e2bText(repr string) string {
+	if repr == "" {
+		return ""
+	}
+	if q := repr[0]; (q == '\'' || q == '"') && repr[len(repr)-1] == q {
+		if len(repr) < 2 {
+			return ""
+		}
+		return repr[1 : len(repr)-1]
+	}
+	return repr
 }
 
 // Formats lists the formats present in r, in E2B's order ("text", "html",
@@ -151,14 +206,16 @@ func (r Result) Formats() []string {
 }
 
 // FromBundle builds a Result from a MIME bundle ({"text/plain": ..., ...}).
-// Known MIME types fill the named fields; others go to Extra.
+// Known MIME types fill the named fields; others go to Extra. text/plain
+// sets Repr, and Text without its enclosing quotes, as E2B's server does.
 func FromBundle(bundle map[string]any, isMain bool) Result {
 	r := Result{IsMainResult: isMain}
 	for mime, v := range bundle {
 		s, isStr := v.(string)
 		switch mime {
 		case MIMEText:
-			r.Text = str(v, s, isStr)
+			r.Repr = str(v, s, isStr)
+			r.Text = e2bText(r.Repr)
 		case MIMEHTML:
 			r.HTML = str(v, s, isStr)
 		case MIMEMarkdown:

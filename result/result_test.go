@@ -104,3 +104,65 @@ func TestNilExecution(t *testing.T) {
 	assert.Equal(t, "", (&result.Execution{Results: []result.Result{{Text: "d"}}}).Text(),
 		"display results are not the main result")
 }
+
+// TestTextAsE2B: text/plain loses one pair of enclosing quotes, as E2B's
+// server strips them (template/server/api/models/result.py), single or
+// double, on every result; Repr keeps what the interpreter produced.
+func TestTextAsE2B(t *testing.T) {
+	for repr, text := range map[string]string{
+		`'hi'`:         "hi",
+		`"it's"`:       "it's",
+		`''`:           "",
+		`'`:            "",
+		`"`:            "",
+		`'a\nb'`:       `a\nb`,
+		`42`:           "42",
+		`['a', 'b']`:   "['a', 'b']",
+		`'a' "b"`:      `'a' "b"`,
+		`'mixed"`:      `'mixed"`,
+		`b'bytes'`:     `b'bytes'`,
+		`'<&>'`:        "<&>",
+		`'é'`:          "é",
+		"":             "",
+		`{ a: 'x' }`:   `{ a: 'x' }`,
+		`"'quoted'"`:   `'quoted'`,
+		`'''triple'''`: `''triple''`,
+	} {
+		r := result.FromBundle(map[string]any{"text/plain": repr}, false)
+		assert.Equal(t, text, r.Text, "repr %s", repr)
+		assert.Equal(t, repr, r.Repr)
+	}
+	exec := &result.Execution{Results: []result.Result{result.FromBundle(map[string]any{"text/plain": "'hi'"}, true)}}
+	assert.Equal(t, "hi", exec.Text())
+	main, _ := exec.MainResult()
+	assert.Equal(t, "'hi'", main.Repr)
+}
+
+// TestResultJSONIsTheWire: what the server sends for a result (its event
+// minus "type"): no repr, "text": "" for an empty string's repr, and
+// <, > and & unescaped by the result itself.
+func TestResultJSONIsTheWire(t *testing.T) {
+	r := result.FromBundle(map[string]any{"text/plain": "''"}, true)
+	raw, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.Equal(t, `{"text":"","is_main_result":true}`, string(raw))
+
+	r = result.FromBundle(map[string]any{"text/plain": "'<b>'", "text/html": "<b>x</b>"}, false)
+	raw, err = r.MarshalJSON()
+	require.NoError(t, err)
+	assert.Equal(t, `{"text":"<b>","html":"<b>x</b>","is_main_result":false}`, string(raw))
+	raw, err = json.Marshal(r)
+	require.NoError(t, err)
+	assert.Equal(t, `{"text":"\u003cb\u003e","html":"\u003cb\u003ex\u003c/b\u003e","is_main_result":false}`, string(raw),
+		"json.Marshal escapes HTML as it always does")
+
+	// no text/plain: no text
+	raw, err = json.Marshal(result.FromBundle(map[string]any{"text/html": "<p>"}, false))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"html":"<p>","is_main_result":false}`, string(raw))
+
+	// decoded back, the text is kept and the repr is not there
+	var back result.Result
+	require.NoError(t, json.Unmarshal([]byte(`{"text":"hi","is_main_result":true}`), &back))
+	assert.Equal(t, result.Result{Text: "hi", IsMainResult: true}, back)
+}

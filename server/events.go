@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -56,30 +55,17 @@ func errorEvent(e result.ExecutionError) errorEventJSON {
 	return errorEventJSON{Type: "error", Name: e.Name, Value: e.Value, Traceback: e.Traceback}
 }
 
-// resultEvent encodes a result as E2B's server does: the bundle's fields
-// and is_main_result beside "type":"result". Like E2B's server, it strips
-// one pair of single quotes around the text (the repr of a str), so that
-// 'hi' gives the text hi.
+// resultEvent encodes a result as E2B's server does: the result's JSON
+// (result.Result.MarshalJSON: its formats, with the text E2B's SDKs expect,
+// and is_main_result) beside "type":"result".
 func resultEvent(r result.Result) rawEvent {
-	hadText := r.Text != ""
-	if strings.HasPrefix(r.Text, "'") && strings.HasSuffix(r.Text, "'") {
-		if len(r.Text) >= 2 {
-			r.Text = r.Text[1 : len(r.Text)-1]
-		} else {
-			r.Text = ""
-		}
-	}
 	b, err := marshalEvent(r)
 	if err != nil || len(b) < 2 || b[0] != '{' {
 		b = []byte(`{"is_main_result":false}`)
 	}
-	var out bytes.Buffer
-	out.WriteString(`{"type":"result",`)
-	if hadText && r.Text == "" {
-		out.WriteString(`"text":"",`)
-	}
-	out.Write(b[1:])
-	return rawEvent(out.Bytes())
+	out := make([]byte, 0, len(b)+16)
+	out = append(out, `{"type":"result",`...)
+	return rawEvent(append(out, b[1:]...))
 }
 
 // marshalEvent encodes v as one line of JSON, without escaping <, > and &

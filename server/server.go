@@ -25,7 +25,9 @@
 // # Notes
 //
 //   - One Server serves one sandbox: every client shares its contexts and its
-//     filesystem, as all clients of one E2B sandbox do.
+//     filesystem, as all clients of one E2B sandbox do. GET /contexts lists
+//     the sandbox's default Python and JavaScript contexts from the start
+//     (see wasmbox.New), as E2B's server does.
 //   - Without WithAccessToken anyone who can reach the address can run code:
 //     keep the default loopback addresses or set a token.
 //   - Cells time out after DefaultCellTimeout, and a client that stalls

@@ -272,7 +272,8 @@ func TestContextsCRUD(t *testing.T) {
 		require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
 		return out
 	}
-	assert.Equal(t, []map[string]any{}, get())
+	defaults := get()
+	require.Len(t, defaults, 2, "the default contexts are listed from the start")
 
 	status, body := post(t, e.code.URL+"/contexts", `{"language": "python", "cwd": "/home/user/project"}`)
 	require.Equal(t, http.StatusOK, status, body)
@@ -282,7 +283,7 @@ func TestContextsCRUD(t *testing.T) {
 	assert.Equal(t, "/home/user/project", c["cwd"])
 	id := c["id"].(string)
 	assert.Len(t, id, 32)
-	assert.Equal(t, []map[string]any{c}, get())
+	assert.Equal(t, append(defaults, c), get())
 
 	status, body = post(t, e.code.URL+"/contexts", ``) // all defaults
 	require.Equal(t, http.StatusOK, status, body)
@@ -328,6 +329,105 @@ func TestContextsCRUD(t *testing.T) {
 	status, body = post(t, e.code.URL+"/contexts", `{"language": `)
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Contains(t, body, "malformed JSON")
+}
+
+// TestDefaultContextsListed: a fresh server lists its default Python and
+// JavaScript contexts, in that order, with cwd /home/user, as E2B's does;
+// cells by language run in them, and removing one is as for any context.
+func TestDefaultContextsListed(t *testing.T) {
+	e := newEnv(t, nil)
+	list := func() []map[string]any {
+		res, err := http.Get(e.code.URL + "/contexts")
+		require.NoError(t, err)
+		defer res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		var out []map[string]any
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
+		return out
+	}
+	got := list()
+	require.Len(t, got, 2)
+	py, js := got[0]["id"].(string), got[1]["id"].(string)
+	assert.Regexp(t, "^[0-9a-f]{32}$", py)
+	assert.Regexp(t, "^[0-9a-f]{32}$", js)
+	assert.Equal(t, []map[string]any{
+		{"id": py, "language": "python", "cwd": "/home/user"},
+		{"id": js, "language": "javascript", "cwd": "/home/user"},
+	}, got)
+
+	execute(t, e, `{"code": "var byLanguage = 'js default'", "language": "javascript"}`)
+	evs := execute(t, e, `{"code": "byLanguage", "context_id": "`+js+`"}`)
+	assert.Equal(t, "js default", evs[0]["text"])
+	execute(t, e, `{"code": "by_default = 'py default'"}`)
+	evs = execute(t, e, `{"code": "by_default", "context_id": "`+py+`"}`)
+	assert.Equal(t, "py default", evs[0]["text"])
+	assert.Equal(t, got, list(), "cells do not change the list")
+
+	status, _ := post(t, e.code.URL+"/contexts/"+js+"/restart", ``)
+	assert.Equal(t, http.StatusOK, status)
+	evs = execute(t, e, `{"code": "typeof byLanguage", "language": "js"}`)
+	assert.Equal(t, "undefined", evs[0]["text"], "restarted")
+	assert.Equal(t, got, list(), "a restart keeps the ID")
+
+	req, _ := http.NewRequest(http.MethodDelete, e.code.URL+"/contexts/"+py, nil)
+	status, _, err := do(req)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, got[1:], list())
+	evs = execute(t, e, `{"code": "'fresh'"}`)
+	assert.Equal(t, "fresh", evs[0]["text"], "a cell without context makes a new default context")
+	now := list()
+	require.Len(t, now, 2)
+	assert.Equal(t, got[1], now[0])
+	assert.Equal(t, "python", now[1]["language"])
+	assert.NotEqual(t, py, now[1]["id"])
+}
+
+// TestGoJSONIsTheWire: json.Marshal of what RunCode returns is what the
+// server streams for the same cell: each result event without its "type",
+// the error event likewise, the stdout and stderr texts, and the count.
+func TestGoJSONIsTheWire(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	for _, tc := range []struct{ lang, code string }{
+		{"python", "import sys\nfrom IPython.display import HTML, Markdown, JSON\nprint('out')\nprint('err', file=sys.stderr)\n" +
+			"display('<b>', HTML('<i>x</i>'), Markdown('# t'), JSON({'a': [1, 2]}), \"it's\", '')\n" +
+			"display({'k': 'v'}, 3.5)\n''"},
+		{"python", "print('partial', end='')\nraise ValueError('<bad> & \"quoted\"')"},
+		{"javascript", "console.log('out'); console.error('err'); display('a'); display(\"it's\"); display(`both ' \"`); display({ k: [1] }); ''"},
+		{"javascript", "null"},
+	} {
+		c1, err := e.sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(tc.lang))
+		require.NoError(t, err)
+		c2, err := e.sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(tc.lang))
+		require.NoError(t, err)
+		exec, err := e.sb.RunCode(ctx, tc.code, wasmbox.InContext(c1))
+		require.NoError(t, err)
+		goJSON, err := json.Marshal(exec)
+		require.NoError(t, err)
+
+		body, err := json.Marshal(map[string]string{"code": tc.code, "context_id": c2.ID})
+		require.NoError(t, err)
+		wire := map[string]any{"results": []any{}, "logs": map[string]any{"stdout": []any{}, "stderr": []any{}}, "error": nil}
+		for _, ev := range execute(t, e, string(body)) {
+			kind := ev["type"].(string)
+			delete(ev, "type")
+			switch kind {
+			case "result":
+				wire["results"] = append(wire["results"].([]any), ev)
+			case "stdout", "stderr":
+				logs := wire["logs"].(map[string]any)
+				logs[kind] = append(logs[kind].([]any), ev["text"])
+			case "error":
+				wire["error"] = ev
+			case "number_of_executions":
+				wire["execution_count"] = ev["execution_count"]
+			}
+		}
+		wireJSON, err := json.Marshal(wire)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(wireJSON), string(goJSON), "%s: %s", tc.lang, tc.code)
+	}
 }
 
 func TestCellTimeout(t *testing.T) {

@@ -131,7 +131,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(exec)
 	} else if exec != nil {
-		printOutcome(exec, stdout, stderr)
+		printOutcome(exec, false, stdout, stderr)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "wasmbox:", err)
@@ -143,8 +143,15 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	return 0
 }
 
-func printOutcome(exec *result.Execution, stdout, stderr io.Writer) {
-	if t := exec.Text(); t != "" {
+// printOutcome prints the main result's text (as E2B's SDKs give it), or
+// its repr (quotes included, as a REPL shows values), and the error.
+func printOutcome(exec *result.Execution, repr bool, stdout, stderr io.Writer) {
+	main, _ := exec.MainResult()
+	t := main.Text
+	if repr && main.Repr != "" {
+		t = main.Repr
+	}
+	if t != "" {
 		fmt.Fprintln(stdout, t)
 	}
 	if e := exec.Error; e != nil {
@@ -202,7 +209,7 @@ func cmdRepl(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			wasmbox.OnStderr(func(m result.OutputMessage) { fmt.Fprint(stderr, m.Line) }))
 		cancel()
 		if exec != nil {
-			printOutcome(exec, stdout, stderr)
+			printOutcome(exec, true, stdout, stderr)
 		}
 		if err != nil && !errors.Is(err, context.Canceled) {
 			fmt.Fprintln(stderr, "wasmbox:", err)

@@ -30,6 +30,9 @@ func TestRun(t *testing.T) {
 	rc, out, _ = cli(t, "", "run", "-c", "x = 2\nx ** 10")
 	assert.Equal(t, 0, rc)
 	assert.Equal(t, "1024\n", out)
+	rc, out, _ = cli(t, "", "run", "-c", "'a str'")
+	assert.Equal(t, 0, rc)
+	assert.Equal(t, "a str\n", out, "run prints the text as E2B's SDKs give it")
 
 	rc, _, errOut := cli(t, "", "run", "-c", "1/0")
 	assert.Equal(t, 1, rc)
@@ -49,7 +52,7 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, 0, rc)
 	var exec result.Execution
 	require.NoError(t, json.Unmarshal([]byte(out), &exec))
-	assert.Equal(t, "'b'", exec.Text())
+	assert.Equal(t, "b", exec.Text())
 	assert.Equal(t, []string{"a\n"}, exec.Logs.Stdout)
 
 	rc, _, errOut = cli(t, "", "run", "--timeout", "100ms", "-c", "while True: pass")
@@ -70,9 +73,10 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestRepl(t *testing.T) {
-	rc, out, errOut := cli(t, "x = 5\ndef f(a):\n    return a * x\n\nf(3)\n1/0\nprint('after')\n", "repl")
+	rc, out, errOut := cli(t, "x = 5\ndef f(a):\n    return a * x\n\nf(3)\n'a str'\n1/0\nprint('after')\n", "repl")
 	assert.Equal(t, 0, rc)
 	assert.Contains(t, out, "15\n")
+	assert.Contains(t, out, ">>> 'a str'\n", "the REPL shows the repr")
 	assert.Contains(t, out, "after\n")
 	assert.Contains(t, errOut, "ZeroDivisionError")
 }

@@ -84,14 +84,41 @@ type serveFlags struct {
 	slogLevel           slog.Level
 	python              *string
 	pythonOpt           wasmbox.Option
+	envs                envFlag
 	fs                  *flag.FlagSet
+}
+
+// envFlag collects the repeatable --env: NAME=VALUE, or NAME alone for
+// wasmbox's own value of NAME. lookup reads wasmbox's environment.
+type envFlag struct {
+	vars   map[string]string
+	lookup func(string) (string, bool)
+}
+
+func (e *envFlag) String() string { return "" }
+
+func (e *envFlag) Set(s string) error {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok {
+		if value, ok = e.lookup(name); !ok {
+			return fmt.Errorf("%s is not set in wasmbox's environment (give NAME=VALUE)", name)
+		}
+	}
+	if name == "" || strings.ContainsRune(name, 0) || strings.ContainsRune(value, 0) {
+		return fmt.Errorf("bad variable %q: the name must be non-empty, and neither may contain NUL", s)
+	}
+	if e.vars == nil {
+		e.vars = map[string]string{}
+	}
+	e.vars[name] = value
+	return nil
 }
 
 // parseServeFlags parses and checks serve's arguments. It returns an exit
 // status and false when serve must not run (help, or a usage error it has
 // reported on stderr).
 func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int, bool) {
-	f := &serveFlags{}
+	f := &serveFlags{envs: envFlag{lookup: os.LookupEnv}}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -114,6 +141,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	fs.IntVar(&f.maxContexts, "max-contexts", 64, "most code contexts at once, each up to --memory-limit (0: no limit)")
 	fs.Int64Var(&f.memLimit, "memory-limit", 512<<20,
 		fmt.Sprintf("memory limit of each context, in bytes (%d to %d)", minMemoryLimit, maxMemoryLimit))
+	fs.Var(&f.envs, "env", "an environment variable `NAME=VALUE` that every cell sees, as E2B's Sandbox.create({envs}) sets; "+
+		"repeatable; NAME alone passes wasmbox's own value of NAME. A request's env_vars override it for one cell")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.python = pythonFlag(fs)
@@ -195,7 +224,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer shutdownWatchdog(ctx, f.grace+closeGrace, log)()
 
 	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)),
-		wasmbox.WithStopGrace(f.stopGrace), f.pythonOpt)
+		wasmbox.WithStopGrace(f.stopGrace), wasmbox.WithEnvs(f.envs.vars), f.pythonOpt)
 	if err != nil {
 		log.Error("cannot create the sandbox", "err", err)
 		return exitFailed

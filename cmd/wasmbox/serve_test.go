@@ -34,12 +34,14 @@ func (l *lockedBuffer) String() string {
 }
 
 func TestServe(t *testing.T) {
+	t.Setenv("SBX_HOST", "passed through")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr lockedBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--envd-addr", "", "--token", "tok"},
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--envd-addr", "", "--token", "tok",
+			"--env", "SBX_A=from serve", "--env", "SBX_B=x=y", "--env", "SBX_HOST"},
 			strings.NewReader(""), &stdout, &stderr)
 	}()
 	addrRE := regexp.MustCompile(`msg="wasmbox server listening".* addr=(127\.0\.0\.1:\d+)`)
@@ -70,6 +72,22 @@ func TestServe(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	assert.Contains(t, string(body), `"text":"42"`)
+
+	// --env: every cell sees the sandbox's variables, a request's env_vars
+	// override them for one cell
+	exec := func(body string) string {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/execute", strings.NewReader(body))
+		req.Header.Set("X-Access-Token", "tok")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	assert.Contains(t, exec(`{"code": "import os\n[os.environ.get(k) for k in ('SBX_A', 'SBX_B', 'SBX_HOST')]"}`),
+		`"text":"['from serve', 'x=y', 'passed through']"`)
+	assert.Contains(t, exec(`{"code": "process.env.SBX_A", "language": "js", "env_vars": {"SBX_A": "cell"}}`), `"text":"cell"`)
+	assert.Contains(t, exec(`{"code": "process.env.SBX_A", "language": "js"}`), `"text":"from serve"`)
 
 	cancel() // as SIGINT/SIGTERM do
 	select {
@@ -105,6 +123,8 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"--max-upload-bytes", "0"}, "--max-upload-bytes must be positive"},
 		{[]string{"--addr", "localhost"}, "bad --addr"},
 		{[]string{"--envd-addr", "1:2:3"}, "bad --envd-addr"},
+		{[]string{"--env", "=v"}, "the name must be non-empty"},
+		{[]string{"--env", "WASMBOX_TEST_UNSET_VARIABLE"}, "WASMBOX_TEST_UNSET_VARIABLE is not set"},
 	} {
 		rc, _, errOut := cli(t, "", append([]string{"serve"}, tc.args...)...)
 		assert.Equal(t, 2, rc, "%v: %s", tc.args, errOut)

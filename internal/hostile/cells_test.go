@@ -218,7 +218,7 @@ var pyRecursionMemory = []cell{
 	{name: "small_objects", lang: py, code: "l = []\nwhile True: l.append(object())", want: errIs("MemoryError", "TimeoutError", wasmbox.ErrorContextRestarted)},
 	{name: "dict_fill", lang: py, code: "d = {}\ni = 0\nwhile True:\n    d[i] = str(i) * 10\n    i += 1", want: errIs("MemoryError", "TimeoutError", wasmbox.ErrorContextRestarted)},
 	{name: "memory_full_of_small_objects", lang: py, code: "l = []\ntry:\n    while True: l.append(bytearray(1 << 20))\nexcept MemoryError:\n    pass\nwhile True: l.append([0] * 8)", want: errIs("MemoryError")},
-	{name: "memory_error_then_work", lang: py, code: "try:\n    x = bytearray(2**30)\nexcept MemoryError:\n    pass\nx = [bytearray(1 << 20) for _ in range(100)]\n'ok'", want: noError, check: textIs("'ok'")},
+	{name: "memory_error_then_work", lang: py, code: "try:\n    x = bytearray(2**30)\nexcept MemoryError:\n    pass\nx = [bytearray(1 << 20) for _ in range(100)]\n'ok'", want: noError, check: textIs("ok")},
 	{name: "string_doubling", lang: py, code: "s = 'x'\nwhile True: s += s", want: errIs("MemoryError", "OverflowError")},
 	{name: "mmap", lang: py, code: "import mmap\nmmap.mmap(-1, 2**31)", want: anyError},
 }
@@ -281,13 +281,13 @@ var pyEvents = []cell{
 	// must still be able to import them.
 	{name: "interrupted_import", lang: py, code: "import time\nt = time.monotonic()\nwhile time.monotonic() - t < 0.97: pass\n" +
 		"import asyncio, email.mime.multipart, http.client, xml.dom.minidom, decimal, fractions, statistics, unittest, argparse, logging.handlers",
-		want: anything, followUp: "import asyncio, email.mime.multipart, http.client, xml.dom.minidom, unittest, argparse, logging.handlers\nasyncio.sleep.__name__", followUpText: "'sleep'"},
+		want: anything, followUp: "import asyncio, email.mime.multipart, http.client, xml.dom.minidom, unittest, argparse, logging.handlers\nasyncio.sleep.__name__", followUpText: "sleep"},
 	// The same, deterministic: the interrupt lands once asyncio's first
 	// submodules are loaded (an import hook raises it where a timeout could).
 	{name: "interrupted_import_asyncio", lang: py, code: "import sys\nclass Hook:\n    def find_spec(self, name, path=None, target=None):\n" +
 		"        if name == 'asyncio.tasks':\n            sys.meta_path.remove(self)\n            raise TimeoutError('execution timed out')\n" +
 		"sys.meta_path.insert(0, Hook())\nimport asyncio",
-		want: errIs("TimeoutError"), followUp: "await __import__('asyncio').sleep(0)\n'ok'", followUpText: "'ok'"},
+		want: errIs("TimeoutError"), followUp: "await __import__('asyncio').sleep(0)\n'ok'", followUpText: "ok"},
 	{name: "tamper_prelude_count", lang: py, code: "import wasmbox_prelude\nwasmbox_prelude._count = 998", want: noError, check: countNot(999), skipState: true},
 	{name: "tamper_prelude_emit", lang: py, code: "import sys\nsys.modules['wasmbox_prelude']._emit = lambda *a: None", want: anything,
 		known: "prelude: the prelude's module globals are reachable, so a cell can switch off its results for good"},

@@ -734,7 +734,7 @@ func (ch *child) run(c cell, alone bool) record {
 			"javascript": "typeof hostile_mark === 'undefined' ? 'gone' : hostile_mark"}[c.lang]
 		want := "7"
 		if restarted {
-			want = "'gone'"
+			want = "gone"
 		}
 		if _, err := runOK(ch.sb, cc, state, want); err != nil {
 			fail("state", "%v", err)
