@@ -13,11 +13,12 @@ import (
 	"github.com/wasmbox/wasmbox/languages/javascript"
 	"github.com/wasmbox/wasmbox/languages/python"
 	"github.com/wasmbox/wasmbox/runtime"
+	"github.com/wasmbox/wasmbox/wasm/pydata"
 )
 
 // TestFuelSiteProfile is a measurement tool, not a check: with
-// WASMBOX_FUEL_PROFILE set to a cell ("python:<code>" or
-// "javascript:<code>"), it runs the cell on a module whose fuel checks count
+// WASMBOX_FUEL_PROFILE set to a cell ("python:<code>",
+// "pydata:<code>" for the data build, or "javascript:<code>"), it runs the cell on a module whose fuel checks count
 // their runs and prints the busiest sites, to find where metering costs.
 //
 //	WASMBOX_FUEL_PROFILE=$'python:n = 0\nfor i in range(100_000):\n    n += i * i % 7' \
@@ -30,8 +31,11 @@ func TestFuelSiteProfile(t *testing.T) {
 	spec, code := python.Spec(), cell
 	if lang, rest, ok := cutPrefix(cell); ok {
 		code = rest
-		if lang == "javascript" {
+		switch lang {
+		case "javascript":
 			spec = javascript.Spec()
+		case "pydata":
+			spec = python.SpecFor(pydata.Build())
 		}
 	}
 	ctx := context.Background()
@@ -67,12 +71,12 @@ func TestFuelSiteProfile(t *testing.T) {
 	fmt.Printf("%d checks ran (%v), %d fuel\n", total, byKind, weighted)
 	for _, r := range rows[:min(len(rows), 30)] {
 		s := sites[r.k]
-		fmt.Printf("%10d  %-8s func %5d weight %d\n", r.n, s.Kind, s.Function, s.Weight)
+		fmt.Printf("%10d  %-8s func %5d weight %d every %d\n", r.n, s.Kind, s.Function, s.Weight, s.Every)
 	}
 }
 
 func cutPrefix(s string) (string, string, bool) {
-	for _, l := range []string{"python", "javascript"} {
+	for _, l := range []string{"python", "javascript", "pydata"} {
 		if len(s) > len(l) && s[:len(l)+1] == l+":" {
 			return l, s[len(l)+1:], true
 		}

@@ -1,9 +1,12 @@
 // Command fuelcost measures what metering guests costs: the same CPU-bound
 // cells on modules compiled without fuel checks, with the default checks,
 // and with checks in the interpreters' dispatch loops too, interleaved in
-// one run. It prints medians and the ratio to the unmetered module.
+// one run. It prints medians and the ratio to the unmetered module. With
+// -data it runs the numpy and pandas workloads of bench.DataWorkloads in
+// the data build (wasm/pydata) instead, without and with the default
+// checks.
 //
-//	go run ./bench/cmd/fuelcost [-n 15]
+//	go run ./bench/cmd/fuelcost [-n 15] [-data]
 package main
 
 import (
@@ -13,12 +16,14 @@ import (
 	"os"
 	goruntime "runtime"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/bench"
 	"github.com/wasmbox/wasmbox/runtime"
+	"github.com/wasmbox/wasmbox/wasm/pydata"
 )
 
 type workload struct{ name, lang, code string }
@@ -37,9 +42,14 @@ var workloads = []workload{
 
 func main() {
 	n := flag.Int("n", 15, "iterations per workload and mode")
+	data := flag.Bool("data", false, "measure numpy and pandas workloads in the data build")
 	flag.Parse()
 	goruntime.LockOSThread() // cells run on this goroutine: time its thread
 	ctx := context.Background()
+	if *data {
+		runData(ctx, *n)
+		return
+	}
 	modes := []struct {
 		name string
 		mode runtime.FuelMode
@@ -82,6 +92,51 @@ func main() {
 		}
 		fmt.Printf("%-14s %12v %12v %8.3f %12v %8.3f\n", w.name, m[0].Round(10*time.Microsecond), m[1].Round(10*time.Microsecond),
 			float64(m[1])/float64(m[0]), m[2].Round(10*time.Microsecond), float64(m[2])/float64(m[0]))
+	}
+}
+
+// runData times bench.DataWorkloads (plots excluded: they are mostly
+// interpreted Python) without and with the default checks, each cell
+// calling its workload dataRepeat times so that a cell's fixed cost does
+// not count.
+func runData(ctx context.Context, n int) {
+	const dataRepeat = 10
+	modes := []runtime.FuelMode{runtime.FuelOff, runtime.FuelDefault}
+	sbs := make([]*wasmbox.Sandbox, len(modes))
+	for k, m := range modes {
+		e, err := runtime.NewEngine(ctx, runtime.WithFuel(m))
+		check(err)
+		defer e.Close(ctx)
+		sb, err := wasmbox.New(ctx, wasmbox.WithEngine(e), wasmbox.WithPython(pydata.Build()))
+		check(err)
+		defer sb.Close(ctx)
+		ex, err := sb.RunCode(ctx, bench.PyDataDefs)
+		check(err)
+		if ex.Error != nil {
+			check(fmt.Errorf("definitions: %s: %s", ex.Error.Name, ex.Error.Value))
+		}
+		sbs[k] = sb
+	}
+	fmt.Printf("%-24s %12s %12s %8s\n", "workload (per call)", "off", "default", "ratio")
+	for _, w := range bench.DataWorkloads {
+		if strings.HasPrefix(w.Call, "plot") {
+			continue
+		}
+		code := fmt.Sprintf("for _ in range(%d): %s", dataRepeat, w.Call)
+		times := make([][]time.Duration, len(modes))
+		for i := 0; i < n; i++ {
+			for k := range modes {
+				t := threadCPU()
+				ex, err := sbs[k].RunCode(ctx, code)
+				check(err)
+				if ex.Error != nil {
+					check(fmt.Errorf("%s: %s: %s", w.Name, ex.Error.Name, ex.Error.Value))
+				}
+				times[k] = append(times[k], (threadCPU()-t)/dataRepeat)
+			}
+		}
+		m0, m1 := median(times[0]), median(times[1])
+		fmt.Printf("%-24s %12v %12v %8.3f\n", w.Name, m0.Round(time.Microsecond), m1.Round(time.Microsecond), float64(m1)/float64(m0))
 	}
 }
 

@@ -47,7 +47,7 @@ import (
 // Version names what Instrument produces for a given input and Options. A
 // host may cache instrumented modules under it; it must change whenever the
 // output changes (TestVersion fails until it does).
-const Version = 1
+const Version = 2
 
 // Options configures Instrument.
 type Options struct {
@@ -70,13 +70,17 @@ type Options struct {
 type Site struct {
 	Function uint32 // function index
 	Kind     string // "loop", "entry" or "indirect"
-	Weight   int32
+	Weight   int32  // fuel one pass through the check charges
+	// Every is how many iterations of its loop one pass pays for (a
+	// counted loop, see countedBy); 1 for other sites.
+	Every int32
 }
 
 // Stats describes what Instrument did.
 type Stats struct {
 	Functions      int // defined functions
 	Loops          int // loops instrumented
+	WrappedLoops   int // of which wrapped, their refuel call outside them
 	DispatchLoops  int // loops left out as interpreter dispatch loops
 	Entries        int // recursive functions instrumented at entry (a feedback vertex set)
 	IndirectCalls  int // indirect call sites instrumented
@@ -165,6 +169,7 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 	for k, b := range rewritten {
 		size += len(b)
 		st.Loops += counts[k].Loops
+		st.WrappedLoops += counts[k].WrappedLoops
 		st.DispatchLoops += counts[k].DispatchLoops
 		st.Entries += counts[k].Entries
 		st.IndirectCalls += counts[k].IndirectCalls
@@ -225,7 +230,11 @@ func Instrument(wasm []byte, o Options) ([]byte, Stats, error) {
 		case 7, 8, 9, 10, 11, 12:
 			if !haveGlobals { // the module had no global section: add one before exports
 				haveGlobals = true
-				out = appendSection(out, 6, appendFuelGlobal([]byte{1}, o.Budget))
+				p := appendFuelGlobal(appendU32(nil, 1+uint32(len(st.Sites))), o.Budget)
+				for range st.Sites {
+					p = appendFuelGlobal(p, 0)
+				}
+				out = appendSection(out, 6, p)
 			}
 			switch {
 			case s.ID == 10:

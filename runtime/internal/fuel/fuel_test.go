@@ -5,12 +5,14 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"fmt"
 	"os"
 	"sync/atomic"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 )
 
 //go:embed testdata/bulk.wasm
@@ -264,8 +266,27 @@ func FuzzInstrument(f *testing.F) {
 	f.Add(legacyWasm)
 	f.Add(legacyExnrefWasm)
 	f.Add([]byte("\x00asm\x01\x00\x00\x00"))
+	f.Add(loopsWasm)
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().
+		WithCoreFeatures(api.CoreFeaturesV2|experimental.CoreFeaturesExceptionHandling|experimental.CoreFeaturesTailCall|
+			experimental.CoreFeaturesTypedFunctionReferences|experimental.CoreFeaturesExtendedConst))
+	f.Cleanup(func() { _ = rt.Close(ctx) })
 	f.Fuzz(func(t *testing.T, wasm []byte) {
-		_, _, _ = Instrument(wasm, testOpts)
+		out, _, err := Instrument(wasm, testOpts)
+		if err != nil {
+			return
+		}
+		// What the engine accepts, instrumented, it accepts too: the
+		// rewrite's blocks, locals and renumbered branches are valid.
+		if in, err := rt.CompileModule(ctx, wasm); err == nil {
+			_ = in.Close(ctx)
+			m, err := rt.CompileModule(ctx, out)
+			if err != nil {
+				t.Fatalf("the module compiles, its instrumented version does not: %v", err)
+			}
+			_ = m.Close(ctx)
+		}
 	})
 }
 
@@ -278,6 +299,106 @@ func BenchmarkInstrumentPython(b *testing.B) {
 	for b.Loop() {
 		if _, _, err := Instrument(wasm, testOpts); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A tight loop is checked once per countedBy(weight) iterations, paying for
+// all of them in advance: the checks that run always cover the iterations
+// that ran, whether the loop runs fewer iterations than one check pays for,
+// exactly as many, or more, and in each new call.
+func TestCountedLoops(t *testing.T) {
+	o := testOpts
+	o.Profile = true
+	out, st, err := Instrument(bulkWasm, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, _ := instantiate(t, out)
+	spin := mod.ExportedFunction("spin").Definition().Index()
+	site := -1
+	for k, s := range st.Sites {
+		if s.Function == spin && s.Kind == "loop" {
+			site = k
+		}
+	}
+	if site < 0 {
+		t.Fatalf("no loop site in spin (%d): %+v", spin, st.Sites)
+	}
+	s := st.Sites[site]
+	every := int64(s.Every)
+	if every < 8 || s.Weight%s.Every != 0 || s.Weight > countedPrepay {
+		t.Fatalf("spin's loop site %+v: want a counted loop paying for 8 or more iterations, at most %d fuel", s, countedPrepay)
+	}
+	counter := mod.ExportedGlobal(fmt.Sprintf("fuel.site.%d", site))
+	checks := func() int64 { return int64(int32(counter.Get())) }
+	for _, n := range []int64{1, every - 1, every, every + 1, 10*every + 3, 100_000} {
+		before := checks()
+		call(t, mod, "spin", uint64(n))
+		got := checks() - before
+		if want := (n + every - 1) / every; got != want {
+			t.Errorf("spin(%d): %d checks, want %d (one per %d iterations, the first at entry)", n, got, want, every)
+		}
+	}
+}
+
+// Counting never lets more work run between two yields than the budget
+// pays for: a long tight loop yields at least as often as one checked at
+// every iteration would.
+func TestCountedLoopsYieldOnTime(t *testing.T) {
+	o := testOpts
+	o.Profile = true
+	out, st, err := Instrument(bulkWasm, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, yields := instantiate(t, out)
+	spin := mod.ExportedFunction("spin").Definition().Index()
+	var w, check int64
+	for _, s := range st.Sites {
+		if s.Function == spin && s.Kind == "loop" {
+			w, check = int64(s.Weight/s.Every), int64(s.Weight)
+		}
+	}
+	// Between two yields, the budget and at most one check's worth run.
+	const n = 10_000_000
+	call(t, mod, "spin", n)
+	if min := n * w / (int64(o.Budget) + check); yields.Load() < min {
+		t.Errorf("%d iterations of weight %d yielded %d times, want at least %d", n, w, yields.Load(), min)
+	}
+}
+
+//go:embed testdata/loops.wasm
+var loopsWasm []byte
+
+// Wrapped loops (their refuel call moved out of them) compute exactly what
+// the plain module computes, whatever branch leaves them, even when every
+// check runs out of fuel and re-enters its loop.
+func TestWrappedLoops(t *testing.T) {
+	plain, _ := instantiate(t, loopsWasm)
+	for _, budget := range []int32{1, 7, 100_000} {
+		for _, profile := range []bool{false, true} {
+			o := testOpts
+			o.Budget, o.Profile = budget, profile
+			out, st, err := Instrument(loopsWasm, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Loops != 7 || st.WrappedLoops != 3 {
+				t.Fatalf("budget %d: %d loops, %d wrapped; want 7, of which the 3 innermost wrapped (not the one with a result)", budget, st.Loops, st.WrappedLoops)
+			}
+			mod, yields := instantiate(t, out)
+			for _, fn := range []string{"mix", "deep", "ret"} {
+				for _, n := range []uint64{0, 1, 2, 3, 10, 77, 1000, 200_000} {
+					want := call(t, plain, fn, n)[0]
+					if got := call(t, mod, fn, n)[0]; got != want {
+						t.Errorf("budget %d profile %v: %s(%d) = %d, want %d", budget, profile, fn, n, got, want)
+					}
+				}
+			}
+			if yields.Load() == 0 {
+				t.Errorf("budget %d: never yielded", budget)
+			}
 		}
 	}
 }

@@ -44,6 +44,8 @@ const (
 	opGlobalSet    = wasmbin.OpGlobalSet
 	opI32Const     = wasmbin.OpI32Const
 	opBr           = wasmbin.OpBr
+	opBrIf         = wasmbin.OpBrIf
+	opI32Eqz       = 0x45
 	opI32LtS       = 0x48
 	opI32GtU       = 0x4b
 	opI32LeU       = 0x4d

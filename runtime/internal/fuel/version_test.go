@@ -14,9 +14,9 @@ import (
 // hashes here.
 func TestVersion(t *testing.T) {
 	want := map[int]map[string]string{
-		1: {
-			"../../../wasm/python/python.wasm":   "e885aa00df0607452e813d38773cc2058f7f5a5be858435265a2d49b67268d8d",
-			"../../../wasm/quickjs/quickjs.wasm": "1bdcbb5bf211c775febde05f5779a690c5d6e2ccaefa2b4bcd58cade7d16f5c5",
+		2: {
+			"../../../wasm/python/python.wasm":   "a5941c4523e88d23efccb113c07c774c325c120a7c0e217416614eb12401ba52",
+			"../../../wasm/quickjs/quickjs.wasm": "c9d98f73ba7925bff2799b1dd0ce30e73f79d7ec1f6aa88851df352c18d3c664",
 			"testdata/eh.wasm":                   "ca380e014e0a7f0324e96d826bbcd8a90853bccb84bcf0b3a54e7d14264eca0a",
 		},
 	}[Version]
