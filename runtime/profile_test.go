@@ -13,12 +13,11 @@ import (
 	"github.com/wasmbox/wasmbox/languages/javascript"
 	"github.com/wasmbox/wasmbox/languages/python"
 	"github.com/wasmbox/wasmbox/runtime"
-	"github.com/wasmbox/wasmbox/wasm/pydata"
 )
 
 // TestFuelSiteProfile is a measurement tool, not a check: with
-// WASMBOX_FUEL_PROFILE set to a cell ("python:<code>",
-// "pydata:<code>" for the data build, or "javascript:<code>"), it runs the cell on a module whose fuel checks count
+// WASMBOX_FUEL_PROFILE set to a cell ("python:<code>" or
+// "javascript:<code>"), it runs the cell on a module whose fuel checks count
 // their runs and prints the busiest sites, to find where metering costs.
 //
 //	WASMBOX_FUEL_PROFILE=$'python:n = 0\nfor i in range(100_000):\n    n += i * i % 7' \
@@ -34,8 +33,6 @@ func TestFuelSiteProfile(t *testing.T) {
 		switch lang {
 		case "javascript":
 			spec = javascript.Spec()
-		case "pydata":
-			spec = python.SpecFor(pydata.Build())
 		}
 	}
 	ctx := context.Background()
@@ -76,7 +73,7 @@ func TestFuelSiteProfile(t *testing.T) {
 }
 
 func cutPrefix(s string) (string, string, bool) {
-	for _, l := range []string{"python", "javascript", "pydata"} {
+	for _, l := range []string{"python", "javascript"} {
 		if len(s) > len(l) && s[:len(l)+1] == l+":" {
 			return l, s[len(l)+1:], true
 		}
