@@ -922,6 +922,27 @@ def _restore_envs(saved):
 EV_PROBE = 100
 
 
+# True in a snapshot that new contexts are restored from as they are: the
+# first cell of each then calls _reseed.
+_fresh = False
+
+
+def _reseed():
+    """Fresh random streams, so that contexts restored from one snapshot do
+    not all draw the numbers it holds: random's and numpy's global
+    generators, and tempfile's name sequence (whose names would otherwise
+    collide between contexts on the shared filesystem). str hashes keep the
+    seed the interpreter started with: it cannot change once strings exist."""
+    global _fresh
+    _fresh = False
+    if "random" in sys.modules:
+        sys.modules["random"].seed()
+    if "numpy.random" in sys.modules:  # its global generator too
+        sys.modules["numpy.random"].seed()
+    if "tempfile" in sys.modules:
+        sys.modules["tempfile"]._name_sequence = None
+
+
 def _setup(opts):
     """Prepares a context that was just started or restored from a snapshot:
     working directory, and fresh random streams so that clones diverge.
@@ -944,10 +965,7 @@ def _setup(opts):
         os.makedirs(cwd, exist_ok=True)
         os.chdir(cwd)
         os.environ["PWD"] = cwd
-    if "random" in sys.modules:
-        sys.modules["random"].seed()
-    if "numpy.random" in sys.modules:  # its global generator too
-        sys.modules["numpy.random"].seed()
+    _reseed()
     # Move everything alive now out of the collector's reach: contexts are
     # restored copy-on-write from a snapshot taken after set-up, and a full
     # collection would write to every object's header, copying the whole
@@ -955,6 +973,10 @@ def _setup(opts):
     if opts.get("warm"):
         _preload()
         _warm_up()
+        # This set-up makes the snapshot that new contexts are restored
+        # from without a set-up of their own: each reseeds at its first cell.
+        global _fresh
+        _fresh = True
     import gc
     gc.collect()
     gc.freeze()
@@ -1024,6 +1046,8 @@ def _run_cell(code, opts):
     o = _decode(opts) if opts and opts != "{}" else {}
     if o.get("setup"):
         return _setup(o)
+    if _fresh:
+        _reseed()
     _count += 1  # names the cell's source; the host numbers cells itself
     filename = "<cell-%d>" % _count
     saved = {}

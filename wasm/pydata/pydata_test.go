@@ -265,3 +265,24 @@ for p in ("/usr/local/lib/python3.13/dist-packages/pandas/__init__.py", "/usr/sh
 	_, err = sb.Files().Read(context.Background(), "/usr/share/zoneinfo/Europe/Paris")
 	assert.NoError(t, err, "readable through the Files API")
 }
+
+// Contexts are restored from one snapshot, which holds random's and numpy's
+// global generators and tempfile's name sequence (all imported by the
+// preload): each new context draws its own numbers and temporary names.
+func TestNewContextsDrawTheirOwnRandomNumbers(t *testing.T) {
+	sb := newSandbox(t)
+	ctx := context.Background()
+	seen := map[string]bool{}
+	for range 3 {
+		c, err := sb.CreateCodeContext(ctx)
+		require.NoError(t, err)
+		exec := run(t, sb, "import numpy as np, random, tempfile\n"+
+			"print(np.random.random(), random.random(), next(tempfile._get_candidate_names()))", wasmbox.InContext(c))
+		require.Nil(t, exec.Error)
+		line := strings.Join(exec.Logs.Stdout, "")
+		for _, v := range strings.Fields(line) {
+			require.False(t, seen[v], "%s drawn again in a new context (%s)", v, line)
+			seen[v] = true
+		}
+	}
+}
