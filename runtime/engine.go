@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -60,6 +61,10 @@ type Engine struct {
 	modules  map[[32]byte]*compileOnce
 	pristine map[[32]byte]*Snapshot // freshly initialised instances, by fingerprint
 	closed   bool
+
+	writers       sync.WaitGroup // pristine snapshots being persisted (savePristine)
+	coldStarts    atomic.Int64   // interpreters started (tests)
+	pristineLoads atomic.Int64   // pristine snapshots read from the disk cache (tests)
 }
 
 type sliceID struct {
@@ -273,6 +278,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	pristine := e.pristine
 	e.pristine = nil
 	e.mu.Unlock()
+	e.writers.Wait() // they read the pristine snapshots
 	for _, s := range pristine {
 		_ = s.Close()
 	}

@@ -235,20 +235,28 @@ func (i *Instance) handler() Handler {
 // segments, _initialize, wasmbox_init(cfg.Init) — after which the engine keeps
 // a snapshot of it. Later instances of the same configuration are restored
 // from that snapshot (copy-on-write on Linux) instead of running start-up
-// again. Config.NoSnapshot forces a cold start.
+// again. With a disk cache the snapshot is also persisted there, so that
+// the first instance of a later process is restored too. Config.NoSnapshot
+// forces a cold start.
 func (m *Module) Instantiate(ctx context.Context, cfg Config) (*Instance, error) {
 	fp := m.Fingerprint(cfg)
 	if !cfg.NoSnapshot {
 		if snap := m.engine.pristineSnapshot(fp); snap != nil {
 			return m.Restore(ctx, snap, cfg)
 		}
+		if snap := m.loadPristine(ctx, fp); snap != nil {
+			m.engine.storePristine(fp, snap)
+			if snap := m.engine.pristineSnapshot(fp); snap != nil {
+				return m.Restore(ctx, snap, cfg)
+			}
+		}
 	}
 	i, err := m.coldStart(ctx, cfg, fp)
 	if err != nil || cfg.NoSnapshot {
 		return i, err
 	}
-	if snap, err := i.Snapshot(ctx); err == nil {
-		m.engine.storePristine(fp, snap)
+	if snap, err := i.Snapshot(ctx); err == nil && m.engine.storePristine(fp, snap) {
+		m.engine.savePristine(fp, snap)
 	}
 	return i, nil
 }
@@ -333,6 +341,7 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 
 // coldStart instantiates, writes the data segments and runs start-up.
 func (m *Module) coldStart(ctx context.Context, cfg Config, fp [32]byte) (*Instance, error) {
+	m.engine.coldStarts.Add(1)
 	i, err := m.instantiate(ctx, cfg, nil, fp)
 	if err != nil {
 		return nil, err

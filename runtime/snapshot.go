@@ -205,14 +205,17 @@ func (e *Engine) pristineSnapshot(fp [32]byte) *Snapshot {
 	return e.pristine[fp]
 }
 
-func (e *Engine) storePristine(fp [32]byte, s *Snapshot) {
+// storePristine keeps s as the pristine snapshot of fp, unless there is
+// one already (then s is closed); it reports whether s was kept.
+func (e *Engine) storePristine(fp [32]byte, s *Snapshot) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed || e.pristine[fp] != nil {
 		_ = s.Close()
-		return
+		return false
 	}
 	e.pristine[fp] = s
+	return true
 }
 
 // Pristine returns the engine's snapshot of a freshly started instance of m
@@ -307,6 +310,11 @@ func (m *Module) initialPage(n uint64, page []byte) {
 // WriteTo persists the snapshot: a header, then (gzip-compressed) only the
 // 4 KiB pages that differ from the module's freshly instantiated memory.
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+	return s.writeTo(w, gzip.DefaultCompression)
+}
+
+// writeTo is WriteTo with the given gzip compression level.
+func (s *Snapshot) writeTo(w io.Writer, level int) (int64, error) {
 	img, err := s.acquire()
 	if err != nil {
 		return 0, err
@@ -326,7 +334,10 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	bw.WriteString(snapshotMagic)
 	_ = binary.Write(bw, binary.LittleEndian, uint32(len(hdr)))
 	bw.Write(hdr)
-	zw := gzip.NewWriter(bw)
+	zw, err := gzip.NewWriterLevel(bw, level)
+	if err != nil {
+		return 0, err
+	}
 	page, initial := make([]byte, pageSize), make([]byte, pageSize)
 	var idx [4]byte
 	for n := uint64(0); n*pageSize < img.Size(); n++ {
@@ -379,6 +390,11 @@ func (e *Engine) ReadSnapshot(ctx context.Context, r io.Reader, wasmFor func(met
 	if err != nil {
 		return nil, err
 	}
+	return m.readSnapshot(br, hdr)
+}
+
+// readSnapshot reads the rest of a snapshot of m whose header is hdr.
+func (m *Module) readSnapshot(br *bufio.Reader, hdr *snapshotHeader) (*Snapshot, error) {
 	if hex.EncodeToString(m.hash[:]) != hdr.Module {
 		return nil, fmt.Errorf("%w: it was taken with another build of the interpreter", ErrSnapshotMismatch)
 	}
