@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -140,7 +141,14 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 			return nil, fmt.Errorf("%w: environment variable %q: names must be non-empty without '=' or NUL, values without NUL", ErrInvalidOptions, k)
 		}
 	}
-	opts, err := json.Marshal(languages.CellOptions{Envs: cfg.envs})
+	var prepared json.RawMessage
+	if c.spec.Prepare != nil {
+		// After acquiring the context: the files a cell imports are read as
+		// the cells queued before it left them.
+		code, prepared = c.spec.Prepare(ctx, languages.Cell{Code: code, Cwd: c.Cwd,
+			Open: func(p string) (io.ReadCloser, error) { return c.sb.fs.ReadStream(ctx, p) }})
+	}
+	opts, err := json.Marshal(languages.CellOptions{Envs: cfg.envs, Prepared: prepared})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
 	}

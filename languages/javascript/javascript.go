@@ -1,14 +1,23 @@
-// Package javascript is the JavaScript language of wasmbox: QuickJS from
-// wasm/quickjs with the prelude in primordials.js (private references to the
-// built-ins the prelude uses, so that cells that override or poison them
-// cannot break it), inspect.js (Node's util.inspect and util.format), node.js
-// (fs, path, TextEncoder/TextDecoder, require) and prelude.js (console,
+// Package javascript is the JavaScript and TypeScript language of wasmbox:
+// QuickJS from wasm/quickjs with the prelude in primordials.js (private
+// references to the built-ins the prelude uses, so that cells that override
+// or poison them cannot break it), inspect.js (Node's util.inspect and
+// util.format), web.js, url.js and intl.js (Node's globals that QuickJS
+// lacks: Buffer, URL, structuredClone, atob/btoa, Intl for en-US), node.js
+// (fs, path, util and the table of built-in modules), modules.js (require,
+// import, the module registry, source maps) and prelude.js (console,
 // display, timers, process, cells with REPL-style redeclarations).
+//
+// On the host, Prepare strips TypeScript's types with esbuild and rewrites
+// ES module syntax for a global script (transform.go, rewrite.go), and
+// reads the files a cell imports from the sandbox filesystem.
 package javascript
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
+	"strings"
 
 	"github.com/wasmbox/wasmbox/languages"
 	"github.com/wasmbox/wasmbox/runtime"
@@ -20,8 +29,16 @@ var (
 	primordialsJS string
 	//go:embed inspect.js
 	inspectJS string
+	//go:embed web.js
+	webJS string
+	//go:embed url.js
+	urlJS string
+	//go:embed intl.js
+	intlJS string
 	//go:embed node.js
 	nodeJS string
+	//go:embed modules.js
+	modulesJS string
 	//go:embed prelude.js
 	preludeJS string
 )
@@ -31,30 +48,53 @@ const StackSize = 1 << 20
 
 // Prelude returns the source of the JavaScript prelude.
 func Prelude() string {
-	return primordialsJS + "\n" + inspectJS + "\n" + nodeJS + "\n" + preludeJS
+	return strings.Join([]string{primordialsJS, inspectJS, webJS, urlJS, intlJS, nodeJS, modulesJS, preludeJS}, "\n")
 }
 
-// Spec returns the JavaScript language.
+// Spec returns the JavaScript language. Cells with ES module syntax are
+// rewritten on the host before they run (see Prepare).
 func Spec() languages.Spec {
 	return languages.Spec{
 		Name:    "javascript",
 		Aliases: []string{"js", "node", "quickjs"},
 		Wasm:    quickjs.Wasm,
 		Mounts:  func() []runtime.Mount { return nil },
-		Init: func(l languages.Limits) []byte {
-			// The memory limit of the instance caps the whole linear memory;
-			// QuickJS's own limit is set a little lower so that running out is
-			// an InternalError the context survives, not a failed grow.
-			limit := l.MemoryLimit
-			if limit > 16<<20 {
-				limit -= 8 << 20
-			}
-			b, _ := json.Marshal(map[string]any{
-				"prelude":      Prelude(),
-				"memory_limit": limit,
-				"stack_size":   StackSize,
-			})
-			return b
+		Init:    initConfig,
+		Prepare: func(ctx context.Context, cell languages.Cell) (string, json.RawMessage) {
+			return prepare(ctx, cell, javaScript)
 		},
 	}
+}
+
+// TypeScriptSpec returns the TypeScript language: a JavaScript context
+// (the same interpreter, prelude and snapshot) whose cells have their
+// types stripped on the host by esbuild before they run. Its contexts
+// report "typescript" as their language, as E2B's do.
+func TypeScriptSpec() languages.Spec {
+	return languages.Spec{
+		Name:    "typescript",
+		Aliases: []string{"ts"},
+		Wasm:    quickjs.Wasm,
+		Mounts:  func() []runtime.Mount { return nil },
+		Init:    initConfig,
+		Prepare: func(ctx context.Context, cell languages.Cell) (string, json.RawMessage) {
+			return prepare(ctx, cell, typeScript)
+		},
+	}
+}
+
+func initConfig(l languages.Limits) []byte {
+	// The memory limit of the instance caps the whole linear memory;
+	// QuickJS's own limit is set a little lower so that running out is an
+	// InternalError the context survives, not a failed grow.
+	limit := l.MemoryLimit
+	if limit > 16<<20 {
+		limit -= 8 << 20
+	}
+	b, _ := json.Marshal(map[string]any{
+		"prelude":      Prelude(),
+		"memory_limit": limit,
+		"stack_size":   StackSize,
+	})
+	return b
 }
