@@ -1,4 +1,4 @@
-// wasmbox JavaScript prelude, part 2c (after url.js): Intl for en-US.
+// wasmbox JavaScript prelude, loaded lazily by web.js: Intl for en-US.
 // QuickJS has no Intl. This gives NumberFormat, DateTimeFormat,
 // PluralRules, Collator, ListFormat and RelativeTimeFormat with en-US
 // conventions, in UTC (the sandbox has no time-zone database), and routes
@@ -6,11 +6,12 @@
 // en-US, as the specification lets an implementation do for a locale it
 // does not have (resolvedOptions().locale says so, supportedLocalesOf
 // lists only en and en-US). docs/javascript.md lists what is and is not
-// there. Like web.js, this is the user's API; the rest of the prelude
-// never calls it.
+// there. This file is one function expression, which web.js evaluates and
+// calls the first time a cell touches Intl or a toLocaleString method or
+// localeCompare; it installs Intl and those methods. Like web.js, this is
+// the user's API; the rest of the prelude never calls it.
 (function () {
   'use strict';
-  if (typeof globalThis.Intl !== 'undefined') return;
 
   const LOCALE = 'en-US';
   const localeRe = /^[a-zA-Z]{2,3}(?:-[a-zA-Z]{4})?(?:-(?:[a-zA-Z]{2}|[0-9]{3}))?(?:-(?:[a-zA-Z0-9]{5,8}|[0-9][a-zA-Z0-9]{3}))*(?:-[0-9a-wy-zA-WY-Z](?:-[a-zA-Z0-9]{2,8})+)*(?:-x(?:-[a-zA-Z0-9]{1,8})+)?$/;
@@ -790,4 +791,4 @@
     if (this === null || this === undefined) throw new TypeError('String.prototype.localeCompare called on null or undefined');
     return new Collator(locales, options).compare(String(this), String(that));
   });
-})();
+})

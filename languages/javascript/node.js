@@ -300,11 +300,21 @@
   const builtins = {
     __proto__: null,
     fs, 'fs/promises': fs.promises, path, 'path/posix': path, util,
-    buffer: { Buffer: web.Buffer, INSPECT_MAX_BYTES: web.INSPECT_MAX_BYTES, kMaxLength: 2 ** 32, atob, btoa },
-    url: web.url,
     timers,
     'timers/promises': { setTimeout: sleep, setImmediate: (value) => sleep(0, value) },
   };
+  let buffer = null;
+  Object.defineProperty(builtins, 'buffer', {
+    get() {
+      if (buffer === null) {
+        const g = web.loadGlobals();
+        buffer = { Buffer: g.Buffer, INSPECT_MAX_BYTES: g.INSPECT_MAX_BYTES, kMaxLength: 2 ** 32, atob: g.atob, btoa: g.btoa };
+      }
+      return buffer;
+    },
+    enumerable: true,
+  });
+  Object.defineProperty(builtins, 'url', { get: web.loadURL, enumerable: true });
   // process is defined by prelude.js, after this file.
   Object.defineProperty(builtins, 'process', { get: () => globalThis.process, enumerable: true });
   hide(globalThis, '__wasmbox_builtins', builtins);

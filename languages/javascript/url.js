@@ -1,14 +1,16 @@
-// wasmbox JavaScript prelude, part 2b (after web.js): URL and
+// wasmbox JavaScript prelude, loaded lazily by web.js: URL and
 // URLSearchParams, following the WHATWG URL Standard's parser, serializer
-// and setters. What it leaves out: IDNA's UTS #46 mapping (a non-ASCII
-// host name is lowercased, NFC-normalized and Punycode-encoded label by
-// label), encodings other than UTF-8, and blob: origins. Evaluated as a
-// global script; like web.js, it is the user's API, never wasmbox's.
-(function () {
+// and setters, as Node 20 does. What it leaves out: IDNA's UTS #46 mapping
+// (a non-ASCII host name is lowercased, NFC-normalized and
+// Punycode-encoded label by label) and encodings other than UTF-8.
+//
+// This file is one function expression of (W, inspect) returning the url
+// module, which web.js evaluates the first time a cell touches URL,
+// URLSearchParams or require('url'). Like web.js, it is the user's API,
+// never wasmbox's.
+(function (W, inspect) {
   'use strict';
-  const W = globalThis.__wasmbox_primordials.W;
   const CUSTOM = Symbol.for('nodejs.util.inspect.custom');
-  const inspect = globalThis.__wasmbox_inspect;
 
   const SPECIAL = { __proto__: null, 'ftp': 21, 'file': null, 'http': 80, 'https': 443, 'ws': 80, 'wss': 443 };
   const isSpecialScheme = (s) => s in SPECIAL;
@@ -855,12 +857,5 @@
     return u;
   }
 
-  const hideGlobal = (name, value) => {
-    if (typeof globalThis[name] === 'undefined') {
-      Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
-    }
-  };
-  hideGlobal('URL', URL);
-  hideGlobal('URLSearchParams', URLSearchParams);
-  globalThis.__wasmbox_web.url = { URL, URLSearchParams, fileURLToPath, pathToFileURL, domainToASCII: (d) => domainToASCII(String(d)) || '' };
-})();
+  return { URL, URLSearchParams, fileURLToPath, pathToFileURL, domainToASCII: (d) => domainToASCII(String(d)) || '' };
+})
