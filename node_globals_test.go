@@ -70,6 +70,7 @@ func TestNodeGlobalsBuffer(t *testing.T) {
 		`Buffer.from({ type: 'Buffer', data: [1, 2] }).toString('hex')`:                        `"0102"`,
 		`(() => { try { Buffer.from('x', 'nope') } catch (e) { return [e.name, e.code] } })()`: `["TypeError","ERR_UNKNOWN_ENCODING"]`,
 		`require('buffer').Buffer === Buffer`:                                                  `true`,
+		"(() => { fs.writeFileSync('/tmp/b64', 'aGk=', 'base64'); const b = fs.readFileSync('/tmp/b64'); return [Buffer.isBuffer(b), b.toString(), fs.readFileSync('/tmp/b64', 'hex')] })()": `[true,"hi","6869"]`,
 	})
 	sb := newSandbox(t)
 	exec := run(t, sb, "[Buffer.from('hi'), Buffer.alloc(60)]", wasmbox.WithLanguage("js"))

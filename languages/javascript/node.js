@@ -96,10 +96,13 @@
 
   // ---- fs ------------------------------------------------------------------
 
-  const isText = (opt) => {
-    const enc = typeof opt === 'string' ? opt : opt && opt.encoding;
-    if (enc && !/^utf-?8$/i.test(enc)) throw new TypeError(`fs: only utf8 encoding is supported, not ${enc}`);
-    return !!enc;
+  const web = globalThis.__wasmbox_web;
+  const encodingOf = (opt) => (typeof opt === 'string' ? opt : (opt && opt.encoding) || null);
+  const isUTF8 = (enc) => /^utf-?8$/i.test(enc);
+  // Data to write: strings in another encoding than UTF-8 become bytes.
+  const dataOf = (data, opt) => {
+    const enc = encodingOf(opt);
+    return typeof data === 'string' && enc && !isUTF8(enc) ? web.loadGlobals().Buffer.from(data, enc) : data;
   };
 
   class Stats {
@@ -187,12 +190,15 @@
     constants: { F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1 },
     Stats,
     Dirent,
+    // A string for an encoding, else a Buffer, as in Node.
     readFileSync: (p, opt) => {
-      const r = W.readFile(String(p), isText(opt));
-      return typeof r === 'string' ? r : new Uint8Array(r);
+      const enc = encodingOf(opt);
+      if (enc && isUTF8(enc)) return W.readFile(String(p), true);
+      const bytes = new (web.loadGlobals().Buffer)(W.readFile(String(p), false));
+      return enc ? bytes.toString(enc) : bytes;
     },
-    writeFileSync: (p, data, opt) => W.writeFile(String(p), data, (opt && opt.flag) || 'w'),
-    appendFileSync: (p, data) => W.writeFile(String(p), data, 'a'),
+    writeFileSync: (p, data, opt) => W.writeFile(String(p), dataOf(data, opt), (opt && opt.flag) || 'w'),
+    appendFileSync: (p, data, opt) => W.writeFile(String(p), dataOf(data, opt), 'a'),
     existsSync: (p) => {
       try { W.stat(String(p), false); return true; } catch (e) { return false; }
     },
@@ -289,7 +295,6 @@
 
   // ---- the built-in modules --------------------------------------------------
 
-  const web = globalThis.__wasmbox_web;
   delete globalThis.__wasmbox_web;
   const sleep = (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms));
   const timers = {
