@@ -203,6 +203,8 @@ func TestESMImportErrors(t *testing.T) {
 		"/home/user/throws.js": "export const before = 1\nthrow new Error('module failed at load')\n",
 		"/home/user/deep.ts":   "export function explode(n: number): never {\n  throw new TypeError(`boom ${n}`)\n}\n",
 		"/home/user/tla.mjs":   "export const v = await Promise.resolve(1)\n",
+		"/home/user/cjs.js":    "// CommonJS, run as it is\nmodule.exports = function () {\n  throw new Error('from cjs')\n}\n",
+		"/home/user/bad.json":  "{\n  \"a\": 1,\n  \"b\": \n}\n",
 	})
 	c := newContext(t, sb, "javascript")
 	in := wasmbox.InContext(c)
@@ -232,6 +234,15 @@ func TestESMImportErrors(t *testing.T) {
 	assert.Equal(t, "TypeError", exec.Error.Name)
 	assert.Contains(t, exec.Error.Traceback, "at explode (/home/user/deep.ts:2:")
 	assert.Contains(t, exec.Error.Traceback, "(<cell-5>:3:")
+
+	exec = run(t, sb, "const f = require('./cjs.js')\nf()", in)
+	require.NotNil(t, exec.Error)
+	assert.Contains(t, exec.Error.Traceback, "/home/user/cjs.js:3:", "a file that needs no transform keeps its lines")
+
+	exec = run(t, sb, "import data from './bad.json'", in)
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "SyntaxError", exec.Error.Name)
+	assert.Contains(t, exec.Error.Traceback, "at /home/user/bad.json:4:")
 
 	exec = run(t, sb, "import { v } from './tla.mjs'", in)
 	require.NotNil(t, exec.Error)

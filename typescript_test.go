@@ -188,7 +188,7 @@ func TestTypeScriptLimits(t *testing.T) {
 	sb := newSandbox(t)
 	c := tsContext(t, sb)
 	in := wasmbox.InContext(c)
-	big := "const x: number = 1\n" + strings.Repeat("// filler\n", (8<<20)/10+1)
+	big := "const x: number = 1\n" + strings.Repeat("// filler\n", (128<<10)/10+1)
 	exec := run(t, sb, big, in)
 	require.NotNil(t, exec.Error)
 	assert.Equal(t, "RangeError", exec.Error.Name)
@@ -201,4 +201,17 @@ func TestTypeScriptLimits(t *testing.T) {
 	assert.Less(t, time.Since(start), 10*time.Second)
 	exec = run(t, sb, "typeof n", in)
 	assert.Equal(t, "'number'", exec.Text())
+
+	// Crafted to make esbuild quadratic (every redeclaration's error points
+	// back at the first): the cell's timeout ends the wait for it.
+	start = time.Now()
+	exec = run(t, sb, strings.Repeat("let a;", (64<<10)/6), in, wasmbox.WithTimeout(100*time.Millisecond))
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "TimeoutError", exec.Error.Name)
+	assert.Contains(t, exec.Error.Value, "while it was being transformed")
+	assert.Less(t, time.Since(start), time.Second, "the host does not wait for esbuild past the cell's timeout")
+
+	exec = run(t, sb, "const after: string = 'ok'; after", in)
+	noError(t, exec)
+	assert.Equal(t, "'ok'", exec.Text(), "the next cell runs once the abandoned transform is done")
 }

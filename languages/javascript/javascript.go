@@ -102,6 +102,7 @@ func asciiLiteral(src string) string {
 // Spec returns the JavaScript language. Cells with ES module syntax are
 // rewritten on the host before they run (see Prepare).
 func Spec() languages.Spec {
+	t := newTransformer()
 	return languages.Spec{
 		Name:    "javascript",
 		Aliases: []string{"js", "node", "quickjs"},
@@ -109,7 +110,7 @@ func Spec() languages.Spec {
 		Mounts:  func() []runtime.Mount { return nil },
 		Init:    initConfig,
 		Prepare: func(ctx context.Context, cell languages.Cell) (string, json.RawMessage) {
-			return prepare(ctx, cell, javaScript)
+			return prepare(ctx, t, cell, javaScript)
 		},
 	}
 }
@@ -119,6 +120,7 @@ func Spec() languages.Spec {
 // types stripped on the host by esbuild before they run. Its contexts
 // report "typescript" as their language, as E2B's do.
 func TypeScriptSpec() languages.Spec {
+	t := newTransformer()
 	return languages.Spec{
 		Name:    "typescript",
 		Aliases: []string{"ts"},
@@ -126,7 +128,7 @@ func TypeScriptSpec() languages.Spec {
 		Mounts:  func() []runtime.Mount { return nil },
 		Init:    initConfig,
 		Prepare: func(ctx context.Context, cell languages.Cell) (string, json.RawMessage) {
-			return prepare(ctx, cell, typeScript)
+			return prepare(ctx, t, cell, typeScript)
 		},
 	}
 }

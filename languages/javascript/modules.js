@@ -119,8 +119,9 @@
     const module = { exports: {}, id: file, filename: file, path: dirname(file), loaded: false };
     MapPrototypeSet(registry, file, module);
     try {
+      // The wrapper's first line shifts the file's lines by one.
       const map = own(src, 'map');
-      if (typeof map === 'string' && map) MapPrototypeSet(maps, file, { __proto__: null, mappings: map, offset: 1, lines: null });
+      MapPrototypeSet(maps, file, { __proto__: null, mappings: typeof map === 'string' && map ? map : null, offset: 1, lines: null });
       const fn = W.evalScript(HEADER + String(own(src, 'code')) + '\n})', file, false);
       const imports = own(src, 'imports');
       apply(fn, module.exports, [module.exports, makeRequire(imports, dirname(file), file), module, file, dirname(file)]);
@@ -302,6 +303,7 @@
   function original(name, line, column) {
     const m = MapPrototypeGet(maps, name);
     if (m === undefined) return null;
+    if (m.mappings === null) return line > m.offset ? [line - m.offset, column] : null; // not transformed
     if (m.lines === null) m.lines = decode(m.mappings);
     let l = line - 1 - m.offset;
     if (l < 0 || l >= m.lines.length) return null;

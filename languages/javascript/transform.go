@@ -3,6 +3,7 @@ package javascript
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -19,17 +20,70 @@ import (
 
 // Limits of what the host reads and transforms for one cell.
 const (
-	// MaxTransformSize is the largest cell or module file that is
-	// transformed (TypeScript, ES module syntax), in bytes. A larger
-	// TypeScript cell, or a larger imported file, is an error; a larger
-	// JavaScript cell runs as it is.
-	MaxTransformSize = 8 << 20
+	// MaxTransformSize is the largest source esbuild transforms, in bytes:
+	// a TypeScript cell or file, or JavaScript with ES module syntax. A
+	// larger TypeScript cell, or a larger imported file that needs the
+	// transform, is an error; a larger JavaScript cell runs as it is.
+	// esbuild is fast on ordinary code (some 5 MB/s here) but quadratic on
+	// crafted input (thousands of errors that each point back at one
+	// declaration: 128 KiB of them took 10 s), so this bounds the host's
+	// work for one transform.
+	MaxTransformSize = 128 << 10
+	// MaxModuleSize is the largest imported file that needs no transform
+	// (JSON, CommonJS), in bytes: the interpreter parses it, metered.
+	MaxModuleSize = 8 << 20
 	// MaxModuleBytes bounds the total size of the files one cell's imports
 	// reach, in bytes.
 	MaxModuleBytes = 32 << 20
 	// MaxModules bounds how many files one cell's imports reach.
 	MaxModules = 1000
 )
+
+// transformer runs the esbuild transforms of one language of one sandbox,
+// one at a time, each on a goroutine of its own: the cell waits for it at
+// most until its context ends (its timeout), and a transform it gave up on
+// finishes in the background — esbuild cannot be interrupted — still
+// holding the others back, so at most one runs per language and sandbox.
+type transformer struct {
+	sem chan struct{}
+}
+
+func newTransformer() *transformer { return &transformer{sem: make(chan struct{}, 1)} }
+
+// transform runs api.Transform(src, opts), or returns ctx's error.
+func (t *transformer) transform(ctx context.Context, src string, opts api.TransformOptions) (api.TransformResult, error) {
+	select {
+	case t.sem <- struct{}{}:
+	case <-ctx.Done():
+		return api.TransformResult{}, ctx.Err()
+	}
+	done := make(chan api.TransformResult, 1)
+	go func() {
+		defer func() { <-t.sem }()
+		defer func() {
+			if r := recover(); r != nil { // a bug in esbuild must not take the host down
+				done <- api.TransformResult{Errors: []api.Message{{Text: fmt.Sprintf("esbuild failed: %v", r)}}}
+			}
+		}()
+		done <- api.Transform(src, opts)
+	}()
+	select {
+	case r := <-done:
+		return r, nil
+	case <-ctx.Done():
+		return api.TransformResult{}, ctx.Err()
+	}
+}
+
+// interrupted is the cell's error when its context ended during the
+// transform: the names the guest gives a timeout and a cancellation.
+func interrupted(err error) *location {
+	l := &location{Name: "KeyboardInterrupt", Message: "the cell was cancelled while it was being transformed", Line: 1, Column: 1}
+	if errors.Is(err, context.DeadlineExceeded) {
+		l.Name, l.Message = "TimeoutError", "the cell timed out while it was being transformed (TypeScript, ES modules)"
+	}
+	return l
+}
 
 // dialect is the source language of a cell.
 type dialect int
@@ -94,18 +148,20 @@ var moduleSupported = map[string]bool{"decorators": false, "using": false, "dyna
 // are still prepared. The files a cell imports (and the files those
 // import) are read from the sandbox filesystem, transformed to CommonJS
 // and sent along, for the prelude's module registry.
-func prepare(ctx context.Context, cell languages.Cell, d dialect) (string, json.RawMessage) {
+//
+// ctx is the cell's: the transforms give up when it ends.
+func prepare(ctx context.Context, t *transformer, cell languages.Cell, d dialect) (string, json.RawMessage) {
 	code := cell.Code
 	p := prepared{Base: cell.Cwd}
 	var specs []string
 	switch {
-	case d == typeScript || (mentions(code, "import") || mentions(code, "export")) && len(code) <= MaxTransformSize:
+	case d == typeScript || usesModules(code) && len(code) <= MaxTransformSize:
 		if len(code) > MaxTransformSize {
 			p.Error = &location{Name: "RangeError", Line: 1, Column: 1,
 				Message: fmt.Sprintf("the cell is too large to transform: %d bytes (the limit is %d)", len(code), MaxTransformSize)}
 			return "", marshal(p)
 		}
-		out, mappings, err := transformCell(code, d)
+		out, mappings, err := transformCell(ctx, t, code, d)
 		if err != nil {
 			p.Error = err
 			return "", marshal(p)
@@ -120,7 +176,7 @@ func prepare(ctx context.Context, cell languages.Cell, d dialect) (string, json.
 		return code, nil
 	}
 	if cell.Open != nil {
-		g := &graph{ctx: ctx, open: cell.Open, modules: map[string]*module{}}
+		g := &graph{ctx: ctx, t: t, open: cell.Open, modules: map[string]*module{}}
 		p.Imports = g.resolve(specs, cell.Cwd)
 		g.run()
 		if len(g.modules) > 0 {
@@ -137,6 +193,9 @@ func marshal(p prepared) json.RawMessage {
 	}
 	return b
 }
+
+// usesModules reports whether JavaScript code may use ES module syntax.
+func usesModules(code string) bool { return mentions(code, "import") || mentions(code, "export") }
 
 // mentions reports whether word occurs in code as a whole word (it may be
 // in a comment or a string: the check only decides whether to look closer).
@@ -155,7 +214,7 @@ func mentions(code, word string) bool {
 	}
 }
 
-func transformCell(code string, d dialect) (string, string, *location) {
+func transformCell(ctx context.Context, t *transformer, code string, d dialect) (string, string, *location) {
 	opts := api.TransformOptions{
 		Loader:        api.LoaderJS,
 		Target:        api.ESNext,
@@ -171,7 +230,10 @@ func transformCell(code string, d dialect) (string, string, *location) {
 		// use a binding this one does not (TypeScript would drop it).
 		opts.TsconfigRaw = `{"compilerOptions": {"verbatimModuleSyntax": true}}`
 	}
-	r := api.Transform(code, opts)
+	r, err := t.transform(ctx, code, opts)
+	if err != nil {
+		return "", "", interrupted(err)
+	}
 	if len(r.Errors) > 0 {
 		return "", "", locationOf(r.Errors[0], "")
 	}
@@ -232,6 +294,7 @@ func completionFix(code string) string {
 // graph reads and transforms the files a cell's imports reach.
 type graph struct {
 	ctx     context.Context
+	t       *transformer
 	open    func(string) (io.ReadCloser, error)
 	modules map[string]*module
 	queue   []string
@@ -344,20 +407,20 @@ func (g *graph) load(p string, r io.Reader) {
 		fail("RangeError", "cannot load %s: a cell's imports may reach at most %d files", p, MaxModules)
 		return
 	}
-	src, err := io.ReadAll(io.LimitReader(r, MaxTransformSize+1))
+	src, err := io.ReadAll(io.LimitReader(r, MaxModuleSize+1))
 	switch {
 	case err != nil:
 		fail("Error", "cannot read %s: %v", p, err)
 		return
-	case len(src) > MaxTransformSize:
-		fail("RangeError", "cannot load %s: it is larger than %d bytes", p, MaxTransformSize)
+	case len(src) > MaxModuleSize:
+		fail("RangeError", "cannot load %s: it is larger than %d bytes", p, MaxModuleSize)
 		return
 	case g.bytes+len(src) > MaxModuleBytes:
 		fail("RangeError", "cannot load %s: a cell's imports may reach at most %d bytes of files", p, MaxModuleBytes)
 		return
 	}
 	g.bytes += len(src)
-	m, specs := transformModule(p, string(src))
+	m, specs := g.module(p, string(src))
 	g.modules[p] = m
 	if len(specs) > 0 {
 		if g.specs == nil {
@@ -373,18 +436,42 @@ func (g *graph) load(p string, r io.Reader) {
 // makes the host load a file that is never evaluated.
 var requireRe = regexp.MustCompile(`\brequire\("((?:[^"\\\n]|\\.)*)"\)`)
 
-// transformModule transforms a file to CommonJS, for the prelude to wrap
-// in a function of (exports, require, module, __filename, __dirname).
-func transformModule(p, src string) (*module, []string) {
+// module prepares a file for the prelude, which wraps its code in a
+// function of (exports, require, module, __filename, __dirname): JSON as
+// a JSON.parse of its text, CommonJS as it is, and TypeScript and ES
+// modules transformed to CommonJS by esbuild. It also returns the
+// specifiers the file requires.
+func (g *graph) module(p, src string) (*module, []string) {
+	ext := path.Ext(p)
+	ts := ext == ".ts" || ext == ".mts" || ext == ".cts"
+	esm := ts || ext == ".mjs" || usesModules(src)
+	switch {
+	case ext == ".json":
+		var raw json.RawMessage
+		if err := json.Unmarshal([]byte(src), &raw); err != nil {
+			l := &location{Name: "SyntaxError", Message: fmt.Sprintf("%s: %v", p, err), File: p, Line: 1, Column: 1}
+			var se *json.SyntaxError
+			if errors.As(err, &se) && se.Offset > 0 {
+				before := src[:min(int(se.Offset), len(src))]
+				l.Line = strings.Count(before, "\n") + 1
+				l.Column = utf16Len(before[strings.LastIndexByte(before, '\n')+1:])
+			}
+			return &module{Error: l}, nil
+		}
+		return &module{Code: "module.exports = JSON.parse(" + quote(src) + ");"}, nil
+	case !esm:
+		_, specs := rewriteCell(src, false)
+		return &module{Code: src}, specs
+	case len(src) > MaxTransformSize:
+		return &module{Error: &location{Name: "RangeError", File: p, Line: 1, Column: 1,
+			Message: fmt.Sprintf("cannot load %s: it is larger than %d bytes, the limit for TypeScript and ES modules", p, MaxTransformSize)}}, nil
+	}
 	loader := api.LoaderJS
-	switch path.Ext(p) {
-	case ".ts", ".mts", ".cts":
+	if ts {
 		loader = api.LoaderTS
-	case ".json":
-		loader = api.LoaderJSON
 	}
 	fileURL := (&url.URL{Scheme: "file", Path: p}).String()
-	r := api.Transform(src, api.TransformOptions{
+	r, err := g.t.transform(g.ctx, src, api.TransformOptions{
 		Loader:        loader,
 		Format:        api.FormatCommonJS,
 		Target:        api.ESNext,
@@ -399,6 +486,11 @@ func transformModule(p, src string) (*module, []string) {
 			"import.meta.dirname":  quote(path.Dir(p)),
 		},
 	})
+	if err != nil {
+		l := interrupted(err)
+		l.File = p
+		return &module{Error: l}, nil
+	}
 	if len(r.Errors) > 0 {
 		return &module{Error: locationOf(r.Errors[0], p)}, nil
 	}

@@ -18,7 +18,7 @@ import (
 // esbuildThenRewrite is what prepare does to a cell.
 func esbuildThenRewrite(t *testing.T, src string, d dialect) (string, []string) {
 	t.Helper()
-	out, _, err := transformCell(src, d)
+	out, _, err := transformCell(context.Background(), newTransformer(), src, d)
 	require.Nil(t, err, "%v", err)
 	return rewriteCell(out, true)
 }
@@ -56,7 +56,7 @@ func TestRewriteImports(t *testing.T) {
 // still holds.
 func TestRewriteKeepsLines(t *testing.T) {
 	src := "import {\n  a,\n  b,\n  cccccccccccccccccccccccccccccccccc, ddddddddddddddddddddddddddddddddddd, eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\n} from 'm'\nexport {\n  a,\n  b, cccccccccccccccccccccccccccccccccc, ddddddddddddddddddddddddddddddddddd, eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\n}\nthrow new Error(a)"
-	out, _, err := transformCell(src, javaScript)
+	out, _, err := transformCell(context.Background(), newTransformer(), src, javaScript)
 	require.Nil(t, err)
 	got, _ := rewriteCell(out, true)
 	require.Equal(t, strings.Count(out, "\n"), strings.Count(got, "\n"))
@@ -163,7 +163,7 @@ func TestPrepareResolvesModules(t *testing.T) {
 		"/w/bad.ts":       "export const x: = 1\n",
 		"/w/tla.mjs":      "await 1\n",
 	}
-	code, raw := prepare(context.Background(), languages.Cell{Code: `
+	code, raw := prepare(context.Background(), newTransformer(), languages.Cell{Code: `
 import { a } from './a.ts'
 import * as dir from './dir'
 import fs from 'node:fs'
@@ -180,24 +180,24 @@ require('/w/tla.mjs')`, Cwd: "/w", Open: fsys.open}, javaScript)
 	assert.Equal(t, map[string]string{"./lib/b.js": "/w/lib/b.ts"}, p.Modules["/w/a.ts"].Imports, "x.js names x.ts; a type-only import is gone")
 	assert.Equal(t, map[string]string{"../c.mjs": "/w/c.mjs"}, p.Modules["/w/lib/b.ts"].Imports, "import() in a module")
 	assert.Equal(t, map[string]string{"./d.json": "/w/d.json"}, p.Modules["/w/c.mjs"].Imports)
-	assert.Contains(t, p.Modules["/w/d.json"].Code, `d: 1`)
+	assert.Equal(t, `module.exports = JSON.parse("{\"d\": 1}");`, p.Modules["/w/d.json"].Code, "JSON is parsed by the guest")
 	require.NotNil(t, p.Modules["/w/bad.ts"].Error)
 	assert.Equal(t, location{Name: "SyntaxError", Message: `Unexpected "="`, File: "/w/bad.ts", Line: 1, Column: 17}, *p.Modules["/w/bad.ts"].Error)
 	require.NotNil(t, p.Modules["/w/tla.mjs"].Error)
 	assert.Contains(t, p.Modules["/w/tla.mjs"].Error.Message, "Top-level await")
 	assert.Len(t, p.Modules, 7)
 
-	code, raw = prepare(context.Background(), languages.Cell{Code: "1 + 1", Cwd: "/w", Open: fsys.open}, javaScript)
+	code, raw = prepare(context.Background(), newTransformer(), languages.Cell{Code: "1 + 1", Cwd: "/w", Open: fsys.open}, javaScript)
 	assert.Equal(t, "1 + 1", code)
 	assert.Nil(t, raw, "a JavaScript cell without modules runs as it is")
 
-	code, raw = prepare(context.Background(), languages.Cell{Code: "const d = require('./d.json') // no transform", Cwd: "/w", Open: fsys.open}, javaScript)
+	code, raw = prepare(context.Background(), newTransformer(), languages.Cell{Code: "const d = require('./d.json') // no transform", Cwd: "/w", Open: fsys.open}, javaScript)
 	assert.Equal(t, "const d = require('./d.json') // no transform", code)
 	p = decodePrepared(t, raw)
 	assert.Empty(t, p.Map)
 	assert.Equal(t, map[string]string{"./d.json": "/w/d.json"}, p.Imports)
 
-	_, raw = prepare(context.Background(), languages.Cell{Code: "const x: number = ;", Cwd: "/w", Open: fsys.open}, typeScript)
+	_, raw = prepare(context.Background(), newTransformer(), languages.Cell{Code: "const x: number = ;", Cwd: "/w", Open: fsys.open}, typeScript)
 	p = decodePrepared(t, raw)
 	require.NotNil(t, p.Error)
 	assert.Equal(t, location{Name: "SyntaxError", Message: `Unexpected ";"`, Line: 1, Column: 19}, *p.Error)
@@ -205,14 +205,24 @@ require('/w/tla.mjs')`, Cwd: "/w", Open: fsys.open}, javaScript)
 
 // The host bounds what one cell makes it read and transform.
 func TestPrepareLimits(t *testing.T) {
-	fsys := files{"/big.js": strings.Repeat(" ", MaxTransformSize+1)}
+	fsys := files{
+		"/big.js":     strings.Repeat(" ", MaxModuleSize+1),
+		"/bigesm.mjs": "export {}\n" + strings.Repeat(" ", MaxTransformSize),
+		"/bigcjs.js":  "module.exports = 1\n" + strings.Repeat(" ", MaxTransformSize),
+		"/bad.json":   "{\n  \"a\": 1,\n  \"b\": }",
+	}
 	for i := 0; i < MaxModules+5; i++ {
 		fsys["/m"+strconv.Itoa(i)+".js"] = "import './m" + strconv.Itoa(i+1) + ".js'\n"
 	}
-	_, raw := prepare(context.Background(), languages.Cell{Code: "import '/big.js'\nimport '/m0.js'", Cwd: "/", Open: fsys.open}, javaScript)
+	_, raw := prepare(context.Background(), newTransformer(), languages.Cell{Code: "import '/big.js'\nimport '/bigesm.mjs'\nimport '/bigcjs.js'\nimport '/bad.json'\nimport '/m0.js'", Cwd: "/", Open: fsys.open}, javaScript)
 	p := decodePrepared(t, raw)
 	require.NotNil(t, p.Modules["/big.js"].Error)
-	assert.Contains(t, p.Modules["/big.js"].Error.Message, "larger than")
+	assert.Contains(t, p.Modules["/big.js"].Error.Message, "larger than 8388608 bytes")
+	require.NotNil(t, p.Modules["/bigesm.mjs"].Error)
+	assert.Contains(t, p.Modules["/bigesm.mjs"].Error.Message, "the limit for TypeScript and ES modules")
+	assert.Nil(t, p.Modules["/bigcjs.js"].Error, "CommonJS needs no transform, so no transform limit")
+	require.NotNil(t, p.Modules["/bad.json"].Error)
+	assert.Equal(t, 3, p.Modules["/bad.json"].Error.Line)
 	assert.LessOrEqual(t, len(p.Modules), MaxModules+1)
 	var limited int
 	for _, m := range p.Modules {
@@ -224,7 +234,7 @@ func TestPrepareLimits(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, raw = prepare(ctx, languages.Cell{Code: "import '/m0.js'", Cwd: "/", Open: fsys.open}, javaScript)
+	_, raw = prepare(ctx, newTransformer(), languages.Cell{Code: "import '/m0.js'", Cwd: "/", Open: fsys.open}, javaScript)
 	p = decodePrepared(t, raw)
 	assert.Empty(t, p.Modules, "a cancelled cell reads nothing")
 }
