@@ -188,11 +188,21 @@ func TestTypeScriptLimits(t *testing.T) {
 	sb := newSandbox(t)
 	c := tsContext(t, sb)
 	in := wasmbox.InContext(c)
-	big := "const x: number = 1\n" + strings.Repeat("// filler\n", (128<<10)/10+1)
+	big := "const x: number = 1\n" + strings.Repeat("// filler\n", (64<<10)/10+1)
 	exec := run(t, sb, big, in)
 	require.NotNil(t, exec.Error)
 	assert.Equal(t, "RangeError", exec.Error.Name)
 	assert.Contains(t, exec.Error.Value, "too large to transform")
+
+	// Nesting that would make esbuild recurse without bound (64,000 nested
+	// parentheses took it 525 MB) is refused before esbuild sees it.
+	for _, deep := range []string{strings.Repeat("(", 30000) + "1" + strings.Repeat(")", 30000), strings.Repeat("!", 60000) + "x",
+		strings.Repeat("if (a) ", 9000) + ";", "f = " + strings.Repeat("x => ", 9000) + "1"} {
+		exec = run(t, sb, deep, in)
+		require.NotNil(t, exec.Error)
+		assert.Equal(t, "RangeError", exec.Error.Name)
+		assert.Contains(t, exec.Error.Value, "nested too deeply")
+	}
 
 	start := time.Now()
 	exec = run(t, sb, "let n: number = 0\nwhile (true) { n++ }", in, wasmbox.WithTimeout(100*time.Millisecond))

@@ -1,6 +1,7 @@
 package javascript
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -84,7 +85,120 @@ type scanner struct {
 	// anonymous export default function or class, after which a ; ends the
 	// expression statement.
 	pendingDefault bool
+
+	// measure: checkNesting's pass, which counts what makes esbuild recurse.
+	measure   bool
+	segs      []segment // the open brackets' segments, and the top level's
+	ops       int       // the segments' ops, summed
+	stmts     int       // the segments' stmts, summed
+	tooDeep   string    // what exceeded its bound, when one did
+	tooDeepAt int
 }
+
+// segment counts, since the last statement or list boundary (; , a line
+// break after an operand, the end of a block) inside one bracket, the
+// tokens that nest esbuild's recursive descent without a bracket:
+// operators (a prefix or right-associative chain: !!!!x, a**a**a) and
+// statements or arrow functions (if (a) if (a) ..., x => x => ...).
+type segment struct{ ops, stmts int }
+
+// Bounds of checkNesting.
+const (
+	maxNesting = 256  // brackets deep; statements and arrows nested without brackets
+	maxChain   = 8192 // operators along one path of nested expressions
+)
+
+// checkNesting bounds how deep esbuild's parser would recurse on src, a
+// source written by the user, before esbuild sees it: esbuild's memory
+// grows with the nesting (64,000 nested parentheses took 525 MB, 10,000
+// nested if statements 23 GB) and its time too (2,000 arrow functions
+// nested in each other took 30 s). It returns nil, or the error to report.
+func checkNesting(src string) *location {
+	s := &scanner{src: src, measure: true, segs: []segment{{}}}
+	s.run()
+	if s.tooDeep == "" {
+		return nil
+	}
+	before := src[:s.tooDeepAt]
+	return &location{Name: "RangeError", Line: strings.Count(before, "\n") + 1,
+		Column:  utf16Len(before[strings.LastIndexByte(before, '\n')+1:]) + 1,
+		Message: "the code is nested too deeply to be transformed: " + s.tooDeep}
+}
+
+func (s *scanner) fail(why string) {
+	if s.tooDeep == "" {
+		s.tooDeep, s.tooDeepAt = why, min(s.i, len(s.src))
+		s.i = len(s.src) // stop scanning
+	}
+}
+
+func (s *scanner) seg() *segment { return &s.segs[len(s.segs)-1] }
+
+func (s *scanner) resetSegment() {
+	if !s.measure {
+		return
+	}
+	g := s.seg()
+	s.ops -= g.ops
+	s.stmts -= g.stmts
+	*g = segment{}
+}
+
+func (s *scanner) countOp() {
+	if !s.measure {
+		return
+	}
+	s.seg().ops++
+	if s.ops++; s.ops > maxChain {
+		s.fail(fmt.Sprintf("more than %d operators along one nested expression", maxChain))
+	}
+}
+
+func (s *scanner) countStmt() {
+	if !s.measure {
+		return
+	}
+	s.seg().stmts++
+	if s.stmts++; s.stmts > maxNesting {
+		s.fail(fmt.Sprintf("more than %d statements or arrow functions nested without braces", maxNesting))
+	}
+}
+
+// push opens a bracket (or a template substitution).
+func (s *scanner) push(f frame) {
+	s.stack = append(s.stack, f)
+	if s.measure {
+		s.segs = append(s.segs, segment{})
+		if len(s.stack) > maxNesting {
+			s.fail(fmt.Sprintf("more than %d brackets nested", maxNesting))
+		}
+	}
+}
+
+// pop closes the innermost bracket.
+func (s *scanner) pop() frame {
+	if len(s.stack) == 0 {
+		return frame{}
+	}
+	f := s.stack[len(s.stack)-1]
+	s.stack = s.stack[:len(s.stack)-1]
+	if s.measure && len(s.segs) > 1 {
+		s.resetSegment()
+		s.segs = s.segs[:len(s.segs)-1]
+		if f.kind == '{' {
+			s.resetSegment() // a block ended: so did its statement
+		}
+	}
+	return f
+}
+
+// Keywords that nest statements (counted by countStmt) and that take an
+// operand (countOp).
+var (
+	stmtKeywords = map[string]bool{"if": true, "else": true, "for": true, "while": true, "do": true, "with": true}
+	opKeywords   = map[string]bool{"new": true, "typeof": true, "void": true, "delete": true, "await": true, "yield": true,
+		"throw": true, "return": true, "case": true, "in": true, "of": true, "instanceof": true}
+)
 
 // Keywords after which a / starts a regular expression.
 var exprKeywords = map[string]bool{
@@ -121,6 +235,10 @@ func (s *scanner) run() {
 		c := s.src[s.i]
 		switch {
 		case c == '\n':
+			if s.measure && !s.newline && (s.prev == tokValue || s.prev == tokClose ||
+				s.prev == tokIdent && !stmtKeywords[s.prevText] && !opKeywords[s.prevText]) {
+				s.resetSegment() // where a line break may end a statement
+			}
 			s.newline = true
 			s.i++
 		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
@@ -147,7 +265,7 @@ func (s *scanner) run() {
 			s.i++
 			s.template()
 		case c == '}' && s.top() != nil && s.top().kind == 't':
-			s.stack = s.stack[:len(s.stack)-1]
+			s.pop()
 			s.i++
 			s.template()
 		case c == '/' && s.regexAllowed():
@@ -211,7 +329,7 @@ func (s *scanner) template() {
 		case '$':
 			if s.peek(s.i+1) == '{' {
 				s.i += 2
-				s.stack = append(s.stack, frame{kind: 't'})
+				s.push(frame{kind: 't'})
 				s.set(tokPunct, "${")
 				return
 			}
@@ -251,7 +369,22 @@ func (s *scanner) punct() {
 		return
 	case (c == '+' || c == '-') && s.peek(s.i+1) == c:
 		s.i += 2
+		s.countOp()
 		s.set(tokValue, "")
+		return
+	case c == '=' && s.peek(s.i+1) == '>':
+		s.i += 2
+		s.countStmt()
+		s.set(tokPunct, "=>")
+		return
+	case c == ';' || c == ',':
+		s.i++
+		s.resetSegment()
+		s.set(tokPunct, string(c))
+		return
+	case c == '.':
+		s.i++
+		s.set(tokPunct, ".")
 		return
 	case c == '(' || c == '[' || c == '{':
 		f := frame{kind: c}
@@ -264,16 +397,12 @@ func (s *scanner) punct() {
 		if c == '{' && s.pendingDefault && len(s.stack) == 0 {
 			f.defaultBody, s.pendingDefault = true, false
 		}
-		s.stack = append(s.stack, f)
+		s.push(f)
 		s.i++
 		s.set(tokPunct, string(c))
 		return
 	case c == ')' || c == ']' || c == '}':
-		var f frame
-		if len(s.stack) > 0 {
-			f = s.stack[len(s.stack)-1]
-			s.stack = s.stack[:len(s.stack)-1]
-		}
+		f := s.pop()
 		s.i++
 		if f.defaultBody && len(s.stack) == 0 && s.rewrite {
 			s.edits = append(s.edits, edit{s.i, s.i, ";"})
@@ -286,6 +415,7 @@ func (s *scanner) punct() {
 		return
 	}
 	s.i++
+	s.countOp()
 	s.set(tokPunct, string(c))
 }
 
@@ -296,6 +426,13 @@ func (s *scanner) ident() {
 	}
 	word := s.src[start:s.i]
 	member := s.prev == tokPunct && (s.prevText == "." || s.prevText == "?.")
+	if s.measure && !member {
+		if stmtKeywords[word] {
+			s.countStmt()
+		} else if opKeywords[word] {
+			s.countOp()
+		}
+	}
 	if !member {
 		switch word {
 		case "import":
@@ -370,7 +507,8 @@ func (s *scanner) importKeyword(start int) bool {
 // nearly always one.
 func (s *scanner) methodAt(j int) bool {
 	depth := 0
-	for i := j; i < len(s.src); i++ {
+	// A method's parameters are short; past 4 KiB, call it an import().
+	for i := j; i < len(s.src) && i < j+4096; i++ {
 		switch c := s.src[i]; c {
 		case '\'', '"', '`':
 			if c == '`' {

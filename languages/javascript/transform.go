@@ -26,9 +26,9 @@ const (
 	// transform, is an error; a larger JavaScript cell runs as it is.
 	// esbuild is fast on ordinary code (some 5 MB/s here) but quadratic on
 	// crafted input (thousands of errors that each point back at one
-	// declaration: 128 KiB of them took 10 s), so this bounds the host's
-	// work for one transform.
-	MaxTransformSize = 128 << 10
+	// declaration: 64 KiB of them took 2.5 s), so this bounds the host's
+	// work for one transform; checkNesting bounds its recursion.
+	MaxTransformSize = 64 << 10
 	// MaxModuleSize is the largest imported file that needs no transform
 	// (JSON, CommonJS), in bytes: the interpreter parses it, metered.
 	MaxModuleSize = 8 << 20
@@ -215,6 +215,9 @@ func mentions(code, word string) bool {
 }
 
 func transformCell(ctx context.Context, t *transformer, code string, d dialect) (string, string, *location) {
+	if l := checkNesting(code); l != nil {
+		return "", "", l
+	}
 	opts := api.TransformOptions{
 		Loader:        api.LoaderJS,
 		Target:        api.ESNext,
@@ -465,6 +468,10 @@ func (g *graph) module(p, src string) (*module, []string) {
 	case len(src) > MaxTransformSize:
 		return &module{Error: &location{Name: "RangeError", File: p, Line: 1, Column: 1,
 			Message: fmt.Sprintf("cannot load %s: it is larger than %d bytes, the limit for TypeScript and ES modules", p, MaxTransformSize)}}, nil
+	}
+	if l := checkNesting(src); l != nil {
+		l.File = p
+		return &module{Error: l}, nil
 	}
 	loader := api.LoaderJS
 	if ts {

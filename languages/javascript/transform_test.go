@@ -238,3 +238,42 @@ func TestPrepareLimits(t *testing.T) {
 	p = decodePrepared(t, raw)
 	assert.Empty(t, p.Modules, "a cancelled cell reads nothing")
 }
+
+// What would make esbuild recurse too deep is refused before esbuild sees
+// it; ordinary code, however long, is not.
+func TestCheckNesting(t *testing.T) {
+	for name, src := range map[string]string{
+		"parentheses":  strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300),
+		"braces":       strings.Repeat("{", 300) + strings.Repeat("}", 300),
+		"templates":    strings.Repeat("`${", 300) + "1" + strings.Repeat("}`", 300),
+		"unary":        strings.Repeat("!", 9000) + "x",
+		"unary lines":  strings.Repeat("!\n", 9000) + "x",
+		"power":        strings.Repeat("a**", 9000) + "1",
+		"nested ifs":   strings.Repeat("if (a)\n", 300) + ";",
+		"arrows":       "f = " + strings.Repeat("x => ", 300) + "1",
+		"mixed":        strings.Repeat("(!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", 250) + "x" + strings.Repeat(")", 250),
+		"method chain": "x" + strings.Repeat(".then(a => a", 300) + strings.Repeat(")", 300),
+	} {
+		l := checkNesting(src)
+		if assert.NotNil(t, l, name) {
+			assert.Equal(t, "RangeError", l.Name, name)
+			assert.Contains(t, l.Message, "nested too deeply", name)
+		}
+	}
+	var many strings.Builder
+	for i := 0; i < 3000; i++ {
+		many.WriteString("if (x > " + strconv.Itoa(i) + ") total += x * 2 - 1\nconst f" + strconv.Itoa(i) + " = (a: number) => !a\n")
+	}
+	for name, src := range map[string]string{
+		"many statements": many.String(),
+		"a big array":     "const xs = [" + strings.Repeat("1, -2, !3, ", 10000) + "]",
+		"a long sum":      "const s = " + strings.Repeat("a + ", 5000) + "1",
+		"blocks":          strings.Repeat("if (a) { b() } else { c() }\n", 5000),
+		"deep but fine":   strings.Repeat("(", 200) + "1" + strings.Repeat(")", 200),
+		"ternary chain":   "const v = " + strings.Repeat("a ? 1 : ", 200) + "2",
+		"strings":         strings.Repeat("'((((((((((' + \"{{{{{{\" + `[[[[[[`\n", 2000),
+		"else if chain":   "if (a) x; " + strings.Repeat("else if (a) x; ", 2000),
+	} {
+		assert.Nil(t, checkNesting(src), name)
+	}
+}
