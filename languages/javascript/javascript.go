@@ -99,8 +99,10 @@ func asciiLiteral(src string) string {
 	return string(lit)
 }
 
-// Spec returns the JavaScript language. Cells with ES module syntax are
-// rewritten on the host before they run (see Prepare).
+// Spec returns the JavaScript language. Its Prepare rewrites cells that
+// use ES module syntax on the host before they run and sends the files they
+// import along. Each call returns a Spec with its own queue of transforms
+// (one at a time): a sandbox calls it once.
 func Spec() languages.Spec {
 	t := newTransformer()
 	return languages.Spec{
@@ -118,7 +120,8 @@ func Spec() languages.Spec {
 // TypeScriptSpec returns the TypeScript language: a JavaScript context
 // (the same interpreter, prelude and snapshot) whose cells have their
 // types stripped on the host by esbuild before they run. Its contexts
-// report "typescript" as their language, as E2B's do.
+// report "typescript" as their language, as E2B's do. Like Spec, each call
+// has its own queue of transforms.
 func TypeScriptSpec() languages.Spec {
 	t := newTransformer()
 	return languages.Spec{
