@@ -169,7 +169,14 @@ func prepare(ctx context.Context, t *transformer, cell languages.Cell, d dialect
 		out, specs = rewriteCell(out, true)
 		code, p.Map = out+completionFix(code), mappings
 	case mentions(code, "require"):
-		if _, specs = rewriteCell(code, false); len(specs) == 0 {
+		_, specs = rewriteCell(code, false)
+		files := false
+		for _, sp := range specs {
+			if _, ok := filePath(sp, cell.Cwd); ok {
+				files = true
+			}
+		}
+		if !files { // require() of built-in modules only: nothing to prepare
 			return code, nil
 		}
 	default:
