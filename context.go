@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -156,15 +157,22 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 	if len(c.sb.cfg.envs) > 0 {
 		envs = mergeEnvs(c.sb.cfg.envs, cfg.envs)
 	}
-	opts, err := json.Marshal(languages.CellOptions{Envs: envs})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
-	}
 	cctx := ctx
 	if cfg.timeout > 0 {
 		var cancel context.CancelFunc
 		cctx, cancel = context.WithTimeout(ctx, cfg.timeout)
 		defer cancel()
+	}
+	var prepared json.RawMessage
+	if c.spec.Prepare != nil {
+		// After acquiring the context: the files a cell imports are read as
+		// the cells queued before it left them. The cell's timeout covers it.
+		code, prepared = c.spec.Prepare(cctx, languages.Cell{Code: code, Cwd: c.Cwd,
+			Open: func(p string) (io.ReadCloser, error) { return c.sb.fs.ReadStream(cctx, p) }})
+	}
+	opts, err := json.Marshal(languages.CellOptions{Envs: envs, Prepared: prepared})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
 	}
 	h := &cellHandler{exec: &result.Execution{Results: []result.Result{}}, cfg: cfg,
 		limit: c.sb.cfg.logLimit, resultLimit: c.sb.cfg.resultLimit}

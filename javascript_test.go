@@ -200,7 +200,7 @@ func TestJavaScriptProcessAndEnv(t *testing.T) {
 	exec = run(t, sb, "process.env.TOKEN", wasmbox.InContext(c))
 	assert.Equal(t, "", exec.Text(), "per-run envs are restored")
 	exec = run(t, sb, "[typeof crypto.randomUUID(), crypto.getRandomValues(new Uint8Array(4)).length, typeof Intl]", wasmbox.InContext(c))
-	assert.Equal(t, "[ 'string', 4, 'undefined' ]", exec.Text())
+	assert.Equal(t, "[ 'string', 4, 'object' ]", exec.Text())
 }
 
 func TestJavaScriptInterruptsAndLimits(t *testing.T) {

@@ -196,7 +196,8 @@ type runConfig struct {
 }
 
 // WithLanguage runs the cell in the default context of a language
-// ("python", "javascript"). It cannot be combined with InContext.
+// ("python", "javascript" or "js", "typescript" or "ts"); each language has
+// its own default context. It cannot be combined with InContext.
 func WithLanguage(language string) RunOption {
 	return runOptionFunc(func(c *runConfig) { c.language = language })
 }
@@ -282,7 +283,9 @@ type contextConfig struct {
 	snapshot *Snapshot
 }
 
-// ContextLanguage sets the language of a new context (default "python").
+// ContextLanguage sets the language of a new context (default "python";
+// also "javascript" and "typescript", or an alias: "js", "ts"). The
+// context reports the canonical name as its Language.
 func ContextLanguage(language string) ContextOption {
 	return func(c *contextConfig) { c.language = language }
 }

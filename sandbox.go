@@ -133,7 +133,7 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 	if cfg.python != nil {
 		py = python.SpecFor(*cfg.python)
 	}
-	for _, spec := range []languages.Spec{py, javascript.Spec()} {
+	for _, spec := range []languages.Spec{py, javascript.Spec(), javascript.TypeScriptSpec()} {
 		s.inits[spec.Name] = spec.Init(languages.Limits{MemoryLimit: cfg.memoryLimit})
 		s.specs[spec.Name] = spec
 		s.aliases[spec.Name] = spec.Name

@@ -9,9 +9,11 @@ package languages
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/runtime"
@@ -30,6 +32,24 @@ type Spec struct {
 	Mounts func() []runtime.Mount
 	// Init returns the cfg JSON for wasmbox_init.
 	Init func(Limits) []byte
+	// Prepare, if set, rewrites each user cell on the host before it runs
+	// (JavaScript: TypeScript's types and ES module syntax). It returns the
+	// code the interpreter runs and the JSON to pass as
+	// CellOptions.Prepared (nil: none). A cell it cannot prepare (a syntax
+	// error) is described in that JSON, for the prelude to report as the
+	// cell's error, so that it is counted and named like any other cell.
+	Prepare func(ctx context.Context, cell Cell) (code string, prepared json.RawMessage)
+}
+
+// Cell is a user cell as Spec.Prepare sees it.
+type Cell struct {
+	// Code is the cell's source.
+	Code string
+	// Cwd is the context's working directory.
+	Cwd string
+	// Open opens a file of the sandbox filesystem for reading (an absolute
+	// path); the caller closes it.
+	Open func(path string) (io.ReadCloser, error)
 }
 
 // Limits are the per-context limits a prelude may enforce itself.
@@ -104,6 +124,8 @@ type CellOptions struct {
 	// Warm (with Setup) runs a throw-away cell so that the first user cell
 	// of every context restored afterwards does less one-time work.
 	Warm bool `json:"warm,omitempty"`
+	// Prepared is what Spec.Prepare produced for this cell.
+	Prepared json.RawMessage `json:"prepared,omitempty"`
 }
 
 // ProbeResult is the payload of EventProbe.

@@ -22,7 +22,7 @@
     Map, MapPrototypeEntries, MapPrototypeGet, MapPrototypeGetSize, MapPrototypeSet, MapIteratorPrototypeNext,
     SetPrototypeGetSize, SetPrototypeValues, SetIteratorPrototypeNext, WeakMapPrototypeHas, WeakSetPrototypeHas,
     ArrayBufferPrototypeGetByteLength, TypedArrayPrototypeGetLength, TypedArrayPrototypeGetSymbolToStringTag,
-    Uint8Array, push, test,
+    Uint8Array, SymbolFor, apply, push, split, test,
   } = globalThis.__wasmbox_primordials;
   const promiseState = globalThis.__wasmbox_primordials.W.promiseState;
 
@@ -257,9 +257,42 @@
       }
       return `[Circular *${id}]`;
     }
+    const custom = customInspect(v, ctx, depth);
+    if (custom !== undefined) return custom;
     const out = formatObject(v, ctx, depth);
     const id = MapPrototypeGet(ctx.circular, v);
     return id !== undefined ? `<ref *${id}> ${out}` : out;
+  }
+
+  // Node's util.inspect.custom: an object (Buffer, URL, a user's class) may
+  // say how it is shown. A hook that throws is ignored.
+  const CUSTOM = SymbolFor('nodejs.util.inspect.custom');
+  function customInspect(v, ctx, depth) {
+    let hook;
+    try {
+      hook = v[CUSTOM];
+    } catch (e) {
+      return undefined;
+    }
+    if (typeof hook !== 'function') return undefined;
+    let r;
+    try {
+      r = apply(hook, v, [MAX_DEPTH - depth, { __proto__: null, depth: MAX_DEPTH - depth }, inspect]);
+    } catch (e) {
+      return undefined;
+    }
+    if (typeof r === 'string') {
+      // Indented as the lines of a nested value are.
+      return depth > 0 && StringPrototypeIncludes(r, '\n')
+        ? ArrayPrototypeJoin(split(r, '\n'), '\n' + StringPrototypeRepeat('  ', depth)) : r;
+    }
+    if (r === v) return undefined;
+    push(ctx.seen, v);
+    try {
+      return formatValue(r, ctx, depth);
+    } finally {
+      ArrayPrototypePop(ctx.seen);
+    }
   }
 
   function emptyItems(n) {

@@ -1,8 +1,8 @@
-// wasmbox JavaScript prelude, part 2 (between inspect.js and prelude.js):
+// wasmbox JavaScript prelude, part 3 (after intl.js, before modules.js):
 // the small part of Node's API that code written for Node reaches for first —
 // fs (sync, callback and promise forms) on the sandbox filesystem, path,
-// TextEncoder/TextDecoder, Buffer-less bytes as Uint8Array, and require()
-// for those modules. Evaluated as a global script.
+// util, TextEncoder/TextDecoder — and the table of built-in modules that
+// modules.js serves to require() and import. Evaluated as a global script.
 (function () {
   'use strict';
   const W = globalThis.__wasmbox;
@@ -96,10 +96,13 @@
 
   // ---- fs ------------------------------------------------------------------
 
-  const isText = (opt) => {
-    const enc = typeof opt === 'string' ? opt : opt && opt.encoding;
-    if (enc && !/^utf-?8$/i.test(enc)) throw new TypeError(`fs: only utf8 encoding is supported, not ${enc}`);
-    return !!enc;
+  const web = globalThis.__wasmbox_web;
+  const encodingOf = (opt) => (typeof opt === 'string' ? opt : (opt && opt.encoding) || null);
+  const isUTF8 = (enc) => /^utf-?8$/i.test(enc);
+  // Data to write: strings in another encoding than UTF-8 become bytes.
+  const dataOf = (data, opt) => {
+    const enc = encodingOf(opt);
+    return typeof data === 'string' && enc && !isUTF8(enc) ? web.loadGlobals().Buffer.from(data, enc) : data;
   };
 
   class Stats {
@@ -187,12 +190,15 @@
     constants: { F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1 },
     Stats,
     Dirent,
+    // A string for an encoding, else a Buffer, as in Node.
     readFileSync: (p, opt) => {
-      const r = W.readFile(String(p), isText(opt));
-      return typeof r === 'string' ? r : new Uint8Array(r);
+      const enc = encodingOf(opt);
+      if (enc && isUTF8(enc)) return W.readFile(String(p), true);
+      const bytes = new (web.loadGlobals().Buffer)(W.readFile(String(p), false));
+      return enc ? bytes.toString(enc) : bytes;
     },
-    writeFileSync: (p, data, opt) => W.writeFile(String(p), data, (opt && opt.flag) || 'w'),
-    appendFileSync: (p, data) => W.writeFile(String(p), data, 'a'),
+    writeFileSync: (p, data, opt) => W.writeFile(String(p), dataOf(data, opt), (opt && opt.flag) || 'w'),
+    appendFileSync: (p, data, opt) => W.writeFile(String(p), dataOf(data, opt), 'a'),
     existsSync: (p) => {
       try { W.stat(String(p), false); return true; } catch (e) { return false; }
     },
@@ -232,20 +238,91 @@
   }
   fs.exists = (p, cb) => { const r = fs.existsSync(p); Promise.resolve().then(() => cb(r)); };
 
-  // ---- require -------------------------------------------------------------
+  // ---- util ---------------------------------------------------------------
 
-  const modules = {
-    fs, 'fs/promises': fs.promises, path, 'path/posix': path,
-    util: { inspect: globalThis.__wasmbox_inspect, format: globalThis.__wasmbox_format, TextEncoder, TextDecoder },
+  const inspect = globalThis.__wasmbox_inspect;
+  const util = {
+    inspect, format: globalThis.__wasmbox_format, TextEncoder, TextDecoder,
+    promisify(fn) {
+      if (typeof fn !== 'function') throw new TypeError('The "original" argument must be of type function');
+      return function (...args) {
+        return new Promise((resolve, reject) => {
+          fn.call(this, ...args, (err, value) => (err ? reject(err) : resolve(value)));
+        });
+      };
+    },
+    inherits(ctor, superCtor) {
+      Object.defineProperty(ctor, 'super_', { value: superCtor, writable: true, configurable: true });
+      Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
+    },
+    isDeepStrictEqual: (a, b) => deepEqual(a, b),
+    types: {
+      isDate: (v) => Object.prototype.toString.call(v) === '[object Date]',
+      isRegExp: (v) => Object.prototype.toString.call(v) === '[object RegExp]',
+      isPromise: (v) => Object.prototype.toString.call(v) === '[object Promise]',
+      isTypedArray: (v) => ArrayBuffer.isView(v) && !(v instanceof DataView),
+      isUint8Array: (v) => v instanceof Uint8Array,
+      isMap: (v) => Object.prototype.toString.call(v) === '[object Map]',
+      isSet: (v) => Object.prototype.toString.call(v) === '[object Set]',
+    },
   };
-  function require(name) {
-    const key = String(name).replace(/^node:/, '');
-    if (Object.prototype.hasOwnProperty.call(modules, key)) return modules[key];
-    const e = new Error(`Cannot find module '${name}': wasmbox provides only ${Object.keys(modules).join(', ')}`);
-    e.code = 'MODULE_NOT_FOUND';
-    throw e;
+  inspect.custom = Symbol.for('nodejs.util.inspect.custom');
+  function deepEqual(a, b, seen = new Map()) {
+    if (Object.is(a, b)) return true;
+    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+    if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+    if (seen.get(a) === b) return true;
+    seen.set(a, b);
+    const tag = Object.prototype.toString.call(a);
+    if (tag !== Object.prototype.toString.call(b)) return false;
+    if (tag === '[object Date]') return a.getTime() === b.getTime();
+    if (tag === '[object RegExp]') return String(a) === String(b);
+    if (a instanceof Map) {
+      if (a.size !== b.size) return false;
+      for (const [k, v] of a) if (!b.has(k) || !deepEqual(v, b.get(k), seen)) return false;
+      return true;
+    }
+    if (a instanceof Set) {
+      if (a.size !== b.size) return false;
+      for (const v of a) if (!b.has(v)) return false;
+      return true;
+    }
+    const ka = Object.keys(a), kb = Object.keys(b);
+    if (ka.length !== kb.length) return false;
+    for (const k of ka) if (!Object.prototype.hasOwnProperty.call(b, k) || !deepEqual(a[k], b[k], seen)) return false;
+    return true;
   }
-  hide(globalThis, 'require', require);
+
+  // ---- the built-in modules --------------------------------------------------
+
+  delete globalThis.__wasmbox_web;
+  const sleep = (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms));
+  const timers = {
+    setTimeout: (...a) => globalThis.setTimeout(...a), clearTimeout: (id) => globalThis.clearTimeout(id),
+    setInterval: (...a) => globalThis.setInterval(...a), clearInterval: (id) => globalThis.clearInterval(id),
+    setImmediate: (...a) => globalThis.setImmediate(...a), clearImmediate: (id) => globalThis.clearImmediate(id),
+  };
+  const builtins = {
+    __proto__: null,
+    fs, 'fs/promises': fs.promises, path, 'path/posix': path, util,
+    timers,
+    'timers/promises': { setTimeout: sleep, setImmediate: (value) => sleep(0, value) },
+  };
+  let buffer = null;
+  Object.defineProperty(builtins, 'buffer', {
+    get() {
+      if (buffer === null) {
+        const g = web.loadGlobals();
+        buffer = { Buffer: g.Buffer, INSPECT_MAX_BYTES: g.INSPECT_MAX_BYTES, kMaxLength: 2 ** 32, atob: g.atob, btoa: g.btoa };
+      }
+      return buffer;
+    },
+    enumerable: true,
+  });
+  Object.defineProperty(builtins, 'url', { get: web.loadURL, enumerable: true });
+  // process is defined by prelude.js, after this file.
+  Object.defineProperty(builtins, 'process', { get: () => globalThis.process, enumerable: true });
+  hide(globalThis, '__wasmbox_builtins', builtins);
   hide(globalThis, 'fs', fs);
   hide(globalThis, 'path', path);
 })();

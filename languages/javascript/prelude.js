@@ -22,8 +22,10 @@
   const W = globalThis.__wasmbox_primordials.W;
   const inspect = globalThis.__wasmbox_inspect;
   const format = globalThis.__wasmbox_format;
+  const modules = globalThis.__wasmbox_modules;
   delete globalThis.__wasmbox_inspect;
   delete globalThis.__wasmbox_format;
+  delete globalThis.__wasmbox_modules;
 
   const EV_RESULT = 1, EV_ERROR = 2, EV_PROBE = 100;
   const MIMEBUNDLE = SymbolFor('wasmbox.mimebundle');
@@ -441,7 +443,7 @@
           let k = j;
           while (k < n && test(spaceRe, src[k])) k++;
           if (word === 'const' || isIdStart(at(k)) || at(k) === '[' || at(k) === '{') {
-            push(edits, [i, word.length, 'var']);
+            push(edits, [i, word.length, word === 'const' ? 'var  ' : 'var']); // columns stay
           }
         } else if (word === 'class' && statementStart()) {
           let k = j;
@@ -493,7 +495,8 @@
     return outSrc;
   }
 
-  // Tracebacks show the cell's frames only, capped in size.
+  // Tracebacks show the user's frames only (the cells' and the sandbox
+  // files'), at their places in the user's source, capped in size.
   function traceback(e, name, message) {
     let stack = '';
     try {
@@ -503,8 +506,8 @@
     const lines = split(stack, '\n');
     let tb = `${name}: ${message}`;
     for (let i = 0, n = 0; i < lines.length && n < 50; i++) {
-      if (StringPrototypeIncludes(lines[i], '<cell-')) {
-        tb += '\n' + lines[i];
+      if (modules.userFrame(lines[i])) {
+        tb += '\n' + modules.mapFrame(lines[i]);
         n++;
       }
     }
@@ -622,6 +625,7 @@
     if (cwd) {
       W.chdir(cwd);
       put(processEnv, 'PWD', cwd);
+      modules.setBase(cwd);
     }
     seeded = false;
     if (option(o, 'warm')) {
@@ -681,6 +685,18 @@
     savedEnv = saved;
     try {
       const filename = `<cell-${count}>`;
+      const prepared = option(o, 'prepared');
+      const prepError = option(prepared, 'error');
+      if (prepError !== undefined) {
+        // The host could not transform the cell (a syntax error): its
+        // place is in the cell's own lines.
+        const name = safeString(option(prepError, 'name'), 'SyntaxError');
+        const message = safeString(option(prepError, 'message'), '');
+        const at = `${filename}:${option(prepError, 'line')}:${option(prepError, 'column')}`;
+        emit(EV_ERROR, { __proto__: null, name, value: message, traceback: `${name}: ${message}\n    at ${at}` });
+        return 0;
+      }
+      modules.begin(prepared, filename);
       const src = rewriteTopLevel(code);
       const useAsync = test(awaitRe, code);
       let completion;
