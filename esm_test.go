@@ -66,7 +66,7 @@ await sleep(1)
 			assert.Contains(t, exec.Error.Value, "Cannot find module 'left-pad'")
 			assert.Contains(t, exec.Error.Value, "no npm packages")
 			exec = run(t, sb, "let code; try { await import('child_process') } catch (e) { code = e.code }; code", in)
-			assert.Equal(t, "'ERR_MODULE_NOT_FOUND'", exec.Text())
+			assert.Equal(t, "ERR_MODULE_NOT_FOUND", exec.Text())
 		})
 	}
 }
@@ -104,7 +104,7 @@ double(answer)`, in)
 			assert.Equal(t, "{ a: 1 }", exec.Text(), "export default expr shows the expression")
 			exec = run(t, sb, "export default function named() { return 'named' }\nnamed()", in)
 			noError(t, exec)
-			assert.Equal(t, "'named'", exec.Text())
+			assert.Equal(t, "named", exec.Text())
 		})
 	}
 }
@@ -181,7 +181,7 @@ count(); count()
 
 			exec = run(t, sb, "import { load } from './lazy.ts'\n(await load()).plain", in)
 			noError(t, exec)
-			assert.Equal(t, "'plain'", exec.Text(), "import() in a module")
+			assert.Equal(t, "plain", exec.Text(), "import() in a module")
 
 			exec = run(t, sb, "const spec = './lib/' + 'math.ts'; (await import(spec)).calls", in)
 			noError(t, exec)
@@ -227,7 +227,7 @@ func TestESMImportErrors(t *testing.T) {
 	writeFiles(t, sb, map[string]string{"/home/user/throws.js": "export const before = 'fixed'\n"})
 	exec = run(t, sb, "import { before } from './throws.js'\nbefore", in)
 	noError(t, exec)
-	assert.Equal(t, "'fixed'", exec.Text(), "a module whose evaluation failed can be imported again")
+	assert.Equal(t, "fixed", exec.Text(), "a module whose evaluation failed can be imported again")
 
 	exec = run(t, sb, "import { explode } from './deep.ts'\n\nexplode(7)", in)
 	require.NotNil(t, exec.Error)

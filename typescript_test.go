@@ -31,7 +31,7 @@ func TestTypeScriptLanguageSelection(t *testing.T) {
 		assert.Equal(t, []string{"Hello World!\n"}, exec.Logs.Stdout, lang)
 	}
 	exec := run(t, sb, "process.cwd()", wasmbox.WithLanguage("ts"))
-	assert.Equal(t, "'/home/user'", exec.Text())
+	assert.Equal(t, "/home/user", exec.Text())
 
 	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage("ts"))
 	require.NoError(t, err)
@@ -41,7 +41,7 @@ func TestTypeScriptLanguageSelection(t *testing.T) {
 	// The JavaScript default context is another one, where types are a syntax error.
 	run(t, sb, "var where = 'ts'", wasmbox.WithLanguage("ts"))
 	exec = run(t, sb, "typeof where", wasmbox.WithLanguage("js"))
-	assert.Equal(t, "'undefined'", exec.Text())
+	assert.Equal(t, "undefined", exec.Text())
 	exec = run(t, sb, "const x: number = 1", wasmbox.WithLanguage("js"))
 	require.NotNil(t, exec.Error)
 	assert.Equal(t, "SyntaxError", exec.Error.Name)
@@ -107,7 +107,7 @@ await wait(20)`, in)
 	assert.Equal(t, []string{"before\n"}, exec.Logs.Stdout)
 	require.Len(t, exec.Results, 2)
 	assert.Equal(t, "<b>ts</b>", exec.Results[0].HTML)
-	assert.Equal(t, "'waited'", exec.Text())
+	assert.Equal(t, "waited", exec.Text())
 
 	// A last statement that is only undefined shows nothing, as in a REPL
 	// (the type stripper alone would drop it and show 5).
@@ -115,7 +115,7 @@ await wait(20)`, in)
 	noError(t, exec)
 	assert.Empty(t, exec.Results)
 	exec = run(t, sb, "'text'", in)
-	assert.Equal(t, "'text'", exec.Text())
+	assert.Equal(t, "text", exec.Text())
 
 	// Generics that look like JSX or comparisons, decorators, an
 	// abstract class, a namespace, non-null assertions, optional chaining.
@@ -210,7 +210,7 @@ func TestTypeScriptLimits(t *testing.T) {
 	assert.Equal(t, "TimeoutError", exec.Error.Name)
 	assert.Less(t, time.Since(start), 10*time.Second)
 	exec = run(t, sb, "typeof n", in)
-	assert.Equal(t, "'number'", exec.Text())
+	assert.Equal(t, "number", exec.Text())
 
 	// Crafted to make esbuild quadratic (every redeclaration's error points
 	// back at the first): the cell's timeout ends the wait for it.
@@ -223,5 +223,5 @@ func TestTypeScriptLimits(t *testing.T) {
 
 	exec = run(t, sb, "const after: string = 'ok'; after", in)
 	noError(t, exec)
-	assert.Equal(t, "'ok'", exec.Text(), "the next cell runs once the abandoned transform is done")
+	assert.Equal(t, "ok", exec.Text(), "the next cell runs once the abandoned transform is done")
 }
