@@ -74,7 +74,7 @@ func TestRun(t *testing.T) {
 	// --json does not escape HTML characters, as the server
 	rc, out, _ = cli(t, "", "run", "--json", "-c", "'<b>&'")
 	assert.Equal(t, 0, rc)
-	assert.Contains(t, out, `"text": "'<b>&'"`)
+	assert.Contains(t, out, `"text": "<b>&"`)
 }
 
 func TestUsageErrors(t *testing.T) {

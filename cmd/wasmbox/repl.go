@@ -277,8 +277,9 @@ print("more" if _r else "done")
   try { (function () { "use strict"; eval("throw 0;\n" + s) })() } catch (e) {
     if (e !== 0 && e instanceof SyntaxError) {
       const lines = s.replace(/\s+$/, "").split("\n");
-      more = /unexpected end/.test(e.message) ||
-        (e.lineNumber - 1 >= lines.length && e.columnNumber > lines[lines.length - 1].length);
+      const line = e.lineNumber - 1; // after "throw 0;"
+      more = /unexpected end/.test(e.message) || line > lines.length ||
+        (line === lines.length && e.columnNumber > lines[lines.length - 1].length);
     }
   }
   console.log(more ? "more" : "done");
