@@ -202,6 +202,8 @@ func runRepl(ctx context.Context, lang string, pyOpt wasmbox.Option, history str
 		return fail(exitFailed, err)
 	}
 	defer lines.Close()
+	// SIGTERM (the command's context) ends the REPL at the prompt too.
+	defer context.AfterFunc(ctx, func() { _ = lines.Close() })()
 	r := &repl{sb: sb, c: c, checker: checker, stdout: stdout, stderr: stderr}
 	fmt.Fprintf(stdout, "wasmbox %s context %s (Ctrl-D to quit, Ctrl-C interrupts a cell)\n", c.Language, c.ID[:8])
 	for {

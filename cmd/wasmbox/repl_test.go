@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -198,4 +199,30 @@ func TestReplTerminal(t *testing.T) {
 	require.NoError(t, err)
 	assert.Regexp(t, regexp.MustCompile(`(?m)^def f\(a\):\n    return a \* 7\n`), string(hist))
 	assert.Contains(t, string(hist), "2 * 3\n21 * 3\n")
+}
+
+// TestReplSIGTERM: SIGTERM at the prompt ends the REPL.
+func TestReplSIGTERM(t *testing.T) {
+	bin := wasmboxBinary(t)
+	cmd := exec.Command(bin, "repl", "--python", "plain", "--history", "off")
+	f, err := pty.Start(cmd)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		f.Close()
+	})
+	tm := &term{t: t, f: f}
+	go tm.read()
+	tm.expect(">>> ")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+		done <- err
+	case <-time.After(10 * time.Second):
+		t.Fatal("the REPL ignored SIGTERM")
+	}
 }
