@@ -56,24 +56,107 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, []string{"a\n"}, exec.Logs.Stdout)
 
 	rc, _, errOut = cli(t, "", "run", "--timeout", "100ms", "-c", "while True: pass")
-	assert.Equal(t, 1, rc)
+	assert.Equal(t, exitTimeout, rc)
 	assert.Contains(t, errOut, "TimeoutError")
+	rc, _, errOut = cli(t, "", "run", "-l", "js", "--timeout", "100ms", "-c", "while (true) {}")
+	assert.Equal(t, exitTimeout, rc, errOut)
+	rc, _, _ = cli(t, "", "run", "--timeout", "10s", "-c", "raise TimeoutError('mine')")
+	assert.Equal(t, exitFailed, rc, "a cell's own TimeoutError before its timeout is a cell error")
+
+	// POSIX flags anywhere
+	rc, out, _ = cli(t, "", "run", file, "--timeout", "10s", "--python=plain")
+	assert.Equal(t, 0, rc)
+	assert.Equal(t, "from file\n", out)
+	rc, out, _ = cli(t, "", "run", "--code", "print(1)", "-l", "py")
+	assert.Equal(t, 0, rc)
+	assert.Equal(t, "1\n", out)
+
+	// --json does not escape HTML characters, as the server
+	rc, out, _ = cli(t, "", "run", "--json", "-c", "'<b>&'")
+	assert.Equal(t, 0, rc)
+	assert.Contains(t, out, `"text": "<b>&"`)
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"bogus"}, {"run"}, {"run", "-c", "1", "file.py"}, {"run", "a", "b"}} {
-		rc, _, _ := cli(t, "", args...)
-		assert.Equal(t, 2, rc, args)
+	for _, args := range [][]string{{}, {"bogus"}, {"run"}, {"run", "-c", "1", "file.py"}, {"run", "a", "b"},
+		{"run", "--bogus", "-c", "1"}, {"run", "--timeout", "5", "-c", "1"}, {"run", "--timeout", "-1s", "-c", "1"},
+		{"run", "--python", "big", "-c", "1"}, {"repl", "extra"}, {"repl", "--python", "big"}, {"version", "x"},
+		{"help", "bogus"}} {
+		rc, _, errOut := cli(t, "", args...)
+		assert.Equal(t, exitUsage, rc, "%v: %s", args, errOut)
+		if len(args) > 0 {
+			assert.Regexp(t, `(?m)^wasmbox: `, errOut, args)
+			assert.NotContains(t, errOut, "wasmbox: wasmbox:", args)
+			assert.Contains(t, errOut, "--help' for usage", args)
+		}
 	}
 	rc, _, errOut := cli(t, "", "run", "-l", "cobol", "-c", "1")
-	assert.Equal(t, 1, rc)
+	assert.Equal(t, exitUsage, rc)
 	assert.Contains(t, errOut, "supported languages are javascript, python")
-	rc, _, _ = cli(t, "", "run", "/does/not/exist.py")
-	assert.Equal(t, 1, rc)
+	assert.True(t, strings.HasPrefix(errOut, `wasmbox: unknown language "cobol"`), "one prefix: %s", errOut)
+	rc, _, errOut = cli(t, "", "run", "/does/not/exist.py")
+	assert.Equal(t, exitFailed, rc)
+	assert.Equal(t, "wasmbox: run: open /does/not/exist.py: no such file or directory\n", errOut)
+}
+
+// TestHelp: -h, --help and help CMD exit 0 with the usage, examples and the
+// exit statuses on stdout.
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"run", "repl", "serve", "version", "completion"} {
+		for _, args := range [][]string{{cmd, "-h"}, {cmd, "--help"}, {"help", cmd}} {
+			rc, out, errOut := cli(t, "", args...)
+			assert.Equal(t, 0, rc, "%v: %s", args, errOut)
+			assert.Contains(t, out, "Usage:\n  wasmbox "+cmd, args)
+			assert.Contains(t, out, "Examples:\n", args)
+			assert.Contains(t, out, "124  the cell ran out of its --timeout", args)
+			assert.Empty(t, errOut, args)
+		}
+	}
+	rc, out, _ := cli(t, "", "--help")
+	assert.Equal(t, 0, rc)
+	for _, cmd := range []string{"run", "repl", "serve", "version", "completion", "help"} {
+		assert.Regexp(t, `(?m)^  `+cmd+` `, out)
+	}
+	rc, out, _ = cli(t, "", "repl", "--help")
+	assert.Equal(t, 0, rc)
+	assert.Contains(t, out, "Ctrl-D on an empty line")
+	assert.Contains(t, out, "--history")
+}
+
+func TestVersion(t *testing.T) {
+	rc, out, _ := cli(t, "", "--version")
+	assert.Equal(t, 0, rc)
+	assert.Regexp(t, `^wasmbox \S+ \(wazero v[0-9.]+, go[0-9.]+\)\n$`, out)
+	rc, out2, _ := cli(t, "", "version")
+	assert.Equal(t, 0, rc)
+	assert.Equal(t, out, out2)
+}
+
+// TestCompletion: cobra's scripts for each shell, and the completions they
+// ask the command for.
+func TestCompletion(t *testing.T) {
+	for shell, marker := range map[string]string{"bash": "__start_wasmbox", "zsh": "#compdef wasmbox",
+		"fish": "complete -c wasmbox", "powershell": "Register-ArgumentCompleter"} {
+		rc, out, errOut := cli(t, "", "completion", shell)
+		assert.Equal(t, 0, rc, errOut)
+		assert.Contains(t, out, marker, shell)
+	}
+	rc, out, _ := cli(t, "", "__complete", "r")
+	assert.Equal(t, 0, rc)
+	assert.Contains(t, out, "run\t")
+	assert.Contains(t, out, "repl\t")
+	rc, out, _ = cli(t, "", "__complete", "run", "--language", "")
+	assert.Equal(t, 0, rc)
+	assert.Regexp(t, `(?m)^python$`, out, "the sandbox's languages")
+	assert.Regexp(t, `(?m)^javascript$`, out, "the sandbox's languages")
+	rc, out, _ = cli(t, "", "__complete", "repl", "--python", "")
+	assert.Equal(t, 0, rc)
+	assert.Contains(t, out, "data\t")
+	assert.Contains(t, out, "plain\t")
 }
 
 func TestRepl(t *testing.T) {
-	rc, out, errOut := cli(t, "x = 5\ndef f(a):\n    return a * x\n\nf(3)\n'a str'\n1/0\nprint('after')\n", "repl")
+	rc, out, errOut := cli(t, "x = 5\ndef f(a):\n    return a * x\n\nf(3)\n'a str'\n1/0\nprint('after')\n", "repl", "--history", "off")
 	assert.Equal(t, 0, rc)
 	assert.Contains(t, out, "15\n")
 	assert.Contains(t, out, ">>> 'a str'\n", "the REPL shows the repr")

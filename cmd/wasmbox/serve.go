@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/runtime"
@@ -37,38 +38,30 @@ const (
 	closeGrace = time.Second
 )
 
-// Exit statuses of serve.
-const (
-	exitOK = 0
-	// exitFailed: the server could not start or failed, or had to abandon
-	// running requests to stop in time.
-	exitFailed = 1
-	// exitUsage: bad flags.
-	exitUsage = 2
-)
-
 // exitNow ends the process when a shutdown overruns its time. It is a
 // variable for the tests that run serve in-process.
 var exitNow = os.Exit
 
-const serveUsage = `usage: wasmbox serve [flags]
-
-Serves one sandbox the way an E2B sandbox does: the code-interpreter API on
---addr and the envd files API on --envd-addr. Point an E2B SDK at it with
-E2B_DEBUG=true (it then uses localhost:49999 and localhost:49983):
-
-  wasmbox serve &
-  E2B_DEBUG=true node app.js
+const serveLong = `serve serves one sandbox the way an E2B sandbox does: the code-interpreter API
+on --addr and the envd files API on --envd-addr. It binds both before it
+starts the interpreters, so a busy port fails at once, and prints the URLs and
+the environment variables that point an E2B SDK at it: with the default
+addresses, E2B_DEBUG=true (the SDK then uses localhost:49999 and
+localhost:49983); with both APIs on one address (--envd-addr ''), also
+E2B_SANDBOX_URL.
 
 SIGINT or SIGTERM shuts it down: it stops accepting connections, interrupts
 running cells and waits up to --shutdown-grace for their responses to
 finish; then it closes what remains and exits, with status 1 if it had to
 (a cell that catches its interrupts, a client that does not read). The
 process is gone at most 1s after the grace, whatever still runs; a second
-signal ends it at once.
+signal ends it at once.`
 
-flags:
-`
+const serveExample = `  wasmbox serve &
+  E2B_DEBUG=true node app.js
+
+  wasmbox serve --addr 127.0.0.1:8123 --envd-addr '' --token secret
+  E2B_DEBUG=true E2B_SANDBOX_URL=http://127.0.0.1:8123 node app.js`
 
 // serveFlags are serve's validated settings.
 type serveFlags struct {
@@ -85,7 +78,6 @@ type serveFlags struct {
 	python              *string
 	pythonOpt           wasmbox.Option
 	envs                envFlag
-	fs                  *flag.FlagSet
 }
 
 // envFlag collects the repeatable --env: NAME=VALUE, or NAME alone for
@@ -96,6 +88,9 @@ type envFlag struct {
 }
 
 func (e *envFlag) String() string { return "" }
+
+// Type names the value in the help.
+func (e *envFlag) Type() string { return "NAME=VALUE" }
 
 func (e *envFlag) Set(s string) error {
 	name, value, ok := strings.Cut(s, "=")
@@ -114,17 +109,32 @@ func (e *envFlag) Set(s string) error {
 	return nil
 }
 
-// parseServeFlags parses and checks serve's arguments. It returns an exit
-// status and false when serve must not run (help, or a usage error it has
-// reported on stderr).
-func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int, bool) {
+func newServeCmd() *cobra.Command {
 	f := &serveFlags{envs: envFlag{lookup: os.LookupEnv}}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, serveUsage)
-		fs.PrintDefaults()
+	var python string
+	cmd := &cobra.Command{
+		Use:     "serve [flags]",
+		Short:   "Serve one sandbox over HTTP, as an E2B sandbox",
+		Long:    serveLong,
+		Example: serveExample,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErr("serve: unexpected argument %q", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.python = &python
+			if err := f.check(); err != nil {
+				return usageErr("serve: %v", err)
+			}
+			if code := cmdServe(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr()); code != exitOK {
+				return fail(code, nil)
+			}
+			return nil
+		},
 	}
+	fs := cmd.Flags()
 	fs.StringVar(&f.addr, "addr", server.DefaultCodeAddr, "address of the code-interpreter API")
 	fs.StringVar(&f.envdAddr, "envd-addr", server.DefaultEnvdAddr,
 		"address of the envd (files) API; empty: on --addr, beside the code-interpreter API")
@@ -141,31 +151,20 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 	fs.IntVar(&f.maxContexts, "max-contexts", 64, "most code contexts at once, each up to --memory-limit (0: no limit)")
 	fs.Int64Var(&f.memLimit, "memory-limit", 512<<20,
 		fmt.Sprintf("memory limit of each context, in bytes (%d to %d)", minMemoryLimit, maxMemoryLimit))
-	fs.Var(&f.envs, "env", "an environment variable `NAME=VALUE` that every cell sees, as E2B's Sandbox.create({envs}) sets; "+
+	fs.Var(&f.envs, "env", "an environment variable that every cell sees, as E2B's Sandbox.create({envs}) sets; "+
 		"repeatable; NAME alone passes wasmbox's own value of NAME. A request's env_vars override it for one cell")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	f.python = pythonFlag(fs)
-	f.fs = fs
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil, exitOK, false
-		}
-		return nil, exitUsage, false
-	}
-	if err := f.check(); err != nil {
-		fmt.Fprintf(stderr, "wasmbox serve: %v\n", err)
-		return nil, exitUsage, false
-	}
-	return f, exitOK, true
+	pythonFlag(cmd, &python)
+	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("log-level",
+		cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
 }
 
 // check validates the flags, so that a bad value is a usage error here
 // rather than a failure (or a panic) deep in the sandbox.
 func (f *serveFlags) check() error {
-	if f.fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", f.fs.Arg(0))
-	}
 	opt, err := pythonOption(*f.python)
 	if err != nil {
 		return err
@@ -205,11 +204,9 @@ func (f *serveFlags) check() error {
 	return nil
 }
 
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	f, status, ok := parseServeFlags(args, stderr)
-	if !ok {
-		return status
-	}
+func cmdServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
 	hopts := &slog.HandlerOptions{Level: f.slogLevel}
 	var handler slog.Handler = slog.NewTextHandler(stderr, hopts)
 	if strings.ToLower(f.logFormat) == "json" {
@@ -223,9 +220,22 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// then, or at a second signal, it exits whatever still runs.
 	defer shutdownWatchdog(ctx, f.grace+closeGrace, log)()
 
+	// The ports first: a busy one fails now, not after the warm-up.
+	code, envd, err := listen(ctx, f.addr, f.envdAddr)
+	if err != nil {
+		log.Error("cannot listen", "err", err)
+		return exitFailed
+	}
+	closeListeners := func() {
+		_ = code.Close()
+		if envd != nil {
+			_ = envd.Close()
+		}
+	}
 	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)),
 		wasmbox.WithStopGrace(f.stopGrace), wasmbox.WithEnvs(f.envs.vars), f.pythonOpt)
 	if err != nil {
+		closeListeners()
 		log.Error("cannot create the sandbox", "err", err)
 		return exitFailed
 	}
@@ -237,6 +247,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	if err := warmUp(ctx, sb, log); err != nil {
+		closeListeners()
 		closeSandbox()
 		if ctx.Err() != nil {
 			log.Info("wasmbox server stopped while starting")
@@ -254,11 +265,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		server.WithMaxUploadBytes(f.maxUpload),
 	)
 	if err != nil {
+		closeListeners()
 		closeSandbox()
 		log.Error("cannot create the server", "err", err)
 		return exitFailed
 	}
-	err = srv.ListenAndServe(ctx, f.addr, f.envdAddr)
+	printServing(stdout, code.Addr(), envd, f.token != "")
+	err = srv.Serve(ctx, code, envd) // closes the listeners
 	_ = srv.Close()
 	closeSandbox()
 	switch {
@@ -322,3 +335,50 @@ func warmUp(ctx context.Context, sb *wasmbox.Sandbox, log *slog.Logger) error {
 	}
 	return nil
 }
+
+// listen binds the code-interpreter API's address and envd's (nil envd:
+// both APIs on code, when envdAddr is empty or codeAddr).
+func listen(ctx context.Context, codeAddr, envdAddr string) (code, envd net.Listener, err error) {
+	var lc net.ListenConfig
+	if code, err = lc.Listen(ctx, "tcp", codeAddr); err != nil {
+		return nil, nil, fmt.Errorf("the code interpreter's --addr: %w", err)
+	}
+	if envdAddr != "" && envdAddr != codeAddr {
+		if envd, err = lc.Listen(ctx, "tcp", envdAddr); err != nil {
+			_ = code.Close()
+			return nil, nil, fmt.Errorf("envd's --envd-addr: %w", err)
+		}
+	}
+	return code, envd, nil
+}
+
+// printServing tells on stdout where the server is and how to point an E2B
+// SDK at it.
+func printServing(w io.Writer, code net.Addr, envd net.Listener, token bool) {
+	codeURL := "http://" + code.String()
+	if envd == nil {
+		fmt.Fprintf(w, "wasmbox serve: code interpreter and envd on %s\n", codeURL)
+	} else {
+		fmt.Fprintf(w, "wasmbox serve: code interpreter on %s, envd on http://%s\n", codeURL, envd.Addr())
+	}
+	fmt.Fprintln(w, "Point an E2B SDK at it with:")
+	fmt.Fprintln(w, "  export E2B_DEBUG=true")
+	switch {
+	case envd == nil:
+		fmt.Fprintf(w, "  export E2B_SANDBOX_URL=%s\n", codeURL)
+	case !defaultPort(code, server.DefaultCodeAddr) || !defaultPort(envd.Addr(), server.DefaultEnvdAddr):
+		fmt.Fprintf(w, "  (E2B_DEBUG reaches ports %s and %s only: on other ports, serve both APIs on one address\n"+
+			"  with --envd-addr '' and set E2B_SANDBOX_URL to its URL)\n", port(server.DefaultCodeAddr), port(server.DefaultEnvdAddr))
+	}
+	if token {
+		fmt.Fprintln(w, "Every request but /health must carry the access token (X-Access-Token), as the SDK's\n"+
+			"envdAccessToken and trafficAccessToken send it.")
+	}
+}
+
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+func defaultPort(a net.Addr, def string) bool { return port(a.String()) == port(def) }

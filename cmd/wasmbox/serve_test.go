@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -54,6 +55,11 @@ func TestServe(t *testing.T) {
 		return false
 	}, 60*time.Second, 20*time.Millisecond, "log: %s", stderr.String())
 	assert.Contains(t, stderr.String(), `msg="interpreter ready" language=python`)
+	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "E2B_SANDBOX_URL") }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, "wasmbox serve: code interpreter and envd on http://"+addr+"\n"+
+		"Point an E2B SDK at it with:\n  export E2B_DEBUG=true\n  export E2B_SANDBOX_URL=http://"+addr+"\n"+
+		"Every request but /health must carry the access token (X-Access-Token), as the SDK's\n"+
+		"envdAccessToken and trafficAccessToken send it.\n", stdout.String())
 
 	res, err := http.Get("http://" + addr + "/health")
 	require.NoError(t, err)
@@ -112,10 +118,10 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"--memory-limit", "16777216"}, "--memory-limit must be between 33554432"},
 		{[]string{"--memory-limit", "-1"}, "--memory-limit must be between"},
 		{[]string{"--memory-limit", "4294967297"}, "4 GiB"},
-		{[]string{"--memory-limit", "lots"}, "invalid value"},
+		{[]string{"--memory-limit", "lots"}, "invalid argument"},
 		{[]string{"--max-contexts", "-1"}, "--max-contexts cannot be negative"},
 		{[]string{"--cell-timeout", "-1s"}, "--cell-timeout cannot be negative"},
-		{[]string{"--cell-timeout", "5"}, "invalid value"}, // a duration needs a unit
+		{[]string{"--cell-timeout", "5"}, "invalid argument"}, // a duration needs a unit
 		{[]string{"--shutdown-grace", "-1ms"}, "--shutdown-grace cannot be negative"},
 		{[]string{"--stop-grace", "0s"}, "--stop-grace must be positive"},
 		{[]string{"--max-code-bytes", "0"}, "--max-code-bytes must be between 1 and"},
@@ -131,11 +137,28 @@ func TestServeUsageErrors(t *testing.T) {
 		assert.Contains(t, errOut, tc.message, "%v", tc.args)
 		assert.NotContains(t, errOut, "panic")
 	}
-	rc, _, errOut := cli(t, "", "serve", "-h")
+	rc, out, _ := cli(t, "", "serve", "-h")
 	assert.Equal(t, 0, rc)
-	assert.Contains(t, errOut, "E2B_DEBUG=true")
-	assert.Contains(t, errOut, "-shutdown-grace")
-	rc, _, errOut = cli(t, "", "serve", "--addr", "256.0.0.1:1")
+	assert.Contains(t, out, "E2B_DEBUG=true")
+	assert.Contains(t, out, "--shutdown-grace")
+	rc, _, errOut := cli(t, "", "serve", "--addr", "256.0.0.1:1")
 	assert.Equal(t, 1, rc)
-	assert.Contains(t, errOut, "server failed")
+	assert.Contains(t, errOut, "cannot listen")
+}
+
+// TestServeBusyPort: a port in use fails at once, before the interpreters
+// start, naming the flag.
+func TestServeBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	for _, args := range [][]string{{"--addr", ln.Addr().String()}, {"--addr", "127.0.0.1:0", "--envd-addr", ln.Addr().String()}} {
+		start := time.Now()
+		rc, _, errOut := cli(t, "", append([]string{"serve"}, args...)...)
+		assert.Equal(t, 1, rc)
+		assert.Less(t, time.Since(start), 2*time.Second, "it failed before warming up")
+		assert.Contains(t, errOut, "address already in use")
+		assert.Contains(t, errOut, args[len(args)-2])
+		assert.NotContains(t, errOut, "interpreter ready")
+	}
 }
