@@ -17,12 +17,10 @@
 package pydata
 
 import (
-	"archive/zip"
-	"bytes"
 	_ "embed"
-	"io"
 	"io/fs"
 
+	"github.com/wasmbox/wasmbox/wasm/internal/zipfs"
 	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
 )
 
@@ -46,12 +44,12 @@ const (
 
 // Build returns the data-science CPython build, for wasmbox.WithPython.
 func Build() wasmpy.Build {
-	zr, err := zip.NewReader(bytes.NewReader(files), int64(len(files)))
+	zf, err := zipfs.New(files)
 	if err != nil {
 		panic("wasm/pydata: the embedded file archive is unreadable: " + err.Error())
 	}
 	sub := func(dir string) fs.FS {
-		f, err := fs.Sub(seekable{zr}, dir)
+		f, err := fs.Sub(zf, dir)
 		if err != nil {
 			panic("wasm/pydata: " + err.Error())
 		}
@@ -76,43 +74,3 @@ func Wasm() []byte { return wasm }
 // Manifest returns manifest.json: the pinned sources, toolchain, patches and
 // the sha256 of every artifact that build.sh recorded.
 func Manifest() []byte { return append([]byte(nil), manifest...) }
-
-// seekable serves an archive's regular files from memory, with Seek and
-// ReadAt: the guest seeks in files (zoneinfo and pytz do), which the files
-// of archive/zip cannot. The largest file of the archive is a font of a few
-// hundred KiB.
-type seekable struct{ fs.FS }
-
-// Open opens name; a regular file is read into memory.
-func (s seekable) Open(name string) (fs.File, error) {
-	f, err := s.FS.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil || fi.IsDir() {
-		if err != nil {
-			_ = f.Close()
-			return nil, err
-		}
-		return f, nil
-	}
-	data, err := io.ReadAll(f)
-	_ = f.Close()
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
-	}
-	return &memFile{Reader: bytes.NewReader(data), info: fi}, nil
-}
-
-// memFile is an open regular file of seekable.
-type memFile struct {
-	*bytes.Reader
-	info fs.FileInfo
-}
-
-// Stat returns the archive entry's FileInfo.
-func (m *memFile) Stat() (fs.FileInfo, error) { return m.info, nil }
-
-// Close does nothing: the bytes are the garbage collector's.
-func (m *memFile) Close() error { return nil }
