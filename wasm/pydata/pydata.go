@@ -1,7 +1,8 @@
 // Package pydata holds the data-science CPython build: CPython 3.13 with
 // numpy, pandas, matplotlib (Agg), Pillow, kiwisolver and contourpy linked
 // in, their pure-Python companions (python-dateutil, pytz, six, packaging,
-// pyparsing, cycler, fonttools) and the time-zone database.
+// pyparsing, cycler, fonttools), and the default build's standard library
+// and time-zone database.
 //
 // Select it for a sandbox's Python contexts with an option:
 //
@@ -38,8 +39,9 @@ const (
 	// SitePackages holds the packages: read-only, on sys.path after the
 	// user's own (writable) site-packages.
 	SitePackages = "/usr/local/lib/python3.13/dist-packages"
-	// ZoneInfo is the time-zone database (zoneinfo and pytz read it).
-	ZoneInfo = "/usr/share/zoneinfo"
+	// ZoneInfo is the time-zone database (zoneinfo and pytz read it): the
+	// default build's, wasm/python.ZoneInfoFS, which this build mounts too.
+	ZoneInfo = wasmpy.ZoneInfoGuestDir
 )
 
 // Build returns the data-science CPython build, for wasmbox.WithPython.
@@ -48,21 +50,16 @@ func Build() wasmpy.Build {
 	if err != nil {
 		panic("wasm/pydata: the embedded file archive is unreadable: " + err.Error())
 	}
-	sub := func(dir string) fs.FS {
-		f, err := fs.Sub(zf, dir)
-		if err != nil {
-			panic("wasm/pydata: " + err.Error())
-		}
-		return f
+	site, err := fs.Sub(zf, "dist-packages")
+	if err != nil {
+		panic("wasm/pydata: " + err.Error())
 	}
+	// The standard library and the time-zone database are the default build's.
 	std := wasmpy.Default()
 	return wasmpy.Build{
-		Name: "pydata",
-		Wasm: Wasm,
-		Files: append(std.Files,
-			wasmpy.Files{GuestDir: SitePackages, FS: sub("dist-packages")},
-			wasmpy.Files{GuestDir: ZoneInfo, FS: sub("zoneinfo")},
-		),
+		Name:  "pydata",
+		Wasm:  Wasm,
+		Files: append(std.Files, wasmpy.Files{GuestDir: SitePackages, FS: site}),
 		// Imported once, before the snapshot contexts are restored from.
 		Preload: []string{"numpy", "pandas", "matplotlib", "matplotlib.pyplot", "PIL.Image"},
 	}

@@ -15,7 +15,7 @@ import (
 func TestVersion(t *testing.T) {
 	want := map[int]map[string]string{
 		1: {
-			"../../../wasm/python/python.wasm":   "e885aa00df0607452e813d38773cc2058f7f5a5be858435265a2d49b67268d8d",
+			"../../../wasm/python/python.wasm":   "84851f9c5b2e75486843766cb0df9ec410421e08f4cfbac71ba184b761f37922",
 			"../../../wasm/quickjs/quickjs.wasm": "1bdcbb5bf211c775febde05f5779a690c5d6e2ccaefa2b4bcd58cade7d16f5c5",
 			"testdata/eh.wasm":                   "ca380e014e0a7f0324e96d826bbcd8a90853bccb84bcf0b3a54e7d14264eca0a",
 		},
