@@ -2,7 +2,8 @@
 # Rebuilds wasm/pydata/pydata.wasm and wasm/pydata/pydata-files.zip: the
 # wasmbox CPython reactor with numpy, pandas, matplotlib, Pillow and their
 # companions linked in statically, and the pure-Python side of those packages
-# with the time-zone database; then manifest.json.
+# (the standard library and the time-zone database are wasm/python's); then
+# manifest.json.
 #
 # Inputs are pinned in this script and recorded in manifest.json:
 #   - the CPython build of wasm/python/build.sh (run first, same build dir);
@@ -98,8 +99,21 @@ export _PYTHON_SYSCONFIGDATA_NAME=_sysconfigdata__wasi_wasm32-wasi _PYTHON_SYSCO
 exec $BUILDPY "\$@"
 EOF
 # Cython finds numpy's own declarations (numpy/__init__.cython-30.pxd) in the
-# staged headers, not the outdated copy it bundles.
-printf '#!/bin/sh\nexec %s %s/cython/cython.py -I %s "$@"\n' "$BUILDPY" "$T" "$B/include" > "$T/cython.sh"
+# staged headers, not the outdated copy it bundles. It names a module's .pyx
+# (in tracebacks) by the path meson gives it, which is absolute: the wrapper
+# makes that path relative to the package's source tree
+# ($B/src/pandas/pandas/_libs/lib.pyx: pandas/_libs/lib.pyx), so the module
+# does not depend on where it was built.
+cat > "$T/cython.sh" <<EOF
+#!/bin/sh
+$BUILDPY $T/cython/cython.py -I $B/include "\$@" || exit 1
+out=
+while [ \$# -gt 0 ]; do
+  if [ "\$1" = -o ]; then out=\$2; fi
+  shift
+done
+if [ -n "\$out" ]; then sed -i 's#$B/src/[^/]*/##g' "\$out"; fi
+EOF
 chmod +x "$T/hostpython" "$T/cython.sh"
 if [ -e /usr/local/include/python3.13 ]; then
   echo "/usr/local/include/python3.13 exists on this machine: its headers would shadow the wasm build's" >&2
@@ -271,9 +285,9 @@ FEATURES="--enable-bulk-memory --enable-multivalue --enable-mutable-globals --en
 # shellcheck disable=SC2086
 "$WASM_OPT" -O2 --strip-debug --strip-producers $FEATURES "$OUT/pydata-lowered.wasm" -o "$OUT/pydata.wasm"
 
-# ---- the read-only files: site-packages and the time-zone database -------------------------
+# ---- the read-only files: site-packages ----------------------------------------------------
 log "file archive"
-"$BUILDPY" -I -S "$HERE/mksite.py" "$OUT/pydata-files.zip" "$B/zoneinfo" "$B"/site*/
+"$BUILDPY" -I -S "$HERE/mksite.py" "$OUT/pydata-files.zip" "$BUILD" "$B"/site*/
 
 # ---- install into wasm/pydata and write the manifest ------------------------------------
 cp "$OUT/pydata.wasm" "$OUT/pydata-files.zip" "$HERE/"

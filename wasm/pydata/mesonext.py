@@ -153,7 +153,10 @@ def main(argv):
     for src, dst in installed.items():
         if src.startswith(build + "/") and not src.endswith(".so") and not os.path.exists(src):
             wanted.append(os.path.relpath(src, build))
-    if subprocess.call(["ninja", "-C", build] + sorted(set(wanted))) != 0:
+    # ninja's default (cores + 2) crowds a shared build machine; MPL_JOBS, as
+    # mpl.sh's hand-written builds use it, or 2.
+    jobs = os.environ.get("MPL_JOBS", "2")
+    if subprocess.call(["ninja", "-C", build, "-j", jobs] + sorted(set(wanted))) != 0:
         sys.exit("mesonext: ninja failed in %s" % build)
 
     for dotted, objs, libs in plan:

@@ -1,10 +1,14 @@
 """Writes the pydata build's read-only file archive: the site-packages trees
-under dist-packages/ (with bytecode) and the time-zone database under
-zoneinfo/. The host mounts them at /usr/local/lib/python3.13/dist-packages and
-/usr/share/zoneinfo.
+under dist-packages/ (with bytecode), which the host mounts at
+/usr/local/lib/python3.13/dist-packages. (The time-zone database is
+wasm/python's zoneinfo.zip, which both builds mount.)
 
 Run with the build's own CPython 3.13 (bytecode is version-specific):
-    python mksite.py OUT.zip ZONEINFO_DIR SITE_DIR...
+    python mksite.py OUT.zip BUILD_DIR SITE_DIR...
+
+BUILD_DIR, where it appears in a Python file (numpy's __config__.py records
+the compiler commands), is replaced by /wasmbox, so the archive does not
+depend on where it was built.
 
 Reproducible: entries are sorted, timestamps fixed, and the bytecode uses
 unchecked hash-based pycs, so the guest never compares it with source mtimes
@@ -37,7 +41,7 @@ def add(zf, name, data):
     zf.writestr(info, data, compresslevel=9)
 
 
-def main(out, zoneinfo, *sites):
+def main(out, build, *sites):
     files = {}
     for site in sites:
         for root, dirs, names in os.walk(site):
@@ -46,19 +50,12 @@ def main(out, zoneinfo, *sites):
                 full = os.path.join(root, n)
                 rel = os.path.relpath(full, site).replace(os.sep, "/")
                 files["dist-packages/" + rel] = full
-    for root, dirs, names in os.walk(zoneinfo):
-        if root == zoneinfo:  # leap-second and duplicate trees: not read by zoneinfo/pytz
-            dirs[:] = [d for d in dirs if d not in ("right", "posix")]
-        for n in names:
-            full = os.path.join(root, n)
-            if not os.path.isfile(full):  # links are stored as copies
-                continue
-            rel = os.path.relpath(full, zoneinfo).replace(os.sep, "/")
-            files["zoneinfo/" + rel] = full
     entries = {}
     for name, full in files.items():
         with open(full, "rb") as f:
             data = f.read()
+        if name.endswith(".py"):
+            data = data.replace(build.rstrip("/").encode(), b"/wasmbox")
         entries[name] = data
         if name.endswith(".py"):
             d, base = name.rsplit("/", 1)

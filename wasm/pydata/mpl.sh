@@ -13,10 +13,9 @@
 #   pillow     Pillow 11.1.0 (setuptools upstream: compiled here by hand) with
 #              zlib and FreeType; no JPEG, JPEG 2000, TIFF, WebP, AVIF, LCMS, Tk, raqm
 #   mplpure    fontTools (Debian orig tarball) and Debian trixie's arch:all
-#              cycler, dateutil, packaging, pyparsing, pytz, six into $SITE;
-#              tzdata's zoneinfo tree into $B/zoneinfo, to be mounted read-only
-#              at /usr/share/zoneinfo (Debian's pytz and the zoneinfo module
-#              read it there; PYTZ_TZDATADIR overrides pytz's path)
+#              cycler, dateutil, packaging, pyparsing, pytz, six into $SITE
+#              (Debian's pytz reads the zone database at /usr/share/zoneinfo,
+#              which wasm/python's build ships and both builds mount)
 # Extension modules land in $EXT (one privatized object each, as mesonext.py
 # makes them, recorded in $EXT/modules.json), pure Python in $SITE.
 # FreeType and Qhull use setjmp/longjmp: they are compiled with
@@ -40,8 +39,7 @@ PILLOW_DEB=11.1.0-5+deb13u4
 FONTTOOLS_DEB=4.57.0-1+deb13u1
 # Debian trixie arch:all packages whose Python packages go into $SITE as they are.
 MPL_DEBS=(python3-cycler=0.12.1-1 python3-dateutil=2.9.0-4 python3-packaging=25.0-1
-          python3-pyparsing=3.1.2-1 python3-pytz=2025.2-3 python3-six=1.17.0-1
-          tzdata=2026f-0+deb13u1)
+          python3-pyparsing=3.1.2-1 python3-pytz=2025.2-3 python3-six=1.17.0-1)
 MPL_JOBS=${MPL_JOBS:-2}
 
 # shellcheck disable=SC1091
@@ -298,9 +296,9 @@ if [ ! -f "$B/.pillow-done" ]; then
   touch "$B/.pillow-done"
 fi
 
-# ---- pure-Python companions, zoneinfo -----------------------------------------------------
+# ---- pure-Python companions -------------------------------------------------------------
 if [ ! -f "$B/.mplpure-done" ]; then
-  log "fontTools, Debian's pure-Python packages, zoneinfo"
+  log "fontTools, Debian's pure-Python packages"
   FTOOLS=$B/src/fonttools
   rm -rf "$FTOOLS" && mkdir -p "$FTOOLS"
   tar -xf "$(debsrc fonttools "$FONTTOOLS_DEB")" -C "$FTOOLS" --strip-components=1
@@ -319,10 +317,5 @@ if [ ! -f "$B/.mplpure-done" ]; then
   for p in "$DX"/usr/lib/python3/dist-packages/*; do
     pysite "$p" "$(basename "$p")"
   done
-  # tzdata's tree, links resolved (some runtimes refuse symlinks in a mount);
-  # its localtime -> /etc/localtime link is dropped.
-  rm -rf "$B/zoneinfo" && mkdir -p "$B/zoneinfo"
-  rm -f "$DX/usr/share/zoneinfo/localtime"
-  cp -rL "$DX/usr/share/zoneinfo/." "$B/zoneinfo/"
   touch "$B/.mplpure-done"
 fi

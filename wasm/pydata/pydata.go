@@ -1,7 +1,8 @@
 // Package pydata holds the data-science CPython build: CPython 3.13 with
 // numpy, pandas, matplotlib (Agg), Pillow, kiwisolver and contourpy linked
 // in, their pure-Python companions (python-dateutil, pytz, six, packaging,
-// pyparsing, cycler, fonttools) and the time-zone database.
+// pyparsing, cycler, fonttools), and the default build's standard library
+// and time-zone database.
 //
 // Select it for a sandbox's Python contexts with an option:
 //
@@ -17,12 +18,10 @@
 package pydata
 
 import (
-	"archive/zip"
-	"bytes"
 	_ "embed"
-	"io"
 	"io/fs"
 
+	"github.com/wasmbox/wasmbox/wasm/internal/zipfs"
 	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
 )
 
@@ -40,31 +39,27 @@ const (
 	// SitePackages holds the packages: read-only, on sys.path after the
 	// user's own (writable) site-packages.
 	SitePackages = "/usr/local/lib/python3.13/dist-packages"
-	// ZoneInfo is the time-zone database (zoneinfo and pytz read it).
-	ZoneInfo = "/usr/share/zoneinfo"
+	// ZoneInfo is the time-zone database (zoneinfo and pytz read it): the
+	// default build's, wasm/python.ZoneInfoFS, which this build mounts too.
+	ZoneInfo = wasmpy.ZoneInfoGuestDir
 )
 
 // Build returns the data-science CPython build, for wasmbox.WithPython.
 func Build() wasmpy.Build {
-	zr, err := zip.NewReader(bytes.NewReader(files), int64(len(files)))
+	zf, err := zipfs.New(files)
 	if err != nil {
 		panic("wasm/pydata: the embedded file archive is unreadable: " + err.Error())
 	}
-	sub := func(dir string) fs.FS {
-		f, err := fs.Sub(seekable{zr}, dir)
-		if err != nil {
-			panic("wasm/pydata: " + err.Error())
-		}
-		return f
+	site, err := fs.Sub(zf, "dist-packages")
+	if err != nil {
+		panic("wasm/pydata: " + err.Error())
 	}
+	// The standard library and the time-zone database are the default build's.
 	std := wasmpy.Default()
 	return wasmpy.Build{
-		Name: "pydata",
-		Wasm: Wasm,
-		Files: append(std.Files,
-			wasmpy.Files{GuestDir: SitePackages, FS: sub("dist-packages")},
-			wasmpy.Files{GuestDir: ZoneInfo, FS: sub("zoneinfo")},
-		),
+		Name:  "pydata",
+		Wasm:  Wasm,
+		Files: append(std.Files, wasmpy.Files{GuestDir: SitePackages, FS: site}),
 		// Imported once, before the snapshot contexts are restored from.
 		Preload: []string{"numpy", "pandas", "matplotlib", "matplotlib.pyplot", "PIL.Image"},
 	}
@@ -76,43 +71,3 @@ func Wasm() []byte { return wasm }
 // Manifest returns manifest.json: the pinned sources, toolchain, patches and
 // the sha256 of every artifact that build.sh recorded.
 func Manifest() []byte { return append([]byte(nil), manifest...) }
-
-// seekable serves an archive's regular files from memory, with Seek and
-// ReadAt: the guest seeks in files (zoneinfo and pytz do), which the files
-// of archive/zip cannot. The largest file of the archive is a font of a few
-// hundred KiB.
-type seekable struct{ fs.FS }
-
-// Open opens name; a regular file is read into memory.
-func (s seekable) Open(name string) (fs.File, error) {
-	f, err := s.FS.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil || fi.IsDir() {
-		if err != nil {
-			_ = f.Close()
-			return nil, err
-		}
-		return f, nil
-	}
-	data, err := io.ReadAll(f)
-	_ = f.Close()
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
-	}
-	return &memFile{Reader: bytes.NewReader(data), info: fi}, nil
-}
-
-// memFile is an open regular file of seekable.
-type memFile struct {
-	*bytes.Reader
-	info fs.FileInfo
-}
-
-// Stat returns the archive entry's FileInfo.
-func (m *memFile) Stat() (fs.FileInfo, error) { return m.info, nil }
-
-// Close does nothing: the bytes are the garbage collector's.
-func (m *memFile) Close() error { return nil }

@@ -18,6 +18,7 @@ import (
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/runtime"
+	"github.com/wasmbox/wasmbox/wasm/internal/stdcheck"
 	"github.com/wasmbox/wasmbox/wasm/pydata"
 )
 
@@ -95,6 +96,24 @@ print(datetime.datetime(2024, 7, 1, 12, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")
 print(pandas.Timestamp("2024-01-01", tz="America/New_York").isoformat())
 `)
 	assert.Equal(t, "2.3.5 2.2.3 3.10.9 11.1.0\nagg\n2:00:00\n2024-01-01T00:00:00-05:00\n", stdout(e))
+}
+
+// lzma, bz2 (the _lzma and _bz2 modules this build links from the default
+// build's objects), tarfile's xz and bz2 archives on the sandbox filesystem,
+// and zoneinfo, pytz and pandas reading the mounted time-zone database.
+func TestCompressionAndTimeZones(t *testing.T) {
+	sb := newSandbox(t)
+	e := ok(t, sb, stdcheck.Cell)
+	assert.Equal(t, stdcheck.Want, stdout(e))
+	stdcheck.CheckFiles(t, func(p string) ([]byte, error) { return sb.Files().Read(context.Background(), p) })
+	e = ok(t, sb, `
+import datetime, pytz, pandas as pd
+east = pytz.timezone("US/Eastern")
+print(east.localize(datetime.datetime(2024, 7, 1, 12)).isoformat(), pytz.timezone("Europe/Paris").zone)
+print(pd.Timestamp("2024-01-15 12:00", tz="Europe/Paris").tz_convert("UTC").isoformat())
+print(pd.date_range("2024-03-30", periods=3, freq="D", tz="Europe/Paris").strftime("%z").tolist())
+`)
+	assert.Equal(t, "2024-07-01T12:00:00-04:00 Europe/Paris\n2024-01-15T11:00:00+00:00\n['+0100', '+0100', '+0200']\n", stdout(e))
 }
 
 func TestNumpyAndPandas(t *testing.T) {

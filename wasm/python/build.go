@@ -30,12 +30,15 @@ type Files struct {
 	FS       fs.FS
 }
 
-// Default returns the plain CPython build: the interpreter and its standard
-// library, nothing preloaded.
+// Default returns the plain CPython build: the interpreter, its standard
+// library and the time-zone database, nothing preloaded.
 func Default() Build {
 	return Build{
-		Name:  "python",
-		Wasm:  Wasm,
-		Files: []Files{{GuestDir: StdlibGuestDir, FS: StdlibFS()}},
+		Name: "python",
+		Wasm: Wasm,
+		Files: []Files{
+			{GuestDir: StdlibGuestDir, FS: StdlibFS()},
+			{GuestDir: ZoneInfoGuestDir, FS: ZoneInfoFS()},
+		},
 	}
 }

@@ -1,6 +1,9 @@
 """Writes manifest.json: input versions, toolchain, flags and artifact sums.
 
-Usage: python -I -S mkmanifest.py DIR APPLIED_PATCHES NAME=VERSION...
+Usage: python -I -S mkmanifest.py DIR APPLIED_PATCHES INPUTS
+
+INPUTS has one line per Debian input: NAME VERSION FILE SHA256 (the .dsc of
+a source package, or an arch:all .deb).
 """
 import hashlib
 import json
@@ -16,18 +19,23 @@ def dpkg_version(pkg):
 
 
 def main():
-    d, applied = sys.argv[1:3]
-    inputs = dict(a.split("=", 1) for a in sys.argv[3:])
+    d, applied, inputs_file = sys.argv[1:4]
+    sources = {}
+    with open(inputs_file) as fh:
+        for line in fh:
+            if line.strip():
+                name, version, file, sha = line.split()
+                sources[name] = {"debian": version, "file": file, "sha256": sha}
     with open(applied) as fh:
         debian_patches = [l.strip() for l in fh if l.strip()]
     ours = sorted(p for p in os.listdir(os.path.join(d, "patches")) if p.endswith(".patch"))
     artifacts = {}
-    for name in ("python.wasm", "python313.zip"):
+    for name in ("python.wasm", "python313.zip", "zoneinfo.zip"):
         with open(os.path.join(d, name), "rb") as fh:
             data = fh.read()
         artifacts[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
     manifest = {
-        "sources": {k: {"debian": v} for k, v in inputs.items()},
+        "sources": sources,
         "toolchain": {p: dpkg_version(p) for p in
                       ("clang-19", "lld-19", "libclang-rt-19-dev-wasm32", "wasi-libc", "binaryen")},
         "debian_patches_applied": debian_patches,

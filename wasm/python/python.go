@@ -1,6 +1,7 @@
 // Package python holds the committed CPython 3.13 WebAssembly artifacts: the
 // interpreter, built as a WASI reactor that speaks the wasmbox guest ABI
-// (wasm/ABI.md), and its standard library as one zip archive.
+// (wasm/ABI.md), its standard library as one zip archive, and the IANA
+// time-zone database that the zoneinfo module reads.
 //
 // The bytes are produced by build.sh in this directory and embedded with
 // go:embed; nothing here compiles or rebuilds them.
@@ -9,6 +10,8 @@ package python
 import (
 	"embed"
 	"io/fs"
+
+	"github.com/wasmbox/wasmbox/wasm/internal/zipfs"
 )
 
 //go:embed python.wasm
@@ -20,6 +23,9 @@ var stdlibFS embed.FS
 //go:embed manifest.json
 var manifest []byte
 
+//go:embed zoneinfo.zip
+var zoneinfoZip []byte
+
 // StdlibGuestPath is where the guest expects the standard library archive:
 // the host mounts a read-only directory at StdlibGuestDir holding it under the
 // name StdlibFileName. sys.path is [StdlibGuestPath, SitePackages].
@@ -30,6 +36,9 @@ const (
 	// SitePackages is the site-packages directory on sys.path. It lives in the
 	// sandbox's own (writable) filesystem, not in the read-only stdlib mount.
 	SitePackages = "/usr/local/lib/python3.13/site-packages"
+	// ZoneInfoGuestDir is where the time-zone database is mounted: the first
+	// directory of zoneinfo's TZPATH, and where Debian's pytz looks.
+	ZoneInfoGuestDir = "/usr/share/zoneinfo"
 )
 
 // Wasm returns the CPython reactor module.
@@ -42,6 +51,18 @@ func Wasm() []byte { return wasm }
 // StdlibFS returns a read-only file system whose root holds the standard
 // library archive, StdlibFileName: mount it at StdlibGuestDir.
 func StdlibFS() fs.FS { return stdlibFS }
+
+// ZoneInfoFS returns the IANA time-zone database as Debian ships it in
+// /usr/share/zoneinfo (tzdata and tzdata-legacy, so the backward names such
+// as US/Eastern are there too), read-only: mount it at ZoneInfoGuestDir.
+// Its files seek, as zoneinfo needs.
+func ZoneInfoFS() fs.FS {
+	f, err := zipfs.New(zoneinfoZip)
+	if err != nil {
+		panic("wasm/python: the embedded zoneinfo archive is unreadable: " + err.Error())
+	}
+	return f
+}
 
 // Stdlib returns a copy of the standard library archive (a zip read by
 // zipimport).

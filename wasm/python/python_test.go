@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io/fs"
+	"os"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -107,10 +109,11 @@ func TestCells(t *testing.T) {
 func TestBuiltinModules(t *testing.T) {
 	in := load(t, map[string]any{"prelude": testPrelude})
 	code := `
-import zlib, sqlite3, decimal, _decimal, hashlib, pyexpat, json, sys, sysconfig
+import zlib, lzma, bz2, sqlite3, decimal, _decimal, hashlib, pyexpat, json, sys, sysconfig
 db = sqlite3.connect(":memory:")
 db.execute("create table t(x)"); db.execute("insert into t values (41)")
-(zlib.decompress(zlib.compress(b"abc")).decode(),
+(zlib.decompress(zlib.compress(b"abc")).decode() + lzma.decompress(lzma.compress(b"d")).decode() +
+ bz2.decompress(bz2.compress(b"e")).decode(),
  db.execute("select x+1 from t").fetchone()[0],
  str(decimal.Decimal("1.1") + decimal.Decimal("2.2")),
  hashlib.sha256(b"").hexdigest()[:8], hashlib.sha3_256(b"").hexdigest()[:8],
@@ -119,7 +122,7 @@ db.execute("create table t(x)"); db.execute("insert into t values (41)")
 	ev, _, stderr := run(t, in, code)
 	require.Empty(t, ev[2], "%v %s", ev[2], stderr)
 	require.Len(t, ev[1], 1)
-	assert.Equal(t, "('abc', 42, '3.3', 'e3b0c442', 'a7ffc6f8', True, 'wasi', "+
+	assert.Equal(t, "('abcde', 42, '3.3', 'e3b0c442', 'a7ffc6f8', True, 'wasi', "+
 		"'/usr/local/lib/python3.13/site-packages', "+
 		"['/usr/lib/python313.zip', '/usr/local/lib/python3.13/site-packages'])", ev[1][0].Text)
 }
@@ -185,11 +188,32 @@ func TestManifestMatchesEmbeddedBytes(t *testing.T) {
 		} `json:"artifacts"`
 	}
 	require.NoError(t, json.Unmarshal(python.Manifest(), &m))
-	for name, data := range map[string][]byte{"python.wasm": python.Wasm(), "python313.zip": python.Stdlib()} {
+	zoneinfo, err := os.ReadFile("zoneinfo.zip")
+	require.NoError(t, err)
+	for name, data := range map[string][]byte{"python.wasm": python.Wasm(), "python313.zip": python.Stdlib(), "zoneinfo.zip": zoneinfo} {
 		sum := sha256.Sum256(data)
 		assert.Equal(t, m.Artifacts[name].SHA256, hex.EncodeToString(sum[:]), name)
 		assert.Equal(t, m.Artifacts[name].Size, len(data), name)
 	}
 	assert.LessOrEqual(t, len(python.Wasm()), 9<<20, "python.wasm budget")
 	assert.LessOrEqual(t, len(python.Stdlib()), 16<<20, "stdlib budget")
+	assert.LessOrEqual(t, len(zoneinfo), 1<<20, "zoneinfo budget")
+}
+
+func TestZoneInfoFS(t *testing.T) {
+	zi := python.ZoneInfoFS()
+	for _, name := range []string{"Europe/Paris", "America/New_York", "US/Eastern", "UTC", "Etc/GMT+5"} {
+		data, err := fs.ReadFile(zi, name)
+		require.NoError(t, err, name)
+		assert.Equal(t, "TZif", string(data[:4]), name)
+	}
+	_, err := fs.Stat(zi, "localtime")
+	assert.ErrorIs(t, err, fs.ErrNotExist, "the link to /etc/localtime is left out")
+	_, err = fs.Stat(zi, "right")
+	assert.ErrorIs(t, err, fs.ErrNotExist, "the leap-second zones are left out")
+	ny, err := fs.ReadFile(zi, "America/New_York")
+	require.NoError(t, err)
+	eastern, err := fs.ReadFile(zi, "US/Eastern")
+	require.NoError(t, err)
+	assert.Equal(t, ny, eastern, "links are stored as copies")
 }
