@@ -65,6 +65,12 @@ gitsrc() { # gitsrc NAME DEST: extract the pinned tree of NAME into DEST
   rm -rf "$GITSRC_DEST" && mkdir -p "$(dirname "$GITSRC_DEST")" && mv "$GITSRC_DEST.tmp" "$GITSRC_DEST"
 }
 src() { GITSRC_NAME=$1 GITSRC_DEST=$2 gitsrc; }
+patchdir() { # patchdir DIR NAME: apply wasm/pydata/patches/NAME/*.patch
+  local p
+  for p in "$HERE/patches/$2"/*.patch; do
+    if [ -e "$p" ]; then patch -d "$1" -p1 -s -N < "$p"; fi
+  done
+}
 
 # ---- the CPython build this one extends ------------------------------------------
 bash "$WASM/python/build.sh" > "$B/python-build.log" 2>&1 || { tail -30 "$B/python-build.log"; exit 1; }
@@ -88,7 +94,10 @@ WASM_OPT=$CXXRT/node_modules/.bin/wasm-opt
 # ---- build tools: meson (numpy's fork, which numpy needs), Cython ----------------
 T=$B/tools
 [ -f "$T/meson/meson.py" ] || src meson "$T/meson"
-[ -f "$T/cython/cython.py" ] || src cython "$T/cython"
+cyhash=$(cat "$HERE"/patches/cython/*.patch | sha256sum | cut -c1-16)
+if [ "$(cat "$T/cython/.wasmbox-patched" 2>/dev/null)" != "$cyhash" ]; then
+  src cython "$T/cython" && patchdir "$T/cython" cython && echo "$cyhash" > "$T/cython/.wasmbox-patched"
+fi
 MESON="$BUILDPY $T/meson/meson.py"
 # The build machine's Python, reporting the wasm build's sysconfig: meson asks
 # it for EXT_SUFFIX, include dirs and so on, as CPython's own cross build does.
@@ -100,20 +109,13 @@ exec $BUILDPY "\$@"
 EOF
 # Cython finds numpy's own declarations (numpy/__init__.cython-30.pxd) in the
 # staged headers, not the outdated copy it bundles. It names a module's .pyx
-# (in tracebacks) by the path meson gives it, which is absolute: the wrapper
-# makes that path relative to the package's source tree
-# ($B/src/pandas/pandas/_libs/lib.pyx: pandas/_libs/lib.pyx), so the module
-# does not depend on where it was built.
-cat > "$T/cython.sh" <<EOF
-#!/bin/sh
-$BUILDPY $T/cython/cython.py -I $B/include "\$@" || exit 1
-out=
-while [ \$# -gt 0 ]; do
-  if [ "\$1" = -o ]; then out=\$2; fi
-  shift
-done
-if [ -n "\$out" ]; then sed -i 's#$B/src/[^/]*/##g' "\$out"; fi
-EOF
+# (in tracebacks, and in the C names of that string) by the path meson gives
+# it, which is absolute: patches/cython names the files of a tree under
+# WASMBOX_CYTHON_SRC from the tree's root instead
+# ($B/src/pandas/pandas/_libs/lib.pyx: pandas/_libs/lib.pyx), so the modules
+# do not depend on where they were built.
+printf '#!/bin/sh\nWASMBOX_CYTHON_SRC=%s exec %s %s/cython/cython.py -I %s "$@"\n' \
+  "$B/src" "$BUILDPY" "$T" "$B/include" > "$T/cython.sh"
 chmod +x "$T/hostpython" "$T/cython.sh"
 if [ -e /usr/local/include/python3.13 ]; then
   echo "/usr/local/include/python3.13 exists on this machine: its headers would shadow the wasm build's" >&2
@@ -160,12 +162,6 @@ SITE=$B/site   # the site-packages tree
 mkdir -p "$EXT" "$SITE"
 mesonext() { # mesonext BUILDDIR [--skip REGEX]...
   MESON_PY=$T/meson/meson.py "$BUILDPY" "$HERE/mesonext.py" "$1" "$SITE" "$EXT" "${@:2}"
-}
-patchdir() { # patchdir DIR NAME: apply wasm/pydata/patches/NAME/*.patch
-  local p
-  for p in "$HERE/patches/$2"/*.patch; do
-    if [ -e "$p" ]; then patch -d "$1" -p1 -s -N < "$p"; fi
-  done
 }
 
 # ---- numpy ------------------------------------------------------------------------
