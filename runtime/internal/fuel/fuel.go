@@ -13,7 +13,10 @@
 // zero the guest refills it and calls the yield import. Every unbounded
 // execution goes through a loop or a call cycle (a cycle of direct calls
 // enters a recursive function; any other cycle makes an indirect call), so
-// no code runs for long without yielding.
+// no code runs for long without yielding. Innermost loops that call
+// nothing are checked once per block of up to 64 iterations, paid for in
+// advance, and their refuel call is moved out of the loop (see loopCheck
+// and wrapped): in a tight loop the check then costs a register decrement.
 //
 // The host's yield function then does what it needs: give the Go scheduler a
 // chance to stop the goroutine, and end the call by panicking when the host
