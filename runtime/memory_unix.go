@@ -17,7 +17,7 @@ func reserve(size uint64) reservation {
 	if size == 0 {
 		return reservation{}
 	}
-	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_NORESERVE)
+	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON|mapNoReserve)
 	if err != nil {
 		return reservation{mem: make([]byte, size), heap: true}
 	}

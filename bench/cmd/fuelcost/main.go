@@ -17,7 +17,6 @@ import (
 	goruntime "runtime"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/wasmbox/wasmbox"
@@ -151,12 +150,4 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "fuelcost:", err)
 		os.Exit(1)
 	}
-}
-
-// threadCPU is the CPU time of the calling OS thread: on a shared machine it
-// is far steadier than wall time.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
