@@ -75,7 +75,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("wasmbox network policy: %s: %s: %s", e.URL, e.Err, e.Reason)
+	verb := "refused"
+	if e.Err == ErrLimit {
+		verb = "stopped"
+	}
+	return fmt.Sprintf("the sandbox network policy %s %s: %s", verb, e.URL, e.Reason)
 }
 
 // Unwrap returns ErrRefused or ErrLimit.

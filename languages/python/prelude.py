@@ -605,6 +605,50 @@ if _DATADISPLAY_SOURCE is not None:
     for _name in ("matplotlib.pyplot", "PIL.Image", "pandas"):
         _import_patches[_name] = (None, _datadisplay_imported)
 sys.meta_path.insert(0, _ImportHook(_import_patches))
+
+
+# ---- network -------------------------------------------------------------------
+#
+# http.client (and so urllib.request, pandas.read_csv(url), requests) makes its
+# requests through the host, which checks them against its network policy;
+# without one they fail saying that the sandbox has no network. The code is
+# network.py, passed in cfg "network" and compiled when http.client or socket
+# is first imported.
+
+_NETWORK_SOURCE = getattr(_wasmbox, "config", None)
+_NETWORK_SOURCE = _NETWORK_SOURCE.get("network") if isinstance(_NETWORK_SOURCE, dict) else None
+
+
+def _network():
+    global _NETWORK_SOURCE
+    mod = sys.modules.get("wasmbox_network")
+    if mod is not None or not isinstance(_NETWORK_SOURCE, str):
+        return mod
+    source, _NETWORK_SOURCE = _NETWORK_SOURCE, None
+    try:
+        mod = types.ModuleType("wasmbox_network")
+        mod.__dict__["__builtins__"] = dict(_original_builtins) if _original_builtins else builtins
+        exec(compile(source, "<wasmbox-network>", "exec", dont_inherit=True), mod.__dict__)
+    except BaseException:
+        _NETWORK_SOURCE = source  # an interrupted import tries again
+        raise
+    sys.modules["wasmbox_network"] = mod
+    return mod
+
+
+def _network_patch(name):
+    def patch(module):
+        net = _network()
+        if net is not None:
+            getattr(net, name)(module)
+    return patch
+
+
+_import_patches["http.client"] = (None, _network_patch("install_http_client"))
+_import_patches["socket"] = (None, _network_patch("install_socket"))
+for _name, _fn in (("socket", "install_socket"), ("http.client", "install_http_client")):
+    if _name in sys.modules:  # imported before the hook was in place
+        _network_patch(_fn)(sys.modules[_name])
 _loop = None
 
 
