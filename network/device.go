@@ -24,6 +24,15 @@ import (
 // Device).
 const DevDir = "/dev/wasmbox/net"
 
+// errInterrupted replaces the error of a request whose cell ended or was
+// interrupted: the guest waits for the interrupt rather than reporting it.
+var errInterrupted = errors.New(Interrupted)
+
+// Interrupted is the reason a guest reads when its request ended because
+// the cell was interrupted (timeout, cancellation, stop) or ended; the
+// interrupt itself reaches the guest in its usual way right after.
+const Interrupted = "the cell was interrupted"
+
 // maxPreamble bounds the JSON line before a request.
 const maxPreamble = 64 << 10
 
@@ -213,9 +222,10 @@ func (r *reqFile) Close() experimentalsys.Errno {
 // respFile reads a response: its JSON line and head, then its body.
 type respFile struct {
 	experimentalsys.UnimplementedFile
-	head []byte
-	ex   *exchange
-	mu   *sync.Mutex
+	head    []byte
+	ex      *exchange
+	mu      *sync.Mutex
+	cellCtx context.Context
 }
 
 func (r *respFile) Stat() (sys.Stat_t, experimentalsys.Errno) {
@@ -235,6 +245,9 @@ func (r *respFile) Read(p []byte) (int, experimentalsys.Errno) {
 	if err != nil && err != io.EOF {
 		if n > 0 {
 			return n, 0 // the error comes with the next read
+		}
+		if r.cellCtx != nil && r.cellCtx.Err() != nil {
+			err = errInterrupted
 		}
 		r.mu.Lock()
 		r.ex.errText = describe(err)
@@ -282,7 +295,7 @@ func (d *Device) open(name string) experimentalsys.File {
 	d.mu.Lock()
 	ex.head, ex.body, ex.req = head, body, nil
 	d.mu.Unlock()
-	return &respFile{head: head, ex: ex, mu: &d.mu}
+	return &respFile{head: head, ex: ex, mu: &d.mu, cellCtx: cs.ctx}
 }
 
 type preamble struct {
@@ -318,15 +331,23 @@ func (d *Device) do(cs *cellState, raw []byte) ([]byte, io.ReadCloser) {
 		resp, err := cs.sess.Do(ctx, req)
 		if err != nil {
 			cancel()
-			return errorHead(err), nil
+			return errorHead(cs.failure(err)), nil
 		}
 		return responseHead(resp), &cancelBody{resp.Body, cancel}
 	}
 	resp, err := cs.sess.Do(ctx, req)
 	if err != nil {
-		return errorHead(err), nil
+		return errorHead(cs.failure(err)), nil
 	}
 	return responseHead(resp), resp.Body
+}
+
+// failure is err, or errInterrupted once the cell's ctx ended.
+func (cs *cellState) failure(err error) error {
+	if cs.ctx.Err() != nil {
+		return errInterrupted
+	}
+	return err
 }
 
 type cancelBody struct {
@@ -376,6 +397,8 @@ func errorHead(err error) []byte {
 		kind = "limit"
 	case errors.Is(err, context.DeadlineExceeded):
 		kind = "timeout"
+	case errors.Is(err, errInterrupted):
+		kind = "interrupted"
 	}
 	b, _ := json.Marshal(map[string]string{"error": describe(err), "kind": kind})
 	return append(b, '\n')

@@ -205,6 +205,11 @@
   // ---- fetch ---------------------------------------------------------------
 
   function failed(reason) {
+    if (reason === 'the cell was interrupted') {
+      // The cell's timeout or cancellation ended the request: sleeping lets
+      // the interrupt, on its way, end the cell as it should.
+      W.sleep(200);
+    }
     const cause = new Error(reason);
     const e = new TypeError(`fetch failed: ${reason}`);
     hide(e, 'cause', cause);

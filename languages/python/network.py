@@ -20,6 +20,7 @@ import os
 DEV = "/dev/wasmbox/net"
 NO_NETWORK = ("the sandbox has no network: the host must allow it "
               "(wasmbox.WithNetwork in Go, or wasmbox serve --allow-host HOST)")
+INTERRUPTED = "the cell was interrupted"  # the host's reason; the interrupt follows
 NO_SOCKETS = ("the sandbox has no sockets: HTTP(S) requests go through the host "
               "with urllib.request, http.client or requests")
 
@@ -27,6 +28,15 @@ NO_SOCKETS = ("the sandbox has no sockets: HTTP(S) requests go through the host 
 class NetworkError(ConnectionError):
     """A request the host refused (its network policy) or could not make;
     the message says why."""
+
+
+def _fail(reason):
+    if reason == INTERRUPTED:
+        # The cell's timeout or cancellation ended the request: let the
+        # interrupt (TimeoutError, KeyboardInterrupt), on its way, arrive.
+        import time
+        time.sleep(0.2)
+    return NetworkError(reason)
 
 
 _ids = itertools.count(1)
@@ -59,7 +69,7 @@ class _Body(io.RawIOBase):
             data = os.read(self._fd, len(b))
         except OSError as e:
             reason = _read_small(self._path + ".error") or str(e)
-            raise NetworkError(reason) from None
+            raise _fail(reason) from None
         n = len(data)
         b[:n] = data
         return n
@@ -109,7 +119,7 @@ def exchange(base, request, timeout=None):
     if not isinstance(head, dict) or "status" not in head:
         stream.close()
         if isinstance(head, dict) and "error" in head:
-            raise NetworkError(head["error"])
+            raise _fail(head["error"])
         raise NetworkError(NO_NETWORK)  # no device answered
     return head, stream
 
