@@ -30,13 +30,15 @@ class NetworkError(ConnectionError):
     the message says why."""
 
 
-def _fail(reason):
+def _fail(reason, kind="failed"):
     if reason == INTERRUPTED:
         # The cell's timeout or cancellation ended the request: let the
         # interrupt (TimeoutError, KeyboardInterrupt), on its way, arrive.
         import time
         time.sleep(0.2)
-    return NetworkError(reason)
+    e = NetworkError(reason)
+    e.kind = kind  # "refused", "limit", "timeout", "interrupted" or "failed"
+    return e
 
 
 _ids = itertools.count(1)
@@ -119,7 +121,7 @@ def exchange(base, request, timeout=None):
     if not isinstance(head, dict) or "status" not in head:
         stream.close()
         if isinstance(head, dict) and "error" in head:
-            raise _fail(head["error"])
+            raise _fail(head["error"], head.get("kind", "failed"))
         raise NetworkError(NO_NETWORK)  # no device answered
     return head, stream
 
@@ -228,3 +230,84 @@ def install_socket(sock):
     for name in ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr"):
         if not hasattr(sock._socket, name):
             setattr(sock, name, no_sockets)
+
+
+def _total_timeout(timeout):
+    """A single number of seconds from what requests passes: a number, a
+    (connect, read) tuple or a urllib3 Timeout."""
+    if isinstance(timeout, tuple):
+        parts = [t for t in timeout if isinstance(t, (int, float))]
+        return sum(parts) if parts else None
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        return timeout
+    total = getattr(timeout, "total", None)
+    if isinstance(total, (int, float)):
+        return total
+    parts = [getattr(timeout, n, None) for n in ("connect_timeout", "read_timeout")]
+    parts = [t for t in parts if isinstance(t, (int, float))]
+    return sum(parts) if parts else None
+
+
+def install_requests(adapters):
+    """Make requests' HTTPAdapter send through the host: a refused request
+    raises requests.ConnectionError (requests.Timeout for a timeout) whose
+    message is the host's reason."""
+    if getattr(adapters, "_wasmbox_network", False):
+        return
+    adapters._wasmbox_network = True
+    import http.client
+    import types
+    import urllib.parse
+    from requests import exceptions as rex
+    from urllib3.response import HTTPResponse
+    from urllib3._collections import HTTPHeaderDict
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        url = urllib.parse.urlsplit(request.url)
+        scheme = url.scheme.lower()
+        if scheme not in ("http", "https"):
+            raise rex.InvalidSchema(f"No connection adapters were found for {request.url!r}")
+        try:
+            port = url.port or (443 if scheme == "https" else 80)
+        except ValueError as e:
+            raise rex.InvalidURL(str(e), request=request) from None
+        if not url.hostname:
+            raise rex.InvalidURL(f"Invalid URL {request.url!r}: no host supplied", request=request)
+        body = request.body
+        if body is None:
+            body = b""
+        elif isinstance(body, str):
+            body = body.encode("utf-8")
+        elif hasattr(body, "read"):
+            body = body.read()
+            body = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+        elif not isinstance(body, (bytes, bytearray, memoryview)):
+            body = b"".join(c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in body)
+        body = bytes(body)
+        lines = [f"{request.method} {request.path_url} HTTP/1.1", f"Host: {url.netloc.rpartition('@')[2]}"]
+        for k, v in request.headers.items():
+            if k.lower() in ("host", "content-length", "transfer-encoding", "connection"):
+                continue
+            lines.append(f"{k}: {v}")
+        if body or request.method not in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            lines.append(f"Content-Length: {len(body)}")
+        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
+        try:
+            head, fp = exchange(_base(scheme, url.hostname, port), raw, _total_timeout(timeout))
+        except NetworkError as e:
+            if getattr(e, "kind", "") == "timeout":
+                raise rex.ReadTimeout(e, request=request) from None
+            raise rex.ConnectionError(e, request=request) from None
+        fp.readline(1 << 16)  # the status line: head has it
+        msg = http.client.parse_headers(fp)
+        resp = HTTPResponse(
+            body=fp, headers=HTTPHeaderDict(msg.items()), status=head["status"], reason=head.get("reason"),
+            preload_content=False, decode_content=True, version=11, request_method=request.method,
+            request_url=head.get("url") or request.url,
+            original_response=types.SimpleNamespace(msg=msg, isclosed=lambda: fp.closed, close=fp.close))
+        r = self.build_response(request, resp)
+        if not stream:
+            r.content  # read it now, in this cell, as requests does
+        return r
+
+    adapters.HTTPAdapter.send = send

@@ -646,6 +646,10 @@ def _network_patch(name):
 
 _import_patches["http.client"] = (None, _network_patch("install_http_client"))
 _import_patches["socket"] = (None, _network_patch("install_socket"))
+_import_patches["requests.adapters"] = (None, _network_patch("install_requests"))
+# requests and its dependencies, where a build has them (the data build).
+if os.path.isdir("/usr/local/lib/python3.13/net-packages") and "/usr/local/lib/python3.13/net-packages" not in sys.path:
+    sys.path.append("/usr/local/lib/python3.13/net-packages")
 for _name, _fn in (("socket", "install_socket"), ("http.client", "install_http_client")):
     if _name in sys.modules:  # imported before the hook was in place
         _network_patch(_fn)(sys.modules[_name])
