@@ -67,7 +67,18 @@ type cellState struct {
 	ctx      context.Context
 	sess     *Session
 	requests map[string]*exchange
+	// What the cell's requests hold before they are sent, at most
+	// maxBuffered: requests being written and written but not read.
+	writers  map[*reqFile]struct{}
+	buffered int64
 }
+
+// maxEntries bounds the requests a cell keeps (answered ones keep their
+// head until the guest removes them or the cell ends).
+func (cs *cellState) maxEntries() int { return 2 * cs.sess.cl.p.MaxRequests }
+
+// maxBuffered bounds the bytes of requests not yet sent, across a cell.
+func (cs *cellState) maxBuffered() int64 { return 2 * (cs.sess.cl.p.MaxRequestBytes + maxPreamble) }
 
 type exchange struct {
 	req     []byte
@@ -94,7 +105,7 @@ func (d *Device) Begin(ctx context.Context, stop <-chan struct{}) (end func()) {
 			}
 		}()
 	}
-	cs := &cellState{ctx: cctx, sess: d.cl.NewSession(), requests: map[string]*exchange{}}
+	cs := &cellState{ctx: cctx, sess: d.cl.NewSession(), requests: map[string]*exchange{}, writers: map[*reqFile]struct{}{}}
 	d.mu.Lock()
 	d.cell = cs
 	d.mu.Unlock()
@@ -104,11 +115,20 @@ func (d *Device) Begin(ctx context.Context, stop <-chan struct{}) (end func()) {
 		if d.cell == cs {
 			d.cell = nil
 		}
-		d.mu.Unlock()
+		for w := range cs.writers { // left open by the guest: their bytes go now
+			w.buf, w.cs = bytes.Buffer{}, nil
+		}
+		cs.writers, cs.buffered = nil, 0
+		bodies := make([]io.Closer, 0, len(cs.requests))
 		for _, ex := range cs.requests {
+			ex.req = nil
 			if ex.body != nil {
-				_ = ex.body.Close()
+				bodies = append(bodies, ex.body)
 			}
+		}
+		d.mu.Unlock()
+		for _, b := range bodies {
+			_ = b.Close()
 		}
 	}
 }
@@ -149,7 +169,14 @@ func (f *devFS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode)
 		return f.FS.OpenFile(p, flag, perm)
 	}
 	if flag&(experimentalsys.O_WRONLY|experimentalsys.O_RDWR) != 0 {
-		return &reqFile{d: f.d, name: name, max: f.d.cl.p.MaxRequestBytes + maxPreamble}, 0
+		r := &reqFile{d: f.d, name: name, max: f.d.cl.p.MaxRequestBytes + maxPreamble}
+		f.d.mu.Lock()
+		if cs := f.d.cell; cs != nil && cs.writers != nil {
+			r.cs = cs
+			cs.writers[r] = struct{}{}
+		}
+		f.d.mu.Unlock()
+		return r, 0
 	}
 	return f.d.open(name), 0
 }
@@ -170,6 +197,7 @@ func (f *devFS) Unlink(p string) experimentalsys.Errno {
 	defer f.d.mu.Unlock()
 	if cs := f.d.cell; cs != nil {
 		if ex := cs.requests[name]; ex != nil {
+			cs.buffered -= int64(len(ex.req))
 			if ex.body != nil {
 				_ = ex.body.Close()
 			}
@@ -183,6 +211,7 @@ func (f *devFS) Unlink(p string) experimentalsys.Errno {
 type reqFile struct {
 	experimentalsys.UnimplementedFile
 	d    *Device
+	cs   *cellState // nil: written outside a cell, or the cell ended
 	name string
 	buf  bytes.Buffer
 	max  int64
@@ -194,28 +223,50 @@ func (r *reqFile) Stat() (sys.Stat_t, experimentalsys.Errno) {
 }
 
 func (r *reqFile) Write(p []byte) (int, experimentalsys.Errno) {
-	if int64(r.buf.Len()+len(p)) > r.max {
+	r.d.mu.Lock()
+	defer r.d.mu.Unlock()
+	cs := r.cs
+	switch {
+	case cs == nil || r.over:
+		return 0, experimentalsys.EIO
+	case int64(r.buf.Len()+len(p)) > r.max || cs.buffered+int64(len(p)) > cs.maxBuffered():
 		r.over = true
+		cs.buffered -= int64(r.buf.Len())
+		r.buf = bytes.Buffer{}
 		return 0, experimentalsys.EIO
 	}
+	cs.buffered += int64(len(p))
 	r.buf.Write(p)
 	return len(p), 0
 }
 
 func (r *reqFile) Close() experimentalsys.Errno {
-	ex := &exchange{req: r.buf.Bytes()}
-	if r.over {
-		ex.started = true
-		ex.head = errorHead(&Error{URL: "request", Reason: fmt.Sprintf("the request is larger than %d bytes", r.d.cl.p.MaxRequestBytes), Err: ErrLimit})
-	}
 	r.d.mu.Lock()
 	defer r.d.mu.Unlock()
-	if cs := r.d.cell; cs != nil {
-		if old := cs.requests[r.name]; old != nil && old.body != nil {
+	cs := r.cs
+	if cs == nil {
+		return 0
+	}
+	delete(cs.writers, r)
+	r.cs = nil
+	ex := &exchange{req: r.buf.Bytes()}
+	r.buf = bytes.Buffer{}
+	switch {
+	case r.over:
+		ex.req, ex.started = nil, true
+		ex.head = errorHead(&Error{URL: "request", Reason: fmt.Sprintf("the request is larger than %d bytes", cs.sess.cl.p.MaxRequestBytes), Err: ErrLimit})
+	case len(cs.requests) >= cs.maxEntries() && cs.requests[r.name] == nil:
+		// Not kept: reading the name says that no such request was written.
+		cs.buffered -= int64(len(ex.req))
+		return 0
+	}
+	if old := cs.requests[r.name]; old != nil {
+		cs.buffered -= int64(len(old.req))
+		if old.body != nil {
 			_ = old.body.Close()
 		}
-		cs.requests[r.name] = ex
 	}
+	cs.requests[r.name] = ex
 	return 0
 }
 
@@ -290,11 +341,18 @@ func (d *Device) open(name string) experimentalsys.File {
 		return &respFile{head: ex.head, mu: &d.mu} // only the head: the body was read once
 	}
 	ex.started = true
+	req := ex.req
+	ex.req = nil
+	cs.buffered -= int64(len(req))
 	d.mu.Unlock()
-	head, body := d.do(cs, ex.req)
+	head, body := d.do(cs, req)
 	d.mu.Lock()
-	ex.head, ex.body, ex.req = head, body, nil
+	ex.head, ex.body = head, body
+	ended := d.cell != cs
 	d.mu.Unlock()
+	if ended && body != nil { // the cell ended meanwhile and closed the others
+		_ = body.Close()
+	}
 	return &respFile{head: head, ex: ex, mu: &d.mu, cellCtx: cs.ctx}
 }
 
