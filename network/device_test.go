@@ -13,7 +13,9 @@ import (
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 )
 
-type emptyFS struct{ experimentalsys.UnimplementedFS }
+type emptyFS struct {
+	experimentalsys.UnimplementedFS
+}
 
 func (emptyFS) OpenFile(string, experimentalsys.Oflag, fs.FileMode) (experimentalsys.File, experimentalsys.Errno) {
 	return nil, experimentalsys.ENOENT
