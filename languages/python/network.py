@@ -311,3 +311,300 @@ def install_requests(adapters):
         return r
 
     adapters.HTTPAdapter.send = send
+
+
+# ---- pip install: pure-Python wheels from an index the policy allows -----------------
+
+DEFAULT_INDEX = "https://pypi.org/simple"
+
+
+def available():
+    """Whether the host gave this sandbox a network (a policy)."""
+    return os.path.exists(DEV + "/probe")
+
+
+class PipError(Exception):
+    """A package that cannot be installed, and why."""
+
+
+def _canonical(name):
+    import re
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _version_key(v):
+    """An ordering of versions: with packaging when the build has it, else
+    release numbers, a final release after its pre-releases."""
+    try:
+        from packaging.version import Version
+        return (0, Version(v))
+    except ImportError:
+        pass
+    except Exception:
+        return (-1, v)
+    import re
+    m = re.match(r"(\d+(?:\.\d+)*)(.*)", v)
+    if not m:
+        return (-1, v)
+    nums = tuple(int(x) for x in m.group(1).split("."))
+    nums += (0,) * (6 - len(nums))
+    return (0, nums, m.group(2) == "", m.group(2))
+
+
+def _is_prerelease(v):
+    import re
+    return re.search(r"(a|b|rc|dev|alpha|beta|pre|c)\d*", v.lower()) is not None
+
+
+def _contains(specifier, version):
+    """Whether version meets specifier (">=1,<2"); packaging when present,
+    else ==, !=, <, <=, >, >=, ~= on release numbers."""
+    if not specifier:
+        return True
+    try:
+        from packaging.specifiers import SpecifierSet
+        return SpecifierSet(specifier).contains(version, prereleases=True)
+    except ImportError:
+        pass
+    except Exception:
+        return False
+    import re
+    key = _version_key(version)
+    for part in specifier.split(","):
+        m = re.match(r"\s*(===|==|!=|~=|<=|>=|<|>)\s*(\S+)\s*$", part)
+        if not m:
+            continue
+        op, want = m.groups()
+        if want.endswith(".*"):
+            prefix = want[:-2]
+            ok = version == prefix or version.startswith(prefix + ".")
+            if (op == "==") != ok:
+                return False
+            continue
+        w = _version_key(want)
+        if op == "~=":
+            parts = want.split(".")
+            upper = parts[:-1]
+            upper[-1] = str(int(upper[-1]) + 1) if upper and upper[-1].isdigit() else upper[-1]
+            if not (key >= w and key < _version_key(".".join(upper))):
+                return False
+            continue
+        ok = {"==": key == w, "===": version == want, "!=": key != w, "<": key < w,
+              "<=": key <= w, ">": key > w, ">=": key >= w}[op]
+        if not ok:
+            return False
+    return True
+
+
+def _marker_env():
+    import platform
+    import sys
+    v = sys.version_info
+    return {"python_version": f"{v[0]}.{v[1]}", "python_full_version": platform.python_version(),
+            "implementation_name": sys.implementation.name, "implementation_version": platform.python_version(),
+            "platform_python_implementation": platform.python_implementation(), "os_name": os.name,
+            "sys_platform": sys.platform, "platform_system": platform.system(), "platform_machine": "wasm32",
+            "platform_release": "", "platform_version": "", "extra": ""}
+
+
+def _marker_true(marker, extras):
+    """Evaluates an environment marker for each requested extra (and none)."""
+    for extra in list(extras) + [""]:
+        env = dict(_marker_env(), extra=extra)
+        try:
+            from packaging.markers import Marker
+            if Marker(marker).evaluate(env):
+                return True
+            continue
+        except ImportError:
+            pass
+        if _eval_marker(marker, env):
+            return True
+    return False
+
+
+def _eval_marker(marker, env):
+    import ast
+    versions = {"python_version", "python_full_version", "implementation_version"}
+
+    def value(node):
+        if isinstance(node, ast.Name):
+            return node.id, env.get(node.id, "")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return None, node.value
+        raise ValueError("unsupported marker")
+
+    def ev(node):
+        if isinstance(node, ast.BoolOp):
+            vals = [ev(v) for v in node.values]
+            return all(vals) if isinstance(node.op, ast.And) else any(vals)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            (ln, lv), (rn, rv) = value(node.left), value(node.comparators[0])
+            op = node.ops[0]
+            if isinstance(op, (ast.In, ast.NotIn)):
+                return (lv in rv) == isinstance(op, ast.In)
+            if ln == "extra" or rn == "extra":
+                lv, rv = _canonical(lv), _canonical(rv)
+            if ln in versions or rn in versions:
+                spec = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}[type(op)]
+                return _contains(spec + rv, lv)
+            return {ast.Eq: lv == rv, ast.NotEq: lv != rv, ast.Lt: lv < rv, ast.LtE: lv <= rv,
+                    ast.Gt: lv > rv, ast.GtE: lv >= rv}[type(op)]
+        raise ValueError("unsupported marker")
+    try:
+        return bool(ev(ast.parse(marker.replace("~=", ">="), mode="eval").body))
+    except Exception:
+        return False
+
+
+def _parse_requirement(spec):
+    import re
+    spec = spec.strip()
+    marker = ""
+    if ";" in spec:
+        spec, marker = (s.strip() for s in spec.split(";", 1))
+    m = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*\(?([^)]*)\)?\s*$", spec)
+    if not m:
+        raise PipError(f"Invalid requirement: {spec!r}")
+    extras = [e.strip() for e in (m.group(2) or "[]")[1:-1].split(",") if e.strip()]
+    return m.group(1), extras, m.group(3).strip(), marker
+
+
+def _fetch(url, accept=None, timeout=60):
+    import urllib.request
+    req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return r.read(), r.headers.get("Content-Type", ""), r.geturl()
+
+
+def _index_files(index, name):
+    """The files the index lists for a project: PEP 691 JSON, or PEP 503
+    HTML."""
+    import html
+    import re
+    import urllib.parse
+    url = index.rstrip("/") + "/" + _canonical(name) + "/"
+    try:
+        body, ctype, final = _fetch(url, "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
+    except Exception as e:
+        if getattr(e, "code", None) == 404:
+            raise PipError(f"No matching distribution found for {name} (not on {index})") from None
+        raise
+    files = []
+    if "json" in ctype:
+        for f in json.loads(body).get("files", []):
+            files.append({"filename": f["filename"], "url": urllib.parse.urljoin(final, f["url"]),
+                          "sha256": (f.get("hashes") or {}).get("sha256"),
+                          "requires_python": f.get("requires-python") or "", "yanked": bool(f.get("yanked"))})
+        return files
+    for m in re.finditer(r"<a\s+([^>]*)>([^<]*)</a>", body.decode("utf-8", "replace"), re.I):
+        attrs = dict((k.lower(), html.unescape(v)) for k, v in re.findall(r'([\w-]+)="([^"]*)"', m.group(1)))
+        href = attrs.get("href", "")
+        link, _, frag = href.partition("#")
+        sha = frag[len("sha256="):] if frag.startswith("sha256=") else None
+        files.append({"filename": html.unescape(m.group(2)).strip(), "url": urllib.parse.urljoin(final, link),
+                      "sha256": sha, "requires_python": attrs.get("data-requires-python", ""),
+                      "yanked": "data-yanked" in attrs})
+    return files
+
+
+def _pure_wheel(filename):
+    """(version) of a wheel that runs anywhere, or None."""
+    if not filename.endswith(".whl"):
+        return None
+    parts = filename[:-4].split("-")
+    if len(parts) not in (5, 6):
+        return None
+    py, abi, plat = parts[-3:]
+    if plat != "any" or abi != "none":
+        return None
+    if not any(t in ("py3", "py313", "py2.py3") or t.startswith("py3") for t in py.split(".")):
+        return None
+    return parts[1]
+
+
+def _choose(name, specifier, files):
+    import sys
+    here = "%d.%d.%d" % sys.version_info[:3]
+    candidates, others = [], 0
+    for f in files:
+        if f["yanked"]:
+            continue
+        v = _pure_wheel(f["filename"])
+        if v is None:
+            others += 1
+            continue
+        if f["requires_python"] and not _contains(f["requires_python"], here):
+            continue
+        if _contains(specifier, v):
+            candidates.append((v, f))
+    finals = [c for c in candidates if not _is_prerelease(c[0])] or candidates
+    if not finals:
+        if others:
+            raise PipError(f"{name}{specifier}: no pure-Python wheel (py3-none-any) is available; the sandbox "
+                           "cannot install packages with compiled extensions or build them from source")
+        raise PipError(f"No matching distribution found for {name}{specifier}")
+    return max(finals, key=lambda c: _version_key(c[0]))
+
+
+def _install_wheel(data, target):
+    import io
+    import zipfile
+    installed_dir = None
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for info in z.infolist():
+            name = info.filename
+            if name.endswith("/") or ".." in name.split("/") or name.startswith("/"):
+                continue
+            parts = name.split("/")
+            if parts[0].endswith(".data"):
+                if len(parts) < 3 or parts[1] not in ("purelib", "platlib"):
+                    continue  # scripts, headers, data: nothing runs them here
+                parts = parts[2:]
+            if parts[0].endswith(".dist-info"):
+                installed_dir = parts[0]
+            path = os.path.join(target, *parts)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(z.read(info))
+    if installed_dir is None:
+        raise PipError("the wheel has no .dist-info")
+    with open(os.path.join(target, installed_dir, "INSTALLER"), "w") as f:
+        f.write("wasmbox\n")
+    import email.parser
+    with open(os.path.join(target, installed_dir, "METADATA"), "rb") as f:
+        return email.parser.BytesParser().parse(f, headersonly=True)
+
+
+def pip_install(specs, target, index=None, installed=None):
+    """Installs the pure-Python wheels of specs and their dependencies from
+    index (PIP_INDEX_URL, default PyPI) into target, through the host.
+    installed(name, specifier) tells whether the sandbox has a satisfying
+    version already. Raises PipError."""
+    import hashlib
+    import importlib
+    index = index or os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX
+    queue = [(s, []) for s in specs]
+    done = {}
+    while queue:
+        spec, extras_from = queue.pop(0)
+        name, extras, specifier, marker = _parse_requirement(spec)
+        if marker and not _marker_true(marker, extras_from):
+            continue
+        canon = _canonical(name)
+        if canon in done or (installed is not None and installed(name, specifier)):
+            continue
+        print(f"Collecting {name}{specifier}")
+        version, f = _choose(name, specifier, _index_files(index, name))
+        print(f"  Downloading {f['filename']}")
+        data, _, _ = _fetch(f["url"])
+        if f["sha256"] and hashlib.sha256(data).hexdigest() != f["sha256"]:
+            raise PipError(f"{f['filename']}: the download does not match the index's sha256")
+        meta = _install_wheel(data, target)
+        done[canon] = (meta.get("Name") or name, version)
+        for req in meta.get_all("Requires-Dist") or []:
+            queue.append((req, extras))
+    importlib.invalidate_caches()
+    if done:
+        print("Successfully installed " + " ".join(f"{n}-{v}" for n, v in done.values()))
+    return done

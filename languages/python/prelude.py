@@ -1906,16 +1906,28 @@ def _m_pip(line, frame):
             sys.stderr.write("ERROR: You must give at least one requirement to install\n")
             return None
         have = _installed()
-        missing = []
+        missing, wanted = [], []
         for spec in specs:
             m = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec)
             entry = have.get(_canonical(m.group(0))) if m else None
             if entry is None:
                 missing.append(spec)
+                wanted.append(spec)
             elif not _satisfies(spec, entry[1]):
                 missing.append("%s (the sandbox has %s %s)" % (spec, entry[0], entry[1]))
+                wanted.append(spec)
             else:
                 print("Requirement already satisfied: %s in %s (%s)" % (spec, entry[2], entry[1]))
+        net = _network() if missing else None
+        if net is not None and net.available():  # a network policy: install
+            index = next((args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-i", "--index-url")), None)
+            try:
+                net.pip_install(wanted, (_site_dirs() or ["/usr/local/lib/python3.13/site-packages"])[0], index,
+                                lambda name, spec: (lambda e: e is not None and _satisfies(name + spec, e[1]))(
+                                    _installed().get(_canonical(name))))
+            except (net.PipError, OSError) as e:
+                sys.stderr.write("ERROR: %s\n" % e)
+            return None
         if missing:
             sys.stderr.write(
                 "ERROR: wasmbox cannot install %s: the sandbox has no network and no package "
