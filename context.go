@@ -45,7 +45,8 @@ type Context struct {
 
 	cells cellCounter // guarded by sem
 
-	net *network.Device // nil without WithNetwork
+	net       *network.Device // nil without WithNetwork or ContextNetwork
+	netClient *network.Client // the context's own (ContextNetwork), closed with it
 }
 
 // Info returns the context as E2B's server describes it.
@@ -109,6 +110,9 @@ func (c *Context) shutdown(ctx context.Context) error {
 	inst := c.inst
 	c.inst = nil
 	c.mu.Unlock()
+	if c.netClient != nil {
+		c.netClient.Close()
+	}
 	if inst != nil {
 		return inst.Close(ctx)
 	}

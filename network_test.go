@@ -330,3 +330,39 @@ await p.text()`, u+"/echo"), js), `POST /echo tok {"a":1}`)
 	wantError(t, ex, "TypeError", "fetch failed: the sandbox network policy refused")
 	wantText(t, runOK(t, sb, `try { await fetch('http://example.com/') } catch (e) { [e instanceof TypeError, e.cause.message.includes('allow-list')] }`, js), "[ true, true ]")
 }
+
+func TestContextNetwork(t *testing.T) {
+	srv, addr := netServer(t, false)
+	ctx := context.Background()
+	sb, err := wasmbox.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close(ctx)
+	code := fmt.Sprintf("import urllib.request\nurllib.request.urlopen(%q).read()", srv.URL+"/text")
+	// The sandbox has no network; one context does.
+	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextNetwork(network.Policy{Allow: []string{addr}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText(t, runOK(t, sb, code, wasmbox.InContext(c)), "b'hello'")
+	wantError(t, runOK(t, sb, code), "URLError", "the sandbox has no network")
+	js, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage("js"), wasmbox.ContextNetwork(network.Policy{Allow: []string{addr}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText(t, runOK(t, sb, fmt.Sprintf("await (await fetch(%q)).text()", srv.URL+"/text"), wasmbox.InContext(js)), "hello")
+
+	// A context allowed less than the sandbox.
+	sb2 := netSandbox(t, network.Policy{Allow: []string{addr}})
+	strict, err := sb2.CreateCodeContext(ctx, wasmbox.ContextNetwork(network.Policy{Allow: []string{"api.example.com"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, runOK(t, sb2, code, wasmbox.InContext(strict)), "URLError", "not in the allow-list")
+	wantText(t, runOK(t, sb2, code), "b'hello'")
+
+	if _, err := sb.CreateCodeContext(ctx, wasmbox.ContextNetwork(network.Policy{Allow: []string{"a/b"}})); !errors.Is(err, wasmbox.ErrInvalidOptions) {
+		t.Fatalf("invalid policy: %v", err)
+	}
+}

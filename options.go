@@ -302,6 +302,7 @@ type contextConfig struct {
 	language string
 	cwd      string
 	snapshot *Snapshot
+	network  *network.Policy
 }
 
 // ContextLanguage sets the language of a new context (default "python";
@@ -325,4 +326,13 @@ func ContextCwd(dir string) ContextOption {
 // and then diverges independently.
 func FromSnapshot(s *Snapshot) ContextOption {
 	return func(c *contextConfig) { c.snapshot = s }
+}
+
+// ContextNetwork gives the new context its own network policy instead of
+// the sandbox's (WithNetwork): a sandbox without a network can have one
+// context that reaches an API, or a context can be allowed less than the
+// others. An invalid policy makes CreateCodeContext fail with
+// ErrInvalidOptions.
+func ContextNetwork(p network.Policy) ContextOption {
+	return func(c *contextConfig) { c.network = &p }
 }

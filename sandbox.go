@@ -302,11 +302,23 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (*Contex
 		return nil, fmt.Errorf("%w: context cwd must be an absolute path, got %q", ErrInvalidOptions, cwd)
 	}
 	cwd = path.Clean(cwd)
+	var netClient *network.Client
+	if cfg.network != nil {
+		if netClient, err = network.NewClient(*cfg.network); err != nil {
+			return nil, fmt.Errorf("%w: ContextNetwork: %w", ErrInvalidOptions, err)
+		}
+	}
 	if err := s.reserveContext(); err != nil {
+		if netClient != nil {
+			netClient.Close()
+		}
 		return nil, err
 	}
 	defer s.unreserveContext()
 	c := s.newContext(spec, cwd)
+	if netClient != nil {
+		c.net, c.netClient = network.NewDevice(netClient), netClient
+	}
 	var inst *runtime.Instance
 	if cfg.snapshot != nil {
 		inst, err = s.restoreInstance(ctx, c, cfg.snapshot)
