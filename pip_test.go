@@ -52,10 +52,10 @@ func TestPipInstall(t *testing.T) {
 		"greet_wasm-2.0-py3-none-any.whl": wheel(t, "greet_wasm", "2.0",
 			map[string]string{"greet_wasm/__init__.py": "from dep_wasm import WORD\nGREETING = 'hello ' + WORD\n"},
 			"dep-wasm>=1", `unused-wasm; python_version < "3.0"`, `extra-wasm; extra == "more"`),
-		"greet_wasm-3.0b1-py3-none-any.whl": wheel(t, "greet_wasm", "3.0b1", map[string]string{"greet_wasm/__init__.py": "BETA = True\n"}),
-		"dep_wasm-1.5-py2.py3-none-any.whl":  wheel(t, "dep_wasm", "1.5", map[string]string{"dep_wasm.py": "WORD = 'world'\n"}),
+		"greet_wasm-3.0b1-py3-none-any.whl":                   wheel(t, "greet_wasm", "3.0b1", map[string]string{"greet_wasm/__init__.py": "BETA = True\n"}),
+		"dep_wasm-1.5-py2.py3-none-any.whl":                   wheel(t, "dep_wasm", "1.5", map[string]string{"dep_wasm.py": "WORD = 'world'\n"}),
 		"fast_wasm-1.0-cp313-cp313-manylinux_2_17_x86_64.whl": []byte("not for here"),
-		"fast_wasm-1.0.tar.gz": []byte("sdist"),
+		"fast_wasm-1.0.tar.gz":                                []byte("sdist"),
 	}
 	sum := func(f string) string { s := sha256.Sum256(files[f]); return hex.EncodeToString(s[:]) }
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
