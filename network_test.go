@@ -244,14 +244,24 @@ func TestNetworkSlowServerAndCellTimeout(t *testing.T) {
 func TestNetworkRestartWhileWaiting(t *testing.T) {
 	srv, addr := netServer(t, false)
 	sb := netSandbox(t, network.Policy{Allow: []string{addr}})
+	for _, lang := range []string{"python", "javascript"} {
+		t.Run(lang, func(t *testing.T) { restartWhileWaiting(t, sb, lang, srv.URL+"/slow") })
+	}
+}
+
+func restartWhileWaiting(t *testing.T, sb *wasmbox.Sandbox, lang, url string) {
 	ctx := context.Background()
-	c, err := sb.CreateCodeContext(ctx)
+	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
 	if err != nil {
 		t.Fatal(err)
 	}
+	code := fmt.Sprintf("import urllib.request\nurllib.request.urlopen(%q).read()", url)
+	if lang == "javascript" {
+		code = fmt.Sprintf("await (await fetch(%q)).text()", url)
+	}
 	done := make(chan *result.Execution, 1)
 	go func() {
-		ex, _ := sb.RunCode(ctx, fmt.Sprintf("import urllib.request\nurllib.request.urlopen(%q).read()", srv.URL+"/slow"), wasmbox.InContext(c))
+		ex, _ := sb.RunCode(ctx, code, wasmbox.InContext(c))
 		done <- ex
 	}()
 	time.Sleep(300 * time.Millisecond)
