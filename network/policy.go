@@ -51,7 +51,7 @@ const (
 	MaxRedirects = 10
 )
 
-// DefaultPorts are the ports an allow-list entry without a port allows.
+// defaultPorts are the ports an allow-list entry without a port allows.
 var defaultPorts = []int{80, 443}
 
 // Errors of the network policy; test them with errors.Is. Every refusal is
