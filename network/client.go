@@ -6,20 +6,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Client makes the requests a Policy allows. It is safe for concurrent use;
 // one Client serves every cell of a sandbox (connections are pooled).
 type Client struct {
-	p  *compiled
-	hc *http.Client
-	tr *http.Transport
+	p    *compiled
+	hc   *http.Client
+	tr   *http.Transport
+	rate *rate.Limiter // nil: no RequestsPerSecond
 }
 
 // NewClient returns a Client for the policy, or the policy's error.
@@ -29,6 +33,9 @@ func NewClient(p Policy) (*Client, error) {
 		return nil, err
 	}
 	cl := &Client{p: c}
+	if c.RequestsPerSecond > 0 {
+		cl.rate = rate.NewLimiter(rate.Limit(c.RequestsPerSecond), max(1, int(math.Ceil(c.RequestsPerSecond))))
+	}
 	cl.tr = &http.Transport{
 		Proxy:                  nil, // the environment's proxies would bypass the checks
 		DialContext:            cl.dial,
@@ -77,9 +84,19 @@ func (cl *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 		return err
 	}
 	if s, _ := req.Context().Value(sessionKey{}).(*Session); s != nil {
-		return s.count(req.URL.Redacted())
+		if err := s.count(req.URL.Redacted()); err != nil {
+			return err
+		}
 	}
-	return nil
+	return cl.wait(req.Context())
+}
+
+// wait takes a turn of the policy's rate, if it has one.
+func (cl *Client) wait(ctx context.Context) error {
+	if cl.rate == nil {
+		return nil
+	}
+	return cl.rate.Wait(ctx)
 }
 
 // dial connects to an address the policy allows: the host must match an
@@ -171,6 +188,9 @@ func (s *Session) Do(ctx context.Context, req *http.Request) (*http.Response, er
 	}
 	url := req.URL.Redacted()
 	if err := s.count(url); err != nil {
+		return nil, err
+	}
+	if err := cl.wait(ctx); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, cl.p.Timeout)

@@ -258,3 +258,46 @@ func TestTLSVerifiedByGo(t *testing.T) {
 		t.Fatalf("trusted: %q, %v", got, err)
 	}
 }
+
+func TestRequestsPerSecond(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	host, port := hostPort(t, srv)
+	cl, err := NewClient(Policy{Allow: []string{fmt.Sprintf("%s:%d", host, port)}, RequestsPerSecond: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	// The rate is the client's: two cells share it.
+	s1, s2 := cl.NewSession(), cl.NewSession()
+	start := time.Now()
+	for i := 0; i < 15; i++ { // a burst of 10, then 5 at 100 ms
+		s := s1
+		if i%2 == 1 {
+			s = s2
+		}
+		if _, err := get(t, s, srv.URL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d < 400*time.Millisecond {
+		t.Fatalf("15 requests at 10 per second took %v", d)
+	}
+	// A request waiting for its turn gives up with its ctx.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	for i := 0; i < 20; i++ {
+		var resp *http.Response
+		if resp, err = s1.Do(ctx, req); err != nil {
+			break
+		}
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Fatal("no request waited past its ctx")
+	}
+	if err := (Policy{RequestsPerSecond: -1}).Validate(); err == nil {
+		t.Fatal("a negative rate is accepted")
+	}
+}

@@ -24,8 +24,8 @@
 //   - Redirects are followed by the host, at most 10, and every hop is
 //     checked like the first request.
 //   - Limits: a timeout per request (including reading the body), a cap on
-//     each response body, and per cell a number of requests and a total of
-//     bytes received.
+//     each response body, per cell a number of requests and a total of
+//     bytes received, and optionally a rate of requests.
 package network
 
 import (
@@ -33,6 +33,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"strconv"
@@ -111,6 +112,12 @@ type Policy struct {
 	// MaxBytesPerCell caps the response bytes one cell receives in total
 	// (default DefaultMaxBytesPerCell).
 	MaxBytesPerCell int64
+	// RequestsPerSecond caps the rate of requests (redirects included) of
+	// all the cells that share the policy's Client — a sandbox's, or one
+	// context's (ContextNetwork) — in bursts of up to RequestsPerSecond,
+	// at least 1; a request over the rate waits for its turn, within the
+	// cell's timeout (default 0: no cap).
+	RequestsPerSecond float64
 	// RootCAs, if set, are the certificate authorities HTTPS servers are
 	// verified against instead of the system's (e.g. an internal CA, or a
 	// test server's certificate).
@@ -153,6 +160,9 @@ func (p Policy) compile() (*compiled, error) {
 	}
 	if c.MaxBytesPerCell <= 0 {
 		c.MaxBytesPerCell = DefaultMaxBytesPerCell
+	}
+	if c.RequestsPerSecond < 0 || math.IsNaN(c.RequestsPerSecond) || math.IsInf(c.RequestsPerSecond, 0) {
+		return nil, fmt.Errorf("wasmbox network policy: RequestsPerSecond %v must be a finite number, 0 or more", c.RequestsPerSecond)
 	}
 	schemes := p.Schemes
 	if len(schemes) == 0 {

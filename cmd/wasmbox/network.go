@@ -21,6 +21,7 @@ type networkFlags struct {
 	maxResponseBytes int64
 	maxRequests      int
 	maxBytesPerCell  int64
+	rate             float64
 	caFile           string
 }
 
@@ -33,6 +34,7 @@ func (n *networkFlags) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&n.maxResponseBytes, "net-max-response-bytes", network.DefaultMaxResponseBytes, "largest response body accepted")
 	fs.IntVar(&n.maxRequests, "net-max-requests", network.DefaultMaxRequests, "most requests one cell may make")
 	fs.Int64Var(&n.maxBytesPerCell, "net-max-cell-bytes", network.DefaultMaxBytesPerCell, "most response bytes one cell may receive")
+	fs.Float64Var(&n.rate, "net-rate", 0, "most requests per second of all cells together; more wait their turn (0: no limit)")
 	fs.StringVar(&n.caFile, "net-ca-file", "", "PEM file of the certificate authorities HTTPS servers are verified against (default: the system's)")
 }
 
@@ -40,8 +42,8 @@ func (n *networkFlags) register(fs *pflag.FlagSet) {
 // --allow-host), or a usage error.
 func (n *networkFlags) option() (wasmbox.Option, error) {
 	if len(n.allow) == 0 {
-		if len(n.ports) > 0 || n.caFile != "" {
-			return nil, fmt.Errorf("--allow-port and --net-ca-file need --allow-host")
+		if len(n.ports) > 0 || n.caFile != "" || n.rate != 0 {
+			return nil, fmt.Errorf("--allow-port, --net-rate and --net-ca-file need --allow-host")
 		}
 		return nil, nil
 	}
@@ -49,7 +51,7 @@ func (n *networkFlags) option() (wasmbox.Option, error) {
 		return nil, fmt.Errorf("--net-timeout, --net-max-response-bytes, --net-max-requests and --net-max-cell-bytes must be positive")
 	}
 	p := network.Policy{Allow: n.allow, Ports: n.ports, Timeout: n.timeout, MaxResponseBytes: n.maxResponseBytes,
-		MaxRequests: n.maxRequests, MaxBytesPerCell: n.maxBytesPerCell}
+		MaxRequests: n.maxRequests, MaxBytesPerCell: n.maxBytesPerCell, RequestsPerSecond: n.rate}
 	if n.caFile != "" {
 		pem, err := os.ReadFile(n.caFile)
 		if err != nil {

@@ -60,6 +60,7 @@ func TestNetworkFlagErrors(t *testing.T) {
 		{"serve", "--allow-port", "8080"},
 		{"serve", "--allow-host", "x", "--net-timeout", "0s"},
 		{"serve", "--allow-host", "x", "--net-ca-file", "/does/not/exist.pem"},
+		{"serve", "--allow-host", "x", "--net-rate", "-1"},
 	} {
 		rc, _, errOut := cli(t, "", args...)
 		assert.Equal(t, exitUsage, rc, "%v: %s", args, errOut)
