@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wasmbox/wasmbox/languages"
+	"github.com/wasmbox/wasmbox/network"
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/runtime"
 )
@@ -43,6 +44,9 @@ type Context struct {
 	started bool
 
 	cells cellCounter // guarded by sem
+
+	net       *network.Device // nil without WithNetwork or ContextNetwork
+	netClient *network.Client // the context's own (ContextNetwork), closed with it
 }
 
 // Info returns the context as E2B's server describes it.
@@ -106,6 +110,9 @@ func (c *Context) shutdown(ctx context.Context) error {
 	inst := c.inst
 	c.inst = nil
 	c.mu.Unlock()
+	if c.netClient != nil {
+		c.netClient.Close()
+	}
 	if inst != nil {
 		return inst.Close(ctx)
 	}
@@ -177,7 +184,14 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 	h := &cellHandler{exec: &result.Execution{Results: []result.Result{}}, cfg: cfg,
 		limit: c.sb.cfg.logLimit, resultLimit: c.sb.cfg.resultLimit}
 	h.count = c.nextExecutionCount(inst)
+	var endNet func()
+	if c.net != nil {
+		endNet = c.net.Begin(cctx, inst.Stopped())
+	}
 	_, execErr := inst.Exec(cctx, []byte(code), opts, h)
+	if endNet != nil {
+		endNet()
+	}
 	h.finish()
 	if h.panicked != nil {
 		panic(h.panicked)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/afero"
 
+	"github.com/wasmbox/wasmbox/network"
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/runtime"
 	"github.com/wasmbox/wasmbox/vfs"
@@ -37,6 +38,7 @@ type sandboxConfig struct {
 	fsOpts      []vfs.Option
 	python      *wasmpy.Build
 	envs        map[string]string
+	network     *network.Policy
 }
 
 // WithEngine makes the sandbox use a shared Engine (see NewEngine) instead of
@@ -154,6 +156,20 @@ func WithFSMaxFiles(n int64) Option {
 	return optionFunc(func(c *sandboxConfig) { c.fsOpts = append(c.fsOpts, vfs.WithMaxFiles(n)) })
 }
 
+// WithNetwork lets the sandbox's cells make HTTP(S) requests that the policy
+// allows (default: none; a sandbox has no network). The host makes them with
+// Go's net/http: the guest never sees a socket. Python's urllib.request (and
+// so pandas.read_csv(url)) and http.client, and JavaScript's fetch, go
+// through it; see the network package for the policy model:
+//
+//	wasmbox.WithNetwork(network.Policy{Allow: []string{"api.example.com", "*.pypi.org"}})
+//
+// A refused request raises urllib.error.URLError in Python and rejects
+// fetch with a TypeError in JavaScript, with the policy's reason.
+func WithNetwork(p network.Policy) Option {
+	return optionFunc(func(c *sandboxConfig) { c.network = &p })
+}
+
 // validate refuses options that cannot work, with ErrInvalidOptions.
 func (c *sandboxConfig) validate() error {
 	bad := func(format string, args ...any) error {
@@ -172,6 +188,11 @@ func (c *sandboxConfig) validate() error {
 		return bad("WithDefaultTimeout(%v) is negative", c.timeout)
 	case c.python != nil && c.python.Wasm == nil:
 		return bad("WithPython: build %q has no Wasm", c.python.Name)
+	}
+	if c.network != nil {
+		if err := c.network.Validate(); err != nil {
+			return fmt.Errorf("%w: WithNetwork: %w", ErrInvalidOptions, err)
+		}
 	}
 	return checkEnvs(c.envs)
 }
@@ -281,6 +302,7 @@ type contextConfig struct {
 	language string
 	cwd      string
 	snapshot *Snapshot
+	network  *network.Policy
 }
 
 // ContextLanguage sets the language of a new context (default "python";
@@ -304,4 +326,13 @@ func ContextCwd(dir string) ContextOption {
 // and then diverges independently.
 func FromSnapshot(s *Snapshot) ContextOption {
 	return func(c *contextConfig) { c.snapshot = s }
+}
+
+// ContextNetwork gives the new context its own network policy instead of
+// the sandbox's (WithNetwork): a sandbox without a network can have one
+// context that reaches an API, or a context can be allowed less than the
+// others. An invalid policy makes CreateCodeContext fail with
+// ErrInvalidOptions.
+func ContextNetwork(p network.Policy) ContextOption {
+	return func(c *contextConfig) { c.network = &p }
 }

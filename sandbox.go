@@ -34,6 +34,7 @@ import (
 	"github.com/wasmbox/wasmbox/languages"
 	"github.com/wasmbox/wasmbox/languages/javascript"
 	"github.com/wasmbox/wasmbox/languages/python"
+	"github.com/wasmbox/wasmbox/network"
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/runtime"
 	"github.com/wasmbox/wasmbox/vfs"
@@ -91,6 +92,7 @@ type Sandbox struct {
 	inits     map[string][]byte // wasmbox_init configuration of each language
 	setupOpts []byte            // the set-up run before the start-up snapshot
 	aliases   map[string]string
+	net       *network.Client // nil: no network (WithNetwork)
 
 	mu       sync.Mutex
 	closed   bool
@@ -117,7 +119,15 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	var netClient *network.Client
+	if cfg.network != nil {
+		var err error
+		if netClient, err = network.NewClient(*cfg.network); err != nil {
+			return nil, fmt.Errorf("%w: WithNetwork: %w", ErrInvalidOptions, err)
+		}
+	}
 	s := &Sandbox{
+		net:      netClient,
 		cfg:      cfg,
 		engine:   cfg.engine,
 		specs:    map[string]languages.Spec{},
@@ -236,6 +246,9 @@ func (s *Sandbox) Close(ctx context.Context) error {
 		errs = append(errs, s.engine.Close(ctx))
 	}
 	errs = append(errs, s.fs.Close()) // the files themselves stay where they are
+	if s.net != nil {
+		s.net.Close()
+	}
 	return errors.Join(errs...)
 }
 
@@ -256,7 +269,11 @@ func (s *Sandbox) CreateCodeContext(ctx context.Context, opts ...ContextOption) 
 
 // newContext makes a context record; its interpreter is started separately.
 func (s *Sandbox) newContext(spec languages.Spec, cwd string) *Context {
-	return &Context{ID: newID(), Language: spec.Name, Cwd: cwd, sb: s, spec: spec, sem: make(chan struct{}, 1)}
+	c := &Context{ID: newID(), Language: spec.Name, Cwd: cwd, sb: s, spec: spec, sem: make(chan struct{}, 1)}
+	if s.net != nil {
+		c.net = network.NewDevice(s.net)
+	}
+	return c
 }
 
 // addDefaultLocked registers a new default context of the language, not
@@ -285,11 +302,23 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (*Contex
 		return nil, fmt.Errorf("%w: context cwd must be an absolute path, got %q", ErrInvalidOptions, cwd)
 	}
 	cwd = path.Clean(cwd)
+	var netClient *network.Client
+	if cfg.network != nil {
+		if netClient, err = network.NewClient(*cfg.network); err != nil {
+			return nil, fmt.Errorf("%w: ContextNetwork: %w", ErrInvalidOptions, err)
+		}
+	}
 	if err := s.reserveContext(); err != nil {
+		if netClient != nil {
+			netClient.Close()
+		}
 		return nil, err
 	}
 	defer s.unreserveContext()
 	c := s.newContext(spec, cwd)
+	if netClient != nil {
+		c.net, c.netClient = network.NewDevice(netClient), netClient
+	}
 	var inst *runtime.Instance
 	if cfg.snapshot != nil {
 		inst, err = s.restoreInstance(ctx, c, cfg.snapshot)
@@ -419,6 +448,17 @@ func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
 	}
 }
 
+// contextConfig is instanceConfig with the context's network device, if
+// any, in front of the sandbox filesystem (it does not change the
+// configuration's fingerprint: snapshots are shared).
+func (s *Sandbox) contextConfig(c *Context) runtime.Config {
+	cfg := s.instanceConfig(c.spec)
+	if c.net != nil {
+		cfg.Mounts[0].SysFS = c.net.Wrap(cfg.Mounts[0].SysFS)
+	}
+	return cfg
+}
+
 // startInstance starts the context's interpreter (from the engine's snapshot
 // of a fresh one, see runtime.Module.Instantiate) and applies its cwd.
 func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Instance, error) {
@@ -429,7 +469,7 @@ func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Insta
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: %s: %w", c.spec.Name, err)
 	}
-	inst, err := mod.Instantiate(ctx, s.instanceConfig(c.spec))
+	inst, err := mod.Instantiate(ctx, s.contextConfig(c))
 	if errors.Is(err, runtime.ErrMemoryLimit) {
 		return nil, fmt.Errorf("wasmbox: start %s context: %w: %w", c.spec.Name, ErrInvalidOptions, err)
 	}

@@ -196,7 +196,7 @@ func (s *Sandbox) restoreInstance(ctx context.Context, c *Context, snap *Snapsho
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: restore snapshot: %w", err)
 	}
-	inst, err := mod.Restore(ctx, rs, s.instanceConfig(c.spec))
+	inst, err := mod.Restore(ctx, rs, s.contextConfig(c))
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: restore snapshot: %w", err)
 	}

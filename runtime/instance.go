@@ -710,6 +710,11 @@ func (i *Instance) stopChan() <-chan struct{} {
 	return i.stopCh
 }
 
+// Stopped returns a channel that a hard stop of the running call closes
+// (Stop, Close, or a cell outliving its interrupt): host code that blocks
+// on the guest's behalf selects on it to give the guest back at once.
+func (i *Instance) Stopped() <-chan struct{} { return i.stopChan() }
+
 // stopping reports whether a hard stop was requested.
 func (i *Instance) stopping() bool { return i.stop.Load() != 0 }
 

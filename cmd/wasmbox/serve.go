@@ -78,6 +78,8 @@ type serveFlags struct {
 	python              *string
 	pythonOpt           wasmbox.Option
 	envs                envFlag
+	net                 networkFlags
+	netOpt              wasmbox.Option
 }
 
 // envFlag collects the repeatable --env: NAME=VALUE, or NAME alone for
@@ -153,6 +155,7 @@ func newServeCmd() *cobra.Command {
 		fmt.Sprintf("memory limit of each context, in bytes (%d to %d)", minMemoryLimit, maxMemoryLimit))
 	fs.Var(&f.envs, "env", "an environment variable that every cell sees, as E2B's Sandbox.create({envs}) sets; "+
 		"repeatable; NAME alone passes wasmbox's own value of NAME. A request's env_vars override it for one cell")
+	f.net.register(fs)
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pythonFlag(cmd, &python)
@@ -170,6 +173,9 @@ func (f *serveFlags) check() error {
 		return err
 	}
 	f.pythonOpt = opt
+	if f.netOpt, err = f.net.option(); err != nil {
+		return err
+	}
 	if err := f.slogLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("bad --log-level %q (debug, info, warn or error)", f.logLevel)
 	}
@@ -233,7 +239,7 @@ func cmdServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) int 
 		}
 	}
 	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)),
-		wasmbox.WithStopGrace(f.stopGrace), wasmbox.WithEnvs(f.envs.vars), f.pythonOpt)
+		wasmbox.WithStopGrace(f.stopGrace), wasmbox.WithEnvs(f.envs.vars), f.pythonOpt, f.netOpt)
 	if err != nil {
 		closeListeners()
 		log.Error("cannot create the sandbox", "err", err)

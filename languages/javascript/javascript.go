@@ -37,6 +37,8 @@ var (
 	inspectJS string
 	//go:embed web.js
 	webJS string
+	//go:embed fetch.js
+	fetchJS string
 	//go:embed globals.js
 	globalsJS string
 	//go:embed url.js
@@ -63,7 +65,7 @@ var prelude = sync.OnceValue(func() string {
 	// globals.js, url.js and intl.js are kept as strings, which web.js
 	// evaluates when a cell first uses them.
 	lazy := "globalThis.__wasmbox_lazy = { globals: " + asciiLiteral(minify(globalsJS)) + ", url: " +
-		asciiLiteral(minify(urlJS)) + ", intl: " + asciiLiteral(minify(intlJS)) + " };"
+		asciiLiteral(minify(urlJS)) + ", intl: " + asciiLiteral(minify(intlJS)) + ", fetch: " + asciiLiteral(minify(fetchJS)) + " };"
 	return minify(strings.Join([]string{primordialsJS, inspectJS, lazy, webJS, nodeJS, modulesJS, preludeJS}, "\n"))
 })
 

@@ -36,6 +36,14 @@
     }
     return urlModule;
   }
+  let fetchModule = null;
+  function loadFetch() {
+    if (fetchModule === null) {
+      fetchModule = evalScript(lazy.fetch, '<prelude:fetch.js>', false)(W, { loadURL });
+      lazy.fetch = null;
+    }
+    return fetchModule;
+  }
   let intlState = 0; // 0 not loaded, 1 loading, 2 loaded
   function loadIntl() {
     if (intlState !== 0) return;
@@ -64,6 +72,7 @@
   for (const name of ['DOMException', 'atob', 'btoa', 'structuredClone', 'Buffer']) lazyGlobal(name, () => loadGlobals()[name]);
   lazyGlobal('URL', () => loadURL().URL);
   lazyGlobal('URLSearchParams', () => loadURL().URLSearchParams);
+  for (const name of ['fetch', 'Request', 'Response', 'Headers']) lazyGlobal(name, () => loadFetch()[name]);
   lazyGlobal('Intl', () => {
     loadIntl(); // defines globalThis.Intl
     const d = getOwn(globalThis, 'Intl');

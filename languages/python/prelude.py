@@ -605,6 +605,54 @@ if _DATADISPLAY_SOURCE is not None:
     for _name in ("matplotlib.pyplot", "PIL.Image", "pandas"):
         _import_patches[_name] = (None, _datadisplay_imported)
 sys.meta_path.insert(0, _ImportHook(_import_patches))
+
+
+# ---- network -------------------------------------------------------------------
+#
+# http.client (and so urllib.request, pandas.read_csv(url), requests) makes its
+# requests through the host, which checks them against its network policy;
+# without one they fail saying that the sandbox has no network. The code is
+# network.py, passed in cfg "network" and compiled when http.client or socket
+# is first imported.
+
+_NETWORK_SOURCE = getattr(_wasmbox, "config", None)
+_NETWORK_SOURCE = _NETWORK_SOURCE.get("network") if isinstance(_NETWORK_SOURCE, dict) else None
+
+
+def _network():
+    global _NETWORK_SOURCE
+    mod = sys.modules.get("wasmbox_network")
+    if mod is not None or not isinstance(_NETWORK_SOURCE, str):
+        return mod
+    source, _NETWORK_SOURCE = _NETWORK_SOURCE, None
+    try:
+        mod = types.ModuleType("wasmbox_network")
+        mod.__dict__["__builtins__"] = dict(_original_builtins) if _original_builtins else builtins
+        exec(compile(source, "<wasmbox-network>", "exec", dont_inherit=True), mod.__dict__)
+    except BaseException:
+        _NETWORK_SOURCE = source  # an interrupted import tries again
+        raise
+    sys.modules["wasmbox_network"] = mod
+    return mod
+
+
+def _network_patch(name):
+    def patch(module):
+        net = _network()
+        if net is not None:
+            getattr(net, name)(module)
+    return patch
+
+
+_import_patches["http.client"] = (None, _network_patch("install_http_client"))
+_import_patches["socket"] = (None, _network_patch("install_socket"))
+_import_patches["requests.adapters"] = (None, _network_patch("install_requests"))
+# requests and its dependencies, where a build has them (the data build).
+if os.path.isdir("/usr/local/lib/python3.13/net-packages") and "/usr/local/lib/python3.13/net-packages" not in sys.path:
+    sys.path.append("/usr/local/lib/python3.13/net-packages")
+for _name, _fn in (("socket", "install_socket"), ("http.client", "install_http_client")):
+    if _name in sys.modules:  # imported before the hook was in place
+        _network_patch(_fn)(sys.modules[_name])
 _loop = None
 
 
@@ -1858,16 +1906,28 @@ def _m_pip(line, frame):
             sys.stderr.write("ERROR: You must give at least one requirement to install\n")
             return None
         have = _installed()
-        missing = []
+        missing, wanted = [], []
         for spec in specs:
             m = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec)
             entry = have.get(_canonical(m.group(0))) if m else None
             if entry is None:
                 missing.append(spec)
+                wanted.append(spec)
             elif not _satisfies(spec, entry[1]):
                 missing.append("%s (the sandbox has %s %s)" % (spec, entry[0], entry[1]))
+                wanted.append(spec)
             else:
                 print("Requirement already satisfied: %s in %s (%s)" % (spec, entry[2], entry[1]))
+        net = _network() if missing else None
+        if net is not None and net.available():  # a network policy: install
+            index = next((args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-i", "--index-url")), None)
+            try:
+                net.pip_install(wanted, (_site_dirs() or ["/usr/local/lib/python3.13/site-packages"])[0], index,
+                                lambda name, spec: (lambda e: e is not None and _satisfies(name + spec, e[1]))(
+                                    _installed().get(_canonical(name))))
+            except (net.PipError, OSError) as e:
+                sys.stderr.write("ERROR: %s\n" % e)
+            return None
         if missing:
             sys.stderr.write(
                 "ERROR: wasmbox cannot install %s: the sandbox has no network and no package "

@@ -17,6 +17,8 @@ var (
 	prelude string
 	//go:embed datadisplay.py
 	datadisplay string
+	//go:embed network.py
+	network string
 )
 
 // Prelude returns the source of the Python prelude.
@@ -36,7 +38,7 @@ func Spec() languages.Spec { return SpecFor(wasmpy.Default()) }
 // before the snapshot that contexts start from.
 func SpecFor(b wasmpy.Build) languages.Spec {
 	files := append([]wasmpy.Files(nil), b.Files...)
-	init := map[string]any{"prelude": prelude, "datadisplay": datadisplay}
+	init := map[string]any{"prelude": prelude, "datadisplay": datadisplay, "network": network}
 	if len(b.Preload) > 0 {
 		init["preload"] = append([]string(nil), b.Preload...)
 	}

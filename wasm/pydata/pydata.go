@@ -22,6 +22,7 @@ import (
 	"io/fs"
 
 	"github.com/wasmbox/wasmbox/wasm/internal/zipfs"
+	"github.com/wasmbox/wasmbox/wasm/pynet"
 	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
 )
 
@@ -57,9 +58,10 @@ func Build() wasmpy.Build {
 	// The standard library and the time-zone database are the default build's.
 	std := wasmpy.Default()
 	return wasmpy.Build{
-		Name:  "pydata",
-		Wasm:  Wasm,
-		Files: append(std.Files, wasmpy.Files{GuestDir: SitePackages, FS: site}),
+		Name: "pydata",
+		Wasm: Wasm,
+		// requests and its dependencies, for cells with a network policy.
+		Files: append(std.Files, wasmpy.Files{GuestDir: SitePackages, FS: site}, pynet.Files()),
 		// Imported once, before the snapshot contexts are restored from.
 		Preload: []string{"numpy", "pandas", "matplotlib", "matplotlib.pyplot", "PIL.Image"},
 	}
