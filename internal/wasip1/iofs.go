@@ -47,8 +47,8 @@ func ioStat(name string, fi fs.FileInfo) Filestat {
 
 func (r iofsFS) Open(p string, o OpenFlags) (File, Errno) {
 	if o.Write || o.Create || o.Trunc || o.Append {
-		if _, err := fs.Stat(r.fsys, ioName(p)); err != nil && o.Create {
-			return nil, EROFS
+		if _, err := fs.Stat(r.fsys, ioName(p)); err != nil && !o.Create {
+			return nil, ioErrno(err)
 		}
 		return nil, EROFS
 	}
