@@ -482,12 +482,15 @@ func fdReaddir(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
 		if errno != 0 {
 			return errno
 		}
-		st, errno := f.Stat()
-		if errno != 0 {
-			return errno
+		if e.dotIno == 0 { // a directory's inode does not change
+			st, errno := f.Stat()
+			if errno != 0 {
+				return errno
+			}
+			e.dotIno = st.Ino
 		}
 		e.dirents = append(append(e.dirents[:0],
-			Dirent{Name: ".", Ino: st.Ino, Type: FiletypeDirectory},
+			Dirent{Name: ".", Ino: e.dotIno, Type: FiletypeDirectory},
 			Dirent{Name: "..", Type: FiletypeDirectory}), ents...)
 		e.listed = true
 	}

@@ -79,6 +79,7 @@ type fdEntry struct {
 	fdflags  uint16
 	dirents  []Dirent // fd_readdir's listing, "." and ".." first
 	listed   bool
+	dotIno   uint64 // the directory's inode, once known
 	ftype    Filetype
 	writable bool
 }
