@@ -18,6 +18,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmbox/wasmbox/internal/wasip1"
 	"github.com/wasmbox/wasmbox/internal/wasip1/wazerowasi"
@@ -91,6 +92,7 @@ func newGuest(t testing.TB, fsys *vfs.FS, ours bool, cfg wasip1.Config) *guest {
 		cfg.Preopens = []wasip1.Preopen{
 			{GuestPath: "/", FS: fsys.WASI()},
 			{GuestPath: python.StdlibGuestDir, FS: wasip1.FromIOFS(python.StdlibFS())},
+			{GuestPath: python.ZoneInfoGuestDir, FS: wasip1.FromIOFS(python.ZoneInfoFS())},
 		}
 		g.wasi = wasip1.New(cfg)
 		t.Cleanup(g.wasi.Close)
@@ -142,7 +144,8 @@ func newGuest(t testing.TB, fsys *vfs.FS, ours bool, cfg wasip1.Config) *guest {
 	mc := wazero.NewModuleConfig().WithStartFunctions()
 	if !ours {
 		fsc := wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(fsys.SysFS(), "/").
-			WithFSMount(python.StdlibFS(), python.StdlibGuestDir)
+			WithFSMount(python.StdlibFS(), python.StdlibGuestDir).
+			WithFSMount(python.ZoneInfoFS(), python.ZoneInfoGuestDir)
 		mc = mc.WithArgs("python").WithEnv("X", "1").
 			WithStdout(lockedWriter{&g.mu, &g.stdout}).WithStderr(lockedWriter{&g.mu, &g.stderr}).
 			WithFSConfig(fsc).WithSysWalltime().WithNanotime(nanotime, 1).WithSysNanosleep().
@@ -304,6 +307,9 @@ with zipfile.ZipFile("/usr/lib/python313.zip") as z:
     print(len(z.namelist()) > 100)
 shutil.rmtree(base)
 print(os.path.exists(base))
+import zoneinfo, datetime
+print(datetime.datetime(2024, 7, 1, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")).utcoffset())
+print(len(os.listdir("/usr/share/zoneinfo/Europe")) > 30, os.path.isdir("/usr/share/zoneinfo/America"))
 `
 
 func TestPythonSameOutput(t *testing.T) {
@@ -394,4 +400,43 @@ print(len(mods))
 	assert.Equal(t, "10\n", out)
 	assert.Equal(t, before, g.wasi.OpenFDs())
 	assert.False(t, strings.Contains(g.stderr.String(), "Traceback"))
+}
+
+// A sleep the host cuts short (an interrupt) returns to the guest at once:
+// CPython does not sleep again for the rest.
+func TestPythonSleepWokenEarly(t *testing.T) {
+	var wakes int
+	g := newGuest(t, newFS(t, false), true, wasip1.Config{
+		Sleep: func(context.Context, time.Duration) { wakes++ },
+	})
+	start := time.Now()
+	assert.Equal(t, "done\n", g.run(t, "import time\ntime.sleep(30)\nprint('done')"))
+	assert.Less(t, time.Since(start), 10*time.Second)
+	assert.Equal(t, 1, wakes)
+}
+
+type stopped struct{}
+
+func (stopped) Error() string { return "stopped" }
+
+// A hard stop: Config.Sleep (or Yield) panics, and the guest call ends with
+// an error carrying the panic.
+func TestPythonSleepPanics(t *testing.T) {
+	g := newGuest(t, newFS(t, false), true, wasip1.Config{
+		Sleep: func(context.Context, time.Duration) { panic(stopped{}) },
+	})
+	_, err := g.call("wasmbox_exec", []byte("import time\ntime.sleep(30)"), []byte("{}"))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, stopped{})
+}
+
+// os._exit is proc_exit: the call ends with wazero's exit error and the
+// instance's files are closed.
+func TestPythonExit(t *testing.T) {
+	g := newGuest(t, newFS(t, false), true, wasip1.Config{})
+	_, err := g.call("wasmbox_exec", []byte("f = open('/x', 'w')\nimport os\nos._exit(3)"), []byte("{}"))
+	var exit *sys.ExitError
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, uint32(3), exit.ExitCode())
+	assert.Zero(t, g.wasi.OpenFDs())
 }
