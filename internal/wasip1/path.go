@@ -6,17 +6,21 @@ import (
 )
 
 // pathArg resolves the path argument at p[i], p[i+1] against the
-// directory fd p[fdArg].
-func (in *Instance) pathArg(mem []byte, p []uint64, fdArg, i int) (*fdEntry, string, Errno) {
+// directory fd p[fdArg], which must have the rights need (ENOTCAPABLE).
+func (in *Instance) pathArg(mem []byte, p []uint64, fdArg, i int, need uint64) (*fdEntry, string, Errno) {
 	s, errno := readString(mem, u32(p[i]), u32(p[i+1]))
 	if errno != 0 {
 		return nil, "", errno
 	}
-	return in.resolve(uint32(p[fdArg]), s)
+	e, path, errno := in.resolve(uint32(p[fdArg]), s)
+	if errno == 0 && e.base&need != need {
+		return nil, "", ENOTCAPABLE
+	}
+	return e, path, errno
 }
 
 func pathCreateDirectory(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
-	e, path, errno := in.pathArg(mem, p, 0, 1)
+	e, path, errno := in.pathArg(mem, p, 0, 1, RightPathCreateDirectory)
 	if errno != 0 {
 		return errno
 	}
@@ -28,7 +32,7 @@ func pathFilestatGet(_ context.Context, in *Instance, mem []byte, p []uint64) Er
 	if !ok {
 		return EFAULT
 	}
-	e, path, errno := in.pathArg(mem, p, 0, 2)
+	e, path, errno := in.pathArg(mem, p, 0, 2, RightPathFilestatGet)
 	if errno != 0 {
 		return errno
 	}
@@ -41,7 +45,7 @@ func pathFilestatGet(_ context.Context, in *Instance, mem []byte, p []uint64) Er
 }
 
 func pathFilestatSetTimes(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
-	e, path, errno := in.pathArg(mem, p, 0, 2)
+	e, path, errno := in.pathArg(mem, p, 0, 2, RightPathFilestatSetTimes)
 	if errno != 0 {
 		return errno
 	}
@@ -53,11 +57,11 @@ func pathFilestatSetTimes(_ context.Context, in *Instance, mem []byte, p []uint6
 }
 
 func pathLink(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
-	eo, oldPath, errno := in.pathArg(mem, p, 0, 2)
+	eo, oldPath, errno := in.pathArg(mem, p, 0, 2, RightPathLinkSource)
 	if errno != 0 {
 		return errno
 	}
-	en, newPath, errno := in.pathArg(mem, p, 4, 5)
+	en, newPath, errno := in.pathArg(mem, p, 4, 5, RightPathLinkTarget)
 	if errno != 0 {
 		return errno
 	}
@@ -72,13 +76,20 @@ func pathOpen(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
 	if _, ok := slice(mem, resultFD, 4); !ok {
 		return EFAULT
 	}
-	dir, path, errno := in.pathArg(mem, p, 0, 2)
-	if errno != 0 {
-		return errno
-	}
 	oflags, fdflags := uint16(p[4]), uint16(p[7])
 	if oflags > 15 {
 		return EINVAL
+	}
+	need := RightPathOpen
+	if oflags&oflagCreat != 0 {
+		need |= RightPathCreateFile
+	}
+	if oflags&oflagTrunc != 0 {
+		need |= RightPathFilestatSetSize
+	}
+	dir, path, errno := in.pathArg(mem, p, 0, 2, need)
+	if errno != 0 {
+		return errno
 	}
 	base, inherit := p[5]&dir.inherit, p[6]&dir.inherit
 	o := OpenFlags{
@@ -129,7 +140,7 @@ func pathReadlink(_ context.Context, in *Instance, mem []byte, p []uint64) Errno
 	if _, ok := slice(mem, u32(p[5]), 4); !ok {
 		return EFAULT
 	}
-	e, path, errno := in.pathArg(mem, p, 0, 1)
+	e, path, errno := in.pathArg(mem, p, 0, 1, RightPathReadlink)
 	if errno != 0 {
 		return errno
 	}
@@ -142,7 +153,7 @@ func pathReadlink(_ context.Context, in *Instance, mem []byte, p []uint64) Errno
 }
 
 func pathRemoveDirectory(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
-	e, path, errno := in.pathArg(mem, p, 0, 1)
+	e, path, errno := in.pathArg(mem, p, 0, 1, RightPathRemoveDirectory)
 	if errno != 0 {
 		return errno
 	}
@@ -150,11 +161,11 @@ func pathRemoveDirectory(_ context.Context, in *Instance, mem []byte, p []uint64
 }
 
 func pathRename(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
-	eo, from, errno := in.pathArg(mem, p, 0, 1)
+	eo, from, errno := in.pathArg(mem, p, 0, 1, RightPathRenameSource)
 	if errno != 0 {
 		return errno
 	}
-	en, to, errno := in.pathArg(mem, p, 3, 4)
+	en, to, errno := in.pathArg(mem, p, 3, 4, RightPathRenameTarget)
 	if errno != 0 {
 		return errno
 	}
@@ -169,7 +180,7 @@ func pathSymlink(_ context.Context, in *Instance, mem []byte, p []uint64) Errno 
 	if errno != 0 {
 		return errno
 	}
-	e, path, errno := in.pathArg(mem, p, 2, 3)
+	e, path, errno := in.pathArg(mem, p, 2, 3, RightPathSymlink)
 	if errno != 0 {
 		return errno
 	}
@@ -177,7 +188,7 @@ func pathSymlink(_ context.Context, in *Instance, mem []byte, p []uint64) Errno 
 }
 
 func pathUnlinkFile(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
-	e, path, errno := in.pathArg(mem, p, 0, 1)
+	e, path, errno := in.pathArg(mem, p, 0, 1, RightPathUnlinkFile)
 	if errno != 0 {
 		return errno
 	}

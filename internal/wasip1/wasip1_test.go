@@ -297,6 +297,7 @@ func TestPrestat(t *testing.T) {
 
 func TestFiles(t *testing.T) {
 	both(t, wasip1.Config{Walltime: func() int64 { return 5e18 }}, func(e *env) {
+		t := e.t
 		fd := e.mustOpen("a.txt", 1|4, rightsRW) // creat|excl
 		assert.Equal(t, uint32(4), fd)
 		n, errno := e.write(fd, "hello world")
@@ -408,6 +409,7 @@ func TestFiles(t *testing.T) {
 // fd_write need theirs; fd_fdstat_set_rights can only drop rights.
 func TestRights(t *testing.T) {
 	both(t, wasip1.Config{}, func(e *env) {
+		t := e.t
 		fd := e.mustOpen("r.txt", 1, wasip1.RightFdRead|wasip1.RightFdSeek)
 		require.Zero(t, e.call("fd_fdstat_get", uint64(fd), pStat))
 		assert.Equal(t, wasip1.RightFdRead|wasip1.RightFdSeek, e.u64(pStat+8))
@@ -440,6 +442,15 @@ func TestRights(t *testing.T) {
 		require.Zero(t, e.call("path_open", 3, 0, p, n, 2, wasip1.RightPathOpen, wasip1.RightsAll, 0, pResult))
 		dfd := e.u32(pResult)
 		assert.Equal(t, wasip1.ENOTCAPABLE, e.call("fd_readdir", uint64(dfd), pBuf, 4096, 0, pResult))
+		// Nor used for paths it has no rights for.
+		p, n = e.str(pPath, "r.txt")
+		assert.Equal(t, wasip1.ENOTCAPABLE, e.call("path_filestat_get", uint64(dfd), 0, p, n, pStat))
+		assert.Equal(t, wasip1.ENOTCAPABLE, e.call("path_unlink_file", uint64(dfd), p, n))
+		assert.Equal(t, wasip1.ENOTCAPABLE, e.call("path_open", uint64(dfd), 0, p, n, 1, wasip1.RightFdRead, 0, 0, pResult), "create")
+		assert.Equal(t, wasip1.ENOTCAPABLE, e.call("path_open", uint64(dfd), 0, p, n, 8, wasip1.RightFdRead, 0, 0, pResult), "trunc")
+		require.Zero(t, e.call("path_open", uint64(dfd), 0, p, n, 0, wasip1.RightFdRead, wasip1.RightFdRead, 0, pResult))
+		require.Zero(t, e.call("fd_fdstat_get", uint64(e.u32(pResult)), pStat))
+		assert.Equal(t, wasip1.RightFdRead, e.u64(pStat+8), "rights within the directory's inheriting rights")
 		_, errno = e.read(dfd, 1)
 		assert.Equal(t, wasip1.EISDIR, errno)
 	})
@@ -512,6 +523,7 @@ func readdir(e *env, fd uint32, bufSize int) (names []string, cookies []uint64) 
 
 func TestReaddir(t *testing.T) {
 	both(t, wasip1.Config{}, func(e *env) {
+		t := e.t
 		p, n := e.str(pPath, "d")
 		require.Zero(t, e.call("path_create_directory", 3, p, n))
 		var want []string
@@ -564,6 +576,7 @@ func TestReaddir(t *testing.T) {
 
 func TestPaths(t *testing.T) {
 	both(t, wasip1.Config{}, func(e *env) {
+		t := e.t
 		mk := func(p string) wasip1.Errno {
 			a, n := e.str(pPath, p)
 			return e.call("path_create_directory", 3, a, n)
@@ -609,7 +622,7 @@ func TestPaths(t *testing.T) {
 		assert.Equal(t, uint64(wasip1.FiletypeDirectory), typ)
 		// Relative to an opened directory.
 		a, n := e.str(pPath, "a")
-		require.Zero(t, e.call("path_open", 3, 0, a, n, 2, wasip1.RightFdReaddir, wasip1.RightsAll, 0, pResult))
+		require.Zero(t, e.call("path_open", 3, 0, a, n, 2, wasip1.RightsAll&^wasip1.RightFdWrite, wasip1.RightsAll, 0, pResult))
 		dfd := e.u32(pResult)
 		a, n = e.str(pPath, "g")
 		require.Zero(t, e.call("path_filestat_get", uint64(dfd), 0, a, n, pStat))
