@@ -1,5 +1,16 @@
 // Package wazerowasi registers wasmbox's WASI preview 1 (internal/wasip1) as
 // wazero's wasi_snapshot_preview1 host module.
+//
+// One host module serves every guest of a wazero runtime; each call finds
+// its guest's *wasip1.Instance through a Lookup (the runtime keeps its
+// instance in the call's context). Switching runtime/ over means: register
+// this module instead of wazero's (and drop the poll_oneoff replacement and
+// the errno listener), create a wasip1.Instance per guest with the guest's
+// arguments, environment, stdio writers, the engine's monotonic clock,
+// preopens ((*vfs.FS).WASI() at "/", wasip1.FromIOFS for read-only mounts)
+// and Sleep/Yield hooks that wake on the interrupt channel and panic on a
+// hard stop, leave the wazero ModuleConfig without FS or stdio, and close
+// the wasip1.Instance with the guest.
 package wazerowasi
 
 import (
