@@ -22,6 +22,7 @@ import (
 
 	"github.com/wasmbox/wasmbox/internal/wasip1"
 	"github.com/wasmbox/wasmbox/internal/wasip1/wazerowasi"
+	pylang "github.com/wasmbox/wasmbox/languages/python"
 	"github.com/wasmbox/wasmbox/vfs"
 	"github.com/wasmbox/wasmbox/wasm/python"
 )
@@ -50,10 +51,11 @@ type guest struct {
 	ctx  context.Context
 	wasi *wasip1.Instance // nil under wazero's WASI
 
-	mu     sync.Mutex
-	stdout bytes.Buffer
-	stderr bytes.Buffer
-	errors []string
+	mu      sync.Mutex
+	stdout  bytes.Buffer
+	stderr  bytes.Buffer
+	errors  []string
+	results []string
 }
 
 type lockedWriter struct {
@@ -79,6 +81,10 @@ func runtimeConfig() wazero.RuntimeConfig {
 // standard library at /usr/lib, as the runtime does; ours selects
 // wasmbox's WASI (with cfg's clocks and hooks) over wazero's.
 func newGuest(t testing.TB, fsys *vfs.FS, ours bool, cfg wasip1.Config) *guest {
+	return newGuestInit(t, fsys, ours, cfg, map[string]any{"prelude": prelude})
+}
+
+func newGuestInit(t testing.TB, fsys *vfs.FS, ours bool, cfg wasip1.Config, init map[string]any) *guest {
 	t.Helper()
 	ctx := context.Background()
 	g := &guest{rt: wazero.NewRuntimeWithConfig(ctx, runtimeConfig())}
@@ -129,11 +135,16 @@ func newGuest(t testing.TB, fsys *vfs.FS, ours bool, cfg wasip1.Config) *guest {
 		NewFunctionBuilder().
 		WithFunc(func(_ context.Context, m api.Module, kind, ptr, n uint32) {
 			b, ok := m.Memory().Read(ptr, n)
-			if !ok || kind != 2 {
+			if !ok {
 				return
 			}
 			g.mu.Lock()
-			g.errors = append(g.errors, string(b))
+			switch kind {
+			case 1:
+				g.results = append(g.results, string(b))
+			case 2:
+				g.errors = append(g.errors, string(b))
+			}
 			g.mu.Unlock()
 		}).Export("emit").
 		NewFunctionBuilder().WithFunc(func() {}).Export("yield").
@@ -155,7 +166,7 @@ func newGuest(t testing.TB, fsys *vfs.FS, ours bool, cfg wasip1.Config) *guest {
 	require.NoError(t, err)
 	_, err = g.mod.ExportedFunction("_initialize").Call(ctx)
 	require.NoError(t, err)
-	cfgJSON, _ := json.Marshal(map[string]any{"prelude": prelude})
+	cfgJSON, _ := json.Marshal(init)
 	rc, err := g.call("wasmbox_init", cfgJSON, nil)
 	require.NoError(t, err)
 	require.NotZero(t, rc, "wasmbox_init: %v %s", g.errors, g.stderr.String())
@@ -439,4 +450,66 @@ func TestPythonExit(t *testing.T) {
 	require.ErrorAs(t, err, &exit)
 	assert.Equal(t, uint32(3), exit.ExitCode())
 	assert.Zero(t, g.wasi.OpenFDs())
+}
+
+// libCell uses the filesystem through higher-level modules: pathlib,
+// tempfile, glob, shutil, os.walk, sqlite3 on a file, tarfile.
+const libCell = `
+import pathlib, tempfile, glob, shutil, os, sqlite3, tarfile, io, hashlib
+root = pathlib.Path("/home/user/lib")
+(root / "pkg" / "sub").mkdir(parents=True, exist_ok=True)
+for i in range(5):
+    (root / "pkg" / f"m{i}.py").write_text(f"X = {i}\\n")
+(root / "pkg" / "sub" / "data.bin").write_bytes(bytes(range(256)) * 40)
+print(sorted(p.name for p in root.rglob("*.py")))
+print(sorted(os.path.relpath(p, root) for p in glob.glob(str(root / "**" / "*"), recursive=True)))
+print([(os.path.relpath(d, root), sorted(ds), sorted(fs)) for d, ds, fs in sorted(os.walk(root))])
+shutil.copytree(root / "pkg", root / "copy")
+print(hashlib.sha256((root / "copy" / "sub" / "data.bin").read_bytes()).hexdigest()[:16])
+with tempfile.TemporaryDirectory(dir="/tmp") as d:
+    with tempfile.NamedTemporaryFile("w+", dir=d, delete=False) as f:
+        f.write("tmp"); name = f.name
+    print(open(name).read(), os.path.dirname(name) == d)
+print(os.path.exists(d))
+db = sqlite3.connect(str(root / "db.sqlite"))
+db.execute("create table t(x, y)")
+db.executemany("insert into t values (?, ?)", [(i, "v" * (i % 100)) for i in range(3000)])
+db.commit()
+print(db.execute("select count(*), sum(x), sum(length(y)) from t").fetchone())
+db.execute("delete from t where x % 2"); db.commit(); db.execute("vacuum")
+print(db.execute("select count(*) from t").fetchone()); db.close()
+buf = io.BytesIO()
+with tarfile.open(str(root / "a.tar.gz"), "w:gz") as tf:
+    tf.add(str(root / "pkg"), arcname="pkg")
+with tarfile.open(str(root / "a.tar.gz")) as tf:
+    print(sorted(tf.getnames()))
+sys_sum = sum(1 for _ in root.rglob("*"))
+print(sys_sum)
+shutil.rmtree(root)
+print(os.listdir("/home/user"))
+x = {"answer": 42}
+x
+`
+
+// The product's prelude (languages/python) runs cells the same way under
+// both implementations.
+func TestPythonProductPrelude(t *testing.T) {
+	init := map[string]any{"prelude": pylang.Prelude(), "datadisplay": pylang.DataDisplay()}
+	var outs, results []string
+	for _, ours := range []bool{false, true} {
+		fsys := newFS(t, false)
+		for _, d := range []string{"/home/user", "/tmp"} {
+			_, err := fsys.MakeDir(context.Background(), d)
+			require.NoError(t, err)
+		}
+		g := newGuestInit(t, fsys, ours, wasip1.Config{}, init)
+		outs = append(outs, g.run(t, libCell))
+		g.mu.Lock()
+		results = append(results, strings.Join(g.results, "\n"))
+		g.mu.Unlock()
+	}
+	assert.Equal(t, outs[0], outs[1])
+	assert.Equal(t, results[0], results[1])
+	assert.Contains(t, outs[1], "(3000, 4498500, 148500)")
+	assert.Contains(t, results[1], "answer")
 }
