@@ -22,9 +22,12 @@ import (
 
 	"github.com/wasmbox/wasmbox/internal/wasip1"
 	"github.com/wasmbox/wasmbox/internal/wasip1/wazerowasi"
+	"github.com/wasmbox/wasmbox/languages"
+	jslang "github.com/wasmbox/wasmbox/languages/javascript"
 	pylang "github.com/wasmbox/wasmbox/languages/python"
 	"github.com/wasmbox/wasmbox/vfs"
 	"github.com/wasmbox/wasmbox/wasm/python"
+	"github.com/wasmbox/wasmbox/wasm/quickjs"
 )
 
 // prelude is a minimal prelude (the product's lives in languages/python):
@@ -150,7 +153,12 @@ func newGuestInit(t testing.TB, fsys *vfs.FS, ours bool, cfg wasip1.Config, init
 		NewFunctionBuilder().WithFunc(func() {}).Export("yield").
 		Instantiate(ctx)
 	require.NoError(t, err)
-	compiled, err := g.rt.CompileModule(ctx, python.Wasm())
+	wasm := python.Wasm()
+	if w, ok := init["wasm"].([]byte); ok {
+		wasm = w
+		delete(init, "wasm")
+	}
+	compiled, err := g.rt.CompileModule(ctx, wasm)
 	require.NoError(t, err)
 	mc := wazero.NewModuleConfig().WithStartFunctions()
 	if !ours {
@@ -512,4 +520,35 @@ func TestPythonProductPrelude(t *testing.T) {
 	assert.Equal(t, results[0], results[1])
 	assert.Contains(t, outs[1], "(3000, 4498500, 148500)")
 	assert.Contains(t, results[1], "answer")
+}
+
+// QuickJS, with the product's prelude and its node-style fs over WASI.
+func TestJavaScriptSameOutput(t *testing.T) {
+	const cell = `
+const fs = require('fs');
+fs.mkdirSync('/tmp/j/a/b', {recursive: true});
+fs.writeFileSync('/tmp/j/a/x.txt', 'hello');
+fs.appendFileSync('/tmp/j/a/x.txt', ' world');
+console.log(fs.readFileSync('/tmp/j/a/x.txt', 'utf8'));
+console.log(JSON.stringify(fs.readdirSync('/tmp/j/a')));
+console.log(fs.statSync('/tmp/j/a/x.txt').size, fs.statSync('/tmp/j/a').isDirectory());
+fs.renameSync('/tmp/j/a/x.txt', '/tmp/j/y.txt');
+try { fs.readFileSync('/tmp/j/a/x.txt') } catch (e) { console.log(e.code) }
+try { fs.rmdirSync('/tmp/j') } catch (e) { console.log(e.code) }
+fs.rmSync('/tmp/j', {recursive: true});
+console.log(fs.existsSync('/tmp/j'), typeof Date.now(), Math.random() < 1);
+`
+	var outs []string
+	for _, ours := range []bool{false, true} {
+		fsys := newFS(t, false)
+		_, err := fsys.MakeDir(context.Background(), "/tmp")
+		require.NoError(t, err)
+		var init map[string]any
+		require.NoError(t, json.Unmarshal(jslang.Spec().Init(languages.Limits{}), &init))
+		init["wasm"] = quickjs.Wasm()
+		g := newGuestInit(t, fsys, ours, wasip1.Config{}, init)
+		outs = append(outs, g.run(t, cell))
+	}
+	assert.Equal(t, outs[0], outs[1])
+	assert.Equal(t, "hello world\n[\"b\",\"x.txt\"]\n11 true\nENOENT\nENOTEMPTY\nfalse number true\n", outs[1])
 }
