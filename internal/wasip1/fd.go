@@ -136,8 +136,10 @@ func fdFdstatSetFlags(_ context.Context, in *Instance, _ []byte, p []uint64) Err
 		return ENOTSUP
 	}
 	if e.kind == kindFile && !e.dir {
-		if errno := e.file.SetAppend(flags&fdflagAppend != 0); errno != 0 {
-			return errno
+		if (flags^e.fdflags)&fdflagAppend != 0 {
+			if errno := e.file.SetAppend(flags&fdflagAppend != 0); errno != 0 {
+				return errno
+			}
 		}
 	} else if flags&fdflagAppend != 0 {
 		return EINVAL

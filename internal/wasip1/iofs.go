@@ -168,16 +168,21 @@ func (f *iofsFile) Lseek(off int64, whence int) (int64, Errno) {
 	if !ok {
 		return 0, ESPIPE
 	}
-	if whence == whenceCur && off < 0 || whence == whenceSet && off < 0 {
+	var base int64 // a position before the start is EINVAL, whatever fs.FS says
+	switch whence {
+	case whenceCur:
 		cur, err := s.Seek(0, io.SeekCurrent)
 		if err != nil {
 			return 0, ioErrno(err)
 		}
-		if whence == whenceSet && off < 0 || cur+off < 0 {
-			return 0, EINVAL
-		}
+		base = cur
+	case whenceEnd:
+		base = int64(f.st.Size)
 	}
-	n, err := s.Seek(off, whence)
+	if base+off < 0 {
+		return 0, EINVAL
+	}
+	n, err := s.Seek(base+off, io.SeekStart)
 	return n, ioErrno(err)
 }
 
