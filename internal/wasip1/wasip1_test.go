@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -844,4 +846,32 @@ func TestHostilePointers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Links already present in a host directory are listed, lstat'ed and read,
+// never followed (ELOOP), as the VFS does.
+func TestHostSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "target"), []byte("x"), 0o644))
+	require.NoError(t, os.Symlink("target", filepath.Join(dir, "link")))
+	fsys, err := vfs.New(afero.NewBasePathFs(afero.NewOsFs(), dir))
+	require.NoError(t, err)
+	defer fsys.Close()
+	e := newEnv(t, false, wasip1.Config{})
+	e.in = wasip1.New(wasip1.Config{Preopens: []wasip1.Preopen{{GuestPath: "/", FS: fsys.WASI()}}})
+	a, n := e.str(pPath, "link")
+	require.Zero(t, e.call("path_readlink", 3, a, n, pBuf, 100, pResult))
+	assert.Equal(t, "target", string(e.mem[pBuf:pBuf+e.u32(pResult)]))
+	require.Zero(t, e.call("path_readlink", 3, a, n, pBuf, 3, pResult))
+	assert.Equal(t, "tar", string(e.mem[pBuf:pBuf+e.u32(pResult)]), "truncated to the buffer")
+	require.Zero(t, e.call("path_filestat_get", 3, 0, a, n, pStat))
+	assert.Equal(t, uint64(wasip1.FiletypeSymbolicLink), e.u64(pStat+16))
+	assert.Equal(t, wasip1.ELOOP, e.call("path_filestat_get", 3, 1, a, n, pStat))
+	_, errno := e.open("link", 0, wasip1.RightFdRead, 0)
+	assert.Equal(t, wasip1.ELOOP, errno)
+	names, _ := readdir(e, 3, 4096)
+	assert.Equal(t, []string{".", "..", "link", "target"}, names)
+	require.Zero(t, e.call("fd_readdir", 3, pBuf, 4096, 2, pResult))
+	assert.Equal(t, byte(wasip1.FiletypeSymbolicLink), e.mem[pBuf+20])
+	require.Zero(t, e.call("path_unlink_file", 3, a, n), "a link can be removed")
 }
