@@ -552,3 +552,21 @@ console.log(fs.existsSync('/tmp/j'), typeof Date.now(), Math.random() < 1);
 	assert.Equal(t, outs[0], outs[1])
 	assert.Equal(t, "hello world\n[\"b\",\"x.txt\"]\n11 true\nENOENT\nENOTEMPTY\nfalse number true\n", outs[1])
 }
+
+// Output streams: what the guest flushed reaches the writer while the cell
+// is still running.
+func TestPythonStdoutStreams(t *testing.T) {
+	var g *guest
+	var seen string
+	g = newGuest(t, newFS(t, false), true, wasip1.Config{
+		Sleep: func(context.Context, time.Duration) {
+			g.mu.Lock()
+			seen = g.stdout.String()
+			g.mu.Unlock()
+		},
+	})
+	out := g.run(t, "import time, sys\nprint('a', flush=True)\nprint('e', file=sys.stderr, flush=True)\ntime.sleep(1)\nprint('b')")
+	assert.Equal(t, "a\n", seen)
+	assert.Equal(t, "a\nb\n", out)
+	assert.Equal(t, "e\n", g.stderr.String())
+}
