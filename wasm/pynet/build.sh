@@ -3,9 +3,17 @@
 # (urllib3, idna, charset-normalizer, certifi), from the Debian trixie
 # packages pinned by version and sha256 in inputs.json, and records the
 # archive's sha256 in manifest.json. Needs apt with Debian trixie in its
-# sources (wasm/toolchain.sh adds it) and python3. Takes seconds.
+# sources (wasm/toolchain.sh adds it), python3, and the native CPython 3.13
+# that wasm/python/build.sh leaves in its build directory (it compiles the
+# bytecode; set PYTHON313 to use another build of the same version). Takes
+# seconds.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+PYTHON313=${PYTHON313:-$HERE/../.build/python/cpython/cross-build/build/python}
+if ! [ -x "$PYTHON313" ]; then
+  echo "build.sh: no native CPython 3.13 at $PYTHON313: run wasm/python/build.sh first, or set PYTHON313" >&2
+  exit 1
+fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -19,7 +27,7 @@ while read -r spec file sum; do
   echo "$sum  $file" | sha256sum -c --quiet -
   dpkg-deb -x "$file" root
 done < inputs.txt
-python3 -I -S "$HERE/mkzip.py" "$HERE/pynet.zip" root/usr/lib/python3/dist-packages "$HERE/inputs.json"
+"$PYTHON313" -I -S "$HERE/mkzip.py" "$HERE/pynet.zip" root/usr/lib/python3/dist-packages "$HERE/inputs.json"
 python3 -c '
 import hashlib, json, os, sys
 here = sys.argv[1]
