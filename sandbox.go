@@ -183,6 +183,9 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 		if cfg.cacheDir != "" {
 			eopts = append(eopts, runtime.WithCacheDir(cfg.cacheDir))
 		}
+		if cfg.logger != nil {
+			eopts = append(eopts, runtime.WithLogger(cfg.logger))
+		}
 		s.engine, err = runtime.NewEngine(ctx, eopts...)
 		if err != nil {
 			_ = fsys.Close()

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -85,6 +86,7 @@ type engineConfig struct {
 	cacheDir string
 	noCache  bool
 	fuel     FuelMode
+	logger   *slog.Logger
 	// yieldListener, for tests, sees the call stack (function indices,
 	// innermost first) at every call of wasmbox.yield.
 	yieldListener func(stack []uint32)
@@ -117,10 +119,19 @@ func WithFuel(mode FuelMode) EngineOption {
 }
 
 // WithCacheDir sets the directory of the on-disk compilation cache. The
-// default is $WASMBOX_CACHE_DIR, else os.UserCacheDir()/wasmbox. A directory
-// that cannot be created or written falls back to an in-memory cache.
+// default is $WASMBOX_CACHE_DIR, else os.UserCacheDir()/wasmbox; "off"
+// disables the disk cache. A directory that cannot be created or written
+// falls back to an in-memory cache, which NewEngine reports as a warning
+// (see WithLogger): every process then compiles the interpreters again.
 func WithCacheDir(dir string) EngineOption {
 	return func(c *engineConfig) { c.cacheDir = dir }
+}
+
+// WithLogger sets the logger to which the engine reports what it works
+// around rather than fails on (default slog.Default()): NewEngine warns,
+// once, when the disk cache directory cannot be used.
+func WithLogger(l *slog.Logger) EngineOption {
+	return func(c *engineConfig) { c.logger = l }
 }
 
 // WithoutDiskCache keeps compiled code in memory only.
@@ -143,18 +154,32 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 		pristine:    map[[32]byte]*Snapshot{},
 	}
 	if !cfg.noCache {
+		log := cfg.logger
+		if log == nil {
+			log = slog.Default()
+		}
 		dir := cfg.cacheDir
 		if dir == "" {
 			dir = os.Getenv(CacheDirEnv)
 		}
 		if dir == "" {
-			if base, err := os.UserCacheDir(); err == nil {
+			base, err := os.UserCacheDir()
+			if err != nil {
+				log.Warn(cacheWarning+" (set "+CacheDirEnv+")", "err", err)
+			} else {
 				dir = filepath.Join(base, "wasmbox")
 			}
 		}
-		if dir != "" && dir != "off" && writableDir(dir) {
-			if c, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
-				e.cache, e.cacheDir = c, dir
+		if dir != "" && dir != "off" {
+			err := writableDir(dir)
+			if err == nil {
+				var c wazero.CompilationCache
+				if c, err = wazero.NewCompilationCacheWithDir(dir); err == nil {
+					e.cache, e.cacheDir = c, dir
+				}
+			}
+			if err != nil {
+				log.Warn(cacheWarning, "dir", dir, "err", err)
 			}
 		}
 	}
@@ -179,18 +204,23 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 	return e, nil
 }
 
-func writableDir(dir string) bool {
+// cacheWarning is the message of NewEngine's warning about a disk cache it
+// cannot use.
+const cacheWarning = "wasmbox: cannot use the cache directory: compiled interpreters are kept in memory only, so every process compiles them again"
+
+// writableDir creates dir if needed and checks that files can be created in
+// it.
+func writableDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return false
+		return err
 	}
 	f, err := os.CreateTemp(dir, ".probe-*")
 	if err != nil {
-		return false
+		return err
 	}
 	name := f.Name()
 	_ = f.Close()
-	_ = os.Remove(name)
-	return true
+	return os.Remove(name)
 }
 
 // CacheDir reports the on-disk compilation cache directory, or "" when the

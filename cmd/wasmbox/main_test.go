@@ -163,3 +163,17 @@ func TestRepl(t *testing.T) {
 	assert.Contains(t, out, "after\n")
 	assert.Contains(t, errOut, "ZeroDivisionError")
 }
+
+// TestUnusableCacheDirWarns: run says once, on stderr, that it cannot use
+// the cache directory, and runs the cell all the same.
+func TestUnusableCacheDirWarns(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	t.Setenv("WASMBOX_CACHE_DIR", filepath.Join(file, "cache")) // not a directory, even for root
+	rc, out, errOut := cli(t, "", "run", "-l", "js", "-c", "6*7")
+	assert.Equal(t, 0, rc, errOut)
+	assert.Equal(t, "42\n", out)
+	assert.Equal(t, 1, strings.Count(errOut, "wasmbox: warning: cannot use the cache directory"), errOut)
+	assert.Contains(t, errOut, "dir="+filepath.Join(file, "cache"))
+	assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+}

@@ -175,7 +175,7 @@ type repl struct {
 }
 
 func runRepl(ctx context.Context, lang string, pyOpt wasmbox.Option, history string, stdin io.Reader, stdout, stderr io.Writer) error {
-	sb, err := wasmbox.New(ctx, pyOpt)
+	sb, err := wasmbox.New(ctx, pyOpt, wasmbox.WithLogger(cliLogger(stderr)))
 	if err != nil {
 		return fail(exitFailed, err)
 	}

@@ -80,7 +80,7 @@ func runCell(ctx context.Context, src, lang string, pyOpt wasmbox.Option, asJSON
 	stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt) // Ctrl-C interrupts the cell
 	defer stop()
-	sb, err := wasmbox.New(ctx, pyOpt)
+	sb, err := wasmbox.New(ctx, pyOpt, wasmbox.WithLogger(cliLogger(stderr)))
 	if err != nil {
 		return fail(exitFailed, err)
 	}
