@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wasmbox/wasmbox/runtime"
 	"github.com/wasmbox/wasmbox/internal/testcache"
+	"github.com/wasmbox/wasmbox/runtime"
 )
 
 // TestMain gives the tests a disk cache of their own (package testcache).
