@@ -53,6 +53,7 @@ type Engine struct {
 	fuel  FuelMode
 	// fuelProfile: see engineConfig.
 	fuelProfile bool
+	onCompile   func(CompileEvent) (done func())
 	// CacheDir is the directory of the on-disk compilation cache, "" when the
 	// cache is in memory only.
 	cacheDir string
@@ -83,10 +84,11 @@ type compileOnce struct {
 type EngineOption func(*engineConfig)
 
 type engineConfig struct {
-	cacheDir string
-	noCache  bool
-	fuel     FuelMode
-	logger   *slog.Logger
+	cacheDir  string
+	noCache   bool
+	fuel      FuelMode
+	logger    *slog.Logger
+	onCompile func(CompileEvent) (done func())
 	// yieldListener, for tests, sees the call stack (function indices,
 	// innermost first) at every call of wasmbox.yield.
 	yieldListener func(stack []uint32)
@@ -139,6 +141,26 @@ func WithoutDiskCache() EngineOption {
 	return func(c *engineConfig) { c.noCache = true }
 }
 
+// CompileEvent describes a module the engine starts compiling (see
+// WithCompileObserver).
+type CompileEvent struct {
+	// Size is the module's size in bytes.
+	Size int
+	// Cached reports that an earlier process left this module's compiled
+	// code in the disk cache, so that the compile is a load (well under a
+	// second); otherwise it takes seconds (CPython) to tens of seconds (the
+	// data build).
+	Cached bool
+}
+
+// WithCompileObserver makes the engine call start when it begins to compile
+// a module, and the function start returns (if not nil) when the compile
+// has ended: a command line shows a progress line while a first compile
+// runs. start must not block.
+func WithCompileObserver(start func(CompileEvent) (done func())) EngineOption {
+	return func(c *engineConfig) { c.onCompile = start }
+}
+
 // NewEngine creates an Engine. Close it to release compiled code.
 func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 	var cfg engineConfig
@@ -148,6 +170,7 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 	e := &Engine{
 		fuel:        cfg.fuel,
 		fuelProfile: cfg.fuelProfile,
+		onCompile:   cfg.onCompile,
 		start:       time.Now(),
 		keys:        map[sliceID][32]byte{},
 		modules:     map[[32]byte]*compileOnce{},
@@ -276,11 +299,22 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 
 func (e *Engine) compile(ctx context.Context, key [32]byte, wasm []byte) (*Module, error) {
 	st := fuel.Stats{DispatchFunction: -1}
+	var o fuel.Options
 	if e.fuel != FuelOff {
-		o := fuel.Options{YieldModule: "wasmbox", YieldName: "yield", Budget: FuelBudget, Profile: e.fuelProfile}
+		o = fuel.Options{YieldModule: "wasmbox", YieldName: "yield", Budget: FuelBudget, Profile: e.fuelProfile}
 		if e.fuel == FuelDefault {
 			o.DispatchTargets = dispatchTargets
 		}
+	}
+	if e.onCompile != nil {
+		// The instrumented module in the disk cache tells that an earlier
+		// process compiled this one (wazero's cache cannot be asked).
+		ev := CompileEvent{Size: len(wasm), Cached: e.fuel != FuelOff && e.fuelCached(key, o)}
+		if done := e.onCompile(ev); done != nil {
+			defer done()
+		}
+	}
+	if e.fuel != FuelOff {
 		var err error
 		if wasm, st, err = e.instrument(key, wasm, o); err != nil {
 			return nil, fmt.Errorf("wasmbox/runtime: %w", err)

@@ -338,3 +338,26 @@ func TestUnusableCacheDirIsReported(t *testing.T) {
 		assert.Empty(t, buf.String())
 	}
 }
+
+// TestCompileObserver: the observer sees each compile, whether the disk
+// cache had it, and its end.
+func TestCompileObserver(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, wantCached := range []bool{false, true} {
+		var events []runtime.CompileEvent
+		ended := 0
+		e, err := runtime.NewEngine(ctx, runtime.WithCacheDir(dir), runtime.WithCompileObserver(func(ev runtime.CompileEvent) func() {
+			events = append(events, ev)
+			return func() { ended++ }
+		}))
+		require.NoError(t, err)
+		_, err = e.Compile(ctx, fakeWasm)
+		require.NoError(t, err)
+		_, err = e.Compile(ctx, fakeWasm) // compiled already: no event
+		require.NoError(t, err)
+		require.NoError(t, e.Close(ctx))
+		assert.Equal(t, []runtime.CompileEvent{{Size: len(fakeWasm), Cached: wantCached}}, events)
+		assert.Equal(t, 1, ended)
+	}
+}

@@ -175,12 +175,11 @@ type repl struct {
 }
 
 func runRepl(ctx context.Context, lang string, pyOpt wasmbox.Option, history string, stdin io.Reader, stdout, stderr io.Writer) error {
-	sb, err := wasmbox.New(ctx, pyOpt, wasmbox.WithLogger(cliLogger(stderr)))
+	sb, closeSandbox, err := newSandbox(ctx, stderr, pyOpt)
 	if err != nil {
 		return fail(exitFailed, err)
 	}
-	defer sb.Close(context.WithoutCancel(ctx))
-	started := slowStartNotice(stderr)
+	defer closeSandbox()
 	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
 	var checker *wasmbox.Context
 	if err == nil {
@@ -188,7 +187,6 @@ func runRepl(ctx context.Context, lang string, pyOpt wasmbox.Option, history str
 		// nor depend on what the user's cells redefine.
 		checker, err = sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
 	}
-	started()
 	if err != nil {
 		return contextError(err)
 	}

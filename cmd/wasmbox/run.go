@@ -80,16 +80,14 @@ func runCell(ctx context.Context, src, lang string, pyOpt wasmbox.Option, asJSON
 	stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt) // Ctrl-C interrupts the cell
 	defer stop()
-	sb, err := wasmbox.New(ctx, pyOpt, wasmbox.WithLogger(cliLogger(stderr)))
+	sb, closeSandbox, err := newSandbox(ctx, stderr, pyOpt)
 	if err != nil {
 		return fail(exitFailed, err)
 	}
-	defer sb.Close(context.WithoutCancel(ctx))
-	// The context is started first, so that a slow start (the first run
-	// compiles the interpreter) gets a notice and a slow cell does not.
-	started := slowStartNotice(stderr)
+	defer closeSandbox()
+	// The context is started first, so that the progress line of a first
+	// compile (on a terminal) is gone before the cell writes.
 	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
-	started()
 	if err != nil {
 		return contextError(err)
 	}
