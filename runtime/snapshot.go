@@ -292,6 +292,17 @@ type snapshotHeader struct {
 	Meta         []byte `json:"meta,omitempty"`
 }
 
+// initialMemory writes the data segments into mem, a zeroed memory: the
+// module's freshly instantiated memory, as far as mem reaches. (A loop over
+// initialPage would visit every segment for every page.)
+func (m *Module) initialMemory(mem []byte) {
+	for _, seg := range m.segs {
+		if uint64(seg.Offset) < uint64(len(mem)) {
+			copy(mem[seg.Offset:], seg.Init)
+		}
+	}
+}
+
 // initialPage returns page n of the module's freshly instantiated memory
 // (zeros overlaid with the data segments).
 func (m *Module) initialPage(n uint64, page []byte) {
@@ -403,9 +414,7 @@ func (m *Module) readSnapshot(br *bufio.Reader, hdr *snapshotHeader) (*Snapshot,
 		return nil, fmt.Errorf("%w: bad fingerprint", ErrSnapshotMismatch)
 	}
 	mem := make([]byte, hdr.MemorySize)
-	for p := uint64(0); p*pageSize < hdr.MemorySize; p++ {
-		m.initialPage(p, mem[p*pageSize:(p+1)*pageSize])
-	}
+	m.initialMemory(mem)
 	zr, err := gzip.NewReader(br)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSnapshotMismatch, err)
