@@ -2,7 +2,9 @@
 // result of its first cell: `wasmbox run -c` (the plain Python build, the
 // data build and JavaScript, with a warm disk cache) against native
 // `python3 -c` and `node -e`, side by side in one run, and prints medians
-// and the wasmbox/native ratios.
+// and the wasmbox/native ratios, of wall time and of CPU time (user +
+// system: on a shared, loaded machine the wall time mostly measures the
+// wait for a core).
 //
 //	go run ./bench/cmd/firstresult [-n 15] [-data=false] [-bin path/to/wasmbox]
 //
@@ -33,6 +35,7 @@ type command struct {
 	want   string
 	target time.Duration
 	times  []time.Duration
+	cpu    []time.Duration // user + system
 }
 
 func main() {
@@ -84,28 +87,31 @@ func run(n int, data bool, bin string) error {
 	cmds = kept
 	fmt.Fprintln(os.Stderr, "warming the cache...")
 	for _, c := range cmds {
-		if _, err := c.run(); err != nil {
+		if _, _, err := c.run(); err != nil {
 			return err
 		}
 	}
 	for i := 0; i < n; i++ {
 		for _, c := range cmds {
-			d, err := c.run()
+			wall, cpu, err := c.run()
 			if err != nil {
 				return err
 			}
-			c.times = append(c.times, d)
+			c.times = append(c.times, wall)
+			c.cpu = append(c.cpu, cpu)
 		}
 	}
-	medians := map[string]time.Duration{}
+	medians, cpus := map[string]time.Duration{}, map[string]time.Duration{}
 	for _, c := range cmds {
-		medians[c.name] = median(c.times)
+		medians[c.name], cpus[c.name] = median(c.times), median(c.cpu)
 	}
-	fmt.Printf("fresh process to first result, %d runs each, median (min-max)\n", n)
+	fmt.Printf("fresh process to first result, %d runs each: medians of wall time (min-max) and of CPU time (user+system)\n", n)
 	for _, c := range cmds {
-		line := fmt.Sprintf("%-44s %7.1f ms  (%.1f-%.1f)", c.name, ms(medians[c.name]), ms(minOf(c.times)), ms(maxOf(c.times)))
+		line := fmt.Sprintf("%-44s wall %7.1f ms (%.1f-%.1f)  cpu %6.1f ms", c.name, ms(medians[c.name]),
+			ms(minOf(c.times)), ms(maxOf(c.times)), ms(cpus[c.name]))
 		if nat, ok := medians[c.native]; ok && c.native != "" {
-			line += fmt.Sprintf("  %.2f× %s", float64(medians[c.name])/float64(nat), strings.Fields(c.native)[0])
+			line += fmt.Sprintf("  ×%.2f wall, ×%.2f cpu vs %s", float64(medians[c.name])/float64(nat),
+				float64(cpus[c.name])/float64(cpus[c.native]), strings.Fields(c.native)[0])
 		}
 		if c.target > 0 {
 			verdict := "met"
@@ -122,17 +128,17 @@ func run(n int, data bool, bin string) error {
 	return nil
 }
 
-func (c *command) run() (time.Duration, error) {
+func (c *command) run() (wall, cpu time.Duration, err error) {
 	cmd := exec.Command(c.argv[0], c.argv[1:]...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	start := time.Now()
-	err := cmd.Run()
-	d := time.Since(start)
+	err = cmd.Run()
+	wall = time.Since(start)
 	if err != nil || out.String() != c.want {
-		return 0, fmt.Errorf("%s: %v: stdout %q, stderr %q", c.name, err, out.String(), errOut.String())
+		return 0, 0, fmt.Errorf("%s: %v: stdout %q, stderr %q", c.name, err, out.String(), errOut.String())
 	}
-	return d, nil
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 func median(ts []time.Duration) time.Duration {
