@@ -91,8 +91,8 @@ type Sandbox struct {
 	// inits computes the wasmbox_init configuration of each language once,
 	// on first use: the JavaScript prelude is minified with esbuild, tens of
 	// milliseconds that a Python-only process need not pay.
-	inits map[string]func() []byte
-	setupOpts []byte            // the set-up run before the start-up snapshot
+	inits     map[string]func() []byte
+	setupOpts []byte // the set-up run before the start-up snapshot
 	aliases   map[string]string
 
 	mu       sync.Mutex
