@@ -2,6 +2,7 @@ package wasmbox
 
 import (
 	"fmt"
+	"log/slog"
 	"maps"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ type sandboxConfig struct {
 	python      *wasmpy.Build
 	envs        map[string]string
 	network     *network.Policy
+	logger      *slog.Logger
 }
 
 // WithEngine makes the sandbox use a shared Engine (see NewEngine) instead of
@@ -52,6 +54,13 @@ func WithEngine(e *runtime.Engine) Option {
 // Engine (ignored with WithEngine). See runtime.WithCacheDir.
 func WithCacheDir(dir string) Option {
 	return optionFunc(func(c *sandboxConfig) { c.cacheDir = dir })
+}
+
+// WithLogger sets the logger of the sandbox's own Engine (ignored with
+// WithEngine, whose logger is runtime.WithLogger's): it warns when the disk
+// cache directory cannot be used. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *sandboxConfig) { c.logger = l })
 }
 
 // WithPython selects the CPython build of the sandbox's Python contexts

@@ -89,8 +89,11 @@ type Sandbox struct {
 	ownEngine bool
 	fs        *vfs.FS // the sandbox filesystem, the guest's "/" in every context
 	specs     map[string]languages.Spec
-	inits     map[string][]byte // wasmbox_init configuration of each language
-	setupOpts []byte            // the set-up run before the start-up snapshot
+	// inits computes the wasmbox_init configuration of each language once,
+	// on first use: the JavaScript prelude is minified with esbuild, tens of
+	// milliseconds that a Python-only process need not pay.
+	inits     map[string]func() []byte
+	setupOpts []byte // the set-up run before the start-up snapshot
 	aliases   map[string]string
 	net       *network.Client // nil: no network (WithNetwork)
 
@@ -131,7 +134,7 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 		cfg:      cfg,
 		engine:   cfg.engine,
 		specs:    map[string]languages.Spec{},
-		inits:    map[string][]byte{},
+		inits:    map[string]func() []byte{},
 		aliases:  map[string]string{},
 		contexts: map[string]*Context{},
 		defaults: map[string]*Context{},
@@ -144,7 +147,7 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 		py = python.SpecFor(*cfg.python)
 	}
 	for _, spec := range []languages.Spec{py, javascript.Spec(), javascript.TypeScriptSpec()} {
-		s.inits[spec.Name] = spec.Init(languages.Limits{MemoryLimit: cfg.memoryLimit})
+		s.inits[spec.Name] = sync.OnceValue(func() []byte { return spec.Init(languages.Limits{MemoryLimit: cfg.memoryLimit}) })
 		s.specs[spec.Name] = spec
 		s.aliases[spec.Name] = spec.Name
 		for _, a := range spec.Aliases {
@@ -192,6 +195,9 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 		var eopts []runtime.EngineOption
 		if cfg.cacheDir != "" {
 			eopts = append(eopts, runtime.WithCacheDir(cfg.cacheDir))
+		}
+		if cfg.logger != nil {
+			eopts = append(eopts, runtime.WithLogger(cfg.logger))
 		}
 		s.engine, err = runtime.NewEngine(ctx, eopts...)
 		if err != nil {
@@ -442,7 +448,7 @@ func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
 			{"PATH", "/usr/local/bin:/usr/bin:/bin"},
 		},
 		MemoryLimit: s.cfg.memoryLimit,
-		Init:        s.inits[spec.Name],
+		Init:        s.inits[spec.Name](),
 		Setup:       s.setupOpts,
 		StopGrace:   s.cfg.stopGrace,
 	}

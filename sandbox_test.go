@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/internal/testcache"
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/runtime"
 )
@@ -25,15 +26,17 @@ import (
 var engine *runtime.Engine
 
 func TestMain(m *testing.M) {
-	var err error
-	engine, err = wasmbox.NewEngine(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = engine.Close(context.Background())
-	os.Exit(code)
+	os.Exit(testcache.Run(func() int {
+		var err error
+		engine, err = wasmbox.NewEngine(context.Background())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		code := m.Run()
+		_ = engine.Close(context.Background())
+		return code
+	}))
 }
 
 func newSandbox(t testing.TB, opts ...wasmbox.Option) *wasmbox.Sandbox {

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -52,6 +53,7 @@ type Engine struct {
 	fuel  FuelMode
 	// fuelProfile: see engineConfig.
 	fuelProfile bool
+	onCompile   func(CompileEvent) (done func())
 	// CacheDir is the directory of the on-disk compilation cache, "" when the
 	// cache is in memory only.
 	cacheDir string
@@ -82,9 +84,11 @@ type compileOnce struct {
 type EngineOption func(*engineConfig)
 
 type engineConfig struct {
-	cacheDir string
-	noCache  bool
-	fuel     FuelMode
+	cacheDir  string
+	noCache   bool
+	fuel      FuelMode
+	logger    *slog.Logger
+	onCompile func(CompileEvent) (done func())
 	// yieldListener, for tests, sees the call stack (function indices,
 	// innermost first) at every call of wasmbox.yield.
 	yieldListener func(stack []uint32)
@@ -117,15 +121,44 @@ func WithFuel(mode FuelMode) EngineOption {
 }
 
 // WithCacheDir sets the directory of the on-disk compilation cache. The
-// default is $WASMBOX_CACHE_DIR, else os.UserCacheDir()/wasmbox. A directory
-// that cannot be created or written falls back to an in-memory cache.
+// default is $WASMBOX_CACHE_DIR, else os.UserCacheDir()/wasmbox; "off"
+// disables the disk cache. A directory that cannot be created or written
+// falls back to an in-memory cache, which NewEngine reports as a warning
+// (see WithLogger): every process then compiles the interpreters again.
 func WithCacheDir(dir string) EngineOption {
 	return func(c *engineConfig) { c.cacheDir = dir }
+}
+
+// WithLogger sets the logger to which the engine reports what it works
+// around rather than fails on (default slog.Default()): NewEngine warns,
+// once, when the disk cache directory cannot be used.
+func WithLogger(l *slog.Logger) EngineOption {
+	return func(c *engineConfig) { c.logger = l }
 }
 
 // WithoutDiskCache keeps compiled code in memory only.
 func WithoutDiskCache() EngineOption {
 	return func(c *engineConfig) { c.noCache = true }
+}
+
+// CompileEvent describes a module the engine starts compiling (see
+// WithCompileObserver).
+type CompileEvent struct {
+	// Size is the module's size in bytes.
+	Size int
+	// Cached reports that an earlier process left this module's compiled
+	// code in the disk cache, so that the compile is a load (well under a
+	// second); otherwise it takes seconds (CPython) to tens of seconds (the
+	// data build).
+	Cached bool
+}
+
+// WithCompileObserver makes the engine call start when it begins to compile
+// a module, and the function start returns (if not nil) when the compile
+// has ended: a command line shows a progress line while a first compile
+// runs. start must not block.
+func WithCompileObserver(start func(CompileEvent) (done func())) EngineOption {
+	return func(c *engineConfig) { c.onCompile = start }
 }
 
 // NewEngine creates an Engine. Close it to release compiled code.
@@ -137,24 +170,39 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 	e := &Engine{
 		fuel:        cfg.fuel,
 		fuelProfile: cfg.fuelProfile,
+		onCompile:   cfg.onCompile,
 		start:       time.Now(),
 		keys:        map[sliceID][32]byte{},
 		modules:     map[[32]byte]*compileOnce{},
 		pristine:    map[[32]byte]*Snapshot{},
 	}
 	if !cfg.noCache {
+		log := cfg.logger
+		if log == nil {
+			log = slog.Default()
+		}
 		dir := cfg.cacheDir
 		if dir == "" {
 			dir = os.Getenv(CacheDirEnv)
 		}
 		if dir == "" {
-			if base, err := os.UserCacheDir(); err == nil {
+			base, err := os.UserCacheDir()
+			if err != nil {
+				log.Warn(cacheWarning+" (set "+CacheDirEnv+")", "err", err)
+			} else {
 				dir = filepath.Join(base, "wasmbox")
 			}
 		}
-		if dir != "" && dir != "off" && writableDir(dir) {
-			if c, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
-				e.cache, e.cacheDir = c, dir
+		if dir != "" && dir != "off" {
+			err := writableDir(dir)
+			if err == nil {
+				var c wazero.CompilationCache
+				if c, err = wazero.NewCompilationCacheWithDir(dir); err == nil {
+					e.cache, e.cacheDir = c, dir
+				}
+			}
+			if err != nil {
+				log.Warn(cacheWarning, "dir", dir, "err", err)
 			}
 		}
 	}
@@ -179,18 +227,23 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 	return e, nil
 }
 
-func writableDir(dir string) bool {
+// cacheWarning is the message of NewEngine's warning about a disk cache it
+// cannot use.
+const cacheWarning = "wasmbox: cannot use the cache directory: compiled interpreters are kept in memory only, so every process compiles them again"
+
+// writableDir creates dir if needed and checks that files can be created in
+// it.
+func writableDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return false
+		return err
 	}
 	f, err := os.CreateTemp(dir, ".probe-*")
 	if err != nil {
-		return false
+		return err
 	}
 	name := f.Name()
 	_ = f.Close()
-	_ = os.Remove(name)
-	return true
+	return os.Remove(name)
 }
 
 // CacheDir reports the on-disk compilation cache directory, or "" when the
@@ -246,11 +299,22 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 
 func (e *Engine) compile(ctx context.Context, key [32]byte, wasm []byte) (*Module, error) {
 	st := fuel.Stats{DispatchFunction: -1}
+	var o fuel.Options
 	if e.fuel != FuelOff {
-		o := fuel.Options{YieldModule: "wasmbox", YieldName: "yield", Budget: FuelBudget, Profile: e.fuelProfile}
+		o = fuel.Options{YieldModule: "wasmbox", YieldName: "yield", Budget: FuelBudget, Profile: e.fuelProfile}
 		if e.fuel == FuelDefault {
 			o.DispatchTargets = dispatchTargets
 		}
+	}
+	if e.onCompile != nil {
+		// The instrumented module in the disk cache tells that an earlier
+		// process compiled this one (wazero's cache cannot be asked).
+		ev := CompileEvent{Size: len(wasm), Cached: e.fuel != FuelOff && e.fuelCached(key, o)}
+		if done := e.onCompile(ev); done != nil {
+			defer done()
+		}
+	}
+	if e.fuel != FuelOff {
 		var err error
 		if wasm, st, err = e.instrument(key, wasm, o); err != nil {
 			return nil, fmt.Errorf("wasmbox/runtime: %w", err)

@@ -29,9 +29,7 @@ func (e *Engine) instrument(key [32]byte, wasm []byte, o fuel.Options) ([]byte, 
 	if e.cacheDir == "" || o.Profile {
 		return fuel.Instrument(wasm, o)
 	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%x/%d/%s/%s/%d/%d", key, fuel.Version, o.YieldModule, o.YieldName, o.Budget, o.DispatchTargets)
-	base := filepath.Join(e.cacheDir, "wasmbox-fuel", hex.EncodeToString(h.Sum(nil)))
+	base := e.fuelEntry(key, o)
 	if out, st, ok := readFuelEntry(base); ok {
 		return out, st, nil
 	}
@@ -41,6 +39,24 @@ func (e *Engine) instrument(key [32]byte, wasm []byte, o fuel.Options) ([]byte, 
 	}
 	writeFuelEntry(base, out, st) // best effort, as wazero's cache is
 	return out, st, nil
+}
+
+// fuelEntry is the path of the cache entry of wasm (whose sha256 is key)
+// instrumented with o, without its extension.
+func (e *Engine) fuelEntry(key [32]byte, o fuel.Options) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%x/%d/%s/%s/%d/%d", key, fuel.Version, o.YieldModule, o.YieldName, o.Budget, o.DispatchTargets)
+	return filepath.Join(e.cacheDir, "wasmbox-fuel", hex.EncodeToString(h.Sum(nil)))
+}
+
+// fuelCached reports whether the disk cache has an entry for wasm (whose
+// sha256 is key) instrumented with o.
+func (e *Engine) fuelCached(key [32]byte, o fuel.Options) bool {
+	if e.cacheDir == "" || o.Profile {
+		return false
+	}
+	_, err := os.Stat(e.fuelEntry(key, o) + ".json")
+	return err == nil
 }
 
 type fuelEntry struct {

@@ -46,6 +46,48 @@ func newImage(mem []byte) (image, error) {
 	return img, nil
 }
 
+// newImageFill creates an image of size bytes (zeros) and lets fill write
+// its contents in place: the memfd is mapped shared while fill runs, so
+// that reading a snapshot neither allocates the memory on the Go heap nor
+// copies it once more, and the pages fill leaves alone stay holes.
+func newImageFill(size uint64, fill func(mem []byte) error) (image, error) {
+	fd, err := unix.MemfdCreate("wasmbox-snapshot", unix.MFD_CLOEXEC)
+	if err != nil || size == 0 {
+		if err == nil {
+			_ = unix.Close(fd)
+		}
+		return newHeapImage(size, fill)
+	}
+	img := &memfdImage{fd: fd, size: size}
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		_ = img.Close()
+		return nil, fmt.Errorf("snapshot image: %w", err)
+	}
+	mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		_ = img.Close()
+		return newHeapImage(size, fill)
+	}
+	err = fill(mem)
+	if uerr := unix.Munmap(mem); err == nil && uerr != nil {
+		err = fmt.Errorf("snapshot image: %w", uerr)
+	}
+	if err != nil {
+		_ = img.Close()
+		return nil, err
+	}
+	return img, nil
+}
+
+// newHeapImage is newImageFill through a buffer on the heap.
+func newHeapImage(size uint64, fill func(mem []byte) error) (image, error) {
+	mem := make([]byte, size)
+	if err := fill(mem); err != nil {
+		return nil, err
+	}
+	return newImage(mem)
+}
+
 func (m *memfdImage) Size() uint64 { return m.size }
 
 func (m *memfdImage) MapInto(r reservation) error {

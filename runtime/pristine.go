@@ -29,7 +29,7 @@ import (
 
 // pristineFormat changes whenever what an entry means does: the snapshot
 // encoding, or the state a pristine instance must have.
-const pristineFormat = 1
+const pristineFormat = 2
 
 // pristinePath is where the pristine snapshot of fingerprint fp is kept, ""
 // without a disk cache.
@@ -94,7 +94,7 @@ func (e *Engine) savePristine(fp [32]byte, s *Snapshot) {
 			return
 		}
 		bw := bufio.NewWriterSize(tmp, 1<<16)
-		_, err = s.writeTo(bw, gzip.BestSpeed)
+		_, err = s.writeTo(bw, gzip.NoCompression)
 		if err == nil {
 			err = bw.Flush()
 		}

@@ -1,10 +1,15 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
 	goruntime "runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -288,4 +293,71 @@ func TestCacheDirFallback(t *testing.T) {
 	require.NoError(t, e.Close(ctx))
 	_, err = e.Compile(ctx, fakeWasm)
 	assert.ErrorIs(t, err, runtime.ErrClosed)
+}
+
+// TestUnusableCacheDirIsReported: a cache directory that cannot be used is
+// reported once, as a warning naming it, and the engine works from memory.
+// (Tests may run as root, who can write anywhere: the directory is made
+// unusable by a regular file in its path.)
+func TestUnusableCacheDirIsReported(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
+	dir := filepath.Join(file, "cache")
+	for _, fromEnv := range []bool{false, true} {
+		var buf bytes.Buffer
+		opts := []runtime.EngineOption{runtime.WithLogger(slog.New(slog.NewTextHandler(&buf, nil)))}
+		if fromEnv {
+			t.Setenv(runtime.CacheDirEnv, dir)
+		} else {
+			opts = append(opts, runtime.WithCacheDir(dir))
+		}
+		e, err := runtime.NewEngine(ctx, opts...)
+		require.NoError(t, err)
+		assert.Equal(t, "", e.CacheDir())
+		m, err := e.Compile(ctx, fakeWasm)
+		require.NoError(t, err)
+		assert.NotNil(t, m)
+		_, err = e.Compile(ctx, fakeWasm)
+		require.NoError(t, err)
+		require.NoError(t, e.Close(ctx))
+		out := buf.String()
+		assert.Equal(t, 1, strings.Count(out, "\n"), "one warning: %s", out)
+		assert.Contains(t, out, "level=WARN")
+		assert.Contains(t, out, "cannot use the cache directory")
+		assert.Contains(t, out, "dir="+dir)
+		assert.Contains(t, out, "not a directory")
+	}
+
+	// A usable directory, or none ("off"), is not reported.
+	for _, d := range []string{t.TempDir(), "off"} {
+		var buf bytes.Buffer
+		e, err := runtime.NewEngine(ctx, runtime.WithCacheDir(d), runtime.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+		require.NoError(t, err)
+		require.NoError(t, e.Close(ctx))
+		assert.Empty(t, buf.String())
+	}
+}
+
+// TestCompileObserver: the observer sees each compile, whether the disk
+// cache had it, and its end.
+func TestCompileObserver(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, wantCached := range []bool{false, true} {
+		var events []runtime.CompileEvent
+		ended := 0
+		e, err := runtime.NewEngine(ctx, runtime.WithCacheDir(dir), runtime.WithCompileObserver(func(ev runtime.CompileEvent) func() {
+			events = append(events, ev)
+			return func() { ended++ }
+		}))
+		require.NoError(t, err)
+		_, err = e.Compile(ctx, fakeWasm)
+		require.NoError(t, err)
+		_, err = e.Compile(ctx, fakeWasm) // compiled already: no event
+		require.NoError(t, err)
+		require.NoError(t, e.Close(ctx))
+		assert.Equal(t, []runtime.CompileEvent{{Size: len(fakeWasm), Cached: wantCached}}, events)
+		assert.Equal(t, 1, ended)
+	}
 }

@@ -292,6 +292,17 @@ type snapshotHeader struct {
 	Meta         []byte `json:"meta,omitempty"`
 }
 
+// initialMemory writes the data segments into mem, a zeroed memory: the
+// module's freshly instantiated memory, as far as mem reaches. (A loop over
+// initialPage would visit every segment for every page.)
+func (m *Module) initialMemory(mem []byte) {
+	for _, seg := range m.segs {
+		if uint64(seg.Offset) < uint64(len(mem)) {
+			copy(mem[seg.Offset:], seg.Init)
+		}
+	}
+}
+
 // initialPage returns page n of the module's freshly instantiated memory
 // (zeros overlaid with the data segments).
 func (m *Module) initialPage(n uint64, page []byte) {
@@ -402,35 +413,33 @@ func (m *Module) readSnapshot(br *bufio.Reader, hdr *snapshotHeader) (*Snapshot,
 	if err != nil || len(fp) != 32 {
 		return nil, fmt.Errorf("%w: bad fingerprint", ErrSnapshotMismatch)
 	}
-	mem := make([]byte, hdr.MemorySize)
-	for p := uint64(0); p*pageSize < hdr.MemorySize; p++ {
-		m.initialPage(p, mem[p*pageSize:(p+1)*pageSize])
-	}
 	zr, err := gzip.NewReader(br)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSnapshotMismatch, err)
 	}
-	var idx [4]byte
-	for {
-		if _, err := io.ReadFull(zr, idx[:]); err != nil {
-			return nil, fmt.Errorf("%w: truncated pages: %v", ErrSnapshotMismatch, err)
-		}
-		p := uint64(binary.LittleEndian.Uint32(idx[:]))
-		if p == uint64(^uint32(0)) {
-			// Read to the end of the gzip stream, which verifies its checksum.
-			if _, err := io.Copy(io.Discard, zr); err != nil {
-				return nil, fmt.Errorf("%w: corrupt pages: %v", ErrSnapshotMismatch, err)
+	img, err := newImageFill(hdr.MemorySize, func(mem []byte) error {
+		m.initialMemory(mem)
+		var idx [4]byte
+		for {
+			if _, err := io.ReadFull(zr, idx[:]); err != nil {
+				return fmt.Errorf("%w: truncated pages: %v", ErrSnapshotMismatch, err)
 			}
-			break
+			p := uint64(binary.LittleEndian.Uint32(idx[:]))
+			if p == uint64(^uint32(0)) {
+				// Read to the end of the gzip stream, which verifies its checksum.
+				if _, err := io.Copy(io.Discard, zr); err != nil {
+					return fmt.Errorf("%w: corrupt pages: %v", ErrSnapshotMismatch, err)
+				}
+				return nil
+			}
+			if (p+1)*pageSize > hdr.MemorySize {
+				return fmt.Errorf("%w: page %d out of range", ErrSnapshotMismatch, p)
+			}
+			if _, err := io.ReadFull(zr, mem[p*pageSize:(p+1)*pageSize]); err != nil {
+				return fmt.Errorf("%w: truncated page: %v", ErrSnapshotMismatch, err)
+			}
 		}
-		if (p+1)*pageSize > hdr.MemorySize {
-			return nil, fmt.Errorf("%w: page %d out of range", ErrSnapshotMismatch, p)
-		}
-		if _, err := io.ReadFull(zr, mem[p*pageSize:(p+1)*pageSize]); err != nil {
-			return nil, fmt.Errorf("%w: truncated page: %v", ErrSnapshotMismatch, err)
-		}
-	}
-	img, err := newImage(mem)
+	})
 	if err != nil {
 		return nil, err
 	}

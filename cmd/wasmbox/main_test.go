@@ -4,15 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/creack/pty"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasmbox/wasmbox/result"
+	"github.com/wasmbox/wasmbox/runtime"
 )
 
 func cli(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -162,4 +168,76 @@ func TestRepl(t *testing.T) {
 	assert.Contains(t, out, ">>> 'a str'\n", "the REPL shows the repr")
 	assert.Contains(t, out, "after\n")
 	assert.Contains(t, errOut, "ZeroDivisionError")
+}
+
+// TestUnusableCacheDirWarns: run says once, on stderr, that it cannot use
+// the cache directory, and runs the cell all the same.
+func TestUnusableCacheDirWarns(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	t.Setenv("WASMBOX_CACHE_DIR", filepath.Join(file, "cache")) // not a directory, even for root
+	rc, out, errOut := cli(t, "", "run", "-l", "js", "-c", "6*7")
+	assert.Equal(t, 0, rc, errOut)
+	assert.Equal(t, "42\n", out)
+	assert.Equal(t, 1, strings.Count(errOut, "wasmbox: warning: cannot use the cache directory"), errOut)
+	assert.Contains(t, errOut, "dir="+filepath.Join(file, "cache"))
+	assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+}
+
+// TestCompileProgress: on a terminal, a compile that is not in the disk
+// cache shows a line that counts the seconds and is erased at the end; a
+// load from the cache shows nothing.
+func TestCompileProgress(t *testing.T) {
+	var buf lockedBuffer
+	start := compileProgress(&buf, 10*time.Millisecond)
+	assert.Nil(t, start(runtime.CompileEvent{Size: 7e6, Cached: true}))
+	assert.Empty(t, buf.String())
+	done := start(runtime.CompileEvent{Size: 7e6})
+	require.NotNil(t, done)
+	time.Sleep(50 * time.Millisecond)
+	done()
+	done()
+	out := buf.String()
+	assert.True(t, strings.HasPrefix(out, "\r\x1b[Kwasmbox: compiling the interpreter (7 MB of WebAssembly) to machine code"), "%q", out)
+	assert.Greater(t, strings.Count(out, "\r\x1b[K"), 2, "the line is redrawn: %q", out)
+	assert.True(t, strings.HasSuffix(out, "s\r\x1b[K"), "and erased: %q", out)
+	assert.NotContains(t, out, "\n")
+	n := len(buf.String())
+	time.Sleep(30 * time.Millisecond)
+	assert.Equal(t, n, len(buf.String()), "nothing after done")
+}
+
+// TestProgressOnTerminal: the binary shows the progress line of a first
+// compile when stderr is a terminal, and not when it is a pipe.
+func TestProgressOnTerminal(t *testing.T) {
+	bin := wasmboxBinary(t)
+	for _, onTerminal := range []bool{true, false} {
+		cmd := exec.Command(bin, "run", "-l", "js", "-c", "6*7")
+		cmd.Env = append(os.Environ(), "WASMBOX_CACHE_DIR="+t.TempDir()) // a first compile
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		var errOut []byte
+		if onTerminal {
+			ptmx, tty, err := pty.Open()
+			require.NoError(t, err)
+			cmd.Stderr = tty
+			require.NoError(t, cmd.Start())
+			_ = tty.Close()
+			errOut, _ = io.ReadAll(ptmx) // EIO once the process has exited
+			_ = ptmx.Close()
+			require.NoError(t, cmd.Wait())
+		} else {
+			var b bytes.Buffer
+			cmd.Stderr = &b
+			require.NoError(t, cmd.Run())
+			errOut = b.Bytes()
+		}
+		assert.Equal(t, "42\n", out.String())
+		if onTerminal {
+			assert.Contains(t, string(errOut), "compiling the interpreter")
+			assert.True(t, strings.HasSuffix(string(errOut), "\r\x1b[K"), "the line is erased: %q", errOut)
+		} else {
+			assert.Empty(t, string(errOut))
+		}
+	}
 }

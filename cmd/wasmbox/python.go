@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,18 +46,4 @@ func pythonOption(name string) (wasmbox.Option, error) {
 		return wasmbox.WithPython(wasmpy.Default()), nil
 	}
 	return nil, fmt.Errorf("--python %q: want data or plain", name)
-}
-
-// slowStartNotice prints a line on w if the interpreter has not started after
-// 5 s: the first run on a machine compiles the data build to machine code,
-// which takes tens of seconds (later runs load it from the disk cache). The
-// returned stop is safe to call more than once.
-func slowStartNotice(w io.Writer) (stop func()) {
-	var once sync.Once
-	// A start from the disk cache takes 1-4 s (the data build imports numpy,
-	// pandas and matplotlib before its snapshot); only a compile takes longer.
-	t := time.AfterFunc(5*time.Second, func() {
-		fmt.Fprintln(w, "wasmbox: compiling the interpreter to machine code (once per machine and version: up to a minute)...")
-	})
-	return func() { once.Do(func() { t.Stop() }) }
 }

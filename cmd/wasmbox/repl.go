@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chzyer/readline"
@@ -35,11 +36,16 @@ func newReplCmd() *cobra.Command {
 		Use:   "repl [flags]",
 		Short: "An interactive prompt in one code context",
 		Long: `repl runs the lines you type in one code context, whose variables and imports
-persist, and prints each cell's output and the repr of its result.
+persist, and prints each cell's output and the repr of its result. Display
+outputs (display(), plt.show()) are printed as they come, with a placeholder
+such as <image/png 12 KB> or <text/html 2 KB> for each format a terminal
+cannot show; errors are in colour when stderr is a terminal. In Python, the
+kernel's %-magics work (%time, %pwd, %%writefile FILE, ...).
 
 Whether a line completes a cell is the interpreter's decision: Python's
-codeop.compile_command (a block ends with an empty line, as in python3), and
-for JavaScript whether the parser stopped at the end of the input.
+codeop.compile_command (a block, or a %%cell magic, ends with an empty line,
+as in IPython), and for JavaScript whether the parser stopped at the end of
+the input (also as the body of an async function, for top-level await).
 
 Keys (on a terminal): the arrows, Home/End, Ctrl-A/E/K/U/W edit the line;
 Up/Down and Ctrl-R search the history, kept in --history; Ctrl-C clears the
@@ -93,24 +99,54 @@ func (t termReader) Line(prompt string) (string, error) {
 
 func (t termReader) Close() error { return t.rl.Close() }
 
-// pipeReader reads lines from a pipe or file, printing the prompts.
+// pipeReader reads lines from a pipe or file, printing the prompts. A
+// goroutine reads ahead one line at a time, so that Close (SIGTERM) ends a
+// Line that waits for input which may never come.
 type pipeReader struct {
-	in  *bufio.Scanner
-	out io.Writer
+	out    io.Writer
+	lines  chan string
+	err    error // set before lines is closed
+	closed chan struct{}
+	once   sync.Once
 }
 
-func (p pipeReader) Line(prompt string) (string, error) {
-	fmt.Fprint(p.out, prompt)
-	if !p.in.Scan() {
-		if err := p.in.Err(); err != nil {
-			return "", err
+func newPipeReader(in io.Reader, out io.Writer) *pipeReader {
+	p := &pipeReader{out: out, lines: make(chan string), closed: make(chan struct{})}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	go func() {
+		defer close(p.lines)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			case <-p.closed:
+				return
+			}
 		}
-		return "", io.EOF
-	}
-	return p.in.Text(), nil
+		p.err = sc.Err()
+	}()
+	return p
 }
 
-func (p pipeReader) Close() error { return nil }
+func (p *pipeReader) Line(prompt string) (string, error) {
+	fmt.Fprint(p.out, prompt)
+	select {
+	case line, ok := <-p.lines:
+		if ok {
+			return line, nil
+		}
+		if p.err != nil {
+			return "", p.err
+		}
+	case <-p.closed:
+	}
+	return "", io.EOF
+}
+
+func (p *pipeReader) Close() error {
+	p.once.Do(func() { close(p.closed) })
+	return nil
+}
 
 // historyPath is the history file for lang: flag (or $WASMBOX_HISTORY) if
 // set, "" for none.
@@ -160,9 +196,7 @@ func newLineReader(stdin io.Reader, stdout, stderr io.Writer, history string) (l
 		}
 		return termReader{rl}, nil
 	}
-	in := bufio.NewScanner(stdin)
-	in.Buffer(make([]byte, 1<<20), 64<<20)
-	return pipeReader{in: in, out: stdout}, nil
+	return newPipeReader(stdin, stdout), nil
 }
 
 // repl is a running REPL.
@@ -172,15 +206,15 @@ type repl struct {
 	checker *wasmbox.Context // compiles pending input, to tell whether it is complete
 	stdout  io.Writer
 	stderr  io.Writer
+	colour  bool // errors in colour: stderr is a terminal
 }
 
 func runRepl(ctx context.Context, lang string, pyOpt wasmbox.Option, history string, stdin io.Reader, stdout, stderr io.Writer) error {
-	sb, err := wasmbox.New(ctx, pyOpt)
+	sb, closeSandbox, err := newSandbox(ctx, stderr, pyOpt)
 	if err != nil {
 		return fail(exitFailed, err)
 	}
-	defer sb.Close(context.WithoutCancel(ctx))
-	started := slowStartNotice(stderr)
+	defer closeSandbox()
 	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
 	var checker *wasmbox.Context
 	if err == nil {
@@ -188,7 +222,6 @@ func runRepl(ctx context.Context, lang string, pyOpt wasmbox.Option, history str
 		// nor depend on what the user's cells redefine.
 		checker, err = sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
 	}
-	started()
 	if err != nil {
 		return contextError(err)
 	}
@@ -204,7 +237,7 @@ func runRepl(ctx context.Context, lang string, pyOpt wasmbox.Option, history str
 	defer lines.Close()
 	// SIGTERM (the command's context) ends the REPL at the prompt too.
 	defer context.AfterFunc(ctx, func() { _ = lines.Close() })()
-	r := &repl{sb: sb, c: c, checker: checker, stdout: stdout, stderr: stderr}
+	r := &repl{sb: sb, c: c, checker: checker, stdout: stdout, stderr: stderr, colour: isTerminal(stderr)}
 	fmt.Fprintf(stdout, "wasmbox %s context %s (Ctrl-D to quit, Ctrl-C interrupts a cell)\n", c.Language, c.ID[:8])
 	for {
 		cell, err := r.readCell(ctx, lines)
@@ -272,19 +305,26 @@ print("more" if _r else "done")
 	// JavaScript: parse without running (the eval throws 0 before any
 	// statement runs, in strict mode so that nothing is declared outside
 	// it); more input is needed when the SyntaxError is at the end of the
-	// input, QuickJS's "unexpected end of ..." among them.
+	// input, QuickJS's "unexpected end of ..." among them. A cell the plain
+	// parse refuses and that awaits is parsed again as the body of an async
+	// function (top-level await), so that "await f(" asks for more too.
 	javascriptCheck = `void (() => {
   const s = %s;
-  let more = false;
-  try { (function () { "use strict"; eval("throw 0;\n" + s) })() } catch (e) {
-    if (e !== 0 && e instanceof SyntaxError) {
-      const lines = s.replace(/\s+$/, "").split("\n");
-      const line = e.lineNumber - 1; // after "throw 0;"
-      more = /unexpected end/.test(e.message) || line > lines.length ||
+  const lines = s.replace(/\s+$/, "").split("\n");
+  const check = (pre, post) => {
+    try { (function () { "use strict"; eval("throw 0;\n" + pre + s + post) })() } catch (e) {
+      if (e === 0) return "ok";
+      if (!(e instanceof SyntaxError)) return "error";
+      const line = e.lineNumber - 1 - (pre ? 1 : 0); // after "throw 0;" and pre
+      const more = /unexpected end/.test(e.message) || line > lines.length ||
         (line === lines.length && e.columnNumber > lines[lines.length - 1].length);
+      return more ? "more" : "error";
     }
-  }
-  console.log(more ? "more" : "done");
+    return "ok";
+  };
+  let r = check("", "");
+  if (r === "error" && /\bawait\b/.test(s)) r = check("(async () => {\n", "\n})");
+  console.log(r === "more" ? "more" : "done");
 })()
 `
 )
@@ -295,6 +335,11 @@ func (r *repl) needsMore(ctx context.Context, cell string) bool {
 	var code string
 	switch r.checker.Language {
 	case "python":
+		if strings.HasPrefix(strings.TrimLeft(cell, " \t"), "%%") {
+			// A cell magic (%%time, %%writefile f) takes the lines up to
+			// an empty one as its body, as IPython's prompt does.
+			return !strings.HasSuffix(cell, "\n")
+		}
 		code = fmt.Sprintf(pythonCheck, base64.StdEncoding.EncodeToString([]byte(cell)))
 	case "javascript":
 		lit, _ := json.Marshal(cell)
@@ -342,9 +387,16 @@ func (r *repl) runCell(ctx context.Context, cell string) error {
 	}()
 	exec, err := r.sb.RunCode(cellCtx, cell, wasmbox.InContext(r.c),
 		wasmbox.OnStdout(func(m result.OutputMessage) { fmt.Fprint(r.stdout, m.Line) }),
-		wasmbox.OnStderr(func(m result.OutputMessage) { fmt.Fprint(r.stderr, m.Line) }))
+		wasmbox.OnStderr(func(m result.OutputMessage) { fmt.Fprint(r.stderr, m.Line) }),
+		wasmbox.OnResult(func(res result.Result) {
+			// Display outputs as they come, between the cell's prints; the
+			// main result after the cell.
+			if t := displayText(res); !res.IsMainResult && t != "" {
+				fmt.Fprintln(r.stdout, t)
+			}
+		}))
 	if exec != nil {
-		printOutcome(exec, true, r.stdout, r.stderr)
+		printOutcome(exec, true, r.colour, r.stdout, r.stderr)
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		if errors.Is(err, wasmbox.ErrClosed) || errors.Is(err, wasmbox.ErrContextRemoved) {

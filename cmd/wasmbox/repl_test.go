@@ -33,6 +33,68 @@ func TestReplContinuation(t *testing.T) {
 	assert.Contains(t, out, ">>> ... ... >>> '{'\n", "an empty line does not end an open JavaScript object")
 	assert.Contains(t, out, ">>> ... 'x\\ny'\n")
 	assert.Contains(t, errOut, "SyntaxError", "an error that is not at the end runs, and fails")
+
+	// A cell magic takes the lines up to an empty one (the kernel runs it).
+	rc, out, errOut = cli(t, "%%capture c\nprint('hidden')\n\nc.stdout\n%pwd\n", "repl", "--python", "plain", "--history", "off")
+	assert.Equal(t, 0, rc)
+	assert.Contains(t, out, ">>> ... ... >>> 'hidden\\n'\n", "errors: %s", errOut)
+	assert.Contains(t, out, ">>> '/home/user'\n")
+	assert.NotContains(t, out, "UsageError")
+
+	// Top-level await: an unfinished call continues.
+	rc, out, errOut = cli(t, "async function f(a) { return a * 2 }\nawait f(\n21)\nlet y = await f(2)\ny\n", "repl", "-l", "js", "--history", "off")
+	assert.Equal(t, 0, rc)
+	assert.Contains(t, out, ">>> ... 42\n", "errors: %s", errOut)
+	assert.Contains(t, out, ">>> 4\n")
+	assert.Empty(t, errOut)
+}
+
+// TestReplDisplay: display outputs are printed as they come, with
+// placeholders for what a terminal cannot show.
+func TestReplDisplay(t *testing.T) {
+	png := "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+	in := "from IPython.display import HTML, Image, display\nimport base64\n" +
+		"print(1); display(HTML('<b>hi</b>')); print(2)\n" +
+		"Image(data=base64.b64decode('" + png + "'))\n"
+	rc, out, errOut := cli(t, in, "repl", "--python", "plain", "--history", "off")
+	assert.Equal(t, 0, rc, errOut)
+	assert.Contains(t, out, "1\n<IPython.core.display.HTML object>\n<text/html 9 B>\n2\n")
+	assert.Contains(t, out, "<IPython.core.display.Image object>\n<image/png 72 B>\n")
+}
+
+// TestReplPipeSIGTERM: SIGTERM ends a REPL that waits for a line on a pipe
+// that stays open.
+func TestReplPipeSIGTERM(t *testing.T) {
+	bin := wasmboxBinary(t)
+	cmd := exec.Command(bin, "repl", "-l", "js", "--history", "off")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 4096)
+		var seen string
+		for !strings.Contains(seen, ">>> ") {
+			n, err := stdout.Read(buf)
+			if err != nil {
+				break
+			}
+			seen += string(buf[:n])
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_, _ = io.Copy(io.Discard, stdout)
+		done <- cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "exit status 0")
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the REPL ignored SIGTERM while waiting on its pipe")
+	}
 }
 
 func TestHistoryPath(t *testing.T) {

@@ -80,16 +80,14 @@ func runCell(ctx context.Context, src, lang string, pyOpt wasmbox.Option, asJSON
 	stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt) // Ctrl-C interrupts the cell
 	defer stop()
-	sb, err := wasmbox.New(ctx, pyOpt)
+	sb, closeSandbox, err := newSandbox(ctx, stderr, pyOpt)
 	if err != nil {
 		return fail(exitFailed, err)
 	}
-	defer sb.Close(context.WithoutCancel(ctx))
-	// The context is started first, so that a slow start (the first run
-	// compiles the interpreter) gets a notice and a slow cell does not.
-	started := slowStartNotice(stderr)
+	defer closeSandbox()
+	// The context is started first, so that the progress line of a first
+	// compile (on a terminal) is gone before the cell writes.
 	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
-	started()
 	if err != nil {
 		return contextError(err)
 	}
@@ -110,7 +108,7 @@ func runCell(ctx context.Context, src, lang string, pyOpt wasmbox.Option, asJSON
 		enc.SetEscapeHTML(false) // as the server: "<" stays "<"
 		_ = enc.Encode(exec)
 	} else if exec != nil {
-		printOutcome(exec, false, stdout, stderr)
+		printOutcome(exec, false, false, stdout, stderr)
 	}
 	switch {
 	case err != nil:
@@ -139,22 +137,19 @@ func contextError(err error) error {
 	return fail(exitFailed, err)
 }
 
-// printOutcome prints the main result's text (as E2B's SDKs give it), or
-// its repr (quotes included, as a REPL shows values), and the error.
-func printOutcome(exec *result.Execution, repr bool, stdout, stderr io.Writer) {
+// printOutcome prints the main result's text (as E2B's SDKs give it), or,
+// in the REPL (repl), the main result as displayText shows it, and the
+// error (in colour when colour is set).
+func printOutcome(exec *result.Execution, repl, colour bool, stdout, stderr io.Writer) {
 	main, _ := exec.MainResult()
 	t := main.Text
-	if repr && main.Repr != "" {
-		t = main.Repr
+	if repl {
+		t = displayText(main)
 	}
 	if t != "" {
 		fmt.Fprintln(stdout, t)
 	}
 	if e := exec.Error; e != nil {
-		if e.Traceback != "" {
-			fmt.Fprint(stderr, strings.TrimRight(e.Traceback, "\n")+"\n")
-		} else {
-			fmt.Fprintf(stderr, "%s: %s\n", e.Name, e.Value)
-		}
+		printError(stderr, e, colour)
 	}
 }

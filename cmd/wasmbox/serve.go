@@ -239,7 +239,7 @@ func cmdServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) int 
 		}
 	}
 	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)),
-		wasmbox.WithStopGrace(f.stopGrace), wasmbox.WithEnvs(f.envs.vars), f.pythonOpt, f.netOpt)
+		wasmbox.WithStopGrace(f.stopGrace), wasmbox.WithEnvs(f.envs.vars), f.pythonOpt, f.netOpt, wasmbox.WithLogger(log))
 	if err != nil {
 		closeListeners()
 		log.Error("cannot create the sandbox", "err", err)
@@ -324,17 +324,13 @@ func shutdownWatchdog(ctx context.Context, limit time.Duration, log *slog.Logger
 	return func() { close(done) }
 }
 
-// warmUp starts and discards a context of each language so that the
-// interpreters are compiled (or loaded from the disk cache) before the
-// first request rather than during it.
+// warmUp compiles (or loads from the disk cache) and starts (or restores)
+// the interpreter of each language before the first request rather than
+// during it (Sandbox.Warm).
 func warmUp(ctx context.Context, sb *wasmbox.Sandbox, log *slog.Logger) error {
 	for _, lang := range sb.Languages() {
 		start := time.Now()
-		c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
-		if err != nil {
-			return fmt.Errorf("%s: %w", lang, err)
-		}
-		if err := sb.RemoveCodeContext(ctx, c); err != nil {
+		if err := sb.Warm(ctx, lang); err != nil {
 			return fmt.Errorf("%s: %w", lang, err)
 		}
 		log.Info("interpreter ready", "language", lang, "took", time.Since(start).Round(time.Millisecond))

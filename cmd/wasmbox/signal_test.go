@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wasmbox/wasmbox/internal/testcache"
 )
 
 // stubbornCell catches every interrupt, from the moment it says it started:
@@ -34,7 +36,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testcache.Main(m)
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
 	}

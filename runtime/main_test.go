@@ -1,0 +1,27 @@
+package runtime_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wasmbox/wasmbox/internal/testcache"
+	"github.com/wasmbox/wasmbox/runtime"
+)
+
+// TestMain gives the tests a disk cache of their own (package testcache).
+func TestMain(m *testing.M) { os.Exit(testcache.Main(m)) }
+
+// TestTestsHaveTheirOwnCache: an engine created with the defaults in a test
+// uses the tests' cache directory, not the user's.
+func TestTestsHaveTheirOwnCache(t *testing.T) {
+	ctx := context.Background()
+	e, err := runtime.NewEngine(ctx)
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	assert.Equal(t, testcache.Dir(), e.CacheDir())
+	assert.Equal(t, testcache.Dir(), os.Getenv(runtime.CacheDirEnv), "testcache sets runtime.CacheDirEnv")
+}
