@@ -227,10 +227,13 @@ func TestNetworkSlowServerAndCellTimeout(t *testing.T) {
 	// context goes on.
 	sb = netSandbox(t, network.Policy{Allow: []string{addr}})
 	for _, lang := range []string{"python", "js"} {
-		code := fmt.Sprintf("import urllib.request\nx = 1\nurllib.request.urlopen(%q).read()", srv.URL+"/slow")
+		// The set-up runs untimed: on a loaded machine the first import
+		// alone could outlast the timed cell's 300 ms.
+		setup, code := "import urllib.request\nx = 1", fmt.Sprintf("urllib.request.urlopen(%q).read()", srv.URL+"/slow")
 		if lang == "js" {
-			code = fmt.Sprintf("var x = 1; await (await fetch(%q)).text()", srv.URL+"/slow")
+			setup, code = "var x = 1; typeof fetch", fmt.Sprintf("await (await fetch(%q)).text()", srv.URL+"/slow")
 		}
+		runOK(t, sb, setup, wasmbox.WithLanguage(lang))
 		start = time.Now()
 		ex = runOK(t, sb, code, wasmbox.WithLanguage(lang), wasmbox.WithTimeout(300*time.Millisecond))
 		wantError(t, ex, "TimeoutError", "")
