@@ -35,7 +35,7 @@ func human(n int64) string {
 		f /= 1024
 		if f < 1024 {
 			if f < 10 {
-				return strings.TrimSuffix(fmt.Sprintf("%.1f", ceil1(f)), ".0") + string(u)
+				return fmt.Sprintf("%.1f", ceil1(f)) + string(u)
 			}
 			return fmt.Sprintf("%.0f%c", ceilf(f), u)
 		}

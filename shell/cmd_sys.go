@@ -669,10 +669,14 @@ func cmdSh(ctx context.Context, c *Call) int {
 			return c.errorf("-c: option requires an argument")
 		}
 		var params []string
+		name := ""
+		if len(args) > 2 {
+			name = args[2]
+		}
 		if len(args) > 3 {
 			params = args[3:]
 		}
-		return c.sh.sourceScript(ctx, c, args[1], "", nonNil(params))
+		return c.sh.sourceScript(ctx, c, args[1], name, nonNil(params))
 	case len(args) > 0:
 		data, err := c.sh.fs.ReadFile(c.Abs(args[0]))
 		if err != nil {

@@ -916,6 +916,9 @@ func cmdSeq(ctx context.Context, c *Call) int {
 	args := c.Args[1:]
 	sep, format, width := "\n", "", false
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") && len(args[0]) > 1 && (args[0][1] < '0' || args[0][1] > '9') {
+		if len(args[0]) > 2 && (args[0][1] == 's' || args[0][1] == 'f') {
+			args = append([]string{args[0][:2], args[0][2:]}, args[1:]...)
+		}
 		switch args[0] {
 		case "-s":
 			if len(args) < 2 {

@@ -190,6 +190,9 @@ func (s *session) run(ctx context.Context, file *syntax.File, cfg Config, stderr
 		dir = "/"
 	}
 	dir = path.Clean(dir)
+	if file.Name == "" {
+		file.Name = "sh" // $0
+	}
 	env := append([]string{"HOME=/home/user", "USER=user", "LOGNAME=user", "SHELL=/bin/sh",
 		"PATH=" + defaultPath, "UID=" + uid, "EUID=" + uid, "GID=" + uid, "TMPDIR=/tmp"}, cfg.Env...)
 	stdin := cfg.Stdin
@@ -216,14 +219,14 @@ func (s *session) run(ctx context.Context, file *syntax.File, cfg Config, stderr
 		return 2, fmt.Errorf("shell: %w", err)
 	}
 	err = r.Run(ctx, file)
+	if cerr := ctx.Err(); cerr != nil {
+		return 130, fmt.Errorf("shell: %w", cerr)
+	}
 	if st, ok := interp.IsExitStatus(err); ok {
 		return int(st), nil
 	}
 	if err == nil {
 		return 0, nil
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		return 130, fmt.Errorf("shell: %w", cerr)
 	}
 	fmt.Fprintf(stderr, "sh: %v\n", err)
 	return 1, fmt.Errorf("shell: %w", err)
@@ -295,12 +298,21 @@ func (s *session) lookup(name string) (Command, bool) {
 	if c, ok := s.cmds[name]; ok {
 		return c, true
 	}
-	switch path.Dir(name) {
-	case "/bin", "/usr/bin", "/usr/local/bin", "/sbin", "/usr/sbin":
+	if isBinDir(path.Dir(name)) {
 		c, ok := s.cmds[path.Base(name)]
 		return c, ok
 	}
 	return nil, false
+}
+
+// isBinDir reports whether dir is one of the directories where a Unix
+// system keeps its commands: /bin/ls is ls.
+func isBinDir(dir string) bool {
+	switch dir {
+	case "/bin", "/usr/bin", "/usr/local/bin", "/sbin", "/usr/sbin":
+		return true
+	}
+	return false
 }
 
 // dispatch runs c: a command of the table, a script file of the sandbox, or
@@ -312,6 +324,10 @@ func (s *session) dispatch(ctx context.Context, c *Call) int {
 	name := c.Args[0]
 	if cmd, ok := s.lookup(name); ok {
 		return cmd(ctx, c)
+	}
+	if isBinDir(path.Dir(name)) && interp.IsBuiltin(path.Base(name)) {
+		name = path.Base(name)
+		c.Args = append([]string{name}, c.Args[1:]...)
 	}
 	if strings.Contains(name, "/") {
 		return s.script(ctx, c)
@@ -373,6 +389,9 @@ func (s *session) script(ctx context.Context, c *Call) int {
 // sourceScript runs script in a new shell with the caller's streams,
 // environment and directory.
 func (s *session) sourceScript(ctx context.Context, c *Call, script, name string, params []string) int {
+	if name == "" {
+		name = "sh"
+	}
 	file, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(script), name)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "sh: %v\n", err)
