@@ -643,7 +643,6 @@ func cmdReadlink(ctx context.Context, c *Call) int {
 	return status(res)
 }
 
-
 func cmdEgrep(ctx context.Context, c *Call) int {
 	c2 := *c
 	c2.Args = append([]string{"grep", "-E"}, c.Args[1:]...)
