@@ -37,6 +37,8 @@ type sandboxConfig struct {
 	fsOpts      []vfs.Option
 	python      *wasmpy.Build
 	envs        map[string]string
+	maxCommands *int   // WithMaxCommands; nil: DefaultMaxCommands
+	wheelhouse  string // WithWheelhouse
 }
 
 // WithEngine makes the sandbox use a shared Engine (see NewEngine) instead of
@@ -168,6 +170,8 @@ func (c *sandboxConfig) validate() error {
 		return bad("WithResultLimit(%d) is negative", c.resultLimit)
 	case c.maxContexts < 0:
 		return bad("WithMaxContexts(%d) is negative", c.maxContexts)
+	case c.maxCommands != nil && *c.maxCommands < 0:
+		return bad("WithMaxCommands(%d) is negative", *c.maxCommands)
 	case c.timeout < 0:
 		return bad("WithDefaultTimeout(%v) is negative", c.timeout)
 	case c.python != nil && c.python.Wasm == nil:
