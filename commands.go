@@ -171,21 +171,20 @@ type CommandHandle struct {
 	done   chan struct{}
 	stdin  *stdinPipe // nil when CommandStdin was given
 
-	mu     sync.Mutex
-	out    [2]strings.Builder
-	cut    [2]bool
-	limit  int
-	subs   []*subscriber
-	nextID int
-	res    *CommandResult
-	err    error
+	emitMu  sync.Mutex // held while output is streamed: in order, one call at a time
+	mu      sync.Mutex
+	out     [2]strings.Builder
+	cut     [2]bool
+	pending [2]string // partial lines not streamed yet
+	timers  [2]*time.Timer
+	limit   int
+	subs    []*subscriber
+	res     *CommandResult
+	err     error
 }
 
-// subscriber receives the output of a command (options, Attach); cbMu
-// keeps its calls in order and not concurrent.
+// subscriber receives the output of a command (options, Attach).
 type subscriber struct {
-	id       int
-	cbMu     sync.Mutex
 	onStdout func(string)
 	onStderr func(string)
 }
@@ -231,6 +230,12 @@ func (c *Commands) Start(ctx context.Context, cmd string, opts ...CommandOption)
 	if cfg.timeout == 0 {
 		cfg.timeout = c.sb.cfg.timeout
 	}
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
 	if fi, err := c.sb.fs.GetInfo(ctx, cwd); err != nil {
 		return nil, fmt.Errorf("wasmbox: command cwd: %w", err)
 	} else if fi.Type != "dir" {
@@ -252,7 +257,7 @@ func (c *Commands) Start(ctx context.Context, cmd string, opts ...CommandOption)
 	h := &CommandHandle{PID: pid, Cmd: cmd, cmds: c, done: make(chan struct{}), limit: c.sb.cfg.logLimit,
 		info: CommandInfo{PID: pid, Cmd: cmd, Cwd: cwd, Envs: cfg.envs}}
 	if cfg.onStdout != nil || cfg.onStderr != nil {
-		h.subs = append(h.subs, &subscriber{id: -1, onStdout: cfg.onStdout, onStderr: cfg.onStderr})
+		h.subs = append(h.subs, &subscriber{onStdout: cfg.onStdout, onStderr: cfg.onStderr})
 	}
 	c.procs[pid] = h
 	c.mu.Unlock()
@@ -288,6 +293,8 @@ func (c *Commands) Start(ctx context.Context, cmd string, opts ...CommandOption)
 		if h.stdin != nil {
 			h.stdin.Close()
 		}
+		h.flush(0)
+		h.flush(1)
 		h.finish(rctx, code, err)
 		h.cancel(nil)
 		c.mu.Lock()
@@ -383,8 +390,7 @@ func (h *CommandHandle) Info() CommandInfo { return h.info }
 func (h *CommandHandle) Attach(onStdout, onStderr func(data string)) (detach func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.nextID++
-	s := &subscriber{id: h.nextID, onStdout: onStdout, onStderr: onStderr}
+	s := &subscriber{onStdout: onStdout, onStderr: onStderr}
 	h.subs = append(h.subs, s)
 	return func() {
 		h.mu.Lock()
@@ -393,35 +399,73 @@ func (h *CommandHandle) Attach(onStdout, onStderr func(data string)) (detach fun
 	}
 }
 
+// streamDelay is how long a partial line waits before it is streamed:
+// output is streamed by lines, as cells' is, but a prompt without a
+// newline is not held back.
+const streamDelay = 20 * time.Millisecond
+
 // write keeps and streams a chunk of output (fd 0: stdout, 1: stderr).
 func (h *CommandHandle) write(p []byte, fd int) {
+	h.emitMu.Lock()
+	defer h.emitMu.Unlock()
 	h.mu.Lock()
 	if h.cut[fd] {
 		h.mu.Unlock()
 		return
 	}
 	s := string(p)
-	note := ""
 	if h.limit > 0 && h.out[fd].Len()+len(s) > h.limit {
 		s = s[:h.limit-h.out[fd].Len()]
 		h.cut[fd] = true
-		note = fmt.Sprintf("\n[wasmbox: %s truncated: the command wrote more than %d bytes]\n",
+		s += fmt.Sprintf("\n[wasmbox: %s truncated: the command wrote more than %d bytes]\n",
 			[2]string{"stdout", "stderr"}[fd], h.limit)
 	}
-	h.out[fd].WriteString(s + note)
+	h.out[fd].WriteString(s)
+	h.pending[fd] += s
+	emit := h.pending[fd]
+	if i := strings.LastIndexByte(emit, '\n'); i >= 0 && len(emit) < 64<<10 {
+		emit, h.pending[fd] = emit[:i+1], emit[i+1:]
+	} else if len(emit) < 64<<10 {
+		emit = ""
+	} else {
+		h.pending[fd] = ""
+	}
+	if h.pending[fd] != "" && h.timers[fd] == nil {
+		h.timers[fd] = time.AfterFunc(streamDelay, func() { h.flush(fd) })
+	}
 	subs := slices.Clone(h.subs)
 	h.mu.Unlock()
+	deliver(subs, fd, emit)
+}
+
+// flush streams the partial line waiting on fd.
+func (h *CommandHandle) flush(fd int) {
+	h.emitMu.Lock()
+	defer h.emitMu.Unlock()
+	h.mu.Lock()
+	emit := h.pending[fd]
+	h.pending[fd] = ""
+	if h.timers[fd] != nil {
+		h.timers[fd].Stop()
+		h.timers[fd] = nil
+	}
+	subs := slices.Clone(h.subs)
+	h.mu.Unlock()
+	deliver(subs, fd, emit)
+}
+
+func deliver(subs []*subscriber, fd int, s string) {
+	if s == "" {
+		return
+	}
 	for _, sub := range subs {
 		f := sub.onStdout
 		if fd == 1 {
 			f = sub.onStderr
 		}
-		if f == nil {
-			continue
+		if f != nil {
+			f(s)
 		}
-		sub.cbMu.Lock()
-		f(s + note)
-		sub.cbMu.Unlock()
 	}
 }
 

@@ -64,14 +64,17 @@ func (s *Sandbox) runScript(ctx context.Context, c *shell.Call, language string,
 	errPipe := errors.New("broken pipe")
 	write := func(w io.Writer) func(result.OutputMessage) {
 		return func(m result.OutputMessage) {
+			if context.Cause(cctx) == errPipe {
+				return // the interrupt's traceback is not worth showing
+			}
 			if _, err := io.WriteString(w, m.Line); err != nil {
 				cancel(errPipe)
 			}
 		}
 	}
-	cfg := &runConfig{envs: callEnvs(c), onStdout: write(c.Stdout), onStderr: write(c.Stderr)}
+	cfg := &runConfig{envs: callEnvs(c), onStdout: write(c.Stdout), onStderr: write(c.Stderr), streamOnly: true}
 	for _, cell := range setup {
-		exec, err := cx.run(cctx, cell, &runConfig{envs: cfg.envs, onStderr: cfg.onStderr})
+		exec, err := cx.run(cctx, cell, &runConfig{envs: cfg.envs, onStderr: cfg.onStderr, streamOnly: true})
 		if err != nil || exec.Error != nil {
 			if err == nil {
 				err = fmt.Errorf("%s: %s", exec.Error.Name, exec.Error.Value)

@@ -176,6 +176,9 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 	}
 	h := &cellHandler{exec: &result.Execution{Results: []result.Result{}}, cfg: cfg,
 		limit: c.sb.cfg.logLimit, resultLimit: c.sb.cfg.resultLimit}
+	if cfg.streamOnly {
+		h.limit = 0
+	}
 	h.count = c.nextExecutionCount(inst)
 	_, execErr := inst.Exec(cctx, []byte(code), opts, h)
 	h.finish()
@@ -380,14 +383,19 @@ func (h *cellHandler) stream(p []byte, fd int) {
 
 func (h *cellHandler) line(s string, fd int) {
 	msg := result.OutputMessage{Line: s, Timestamp: time.Now().UnixNano(), Error: fd == 1}
+	keep := h.cfg == nil || !h.cfg.streamOnly
 	if fd == 0 {
-		h.exec.Logs.Stdout = append(h.exec.Logs.Stdout, s)
+		if keep {
+			h.exec.Logs.Stdout = append(h.exec.Logs.Stdout, s)
+		}
 		if h.cfg != nil && h.cfg.onStdout != nil {
 			h.call(func() { h.cfg.onStdout(msg) })
 		}
 		return
 	}
-	h.exec.Logs.Stderr = append(h.exec.Logs.Stderr, s)
+	if keep {
+		h.exec.Logs.Stderr = append(h.exec.Logs.Stderr, s)
+	}
 	if h.cfg != nil && h.cfg.onStderr != nil {
 		h.call(func() { h.cfg.onStderr(msg) })
 	}

@@ -197,6 +197,9 @@ type runConfig struct {
 	onStderr func(result.OutputMessage)
 	onResult func(result.Result)
 	onError  func(result.ExecutionError)
+	// streamOnly: the cell's output is streamed, not kept, and not capped
+	// (a script run by the python or node command: the command caps it).
+	streamOnly bool
 }
 
 // WithLanguage runs the cell in the default context of a language
