@@ -66,7 +66,10 @@ func TestCommandsRun(t *testing.T) {
 
 func TestCommandsInterpreters(t *testing.T) {
 	sb := newSandbox(t)
-	for _, tc := range []struct{ cmd, stdout, stderr string; code int }{
+	for _, tc := range []struct {
+		cmd, stdout, stderr string
+		code                int
+	}{
 		{cmd: "python -c 'print(1)' | wc -l", stdout: "1\n"},
 		{cmd: "python3 -c 'import sys; print(sys.argv[1:]); sys.exit(3)' a b", stdout: "['a', 'b']\n", code: 3},
 		{cmd: "python -c 'import sys; sys.exit(\"bye\")'", stderr: "bye\n", code: 1},
