@@ -288,7 +288,7 @@ func TestPipInstallWheels(t *testing.T) {
 
 	res = runCmd(t, sb, "pip install requests")
 	assert.Equal(t, 1, res.ExitCode)
-	assert.Contains(t, res.Stderr, "requests: the sandbox has no network")
+	assert.Contains(t, res.Stderr, "ERROR: wasmbox cannot install requests: the sandbox has no network")
 	res = runCmd(t, sb, "pip install https://example.com/x.whl")
 	assert.Contains(t, res.Stderr, "no network")
 	res = runCmd(t, sb, "pip install /mnt/wheels/native-1.0-cp313-cp313-linux_x86_64.whl")

@@ -43,6 +43,20 @@ type Context struct {
 	started bool
 
 	cells cellCounter // guarded by sem
+
+	// stopCommand cancels the command the running cell waits for (!cmd):
+	// restarting or removing the context stops it. Guarded by mu.
+	stopCommand context.CancelFunc
+}
+
+// cancelCommand stops the shell command the running cell waits for, if any.
+func (c *Context) cancelCommand() {
+	c.mu.Lock()
+	stop := c.stopCommand
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 }
 
 // Info returns the context as E2B's server describes it.
@@ -105,7 +119,11 @@ func (c *Context) shutdown(ctx context.Context) error {
 	c.removed = true
 	inst := c.inst
 	c.inst = nil
+	stop := c.stopCommand
 	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 	if inst != nil {
 		return inst.Close(ctx)
 	}
@@ -180,6 +198,13 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 		h.limit = 0
 	}
 	h.count = c.nextExecutionCount(inst)
+	cmdCtx, stopCommand := context.WithCancel(cctx)
+	defer stopCommand()
+	c.mu.Lock()
+	c.stopCommand = stopCommand
+	c.mu.Unlock()
+	defer func() { c.mu.Lock(); c.stopCommand = nil; c.mu.Unlock() }()
+	h.onCommand = func(payload []byte) { c.sb.cellCommand(cmdCtx, h, payload) }
 	_, execErr := inst.Exec(cctx, []byte(code), opts, h)
 	h.finish()
 	if h.panicked != nil {
@@ -246,6 +271,10 @@ type cellHandler struct {
 	cut         [2]bool
 	rejected    int // events rejected by badEvent
 	panicked    any
+
+	// onCommand runs the shell command of a command event (user cells
+	// only); the guest waits in emit meanwhile.
+	onCommand func(payload []byte)
 }
 
 func (h *cellHandler) call(f func()) {
@@ -287,6 +316,11 @@ func (h *cellHandler) Event(kind uint32, payload []byte) {
 		if !h.probing {
 			return
 		}
+	case languages.EventCommand:
+		if h.onCommand != nil {
+			h.onCommand(payload)
+		}
+		return
 	default:
 		// Count events (the host numbers cells itself), timers and kinds
 		// that mean nothing to the host.

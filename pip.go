@@ -170,6 +170,28 @@ func (s *Sandbox) pipInstall(ctx context.Context, c *shell.Call, args []string) 
 		return 1
 	}
 	p.installed = s.distributions(ctx, p.target)
+	// Resolve every requirement before installing anything, as pip does.
+	var missing []string
+	for _, spec := range specs {
+		if err := p.resolvable(ctx, spec); err != nil {
+			if errors.Is(err, errNoWheel) {
+				missing = append(missing, spec)
+				continue
+			}
+			fmt.Fprintf(c.Stderr, "ERROR: %v\n", err)
+			return 1
+		}
+	}
+	if len(missing) > 0 {
+		where := "no wheelhouse is configured (wasmbox.WithWheelhouse, or pip's --find-links DIR)"
+		if len(p.houses) > 0 {
+			where = "the wheelhouse (" + strings.Join(p.houses, ", ") + ") has no wheel of it"
+		}
+		fmt.Fprintf(c.Stderr, "ERROR: wasmbox cannot install %s: the sandbox has no network, so pip installs only "+
+			"pure-Python wheels: .whl files (pip install ./pkg.whl) and the wheels of the sandbox's wheelhouse, and %s.\n",
+			strings.Join(missing, ", "), where)
+		return 1
+	}
 	var installed []string
 	for _, spec := range specs {
 		got, err := p.install(ctx, spec, "")
@@ -183,6 +205,45 @@ func (s *Sandbox) pipInstall(ctx context.Context, c *shell.Call, args []string) 
 		fmt.Fprintf(c.Stdout, "Successfully installed %s\n", strings.Join(installed, " "))
 	}
 	return 0
+}
+
+// errNoWheel: a requirement has no wheel in the wheelhouses.
+var errNoWheel = errors.New("no wheel")
+
+// resolvable checks that spec can be installed: a wheel file that exists,
+// a requirement already satisfied, or one with a wheel in a wheelhouse.
+func (p *pipInstaller) resolvable(ctx context.Context, spec string) error {
+	if strings.Contains(spec, "://") || strings.HasPrefix(spec, "git+") {
+		return fmt.Errorf("wasmbox cannot install %s: the sandbox has no network; copy the wheel (.whl) into the sandbox and install the file", spec)
+	}
+	if strings.HasSuffix(spec, ".whl") {
+		if _, err := p.s.fs.GetInfo(ctx, p.c.Abs(spec)); err != nil {
+			return fmt.Errorf("could not open %s: %w", spec, err)
+		}
+		return nil
+	}
+	m := reqName.FindString(strings.TrimSpace(spec))
+	if m == "" {
+		return fmt.Errorf("invalid requirement: '%s'", spec)
+	}
+	name := canonical(strings.TrimRight(m, ".-_"))
+	want := requiredVersion(spec, m)
+	if v, ok := p.installed[name]; ok && !p.force && !p.upgrade && (want == "" || want == v) {
+		return nil
+	}
+	if p.find(ctx, name, want) == "" {
+		return errNoWheel
+	}
+	return nil
+}
+
+// requiredVersion returns the version an "==" requirement pins, else "".
+func requiredVersion(spec, name string) string {
+	rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(spec), name))
+	if v, ok := strings.CutPrefix(rest, "=="); ok {
+		return strings.TrimSpace(strings.SplitN(v, ";", 2)[0])
+	}
+	return ""
 }
 
 // install installs spec (a .whl path or a requirement) and, unless
@@ -204,11 +265,7 @@ func (p *pipInstaller) install(ctx context.Context, spec, requiredBy string) ([]
 		if p.done[name] {
 			return nil, nil
 		}
-		rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(spec), m))
-		want := ""
-		if v, ok := strings.CutPrefix(rest, "=="); ok {
-			want = strings.TrimSpace(strings.SplitN(v, ";", 2)[0])
-		}
+		want := requiredVersion(spec, m)
 		if v, ok := p.installed[name]; ok && !p.force && !p.upgrade && (want == "" || want == v) {
 			if !p.quiet {
 				fmt.Fprintf(p.c.Stdout, "Requirement already satisfied: %s in %s (%s)\n", spec, p.target, v)
@@ -225,11 +282,7 @@ func (p *pipInstaller) install(ctx context.Context, spec, requiredBy string) ([]
 				}
 				return nil, nil
 			}
-			where := "no wheelhouse is configured (wasmbox.WithWheelhouse, or pip's --find-links DIR)"
-			if len(p.houses) > 0 {
-				where = "no wheel of it is in " + strings.Join(p.houses, ", ")
-			}
-			return nil, fmt.Errorf("Could not find a version that satisfies the requirement %s: the sandbox has no network, so pip installs only wheel files, and %s", spec, where)
+			return nil, fmt.Errorf("wasmbox cannot install %s: the sandbox has no network and no wheel of it was found", spec)
 		}
 	}
 	return p.installWheel(ctx, file)

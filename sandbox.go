@@ -505,6 +505,7 @@ func (s *Sandbox) RestartCodeContext(ctx context.Context, c *Context) error {
 	if inst, err := c.instance(); err == nil && inst != nil {
 		inst.Stop()
 	}
+	c.cancelCommand()
 	if err := c.acquire(ctx); err != nil {
 		return err
 	}
