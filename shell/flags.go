@@ -3,9 +3,11 @@ package shell
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 )
 
 // opts holds the parsed options of a command: single-letter flags, some of
@@ -172,11 +174,13 @@ func status(ok bool) int {
 // out is a buffered stdout that remembers its first write error (a closed
 // pipe: the command should stop).
 type out struct {
-	w   *bufio.Writer
-	err error
+	w        *bufio.Writer
+	err      error
+	c        *Call // reports a write error other than a closed pipe
+	reported bool
 }
 
-func newOut(c *Call) *out { return &out{w: bufio.NewWriterSize(errWriter{c.Stdout}, 32<<10)} }
+func newOut(c *Call) *out { return &out{w: bufio.NewWriterSize(errWriter{c.Stdout}, 32<<10), c: c} }
 
 func (o *out) print(a ...any) {
 	if o.err == nil {
@@ -208,6 +212,10 @@ func (o *out) write(p []byte) {
 func (o *out) flush() error {
 	if o.err == nil {
 		o.err = o.w.Flush()
+	}
+	if o.err != nil && o.c != nil && !o.reported && !errors.Is(o.err, syscall.EPIPE) {
+		o.reported = true
+		fmt.Fprintf(o.c.Stderr, "%s: write error: %s\n", o.c.Args[0], errText(unwrapErr(o.err)))
 	}
 	return o.err
 }

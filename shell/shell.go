@@ -232,15 +232,34 @@ func (s *session) run(ctx context.Context, file *syntax.File, cfg Config, stderr
 	return 1, fmt.Errorf("shell: %w", err)
 }
 
-// check refuses what would reach the host.
+// check refuses what would reach the host, and replaces $$ and $PPID,
+// which the interpreter takes from the host process, by the shell's ids
+// in the sandbox (1 and 0).
 func check(file *syntax.File) error {
 	var err error
+	hostIDs := func(parts []syntax.WordPart) {
+		for i, p := range parts {
+			if pe, ok := p.(*syntax.ParamExp); ok && pe.Param != nil && pe.Exp == nil && pe.Repl == nil &&
+				pe.Index == nil && pe.Slice == nil && !pe.Length && !pe.Excl && !pe.Width {
+				switch pe.Param.Value {
+				case "$":
+					parts[i] = &syntax.Lit{ValuePos: pe.Pos(), ValueEnd: pe.End(), Value: "1"}
+				case "PPID":
+					parts[i] = &syntax.Lit{ValuePos: pe.Pos(), ValueEnd: pe.End(), Value: "0"}
+				}
+			}
+		}
+	}
 	syntax.Walk(file, func(n syntax.Node) bool {
 		switch n := n.(type) {
 		case *syntax.ProcSubst:
 			err = fmt.Errorf("%w: process substitution at %s", ErrUnsupported, n.Pos())
 		case *syntax.CoprocClause:
 			err = fmt.Errorf("%w: coproc at %s", ErrUnsupported, n.Pos())
+		case *syntax.Word:
+			hostIDs(n.Parts)
+		case *syntax.DblQuoted:
+			hostIDs(n.Parts)
 		}
 		return err == nil
 	})
