@@ -195,9 +195,27 @@ func (s *session) run(ctx context.Context, file *syntax.File, cfg Config, stderr
 	}
 	env := append([]string{"HOME=/home/user", "USER=user", "LOGNAME=user", "SHELL=/bin/sh",
 		"PATH=" + defaultPath, "UID=" + uid, "EUID=" + uid, "GID=" + uid, "TMPDIR=/tmp"}, cfg.Env...)
-	stdin := cfg.Stdin
+	// The interpreter wants an *os.File for stdin and would copy any other
+	// reader into a pipe of its own that nothing closes: a command that does
+	// not read its input would leave the copy blocked. This pipe is closed
+	// when the script ends, which ends the copy.
+	stdin, _ := cfg.Stdin.(*os.File)
 	if stdin == nil {
-		stdin = strings.NewReader("")
+		src := cfg.Stdin
+		if src == nil {
+			src = strings.NewReader("")
+		}
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return 2, fmt.Errorf("shell: %w", err)
+		}
+		defer pr.Close()
+		defer pw.Close()
+		go func() {
+			_, _ = io.Copy(pw, src)
+			_ = pw.Close()
+		}()
+		stdin = pr
 	}
 	opts := []interp.RunnerOption{
 		// Set directly: interp.Dir would stat the host's directory.

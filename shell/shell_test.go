@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -268,4 +269,21 @@ func TestMountsAndQuota(t *testing.T) {
 	r = runIn(t, f, "seq 100000 > big; echo $?; yes | head -c 10000 > big2", "", nil)
 	assert.Equal(t, "1\n", r.stdout)
 	assert.Contains(t, r.stderr, "No space left on device")
+}
+
+// TestNoLeaks: scripts that do not read their input, or are cancelled,
+// leave no goroutine behind.
+func TestNoLeaks(t *testing.T) {
+	f := newFS(t, false)
+	big := strings.Repeat("x", 1<<20)
+	before := runtime.NumGoroutine()
+	for range 50 {
+		_, err := shell.Run(context.Background(), "true | true; echo x > /dev/null", shell.Config{FS: f.SysFS(), Stdin: strings.NewReader(big)})
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+		_, _ = shell.Run(ctx, "sleep 10 | cat & cat", shell.Config{FS: f.SysFS(), Stdin: strings.NewReader(big)})
+		cancel()
+	}
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 5*time.Second, 10*time.Millisecond,
+		"goroutines: %d before, %d after", before, runtime.NumGoroutine())
 }
