@@ -18,6 +18,6 @@ func init() {
 		"readlink": cmdReadlink, "which": cmdWhich, "whoami": cmdWhoami, "id": cmdID, "hostname": cmdHostname,
 		"nproc": cmdNproc, "uname": cmdUname, "mktemp": cmdMktemp, "clear": cmdClear,
 		"tar": cmdTar, "gzip": cmdGzip, "gunzip": cmdGzip, "zcat": cmdGzip, "zip": cmdZip, "unzip": cmdUnzip,
-		"sh": cmdSh, "bash": cmdSh,
+		"sh": cmdSh, "bash": cmdSh, "diff": cmdDiff,
 	}
 }

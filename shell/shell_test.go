@@ -104,6 +104,8 @@ var commandCases = []scriptCase{
 	{name: "zip unzip", script: "mkdir -p z/y; echo 1 > z/y/f; zip -qr a.zip z; rm -r z; unzip -q a.zip; cat z/y/f; unzip -l a.zip | grep -c z/y/f; mkdir o; unzip -q a.zip -d o; cat o/z/y/f", want: "1\n1\n1\n"},
 	{name: "base64", script: "echo -n hello | base64; echo aGVsbG8= | base64 -d; echo", want: "aGVsbG8=\nhello\n"},
 	{name: "sha256sum md5sum", script: "echo -n abc > f; sha256sum f; md5sum f; sha256sum f > s; sha256sum -c s", want: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  f\n900150983cd24fb0d6963f7d28e17f72  f\nf: OK\n"},
+	{name: "diff", script: "printf 'a\\nb\\nc\\n' > x; printf 'a\\nB\\nc\\nd\\n' > y; diff x y; echo $?; diff -u x y; diff -q x y; diff x x && echo same",
+		want: "2c2\n< b\n---\n> B\n3a4\n> d\n1\n--- x\n+++ y\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\nFiles x and y differ\nsame\n"},
 	{name: "sh -c exit", script: "sh -c 'exit 4'; echo $?", want: "4\n"},
 	{name: "timeout", script: "timeout 0.05 sleep 5; echo $?", want: "124\n"},
 }
