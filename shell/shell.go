@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -149,13 +150,38 @@ const (
 type session struct {
 	fs   *fileSystem
 	cmds map[string]Command
+	// maxGoroutines: past this many goroutines in the process, the script
+	// is stopped (see call).
+	maxGoroutines int
+	// stop ends the whole script, with its cause (ErrLimit).
+	stop context.CancelCauseFunc
 }
+
+// Limits that keep a script from exhausting the host process.
+const (
+	// maxStackFrames bounds the Go stack of a script: recursion (a function
+	// calling itself, eval, source, sh -c) ends with ErrLimit long before
+	// the Go runtime's own stack limit, which would abort the process.
+	maxStackFrames = 20000
+	// maxJobs bounds the goroutines scripts may add to the process:
+	// pipelines and background jobs run in goroutines, and a fork bomb
+	// (f() { f | f & }; f) would multiply them until memory ran out.
+	maxJobs = 4096
+)
+
+// ErrLimit: the script exceeded a limit of the shell: nesting too deep, or
+// too many pipelines and background jobs at once.
+var ErrLimit = errors.New("shell: limit exceeded")
 
 // Run runs script and returns its exit status. The error is non-nil only
 // when the script could not run at all (ErrSyntax, ErrUnsupported, a nil
 // FS) or when ctx ended it (then it wraps ctx.Err()); a failing command is
-// a non-zero status, not an error. Everything the script starts has
-// returned when Run returns.
+// a non-zero status, not an error. There are no orphans: background jobs
+// still running when the script ends are stopped (they do not outlive Run
+// by more than their current statement).
+//
+// A script that recurses too deep or runs too many pipelines and
+// background jobs at once (a fork bomb) is stopped with ErrLimit.
 func Run(ctx context.Context, script string, cfg Config) (int, error) {
 	if cfg.FS == nil {
 		return 2, errors.New("shell: Config.FS is nil")
@@ -173,7 +199,10 @@ func Run(ctx context.Context, script string, cfg Config) (int, error) {
 		fmt.Fprintf(stderr, "sh: %v\n", err)
 		return 2, err
 	}
-	s := &session{fs: &fileSystem{s: cfg.FS}, cmds: make(map[string]Command, len(builtins)+len(cfg.Commands))}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	s := &session{fs: &fileSystem{s: cfg.FS}, cmds: make(map[string]Command, len(builtins)+len(cfg.Commands)),
+		maxGoroutines: runtime.NumGoroutine() + maxJobs, stop: stop}
 	for n, c := range builtins {
 		s.cmds[n] = c
 	}
@@ -238,6 +267,12 @@ func (s *session) run(ctx context.Context, file *syntax.File, cfg Config, stderr
 	}
 	err = r.Run(ctx, file)
 	if cerr := ctx.Err(); cerr != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, ErrLimit) {
+			if params == nil { // the top-level script reports it, once
+				fmt.Fprintf(stderr, "sh: %v\n", cause)
+			}
+			return 2, cause
+		}
 		return 130, fmt.Errorf("shell: %w", cerr)
 	}
 	if st, ok := interp.IsExitStatus(err); ok {
@@ -287,6 +322,18 @@ func check(file *syntax.File) error {
 // call rewrites the builtins that would look at the host's PATH (type,
 // command -v, hash) to this package's which.
 func (s *session) call(ctx context.Context, args []string) ([]string, error) {
+	var pc [1]uintptr // is there a frame beyond the limit?
+	var err error
+	switch {
+	case runtime.Callers(maxStackFrames, pc[:]) > 0:
+		err = fmt.Errorf("%w: %s: maximum nesting depth exceeded (recursion?)", ErrLimit, args[0])
+	case runtime.NumGoroutine() > s.maxGoroutines:
+		err = fmt.Errorf("%w: too many pipelines and background jobs at once (more than %d)", ErrLimit, maxJobs)
+	}
+	if err != nil {
+		s.stop(err) // every goroutine of the script stops at its next statement
+		return nil, err
+	}
 	switch args[0] {
 	case "type", "hash":
 		return append([]string{"which", "--type"}, args[1:]...), nil

@@ -289,3 +289,29 @@ func TestNoLeaks(t *testing.T) {
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 5*time.Second, 10*time.Millisecond,
 		"goroutines: %d before, %d after", before, runtime.NumGoroutine())
 }
+
+// TestRecursionAndForkBombs: a script cannot exhaust the host's stack or
+// memory: deep recursion and fork bombs end with ErrLimit, at once.
+func TestRecursionAndForkBombs(t *testing.T) {
+	f := newFS(t, false)
+	before := runtime.NumGoroutine()
+	for _, script := range []string{
+		"f() { f; }; f",
+		"k() { eval k; }; k",
+		"echo 'sh s.sh' > s.sh; sh s.sh",
+		"f() { f | f; }; f",
+		"g() { g & g; }; g",
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		start := time.Now()
+		var errb strings.Builder
+		code, err := shell.Run(ctx, script, shell.Config{FS: f.SysFS(), Dir: "/home/user", Stderr: &errb})
+		cancel()
+		assert.ErrorIs(t, err, shell.ErrLimit, script)
+		assert.Equal(t, 2, code, script)
+		assert.Contains(t, errb.String(), "limit exceeded", script)
+		assert.Less(t, time.Since(start), 10*time.Second, script)
+	}
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 10*time.Second, 10*time.Millisecond,
+		"goroutines: %d before, %d after", before, runtime.NumGoroutine())
+}
