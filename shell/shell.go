@@ -162,7 +162,7 @@ const (
 	// maxStackFrames bounds the Go stack of a script: recursion (a function
 	// calling itself, eval, source, sh -c) ends with ErrLimit long before
 	// the Go runtime's own stack limit, which would abort the process.
-	maxStackFrames = 20000
+	maxStackFrames = 8000
 	// maxJobs bounds the goroutines scripts may add to the process:
 	// pipelines and background jobs run in goroutines, and a fork bomb
 	// (f() { f | f & }; f) would multiply them until memory ran out.
