@@ -14,10 +14,6 @@ import (
 	"strings"
 )
 
-// maxArchive caps the size of a zip archive: zip's reader needs the whole
-// archive in memory.
-const maxArchive = 1 << 30
-
 // safeJoin joins an archive member's name under dir, refusing names that
 // would leave it.
 func safeJoin(dir, name string) (string, error) {
@@ -470,25 +466,23 @@ func cmdZip(ctx context.Context, c *Call) int {
 	return 0
 }
 
-// openZip reads a zip archive of the sandbox.
-func (c *Call) openZip(name string) (*zip.Reader, error) {
+// openZip opens a zip archive of the sandbox; close the file when done.
+func (c *Call) openZip(name string) (*zip.Reader, io.Closer, error) {
 	p := c.Abs(name)
 	fi, err := c.sh.fs.Stat(p)
 	if err != nil {
-		return nil, fixPath(err, name)
+		return nil, nil, fixPath(err, name)
 	}
-	if fi.Size() > maxArchive {
-		return nil, fmt.Errorf("%s: archives over %d bytes are not supported", name, maxArchive)
-	}
-	data, err := c.sh.fs.ReadFile(p)
+	f, err := c.sh.fs.Open(p)
 	if err != nil {
-		return nil, fixPath(err, name)
+		return nil, nil, fixPath(err, name)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	zr, err := zip.NewReader(f, fi.Size())
 	if err != nil {
-		return nil, fmt.Errorf("cannot find or open %s: %v", name, err)
+		f.Close()
+		return nil, nil, fmt.Errorf("cannot find or open %s: %v", name, err)
 	}
-	return zr, nil
+	return zr, f, nil
 }
 
 func cmdUnzip(ctx context.Context, c *Call) int {
@@ -500,11 +494,12 @@ func cmdUnzip(ctx context.Context, c *Call) int {
 		c.errorf("usage: unzip [-l] [-o] [-q] [-d dir] archive.zip [member...]")
 		return 10
 	}
-	zr, err := c.openZip(o.args[0])
+	zr, closer, err := c.openZip(o.args[0])
 	if err != nil {
 		c.fail(err)
 		return 9
 	}
+	defer closer.Close()
 	want := map[string]bool{}
 	for _, a := range o.args[1:] {
 		want[a] = true

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -370,8 +371,11 @@ func cmdSed(ctx context.Context, c *Call) int {
 	quiet := o.has('n')
 	run := func(r io.Reader, w *out) (bool, error) {
 		var all []string
-		if err := lines(ctx, r, func(l string) bool { all = append(all, l); return true }); err != nil {
+		if err := lines(ctx, r, func(l string) bool { all = append(all, l); return len(all) <= maxInMemoryLines }); err != nil {
 			return false, err
+		}
+		if len(all) > maxInMemoryLines {
+			return false, errTooLarge
 		}
 		for _, cm := range cmds {
 			cm.inRange = false
@@ -462,11 +466,13 @@ func cmdSed(ctx context.Context, c *Call) int {
 				continue
 			}
 			var buf strings.Builder
-			w := &out{w: newBufWriter(&buf)}
+			w := &out{w: newBufWriter(&cappedWriter{w: &buf, max: 2 * maxInMemory})}
 			if _, err := run(strings.NewReader(string(data)), w); err != nil {
-				return 130
+				return sedFailed(ctx, c, err)
 			}
-			w.flush()
+			if err := w.flush(); err != nil {
+				return sedFailed(ctx, c, err)
+			}
 			if err := c.sh.fs.WriteFile(p, []byte(buf.String())); err != nil {
 				c.fail(fixPath(err, f))
 				res = false
@@ -476,19 +482,39 @@ func cmdSed(ctx context.Context, c *Call) int {
 	}
 	w := newOut(c)
 	var all strings.Builder
+	tooBig := false
 	res := c.eachInput(files, func(_ string, r io.Reader) error {
-		data, err := io.ReadAll(ctxReader{ctx, r})
+		data, err := readAll(ctx, r)
+		if err == nil && all.Len()+len(data) > maxInMemory {
+			err = errTooLarge
+		}
+		if err != nil {
+			tooBig = tooBig || errors.Is(err, errTooLarge)
+			return err
+		}
 		all.Write(data)
 		if len(data) > 0 && data[len(data)-1] != '\n' {
 			all.WriteByte('\n')
 		}
-		return err
+		return nil
 	})
+	if tooBig {
+		return 4
+	}
 	if _, err := run(strings.NewReader(all.String()), w); err != nil {
-		return 130
+		return sedFailed(ctx, c, err)
 	}
 	if w.flush() != nil {
 		return 1
 	}
 	return status(res)
+}
+
+// sedFailed reports why sed stopped: its input was too large, or ctx ended.
+func sedFailed(ctx context.Context, c *Call, err error) int {
+	if ctx.Err() != nil {
+		return 130
+	}
+	c.errorf("%v", unwrapErr(err))
+	return 4
 }

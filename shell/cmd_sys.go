@@ -37,9 +37,9 @@ func cmdXargs(ctx context.Context, c *Call) int {
 	if len(cmd) == 0 {
 		cmd = []string{"echo"}
 	}
-	data, err := io.ReadAll(ctxReader{ctx, c.Stdin})
+	data, err := readAll(ctx, c.Stdin)
 	if err != nil {
-		return 1
+		return c.fail(err)
 	}
 	var items []string
 	switch {
@@ -684,9 +684,9 @@ func cmdSh(ctx context.Context, c *Call) int {
 		}
 		return c.sh.sourceScript(ctx, c, string(data), args[0], nonNil(args[1:]))
 	}
-	data, err := io.ReadAll(ctxReader{ctx, c.Stdin})
+	data, err := readAll(ctx, c.Stdin)
 	if err != nil {
-		return 1
+		return c.fail(err)
 	}
 	c2 := *c
 	c2.Stdin = strings.NewReader("")

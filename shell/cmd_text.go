@@ -10,6 +10,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -125,7 +127,7 @@ func cmdTail(ctx context.Context, c *Call) int {
 		}
 		first = false
 		if byBytes {
-			data, err := io.ReadAll(ctxReader{ctx, r})
+			data, err := readAll(ctx, r)
 			if err != nil {
 				return err
 			}
@@ -476,11 +478,25 @@ func (c *Call) walkFiles(ctx context.Context, dir string, fn func(p string)) {
 }
 
 // readLines reads every line of the inputs.
+// It fails (and reports errTooLarge) past maxInMemory bytes or
+// maxInMemoryLines lines.
 func (c *Call) readLines(ctx context.Context, names []string) ([]string, bool) {
 	var all []string
+	size := 0
 	ok := c.eachInput(names, func(_ string, r io.Reader) error {
-		return lines(ctx, r, func(l string) bool { all = append(all, l); return true })
+		err := lines(ctx, r, func(l string) bool {
+			all = append(all, l)
+			size += len(l) + 1
+			return size <= maxInMemory && len(all) <= maxInMemoryLines
+		})
+		if err == nil && (size > maxInMemory || len(all) > maxInMemoryLines) {
+			err = errTooLarge
+		}
+		return err
 	})
+	if !ok {
+		return nil, false
+	}
 	return all, ok
 }
 
@@ -1006,6 +1022,9 @@ func cmdYes(ctx context.Context, c *Call) int {
 	buf := bytes.Repeat([]byte(s+"\n"), max(1, 8192/(len(s)+1)))
 	for ctx.Err() == nil {
 		if _, err := c.Stdout.Write(buf); err != nil {
+			if !errors.Is(err, syscall.EPIPE) {
+				c.fail(err)
+			}
 			return 1
 		}
 	}
@@ -1019,7 +1038,10 @@ func cmdBase64(ctx context.Context, c *Call) int {
 	}
 	var data []byte
 	res := c.eachInput(o.args, func(_ string, r io.Reader) error {
-		b, err := io.ReadAll(ctxReader{ctx, r})
+		b, err := readAll(ctx, r)
+		if err == nil && len(data)+len(b) > maxInMemory {
+			err = errTooLarge
+		}
 		data = append(data, b...)
 		return err
 	})
@@ -1081,9 +1103,12 @@ func sumCommand(newHash func() hash.Hash) Command {
 					if !found {
 						return true
 					}
-					data, err := c.sh.fs.ReadFile(c.Abs(name))
 					h := newHash()
-					h.Write(data)
+					f, err := c.sh.fs.Open(c.Abs(name))
+					if err == nil {
+						_, err = io.Copy(h, ctxReader{ctx, f})
+						f.Close()
+					}
 					if err != nil || hex.EncodeToString(h.Sum(nil)) != want {
 						w.printf("%s: FAILED\n", name)
 						bad++

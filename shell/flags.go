@@ -97,6 +97,31 @@ func parseOpts(c *Call, args []string, bools, withVal string, long map[string]by
 	return o, true
 }
 
+// Commands that hold their whole input in memory (sort, sed, xargs,
+// base64, tail -c, sh reading a script, python's stdin is the sandbox's
+// own cap) accept at most maxInMemory bytes and maxInMemoryLines lines:
+// "yes | sort" must fail, not exhaust the host.
+const (
+	maxInMemory      = 64 << 20
+	maxInMemoryLines = 4 << 20
+)
+
+// errTooLarge: an input over maxInMemory bytes or maxInMemoryLines lines.
+var errTooLarge = fmt.Errorf("input too large: this command holds its input in memory, at most %d MiB and %d lines", maxInMemory>>20, maxInMemoryLines)
+
+// readAll reads r to its end, up to maxInMemory bytes (errTooLarge
+// beyond), stopping when ctx ends.
+func readAll(ctx context.Context, r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(ctxReader{ctx, r}, maxInMemory+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxInMemory {
+		return nil, errTooLarge
+	}
+	return b, nil
+}
+
 // eachInput calls fn with each named input ("-" or none: stdin) in turn.
 // A file that cannot be opened is reported and skipped; the result is false
 // then.
@@ -225,3 +250,23 @@ type errWriter struct{ w io.Writer }
 func (e errWriter) Write(p []byte) (int, error) { return e.w.Write(p) }
 
 func newBufWriter(w io.Writer) *bufio.Writer { return bufio.NewWriter(w) }
+
+// cappedWriter fails with errTooLarge once more than max bytes were
+// written to it.
+type cappedWriter struct {
+	w   io.Writer
+	n   int
+	max int
+	err error // errTooLarge if nil
+}
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if c.n+len(p) > c.max {
+		if c.err != nil {
+			return 0, c.err
+		}
+		return 0, errTooLarge
+	}
+	c.n += len(p)
+	return c.w.Write(p)
+}

@@ -216,14 +216,18 @@ func (f *fileSystem) RemoveAll(p string) error {
 	return f.Rmdir(p)
 }
 
-// ReadFile returns the content of p.
+// ReadFile returns the content of p, at most maxInMemory bytes.
 func (f *fileSystem) ReadFile(p string) ([]byte, error) {
 	h, err := f.Open(p)
 	if err != nil {
 		return nil, err
 	}
 	defer h.Close()
-	return io.ReadAll(h)
+	b, err := io.ReadAll(io.LimitReader(h, maxInMemory+1))
+	if err == nil && len(b) > maxInMemory {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: errTooLarge}
+	}
+	return b, err
 }
 
 // WriteFile replaces the content of p.
@@ -274,6 +278,23 @@ func (h *file) Write(p []byte) (int, error) {
 		}
 	}
 	return written, nil
+}
+
+// ReadAt reads at an offset (zip reads its archive this way, without
+// holding it in memory).
+func (h *file) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, e := h.f.Pread(p[n:], off+int64(n))
+		n += k
+		if e != 0 {
+			return n, h.fs.pathErr("read", h.name, e)
+		}
+		if k == 0 {
+			return n, io.EOF
+		}
+	}
+	return n, nil
 }
 
 func (h *file) Close() error { return h.fs.pathErr("close", h.name, h.f.Close()) }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path"
 	"runtime"
+	"runtime/metrics"
 	"sort"
 	"strings"
 	"syscall"
@@ -167,7 +168,16 @@ const (
 	// pipelines and background jobs run in goroutines, and a fork bomb
 	// (f() { f | f & }; f) would multiply them until memory ran out.
 	maxJobs = 4096
+	// maxVars bounds the bytes a script's variables hold (x=$x$x doubles),
+	// and maxSubst the output of one command substitution ($(yes)).
+	maxVars  = 64 << 20
+	maxSubst = 64 << 20
+	// maxHeapGrowth bounds the growth of the host's live heap while a
+	// script runs (see watchMemory).
+	maxHeapGrowth = 256 << 20
 )
+
+var errSubstTooLarge = fmt.Errorf("%w: command substitution output over %d MiB", ErrLimit, maxSubst>>20)
 
 // ErrLimit: the script exceeded a limit of the shell: nesting too deep, or
 // too many pipelines and background jobs at once.
@@ -201,6 +211,7 @@ func Run(ctx context.Context, script string, cfg Config) (int, error) {
 	}
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	go watchMemory(ctx, stop)
 	s := &session{fs: &fileSystem{s: cfg.FS}, cmds: make(map[string]Command, len(builtins)+len(cfg.Commands)),
 		maxGoroutines: runtime.NumGoroutine() + maxJobs, stop: stop}
 	for n, c := range builtins {
@@ -309,6 +320,10 @@ func check(file *syntax.File) error {
 			err = fmt.Errorf("%w: process substitution at %s", ErrUnsupported, n.Pos())
 		case *syntax.CoprocClause:
 			err = fmt.Errorf("%w: coproc at %s", ErrUnsupported, n.Pos())
+		case *syntax.ForClause:
+			n.Do = append([]*syntax.Stmt{checkpoint()}, n.Do...)
+		case *syntax.WhileClause:
+			n.Do = append([]*syntax.Stmt{checkpoint()}, n.Do...)
 		case *syntax.Word:
 			hostIDs(n.Parts)
 		case *syntax.DblQuoted:
@@ -317,6 +332,41 @@ func check(file *syntax.File) error {
 		return err == nil
 	})
 	return err
+}
+
+// checkpoint is the statement ":" that check puts at the start of every
+// loop body, so that the call handler's limits are checked at every
+// iteration, even of a loop without commands (x=$x$x). It sets $? to 0.
+func checkpoint() *syntax.Stmt {
+	return &syntax.Stmt{Cmd: &syntax.CallExpr{Args: []*syntax.Word{{Parts: []syntax.WordPart{&syntax.Lit{Value: ":"}}}}}}
+}
+
+// watchMemory stops the script (ErrLimit) if the host's heap grows by more
+// than maxHeapGrowth (or by more than the live heap it had, for a host that
+// holds more: its garbage may grow that much between collections) while
+// the script runs: the backstop for what the call handler cannot see, such
+// as a chain of plain assignments doubling a variable.
+func watchMemory(ctx context.Context, stop context.CancelCauseFunc) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 || sample[1].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	limit := sample[0].Value.Uint64() + max(maxHeapGrowth, sample[1].Value.Uint64())
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			metrics.Read(sample[:1])
+			if sample[0].Value.Uint64() > limit {
+				stop(fmt.Errorf("%w: the script made the host's memory grow by more than %d MiB", ErrLimit, maxHeapGrowth>>20))
+				return
+			}
+		}
+	}
 }
 
 // call rewrites the builtins that would look at the host's PATH (type,
@@ -329,6 +379,13 @@ func (s *session) call(ctx context.Context, args []string) ([]string, error) {
 		err = fmt.Errorf("%w: %s: maximum nesting depth exceeded (recursion?)", ErrLimit, args[0])
 	case runtime.NumGoroutine() > s.maxGoroutines:
 		err = fmt.Errorf("%w: too many pipelines and background jobs at once (more than %d)", ErrLimit, maxJobs)
+	default:
+		hc := interp.HandlerCtx(ctx)
+		if b, ok := hc.Stdout.(*strings.Builder); ok && b.Len() > maxSubst {
+			err = errSubstTooLarge
+		} else if n := varBytes(hc.Env); n > maxVars {
+			err = fmt.Errorf("%w: the variables hold more than %d MiB", ErrLimit, maxVars>>20)
+		}
 	}
 	if err != nil {
 		s.stop(err) // every goroutine of the script stops at its next statement
@@ -348,6 +405,22 @@ func (s *session) call(ctx context.Context, args []string) ([]string, error) {
 	return args, nil
 }
 
+// varBytes returns the bytes held by the variables of env.
+func varBytes(env expand.Environ) int {
+	n := 0
+	env.Each(func(name string, v expand.Variable) bool {
+		n += len(name) + len(v.Str)
+		for _, s := range v.List {
+			n += len(s)
+		}
+		for k, s := range v.Map {
+			n += len(k) + len(s)
+		}
+		return true
+	})
+	return n
+}
+
 // exec runs a command that is neither a function nor a shell builtin.
 func (s *session) exec(ctx context.Context, args []string) error {
 	hc := interp.HandlerCtx(ctx)
@@ -363,6 +436,9 @@ func (s *session) exec(ctx context.Context, args []string) error {
 	}
 	if c.Stdout == nil {
 		c.Stdout = io.Discard
+	}
+	if b, ok := c.Stdout.(*strings.Builder); ok { // $(command)
+		c.Stdout = &cappedWriter{w: b, n: b.Len(), max: maxSubst, err: errSubstTooLarge}
 	}
 	if c.Stderr == nil {
 		c.Stderr = io.Discard

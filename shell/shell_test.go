@@ -315,3 +315,29 @@ func TestRecursionAndForkBombs(t *testing.T) {
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 10*time.Second, 10*time.Millisecond,
 		"goroutines: %d before, %d after", before, runtime.NumGoroutine())
 }
+
+// TestMemoryLimits: a script cannot make the host hold unbounded memory:
+// doubling variables, huge command substitutions, and commands that hold
+// their input (sort, sed, xargs, base64) fed by an endless writer all stop.
+func TestMemoryLimits(t *testing.T) {
+	f := newFS(t, false)
+	for _, tc := range []struct{ script, stderr string }{
+		{"x=a; for i in $(seq 40); do x=$x$x; done", "the variables hold more than 64 MiB"},
+		{"x=a; while :; do x=$x$x; done", "the variables hold more than 64 MiB"},
+		{"x=a; " + strings.Repeat("x=$x$x; ", 40), "limit exceeded"},
+		{"x=a; " + strings.Repeat("x=$x$x && ", 40) + "true", "limit exceeded"},
+		{"x=$(yes)", "command substitution output over 64 MiB"},
+		{"yes | sort", "sort: input too large"},
+		{"yes | sed s/y/n/", "sed: input too large"},
+		{"yes | xargs echo", "xargs: input too large"},
+		{"yes | base64", "base64: input too large"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		var errb strings.Builder
+		code, err := shell.Run(ctx, tc.script, shell.Config{FS: f.SysFS(), Dir: "/home/user", Stdout: io.Discard, Stderr: &errb})
+		cancel()
+		assert.NotEqual(t, 0, code, tc.script)
+		assert.NotErrorIs(t, err, context.DeadlineExceeded, tc.script)
+		assert.Contains(t, errb.String(), tc.stderr, tc.script)
+	}
+}
