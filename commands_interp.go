@@ -23,7 +23,59 @@ func (s *Sandbox) shellCommands() map[string]shell.Command {
 	return map[string]shell.Command{
 		"python": s.cmdPython, "python3": s.cmdPython, "python3.13": s.cmdPython,
 		"node": s.cmdNode, "pip": s.cmdPip, "pip3": s.cmdPip,
+		"ps": s.cmdPs, "kill": s.cmdKill,
 	}
+}
+
+// cmdPs lists the sandbox's running commands (Commands.List).
+func (s *Sandbox) cmdPs(ctx context.Context, c *shell.Call) int {
+	list, err := s.commands.List(ctx)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "ps: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(c.Stdout, "%7s %s\n", "PID", "CMD")
+	for _, p := range list {
+		fmt.Fprintf(c.Stdout, "%7d %s\n", p.PID, strings.ReplaceAll(p.Cmd, "\n", " "))
+	}
+	return 0
+}
+
+// cmdKill stops sandbox commands by PID (every signal stops them; job
+// specs such as %1 are not supported). It does not wait, so a command may
+// kill itself.
+func (s *Sandbox) cmdKill(ctx context.Context, c *shell.Call) int {
+	code := 0
+	args := c.Args[1:]
+	if len(args) > 0 && (args[0] == "-l" || args[0] == "-L") {
+		fmt.Fprintln(c.Stdout, "HUP INT QUIT KILL TERM")
+		return 0
+	}
+	if len(args) > 1 && (args[0] == "-s" || args[0] == "-n") {
+		args = args[2:]
+	} else if len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(c.Stderr, "kill: usage: kill [-s sigspec | -signum] pid ...")
+		return 2
+	}
+	for _, a := range args {
+		pid, err := strconv.Atoi(a)
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "kill: %s: arguments must be process IDs (job specs are not supported)\n", a)
+			code = 1
+			continue
+		}
+		h, err := s.commands.Connect(ctx, pid)
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "kill: (%d) - No such process\n", pid)
+			code = 1
+			continue
+		}
+		h.cancel(ErrCommandKilled)
+	}
+	return code
 }
 
 // callEnvs returns the command's exported variables.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -142,6 +143,15 @@ func TestCommandsLimits(t *testing.T) {
 
 	_, err = wasmbox.New(ctx, wasmbox.WithEngine(engine), wasmbox.WithMaxCommands(-1))
 	assert.ErrorIs(t, err, wasmbox.ErrInvalidOptions)
+
+	// A fork bomb or a runaway variable stops its command, not the host.
+	for _, cmd := range []string{"g() { g & g; }; g", "x=a; while :; do x=$x$x; done"} {
+		res, err := sb.Commands().Run(ctx, cmd)
+		require.NoError(t, err, cmd)
+		assert.Equal(t, 2, res.ExitCode, cmd)
+		assert.Contains(t, res.Stderr, "limit exceeded", cmd)
+	}
+	assert.Equal(t, "ok\n", runCmd(t, sb, "echo ok").Stdout)
 }
 
 func TestCommandsStartKillWait(t *testing.T) {
@@ -198,6 +208,19 @@ func TestCommandsStartKillWait(t *testing.T) {
 	res, err = h.Wait(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "late\n", res.Stdout)
+
+	// ps and kill, inside the sandbox.
+	h, err = cmds.Start(ctx, "sleep 100")
+	require.NoError(t, err)
+	res = runCmd(t, sb, "ps | grep -c ' sleep 100$'; kill "+strconv.Itoa(h.PID)+"; kill 99999; echo $?")
+	assert.Equal(t, "1\n1\n", res.Stdout)
+	assert.Contains(t, res.Stderr, "kill: (99999) - No such process")
+	res, err = h.Wait(ctx)
+	assert.ErrorIs(t, err, wasmbox.ErrCommandKilled)
+	res, err = cmds.Run(ctx, "echo before; kill $(ps | grep 'echo before' | cut -c1-7); sleep 5; echo after")
+	assert.ErrorIs(t, err, wasmbox.ErrCommandKilled, "a command may kill itself")
+	assert.Equal(t, 137, res.ExitCode)
+	assert.Equal(t, "before\n", res.Stdout)
 
 	// Closing the sandbox stops its commands.
 	h, err = cmds.Start(ctx, "sleep 100")

@@ -369,8 +369,9 @@ func watchMemory(ctx context.Context, stop context.CancelCauseFunc) {
 	}
 }
 
-// call rewrites the builtins that would look at the host's PATH (type,
-// command -v, hash) to this package's which.
+// call checks the script's limits before every command, rewrites the
+// builtins that would look at the host's PATH (type, command -v, hash) to
+// this package's which, and kill to the kill of Config.Commands, if any.
 func (s *session) call(ctx context.Context, args []string) ([]string, error) {
 	var pc [1]uintptr // is there a frame beyond the limit?
 	var err error
@@ -394,6 +395,12 @@ func (s *session) call(ctx context.Context, args []string) ([]string, error) {
 	switch args[0] {
 	case "type", "hash":
 		return append([]string{"which", "--type"}, args[1:]...), nil
+	case "kill":
+		// The interpreter's kill builtin is unsupported; a kill command
+		// given in Config.Commands replaces it.
+		if _, ok := s.cmds["kill"]; ok {
+			return append([]string{"/bin/kill"}, args[1:]...), nil
+		}
 	case "command":
 		switch {
 		case len(args) > 1 && args[1] == "-v":
