@@ -75,16 +75,16 @@ func (s *Sandbox) cellCommand(ctx context.Context, h *cellHandler, payload []byt
 		opts = append(opts, CommandOnStdout(func(data string) { h.Stdout([]byte(data)) }),
 			CommandOnStderr(func(data string) { h.Stderr([]byte(data)) }))
 	}
+	// Only a command that could not start is an error for the cell: one
+	// that failed said why on stderr, and one that the cell's timeout or
+	// interrupt stopped leaves the cell to raise TimeoutError or
+	// KeyboardInterrupt when emit returns.
 	r, err := s.commands.Run(ctx, req.Cmd, opts...)
 	switch {
 	case r != nil:
 		res.Exit = r.ExitCode
-		res.Error = r.Error
 	case err != nil:
 		res.Exit, res.Error = 1, err.Error()
-	}
-	if r == nil && err != nil {
-		res.Error = err.Error()
 	}
 	res.Output = captured.String()
 	data, _ := json.Marshal(res)

@@ -1656,8 +1656,8 @@ def _run_command(cmd, capture=False):
     out = "/tmp/.wasmbox-cmd-" + os.urandom(12).hex()
     req = {"cmd": cmd, "capture": bool(capture), "cwd": os.getcwd(),
            "env": {k: v for k, v in os.environ.items()}, "out": out}
-    _host_emit(EV_COMMAND, _encode(req).encode("utf-8", "backslashreplace"))
     try:
+        _host_emit(EV_COMMAND, _encode(req).encode("utf-8", "backslashreplace"))
         with open(out, encoding="utf-8", errors="replace") as f:
             res = _decode(f.read())
     except FileNotFoundError:
