@@ -3,6 +3,7 @@ package wasmbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -28,6 +29,11 @@ type cellCommandResult struct {
 	Exit   int    `json:"exit"`
 	Output string `json:"output,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Interrupted is "timeout" or "cancel" when the cell's timeout or its
+	// cancellation stopped the command: the guest raises TimeoutError or
+	// KeyboardInterrupt, as the interrupt itself would (which may reach the
+	// guest only later).
+	Interrupted string `json:"interrupted,omitempty"`
 }
 
 // cellCommand runs the command a cell asked for (Python's !cmd, x = !cmd,
@@ -76,15 +82,19 @@ func (s *Sandbox) cellCommand(ctx context.Context, h *cellHandler, payload []byt
 			CommandOnStderr(func(data string) { h.Stderr([]byte(data)) }))
 	}
 	// Only a command that could not start is an error for the cell: one
-	// that failed said why on stderr, and one that the cell's timeout or
-	// interrupt stopped leaves the cell to raise TimeoutError or
-	// KeyboardInterrupt when emit returns.
+	// that failed said why on stderr.
 	r, err := s.commands.Run(ctx, req.Cmd, opts...)
 	switch {
 	case r != nil:
 		res.Exit = r.ExitCode
 	case err != nil:
 		res.Exit, res.Error = 1, err.Error()
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		res.Interrupted, res.Error = "timeout", ""
+	case ctx.Err() != nil:
+		res.Interrupted, res.Error = "cancel", ""
 	}
 	res.Output = captured.String()
 	data, _ := json.Marshal(res)

@@ -69,7 +69,8 @@ const (
 	// (Python's !cmd, %%bash, %pip install): a JSON object with cmd,
 	// capture, cwd, env and out, the sandbox path where the host writes
 	// {"exit": status, "output": captured output, "error": why it could not
-	// run} before the emit call returns.
+	// run, "interrupted": "timeout" or "cancel" when the cell's timeout or
+	// cancellation stopped it} before the emit call returns.
 	EventCommand = 4
 	// EventProbe answers a CellOptions.Probe call.
 	EventProbe = 100

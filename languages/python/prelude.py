@@ -1668,6 +1668,10 @@ def _run_command(cmd, capture=False):
         except OSError:
             pass
     _ns["_exit_code"] = res.get("exit", 1)
+    if res.get("interrupted") == "timeout":
+        raise TimeoutError("execution timed out")
+    if res.get("interrupted"):
+        raise KeyboardInterrupt
     if res.get("error"):
         raise OSError("wasmbox: the command %r could not run: %s" % (cmd, res["error"]))
     return res.get("output", "")
