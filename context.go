@@ -47,6 +47,20 @@ type Context struct {
 
 	net       *network.Device // nil without WithNetwork or ContextNetwork
 	netClient *network.Client // the context's own (ContextNetwork), closed with it
+
+	// stopCommand cancels the command the running cell waits for (!cmd):
+	// restarting or removing the context stops it. Guarded by mu.
+	stopCommand context.CancelFunc
+}
+
+// cancelCommand stops the shell command the running cell waits for, if any.
+func (c *Context) cancelCommand() {
+	c.mu.Lock()
+	stop := c.stopCommand
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 }
 
 // Info returns the context as E2B's server describes it.
@@ -109,7 +123,11 @@ func (c *Context) shutdown(ctx context.Context) error {
 	c.removed = true
 	inst := c.inst
 	c.inst = nil
+	stop := c.stopCommand
 	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 	if c.netClient != nil {
 		c.netClient.Close()
 	}
@@ -183,11 +201,21 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 	}
 	h := &cellHandler{exec: &result.Execution{Results: []result.Result{}}, cfg: cfg,
 		limit: c.sb.cfg.logLimit, resultLimit: c.sb.cfg.resultLimit}
+	if cfg.streamOnly {
+		h.limit = 0
+	}
 	h.count = c.nextExecutionCount(inst)
 	var endNet func()
 	if c.net != nil {
 		endNet = c.net.Begin(cctx, inst.Stopped())
 	}
+	cmdCtx, stopCommand := context.WithCancel(cctx)
+	defer stopCommand()
+	c.mu.Lock()
+	c.stopCommand = stopCommand
+	c.mu.Unlock()
+	defer func() { c.mu.Lock(); c.stopCommand = nil; c.mu.Unlock() }()
+	h.onCommand = func(payload []byte) { c.sb.cellCommand(cmdCtx, h, payload) }
 	_, execErr := inst.Exec(cctx, []byte(code), opts, h)
 	if endNet != nil {
 		endNet()
@@ -257,6 +285,10 @@ type cellHandler struct {
 	cut         [2]bool
 	rejected    int // events rejected by badEvent
 	panicked    any
+
+	// onCommand runs the shell command of a command event (user cells
+	// only); the guest waits in emit meanwhile.
+	onCommand func(payload []byte)
 }
 
 func (h *cellHandler) call(f func()) {
@@ -298,6 +330,11 @@ func (h *cellHandler) Event(kind uint32, payload []byte) {
 		if !h.probing {
 			return
 		}
+	case languages.EventCommand:
+		if h.onCommand != nil {
+			h.onCommand(payload)
+		}
+		return
 	default:
 		// Count events (the host numbers cells itself), timers and kinds
 		// that mean nothing to the host.
@@ -394,14 +431,19 @@ func (h *cellHandler) stream(p []byte, fd int) {
 
 func (h *cellHandler) line(s string, fd int) {
 	msg := result.OutputMessage{Line: s, Timestamp: time.Now().UnixNano(), Error: fd == 1}
+	keep := h.cfg == nil || !h.cfg.streamOnly
 	if fd == 0 {
-		h.exec.Logs.Stdout = append(h.exec.Logs.Stdout, s)
+		if keep {
+			h.exec.Logs.Stdout = append(h.exec.Logs.Stdout, s)
+		}
 		if h.cfg != nil && h.cfg.onStdout != nil {
 			h.call(func() { h.cfg.onStdout(msg) })
 		}
 		return
 	}
-	h.exec.Logs.Stderr = append(h.exec.Logs.Stderr, s)
+	if keep {
+		h.exec.Logs.Stderr = append(h.exec.Logs.Stderr, s)
+	}
 	if h.cfg != nil && h.cfg.onStderr != nil {
 		h.call(func() { h.cfg.onStderr(msg) })
 	}

@@ -80,7 +80,7 @@ func TestPythonTracebacksShowOnlyTheCell(t *testing.T) {
 	assert.True(t, strings.HasPrefix(exec.Error.Traceback, "Traceback (most recent call last):\n  File \"<cell-3>\", line 3, in <module>\n"),
 		exec.Error.Traceback)
 
-	for _, code := range []string{"x = (", "\n    1 +", "%time 1 +", "%%time\nx = (", "x = 1\n%timeit -n1 -r1 1/0", "import asyncio\nawait asyncio.sleep(0)\n(", "!ls"} {
+	for _, code := range []string{"x = (", "\n    1 +", "%time 1 +", "%%time\nx = (", "x = 1\n%timeit -n1 -r1 1/0", "import asyncio\nawait asyncio.sleep(0)\n(", "%%bash\nexit 1"} {
 		exec = runIn(t, sb, c, code)
 		require.NotNil(t, exec.Error, code)
 		assert.NotRegexp(t, wasmboxFrame, exec.Error.Traceback, code)
@@ -318,29 +318,82 @@ func TestIPythonCellMagics(t *testing.T) {
 	assert.Equal(t, "# title\n", exec.Results[0].Markdown)
 }
 
-func TestIPythonNoCommands(t *testing.T) {
+func TestIPythonCommands(t *testing.T) {
 	sb, c := pyContext(t)
-	for code, shown := range map[string]string{
-		"!ls -la":                    "!ls -la",
-		"files = !ls":                "files = !ls",
-		"x = 1\n!!pwd":               "!!pwd",
-		"%system ls":                 "%system ls",
-		"%sx ls":                     "%sx ls",
-		"%%bash\nls":                 "%%bash",
-		"%%sh\necho hi":              "%%sh",
-		"%%script bash\nls":          "%%script bash",
-		"%%!\nls":                    "%%!",
-		"get_ipython().system('ls')": "get_ipython().system('ls')",
+	ctx := context.Background()
+	_, err := sb.Files().WriteBytes(ctx, "/home/user/d/a.txt", []byte("alpha\nbeta\n"))
+	require.NoError(t, err)
+	for _, tc := range []struct{ code, stdout, stderr, text string }{
+		{code: "!ls d; cat d/a.txt | wc -l", stdout: "a.txt\n2\n"},
+		{code: "x = 'd'\n!ls $x {x.upper()}_none", stdout: "d:\na.txt\n", stderr: "ls: cannot access 'D_none': No such file or directory\n"},
+		{code: "files = !ls d\nfiles, files.s, files.n, _exit_code", text: "(['a.txt'], 'a.txt', 'a.txt', 0)"},
+		{code: "lines = !cat d/a.txt; nosuch\nlines", text: "['alpha', 'beta', 'nosuch: command not found']"},
+		{code: "x = 1\n!!pwd", text: "['/home/user']"},
+		{code: "!exit 3\n_exit_code", text: "3"},
+		{code: "%system echo sys", stdout: "sys\n"},
+		{code: "%sx echo sx", text: "['sx']"},
+		{code: "%%bash\necho \"$HOME\"\nfor i in 1 2; do echo $i; done", stdout: "/home/user\n1\n2\n"},
+		{code: "%%sh\necho sh >&2", stderr: "sh\n"},
+		{code: "%%script python3\nimport sys\nprint(sys.version_info[0])", stdout: "3\n"},
+		{code: "%%!\nls d", text: "['a.txt']"},
+		{code: "get_ipython().system('echo direct')", stdout: "direct\n"},
+		{code: "if True:\n    !echo indented", stdout: "indented\n"},
+		{code: "import os\nos.environ['FROM_CELL'] = 'yes'\n!echo $FROM_CELL", stdout: "yes\n"},
+		{code: "%cd d\n!pwd\n%cd /home/user", stdout: "/home/user/d\n/home/user/d\n/home/user\n"},
+		{code: "!python -c 'print(6*7)' | wc -l", stdout: "1\n"},
 	} {
-		exec := runIn(t, sb, c, code)
-		require.NotNil(t, exec.Error, code)
-		assert.Equal(t, "NotImplementedError", exec.Error.Name, code)
-		assert.Contains(t, exec.Error.Value, "cannot run: wasmbox runs no commands", code)
-		assert.Contains(t, exec.Error.Traceback, "    "+shown+"\n", code)
+		exec := runIn(t, sb, c, tc.code)
+		noError(t, exec)
+		assert.Equal(t, tc.stdout, stdout(exec), tc.code)
+		assert.Equal(t, tc.stderr, stderr(exec), tc.code)
+		assert.Equal(t, tc.text, exec.Text(), tc.code)
 	}
-	exec := runIn(t, sb, c, "if True:\n    !ls")
+	// The files a command writes are the cell's.
+	exec := runIn(t, sb, c, "!echo made > made.txt\nopen('made.txt').read()")
+	noError(t, exec)
+	assert.Equal(t, "made\\n", exec.Text())
+
+	exec = runIn(t, sb, c, "%%bash\necho before\nexit 3")
 	require.NotNil(t, exec.Error)
-	assert.Equal(t, "`ls` cannot run: wasmbox runs no commands (a WebAssembly sandbox has no shell and no processes); use Python instead (os, pathlib, shutil, glob)", exec.Error.Value)
+	assert.Equal(t, "CalledProcessError", exec.Error.Name)
+	assert.Equal(t, "before\n", stdout(exec))
+
+	// A command's output streams while it runs.
+	var lines []string
+	var times []time.Time
+	exec, err = sb.RunCode(ctx, "!for i in 1 2 3; do echo $i; sleep 0.1; done", wasmbox.InContext(c),
+		wasmbox.OnStdout(func(m result.OutputMessage) { lines = append(lines, m.Line); times = append(times, time.Now()) }))
+	require.NoError(t, err)
+	noError(t, exec)
+	assert.Equal(t, []string{"1\n", "2\n", "3\n"}, lines)
+	require.Len(t, times, 3)
+	assert.Greater(t, times[2].Sub(times[0]), 150*time.Millisecond)
+
+	// The cell's timeout stops the command, and the cell goes on.
+	start := time.Now()
+	exec, err = sb.RunCode(ctx, "!sleep 100", wasmbox.InContext(c), wasmbox.WithTimeout(300*time.Millisecond))
+	require.NoError(t, err)
+	require.NotNil(t, exec.Error)
+	assert.Equal(t, "TimeoutError", exec.Error.Name)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	exec = runIn(t, sb, c, "files")
+	noError(t, exec)
+	assert.Equal(t, "['a.txt']", exec.Text(), "the context kept its state")
+
+	// Restarting the context stops a cell waiting for its command.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = sb.RunCode(ctx, "!sleep 100", wasmbox.InContext(c))
+	}()
+	require.Eventually(t, func() bool {
+		l, err := sb.Commands().List(ctx)
+		return err == nil && len(l) == 1
+	}, 10*time.Second, 10*time.Millisecond)
+	start = time.Now()
+	require.NoError(t, sb.RestartCodeContext(ctx, c))
+	assert.Less(t, time.Since(start), 5*time.Second)
+	<-done
 }
 
 func TestIPythonPip(t *testing.T) {
@@ -349,7 +402,7 @@ func TestIPythonPip(t *testing.T) {
 	exec := runIn(t, sb, c, "%pip install requests")
 	noError(t, exec)
 	assert.Empty(t, exec.Logs.Stdout)
-	assert.Contains(t, stderr(exec), "ERROR: wasmbox cannot install requests: the sandbox has no network and no package installer")
+	assert.Contains(t, stderr(exec), "ERROR: wasmbox cannot install requests: the sandbox has no network")
 
 	// What the sandbox has counts as installed: a package with metadata in
 	// site-packages (as one copied there would be).
@@ -367,7 +420,7 @@ func TestIPythonPip(t *testing.T) {
 	assert.Empty(t, exec.Logs.Stderr)
 	exec = runIn(t, sb, c, "%pip install demo-pkg==2.0")
 	noError(t, exec)
-	assert.Contains(t, stderr(exec), "cannot install demo-pkg==2.0 (the sandbox has demo-pkg 1.2)")
+	assert.Contains(t, stderr(exec), "cannot install demo-pkg==2.0: the sandbox has no network")
 	exec = runIn(t, sb, c, "%pip list")
 	noError(t, exec)
 	assert.Equal(t, "Package  Version\n-------- -------\ndemo-pkg 1.2\nnometa   0.3\n", stdout(exec))
@@ -378,15 +431,26 @@ func TestIPythonPip(t *testing.T) {
 	exec = runIn(t, sb, c, "%pip freeze")
 	noError(t, exec)
 	assert.Equal(t, "demo-pkg==1.2\nnometa==0.3\n", stdout(exec))
-	exec = runIn(t, sb, c, "%pip uninstall demo-pkg")
+	exec = runIn(t, sb, c, "%pip download demo-pkg")
 	noError(t, exec)
-	assert.Contains(t, stderr(exec), "`pip uninstall` is not available")
+	assert.Contains(t, stderr(exec), "`pip download` is not available")
 	_, err = sb.Files().WriteBytes(ctx, "/home/user/requirements.txt", []byte("# deps\nnometa\nflask==3.0  # web\n"))
 	require.NoError(t, err)
 	exec = runIn(t, sb, c, "%pip install -r requirements.txt")
 	noError(t, exec)
 	assert.Contains(t, stdout(exec), "Requirement already satisfied: nometa")
 	assert.Contains(t, stderr(exec), "cannot install flask==3.0:")
+
+	// A wheel installs through the sandbox's pip, and imports at once.
+	_, err = sb.Files().WriteBytes(ctx, "/home/user/w/cellpkg-1.0-py3-none-any.whl", wheel(t, "cellpkg", "1.0", "VALUE = 'from a wheel'\n"))
+	require.NoError(t, err)
+	exec = runIn(t, sb, c, "try:\n    import cellpkg\nexcept ImportError:\n    pass\n%pip install w/cellpkg-1.0-py3-none-any.whl\nimport cellpkg\ncellpkg.VALUE")
+	noError(t, exec)
+	assert.Equal(t, "from a wheel", exec.Text())
+	assert.Contains(t, stdout(exec), "Successfully installed cellpkg-1.0")
+	exec = runIn(t, sb, c, "%pip uninstall -y cellpkg")
+	noError(t, exec)
+	assert.Contains(t, stdout(exec), "Successfully uninstalled cellpkg-1.0")
 }
 
 func TestPythonHelp(t *testing.T) {

@@ -41,6 +41,8 @@ type sandboxConfig struct {
 	envs        map[string]string
 	network     *network.Policy
 	logger      *slog.Logger
+	maxCommands *int   // WithMaxCommands; nil: DefaultMaxCommands
+	wheelhouse  string // WithWheelhouse
 }
 
 // WithEngine makes the sandbox use a shared Engine (see NewEngine) instead of
@@ -193,6 +195,8 @@ func (c *sandboxConfig) validate() error {
 		return bad("WithResultLimit(%d) is negative", c.resultLimit)
 	case c.maxContexts < 0:
 		return bad("WithMaxContexts(%d) is negative", c.maxContexts)
+	case c.maxCommands != nil && *c.maxCommands < 0:
+		return bad("WithMaxCommands(%d) is negative", *c.maxCommands)
 	case c.timeout < 0:
 		return bad("WithDefaultTimeout(%v) is negative", c.timeout)
 	case c.python != nil && c.python.Wasm == nil:
@@ -223,6 +227,9 @@ type runConfig struct {
 	onStderr func(result.OutputMessage)
 	onResult func(result.Result)
 	onError  func(result.ExecutionError)
+	// streamOnly: the cell's output is streamed, not kept, and not capped
+	// (a script run by the python or node command: the command caps it).
+	streamOnly bool
 }
 
 // WithLanguage runs the cell in the default context of a language

@@ -15,8 +15,8 @@ import (
 	"github.com/wasmbox/wasmbox/network"
 )
 
-// wheel builds a wheel whose files are given, plus its dist-info.
-func wheel(t *testing.T, name, version string, files map[string]string, requires ...string) []byte {
+// indexWheel builds a wheel whose files are given, plus its dist-info.
+func indexWheel(t *testing.T, name, version string, files map[string]string, requires ...string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	z := zip.NewWriter(&buf)
@@ -48,12 +48,12 @@ func wheel(t *testing.T, name, version string, files map[string]string, requires
 // JSON and PEP 503 HTML pages) that the policy allows.
 func TestPipInstall(t *testing.T) {
 	files := map[string][]byte{
-		"greet_wasm-1.0-py3-none-any.whl": wheel(t, "greet_wasm", "1.0", map[string]string{"greet_wasm/__init__.py": "OLD = True\n"}),
-		"greet_wasm-2.0-py3-none-any.whl": wheel(t, "greet_wasm", "2.0",
+		"greet_wasm-1.0-py3-none-any.whl": indexWheel(t, "greet_wasm", "1.0", map[string]string{"greet_wasm/__init__.py": "OLD = True\n"}),
+		"greet_wasm-2.0-py3-none-any.whl": indexWheel(t, "greet_wasm", "2.0",
 			map[string]string{"greet_wasm/__init__.py": "from dep_wasm import WORD\nGREETING = 'hello ' + WORD\n"},
 			"dep-wasm>=1", `unused-wasm; python_version < "3.0"`, `extra-wasm; extra == "more"`),
-		"greet_wasm-3.0b1-py3-none-any.whl":                   wheel(t, "greet_wasm", "3.0b1", map[string]string{"greet_wasm/__init__.py": "BETA = True\n"}),
-		"dep_wasm-1.5-py2.py3-none-any.whl":                   wheel(t, "dep_wasm", "1.5", map[string]string{"dep_wasm.py": "WORD = 'world'\n"}),
+		"greet_wasm-3.0b1-py3-none-any.whl":                   indexWheel(t, "greet_wasm", "3.0b1", map[string]string{"greet_wasm/__init__.py": "BETA = True\n"}),
+		"dep_wasm-1.5-py2.py3-none-any.whl":                   indexWheel(t, "dep_wasm", "1.5", map[string]string{"dep_wasm.py": "WORD = 'world'\n"}),
 		"fast_wasm-1.0-cp313-cp313-manylinux_2_17_x86_64.whl": []byte("not for here"),
 		"fast_wasm-1.0.tar.gz":                                []byte("sdist"),
 	}

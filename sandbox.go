@@ -104,6 +104,8 @@ type Sandbox struct {
 	contexts map[string]*Context
 	order    []*Context
 	defaults map[string]*Context // the default context of each language
+
+	commands *Commands // Commands()
 }
 
 // New creates a sandbox. It has a default Python context and a default
@@ -177,6 +179,7 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 		return nil, fmt.Errorf("wasmbox: create sandbox filesystem: %w", err)
 	}
 	s.fs = fsys
+	s.commands = newCommands(s)
 	dirs := []string{DefaultCwd, "/tmp", "/usr/local/lib/python3.13/site-packages"}
 	for _, d := range dirs {
 		if _, err := fsys.MakeDir(ctx, d); err != nil {
@@ -240,6 +243,9 @@ func (s *Sandbox) Close(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
+	s.mu.Unlock()
+	s.commands.close(ctx) // their interpreters, too, stop before the engine closes
+	s.mu.Lock()
 	all := s.order
 	s.order, s.contexts, s.defaults = nil, map[string]*Context{}, map[string]*Context{}
 	s.live = 0
@@ -545,6 +551,7 @@ func (s *Sandbox) RestartCodeContext(ctx context.Context, c *Context) error {
 	if inst, err := c.instance(); err == nil && inst != nil {
 		inst.Stop()
 	}
+	c.cancelCommand()
 	if err := c.acquire(ctx); err != nil {
 		return err
 	}

@@ -65,6 +65,13 @@ const (
 	// itself (a cell must not be able to forge its count), so the preludes
 	// no longer send it and the host ignores it.
 	EventCount = 3
+	// EventCommand asks the host to run a shell command for the cell
+	// (Python's !cmd, %%bash, %pip install): a JSON object with cmd,
+	// capture, cwd, env and out, the sandbox path where the host writes
+	// {"exit": status, "output": captured output, "error": why it could not
+	// run, "interrupted": "timeout" or "cancel" when the cell's timeout or
+	// cancellation stopped it} before the emit call returns.
+	EventCommand = 4
 	// EventProbe answers a CellOptions.Probe call.
 	EventProbe = 100
 )

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 )
@@ -153,9 +152,9 @@ func (b *guardedBody) Close() error {
 
 // middleware wraps an API's mux: panic recovery, one structured log line per
 // request, and the access-token check (except GET /health, and except the
-// Connect RPCs under rpcPath, which the RPC interceptor checks so that
+// Connect RPCs under rpcPaths, which the RPC interceptor checks so that
 // clients get a Connect error).
-func (s *Server) middleware(api string, next http.Handler, rpcPath string) http.Handler {
+func (s *Server) middleware(api string, next http.Handler, rpcPaths []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		guard := &ioGuard{rc: http.NewResponseController(w), timeout: s.cfg.ioTimeout}
@@ -203,9 +202,9 @@ func (s *Server) middleware(api string, next http.Handler, rpcPath string) http.
 			rl.mu.Unlock()
 			s.log.LogAttrs(context.WithoutCancel(r.Context()), level, "request", attrs...)
 		}()
-		isRPC := rpcPath != "" && strings.HasPrefix(r.URL.Path, rpcPath)
+		isRPC := isRPCPath(r.URL.Path, rpcPaths)
 		if !isRPC && !(r.Method == http.MethodGet && r.URL.Path == "/health") && !s.authorized(r.Header) {
-			if api == "code" || (api == "both" && !isEnvdRequest(r, rpcPath)) {
+			if api == "code" || (api == "both" && !isEnvdRequest(r, rpcPaths)) {
 				textError(sw, http.StatusUnauthorized, "Unauthorized: missing or invalid access token")
 			} else {
 				jsonError(sw, http.StatusUnauthorized, "unauthorized: missing or invalid access token")

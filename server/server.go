@@ -9,7 +9,10 @@
 //     and GET /health;
 //   - the envd API (E2B's port 49983): GET/POST /files and the
 //     Connect-protocol RPCs of filesystem.Filesystem (Stat, MakeDir, Move,
-//     ListDir, Remove, WatchDir, and the polling watchers), plus GET /health.
+//     ListDir, Remove, WatchDir, and the polling watchers) and of
+//     process.Process (E2B's sandbox.commands: Start, Connect, List,
+//     SendInput, StreamInput, CloseStdin, SendSignal; commands run in the
+//     sandbox's shell, see wasmbox.Commands), plus GET /health.
 //
 // Typical use:
 //
@@ -261,26 +264,29 @@ func New(sb *wasmbox.Sandbox, opts ...Option) (*Server, error) {
 	envdMux.HandleFunc("GET /health", s.handleEnvdHealth)
 	envdMux.HandleFunc("GET /files", s.handleGetFiles)
 	envdMux.HandleFunc("POST /files", s.handlePostFiles)
-	rpcPath, rpcHandler := s.filesystemHandler()
-	envdMux.Handle(rpcPath, rpcHandler)
+	fsPath, fsHandler := s.filesystemHandler()
+	envdMux.Handle(fsPath, fsHandler)
+	procPath, procHandler := s.processHandler()
+	envdMux.Handle(procPath, procHandler)
+	rpcPaths := []string{fsPath, procPath}
 
-	s.code = s.middleware("code", codeMux, "")
-	s.envd = s.middleware("envd", envdMux, rpcPath)
+	s.code = s.middleware("code", codeMux, nil)
+	s.envd = s.middleware("envd", envdMux, rpcPaths)
 	s.both = s.middleware("both", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isEnvdRequest(r, rpcPath) {
+		if isEnvdRequest(r, rpcPaths) {
 			envdMux.ServeHTTP(w, r)
 			return
 		}
 		codeMux.ServeHTTP(w, r)
-	}), rpcPath)
+	}), rpcPaths)
 	return s, nil
 }
 
 // isEnvdRequest tells, on a port that serves both APIs, whether r is for
 // envd: its own paths, or /health asked with E2B's port header for envd.
-func isEnvdRequest(r *http.Request, rpcPath string) bool {
+func isEnvdRequest(r *http.Request, rpcPaths []string) bool {
 	switch {
-	case r.URL.Path == "/files", strings.HasPrefix(r.URL.Path, rpcPath):
+	case r.URL.Path == "/files", isRPCPath(r.URL.Path, rpcPaths):
 		return true
 	case r.URL.Path == "/health":
 		return r.Header.Get("E2b-Sandbox-Port") == "49983"
@@ -288,10 +294,20 @@ func isEnvdRequest(r *http.Request, rpcPath string) bool {
 	return false
 }
 
+// isRPCPath tells whether p is under one of the RPC services' paths.
+func isRPCPath(p string, rpcPaths []string) bool {
+	for _, prefix := range rpcPaths {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // CodeHandler returns the code-interpreter API (E2B's port 49999).
 func (s *Server) CodeHandler() http.Handler { return s.code }
 
-// EnvdHandler returns the envd API: files and filesystem RPCs (E2B's port
+// EnvdHandler returns the envd API: files, filesystem and process RPCs (E2B's port
 // 49983).
 func (s *Server) EnvdHandler() http.Handler { return s.envd }
 

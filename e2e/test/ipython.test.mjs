@@ -54,10 +54,18 @@ test('an unknown magic is a UsageError, as in IPython', async () => {
   assert.equal(ex.error.value, 'Line magic function `%nosuchmagic` not found.')
 })
 
-test('shell commands name the limitation', async () => {
-  const ex = await sbx.runCode('!ls -la')
-  assert.equal(ex.error.name, 'NotImplementedError')
-  assert.match(ex.error.value, /`ls -la` cannot run: wasmbox runs no commands/)
+test('shell commands run in the sandbox: !cmd, x = !cmd, %%bash', async () => {
+  const dir = scratch('bang')
+  await sbx.files.write(`${dir}/a.txt`, 'one\ntwo\n')
+  const out = []
+  let ex = await sbx.runCode(`!wc -l ${dir}/a.txt; echo oops >&2`, { onStdout: (m) => out.push(m.line) })
+  assert.equal(ex.error, undefined)
+  assert.deepEqual(out, [`2 ${dir}/a.txt\n`])
+  assert.deepEqual(ex.logs.stderr, ['oops\n'])
+  ex = await sbx.runCode(`lines = !cat ${dir}/a.txt\nlen(lines), lines[1]`)
+  assert.equal(ex.text, "(2, 'two')")
+  ex = await sbx.runCode(`%%bash\ncd ${dir} && ls | tr a-z A-Z`)
+  assert.deepEqual(ex.logs.stdout, ['A.TXT\n'])
 })
 
 test('help() prints pydoc text', async () => {

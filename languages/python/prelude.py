@@ -1655,10 +1655,79 @@ def _timeit(line, body, frame, marker):
     return result if "o" in opts else None
 
 
-def _no_commands(what):
-    return NotImplementedError(
-        "%s cannot run: wasmbox runs no commands (a WebAssembly sandbox has no shell and no "
-        "processes); use Python instead (os, pathlib, shutil, glob)" % what)
+EV_COMMAND = 4
+
+
+class SList(list):
+    """IPython's SList: the lines of a command's output (x = !ls), also as
+    one string joined by spaces (.s) or by newlines (.n)."""
+
+    @property
+    def s(self):
+        return " ".join(self)
+
+    spstr = s
+
+    @property
+    def n(self):
+        return "\n".join(self)
+
+    nlstr = n
+
+    @property
+    def l(self):  # noqa: E743 - IPython's name
+        return list(self)
+
+    def grep(self, pattern, prune=False):
+        match = re.compile(pattern).search
+        return SList([line for line in self if bool(match(line)) != prune])
+
+
+def _shell_quote(arg):
+    if arg and re.fullmatch(r"[\w@%+=:,./-]+", arg):
+        return arg
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
+
+
+def _invalidate_import_caches():
+    import importlib
+    importlib.invalidate_caches()
+
+
+def _run_command(cmd, capture=False):
+    """Runs cmd in the sandbox's shell (the host's: ls, grep, python, pip...
+    over the sandbox filesystem, never a host process) and waits for it. Its
+    output goes to the cell's stdout and stderr, or, with capture, comes
+    back as a string. The exit status is left in _exit_code, as IPython
+    does; a command that cannot start raises OSError."""
+    _flush()
+    out = "/tmp/.wasmbox-cmd-" + os.urandom(12).hex()
+    req = {"cmd": cmd, "capture": bool(capture), "cwd": os.getcwd(),
+           "env": {k: v for k, v in os.environ.items()}, "out": out}
+    try:
+        _host_emit(EV_COMMAND, _encode(req).encode("utf-8", "backslashreplace"))
+        with open(out, encoding="utf-8", errors="replace") as f:
+            res = _decode(f.read())
+    except FileNotFoundError:
+        raise OSError("wasmbox: the command %r did not run: the host did not answer" % cmd) from None
+    finally:
+        try:
+            os.remove(out)
+        except OSError:
+            pass
+    _ns["_exit_code"] = res.get("exit", 1)
+    if res.get("interrupted") == "timeout":
+        raise TimeoutError("execution timed out")
+    if res.get("interrupted"):
+        raise KeyboardInterrupt
+    if res.get("error"):
+        raise OSError("wasmbox: the command %r could not run: %s" % (cmd, res["error"]))
+    return res.get("output", "")
+
+
+def _getoutput(cmd, split=True):
+    out = _run_command(cmd, capture=True)
+    return SList(out.splitlines()) if split else out
 
 
 def _quoted(arg):
@@ -1769,7 +1838,11 @@ def _m_timeit(line, frame):
 
 
 def _m_system(line, frame):
-    raise _no_commands("`%s`" % line.strip())
+    _run_command(line)
+
+
+def _m_sx(line, frame):
+    return _getoutput(line)
 
 
 def _m_matplotlib(line, frame):
@@ -1906,34 +1979,48 @@ def _m_pip(line, frame):
             sys.stderr.write("ERROR: You must give at least one requirement to install\n")
             return None
         have = _installed()
-        missing, wanted = [], []
+        missing = []
         for spec in specs:
             m = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec)
-            entry = have.get(_canonical(m.group(0))) if m else None
-            if entry is None:
+            entry = have.get(_canonical(m.group(0))) if m and not spec.endswith(".whl") else None
+            if entry is None or not _satisfies(spec, entry[1]):
                 missing.append(spec)
-                wanted.append(spec)
-            elif not _satisfies(spec, entry[1]):
-                missing.append("%s (the sandbox has %s %s)" % (spec, entry[0], entry[1]))
-                wanted.append(spec)
             else:
                 print("Requirement already satisfied: %s in %s (%s)" % (spec, entry[2], entry[1]))
-        net = _network() if missing else None
-        if net is not None and net.available():  # a network policy: install
+        local = any(spec.endswith(".whl") or "/" in spec for spec in missing)
+        net = _network() if missing and not local else None
+        if net is not None and net.available():  # a network policy: from the index
             index = next((args[k + 1] for k, a in enumerate(args[:-1]) if a in ("-i", "--index-url")), None)
             try:
-                net.pip_install(wanted, (_site_dirs() or ["/usr/local/lib/python3.13/site-packages"])[0], index,
+                net.pip_install(missing, (_site_dirs() or ["/usr/local/lib/python3.13/site-packages"])[0], index,
                                 lambda name, spec: (lambda e: e is not None and _satisfies(name + spec, e[1]))(
                                     _installed().get(_canonical(name))))
             except (net.PipError, OSError) as e:
                 sys.stderr.write("ERROR: %s\n" % e)
+            _invalidate_import_caches()
             return None
         if missing:
-            sys.stderr.write(
-                "ERROR: wasmbox cannot install %s: the sandbox has no network and no package "
-                "installer, so only the packages it already has are available (%%pip list "
-                "shows them). A pure-Python package can be copied into %s.\n" % (
-                    ", ".join(missing), (_site_dirs() or ["site-packages"])[0]))
+            # The sandbox's pip (a command of its shell) installs the
+            # pure-Python wheels it finds: files, or the wheelhouse's.
+            options, i = [], 0
+            while i < len(args):
+                a = args[i]
+                if a in ("-r", "--requirement"):
+                    i += 2
+                    continue
+                if a in _PIP_VALUE_OPTIONS and i + 1 < len(args):
+                    options += [a, args[i + 1]]
+                    i += 2
+                    continue
+                if a.startswith("-"):
+                    options.append(a)
+                i += 1
+            _run_command(" ".join(_shell_quote(a) for a in ["pip", "install"] + options + missing))
+            _invalidate_import_caches()
+        return None
+    if command == "uninstall":
+        _run_command(" ".join(_shell_quote(a) for a in ["pip"] + [command] + args))
+        _invalidate_import_caches()
         return None
     if command in ("list", "freeze"):
         have = sorted(_installed().values(), key=lambda e: e[0].lower())
@@ -1964,12 +2051,11 @@ def _m_pip(line, frame):
             sys.stderr.write("WARNING: Package(s) not found: %s\n" % ", ".join(missing))
         return None
     if not command:
-        print("Usage: %pip install|list|show|freeze [args]  (wasmbox: packages are those of "
-              "the sandbox; nothing can be downloaded)")
+        print("Usage: %pip install|uninstall|list|show|freeze [args]  (wasmbox: pure-Python "
+              "wheels only, from .whl files, the sandbox's wheelhouse, or an index its network policy allows)")
         return None
-    sys.stderr.write("ERROR: wasmbox: `pip %s` is not available in the sandbox (no network, no "
-                     "package installer); %%pip answers install, list, show and freeze.\n"
-                     % command)
+    sys.stderr.write("ERROR: wasmbox: `pip %s` is not available in the sandbox (no network); "
+                     "%%pip answers install, uninstall, list, show and freeze.\n" % command)
     return None
 
 
@@ -2084,8 +2170,21 @@ def _c_capture(line, body, frame):
 
 
 def _script_cell(name):
+    """%%bash, %%sh and %%script: the cell's body runs in the sandbox's
+    shell; a failing script raises CalledProcessError, as in IPython."""
     def magic(line, body, frame):
-        raise _no_commands("A %%%%%s cell" % name)
+        if name == "!":
+            return _getoutput(body)
+        cmd = body
+        interpreter = line.split()[:1] if name == "script" else []
+        if interpreter and os.path.basename(interpreter[0]) not in ("sh", "bash"):
+            eof = "WASMBOX_EOF_" + os.urandom(6).hex()
+            cmd = "%s <<'%s'\n%s%s\n" % (line.strip(), eof, body, eof)
+        _run_command(cmd)
+        code = _ns.get("_exit_code", 0)
+        if code:
+            import subprocess
+            raise subprocess.CalledProcessError(code, (line.split() or [name])[0])
     return magic
 
 
@@ -2098,7 +2197,7 @@ def _display_cell(cls):
 _line_magics = {
     "pwd": _m_pwd, "cd": _m_cd, "env": _m_env, "set_env": _m_set_env, "who": _m_who,
     "who_ls": _m_who_ls, "time": _m_time, "timeit": _m_timeit, "pip": _m_pip,
-    "system": _m_system, "sx": _m_system, "matplotlib": _m_matplotlib, "lsmagic": _m_lsmagic,
+    "system": _m_system, "sx": _m_sx, "matplotlib": _m_matplotlib, "lsmagic": _m_lsmagic,
 }
 _cell_magics = {
     "time": _c_time, "timeit": _c_timeit, "writefile": _c_writefile, "capture": _c_capture,
@@ -2162,9 +2261,9 @@ def _trigger(event):
 class InteractiveShell:
     """What get_ipython() returns in a wasmbox cell: the part of IPython's
     shell that code written for a notebook uses -- magics (run_line_magic,
-    run_cell_magic, register_magic_function), user_ns, push, events. Shell
-    commands (system, getoutput: !cmd) raise NotImplementedError: the
-    sandbox runs no processes."""
+    run_cell_magic, register_magic_function), user_ns, push, events, and
+    shell commands (system, getoutput: !cmd), which run in the sandbox's
+    shell on the host, over the sandbox filesystem."""
 
     def __init__(self):
         self.events = _Events()
@@ -2244,10 +2343,12 @@ class InteractiveShell:
         return self.run_line_magic(name, line, _stack_depth=2)
 
     def system(self, cmd):
-        raise _no_commands("`%s`" % cmd.strip())
+        """!cmd: runs cmd in the sandbox's shell, its output streamed."""
+        _run_command(_var_expand(cmd, sys._getframe(1)))
 
     def getoutput(self, cmd, split=True, depth=0):
-        raise _no_commands("`%s`" % cmd.strip())
+        """x = !cmd: the output of cmd, as a list of lines (SList)."""
+        return _getoutput(_var_expand(cmd, sys._getframe(1 + depth)), split)
 
     system_piped = system_raw = system
 

@@ -1,0 +1,16 @@
+//go:build unix && !linux
+
+package shell
+
+import (
+	"os"
+	"syscall"
+
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// sysStat returns what the interpreter's tests (-O, -G) expect from
+// FileInfo.Sys on Unix: every file of the sandbox belongs to its one user.
+func sysStat(st sys.Stat_t) any {
+	return &syscall.Stat_t{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Size: st.Size}
+}

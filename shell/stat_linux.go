@@ -1,0 +1,19 @@
+//go:build linux
+
+package shell
+
+import (
+	"os"
+	"syscall"
+
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// sysStat returns what the interpreter's tests (-O, -G, -N) expect from
+// FileInfo.Sys on Unix: every file of the sandbox belongs to its one user.
+func sysStat(st sys.Stat_t) any {
+	s := &syscall.Stat_t{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Size: st.Size}
+	s.Atim = syscall.NsecToTimespec(st.Atim)
+	s.Mtim = syscall.NsecToTimespec(st.Mtim)
+	return s
+}
