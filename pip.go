@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/shell"
@@ -65,7 +66,8 @@ func (s *Sandbox) cmdPip(ctx context.Context, c *shell.Call) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(c.Stdout, "Usage: pip install|uninstall|list|show|freeze [options]\n\n"+
 			"wasmbox's pip installs pure-Python wheels (.whl files) into "+sitePackages+",\n"+
-			"from a file or from the sandbox's wheelhouse; it cannot download anything.")
+			"from a file or from the sandbox's wheelhouse, and, with a network policy\n"+
+			"(wasmbox.WithNetwork), from the package index the policy allows.")
 		return 0
 	}
 	switch args[0] {
@@ -78,16 +80,51 @@ func (s *Sandbox) cmdPip(ctx context.Context, c *shell.Call) int {
 		return s.pipUninstall(ctx, c, args[1:])
 	case "list", "freeze", "show":
 		// The interpreter knows best what it can import: %pip answers.
-		quoted := make([]string, len(args))
-		for i, a := range args {
-			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'"'"'`) + "'"
-		}
-		return s.scriptStatus(ctx, c, "python", nil, "%pip "+strings.Join(quoted, " "), func(exec *result.Execution) (int, bool) {
+		return s.scriptStatus(ctx, c, "python", nil, "%pip "+quoteArgs(args), func(exec *result.Execution) (int, bool) {
 			return 0, exec.Error == nil
 		})
 	}
 	fmt.Fprintf(c.Stderr, "ERROR: unknown command \"%s\" (wasmbox's pip answers install, uninstall, list, show and freeze)\n", args[0])
 	return 1
+}
+
+// quoteArgs quotes args for a %pip line, which splits it as a shell does.
+func quoteArgs(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'"'"'`) + "'"
+	}
+	return strings.Join(quoted, " ")
+}
+
+// pipFromIndex installs what the wheelhouses lack with the interpreter's
+// installer (%pip install in a fresh Python context), which fetches
+// pure-Python wheels from the index the sandbox's network policy allows.
+// It reports failures as "ERROR: ..." lines on stderr, not as an
+// exception, so those lines make the status 1.
+func (s *Sandbox) pipFromIndex(ctx context.Context, c *shell.Call, args []string) int {
+	w := &errorWatch{w: c.Stderr}
+	call := *c
+	call.Stderr = w
+	return s.scriptStatus(ctx, &call, "python", nil, "%pip install "+quoteArgs(args), func(exec *result.Execution) (int, bool) {
+		if exec.Error == nil && w.failed.Load() {
+			return 1, true
+		}
+		return 0, exec.Error == nil
+	})
+}
+
+// errorWatch passes output on and notes whether pip reported an error.
+type errorWatch struct {
+	w      io.Writer
+	failed atomic.Bool
+}
+
+func (e *errorWatch) Write(p []byte) (int, error) {
+	if bytes.HasPrefix(p, []byte("ERROR: ")) || bytes.Contains(p, []byte("\nERROR: ")) {
+		e.failed.Store(true)
+	}
+	return e.w.Write(p)
 }
 
 func (s *Sandbox) pipInstall(ctx context.Context, c *shell.Call, args []string) int {
@@ -181,6 +218,9 @@ func (s *Sandbox) pipInstall(ctx context.Context, c *shell.Call, args []string) 
 			fmt.Fprintf(c.Stderr, "ERROR: %v\n", err)
 			return 1
 		}
+	}
+	if len(missing) > 0 && s.net != nil {
+		return s.pipFromIndex(ctx, c, args)
 	}
 	if len(missing) > 0 {
 		where := "no wheelhouse is configured (wasmbox.WithWheelhouse, or pip's --find-links DIR)"

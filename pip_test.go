@@ -3,6 +3,7 @@ package wasmbox_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -56,6 +57,7 @@ func TestPipInstall(t *testing.T) {
 		"dep_wasm-1.5-py2.py3-none-any.whl":                   indexWheel(t, "dep_wasm", "1.5", map[string]string{"dep_wasm.py": "WORD = 'world'\n"}),
 		"fast_wasm-1.0-cp313-cp313-manylinux_2_17_x86_64.whl": []byte("not for here"),
 		"fast_wasm-1.0.tar.gz":                                []byte("sdist"),
+		"shell_wasm-1.0-py3-none-any.whl":                     indexWheel(t, "shell_wasm", "1.0", map[string]string{"shell_wasm.py": "HOW = 'shell'\n"}),
 	}
 	sum := func(f string) string { s := sha256.Sum256(files[f]); return hex.EncodeToString(s[:]) }
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -119,5 +121,17 @@ func TestPipInstall(t *testing.T) {
 	ex = runOK(t, sb, "%pip install -i https://pypi.org/simple other-wasm")
 	if errOut := strings.Join(ex.Logs.Stderr, ""); !strings.Contains(errOut, "not in the allow-list") {
 		t.Fatalf("refused index: %s", errOut)
+	}
+	// The shell's pip (a command, and !pip in a cell) installs from the
+	// same index, and its status says whether it did.
+	ctx := context.Background()
+	res, err := sb.Commands().Run(ctx, "pip install shell-wasm")
+	if err != nil || res.ExitCode != 0 || !strings.Contains(res.Stdout, "Successfully installed shell_wasm-1.0") {
+		t.Fatalf("pip install through the shell: %v, %+v", err, res)
+	}
+	wantText(t, runOK(t, sb, "import shell_wasm\nshell_wasm.HOW"), "shell")
+	res, err = sb.Commands().Run(ctx, "pip install no-such-wasm")
+	if err != nil || res.ExitCode != 1 || !strings.Contains(res.Stderr, "No matching distribution found for no-such-wasm") {
+		t.Fatalf("pip install of a missing package through the shell: %v, %+v", err, res)
 	}
 }
