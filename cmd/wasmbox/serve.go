@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/afero"
 	"github.com/spf13/cobra"
 
 	"github.com/wasmbox/wasmbox"
@@ -80,6 +81,30 @@ type serveFlags struct {
 	envs                envFlag
 	net                 networkFlags
 	netOpt              wasmbox.Option
+	wheelhouse          string
+	houseOpts           []wasmbox.Option
+}
+
+// wheelhouseDir is where serve --wheelhouse mounts the host directory.
+const wheelhouseDir = "/mnt/wheelhouse"
+
+// wheelhouseOptions mounts a host directory of wheels read-only and names
+// it the sandbox's wheelhouse, for pip install NAME and %pip install NAME.
+func wheelhouseOptions(dir string) ([]wasmbox.Option, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--wheelhouse: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("--wheelhouse: %s is not a directory", dir)
+	}
+	return []wasmbox.Option{
+		wasmbox.WithMount(wheelhouseDir, afero.NewBasePathFs(afero.NewOsFs(), dir), true),
+		wasmbox.WithWheelhouse(wheelhouseDir),
+	}, nil
 }
 
 // envFlag collects the repeatable --env: NAME=VALUE, or NAME alone for
@@ -156,6 +181,8 @@ func newServeCmd() *cobra.Command {
 	fs.Var(&f.envs, "env", "an environment variable that every cell sees, as E2B's Sandbox.create({envs}) sets; "+
 		"repeatable; NAME alone passes wasmbox's own value of NAME. A request's env_vars override it for one cell")
 	f.net.register(fs)
+	fs.StringVar(&f.wheelhouse, "wheelhouse", "",
+		"a host directory of pure-Python wheels, mounted read-only at "+wheelhouseDir+", from which pip install NAME installs")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pythonFlag(cmd, &python)
@@ -174,6 +201,9 @@ func (f *serveFlags) check() error {
 	}
 	f.pythonOpt = opt
 	if f.netOpt, err = f.net.option(); err != nil {
+		return err
+	}
+	if f.houseOpts, err = wheelhouseOptions(f.wheelhouse); err != nil {
 		return err
 	}
 	if err := f.slogLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
@@ -238,8 +268,10 @@ func cmdServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) int 
 			_ = envd.Close()
 		}
 	}
-	sb, err := wasmbox.New(ctx, wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)),
-		wasmbox.WithStopGrace(f.stopGrace), wasmbox.WithEnvs(f.envs.vars), f.pythonOpt, f.netOpt, wasmbox.WithLogger(log))
+	opts := append([]wasmbox.Option{wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)),
+		wasmbox.WithStopGrace(f.stopGrace), wasmbox.WithEnvs(f.envs.vars), f.pythonOpt, f.netOpt, wasmbox.WithLogger(log)},
+		f.houseOpts...)
+	sb, err := wasmbox.New(ctx, opts...)
 	if err != nil {
 		closeListeners()
 		log.Error("cannot create the sandbox", "err", err)
