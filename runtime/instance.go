@@ -552,22 +552,24 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 	}
 	i.running.Store(true)
 	i.intrMu.Unlock()
+	// The interrupter runs only once ctx ends (context.AfterFunc): a cell
+	// that finishes first costs no goroutine.
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() {
+	stopAfter := context.AfterFunc(ctx, func() {
 		defer wg.Done()
 		select {
 		case <-done:
 			return
-		case <-ctx.Done():
+		default:
 		}
 		reason, stop := ReasonCancel, StopCancel
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			reason, stop = ReasonTimeout, StopTimeout
 		}
 		i.interruptUntil(done, reason, stop)
-	}()
+	})
 	start := time.Now()
 	// The cell's hard stop may only land while wasmbox_exec runs: once it
 	// returned, the flag is lowered under intrMu (interruptUntil raises it
@@ -592,6 +594,9 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 		}
 	}
 	close(done)
+	if stopAfter() {
+		wg.Done() // the interrupter never started
+	}
 	wg.Wait()
 	if errors.Is(i.Err(), ErrClosed) {
 		// Closed while the cell ran: Close left the module to us.
