@@ -104,3 +104,42 @@ func BenchmarkJSFib(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPythonSnippet measures an independent snippet the way a harness
+// runs it: create a context, run a small cell, remove the context.
+func BenchmarkPythonSnippet(b *testing.B) {
+	ctx := context.Background()
+	sb := sandbox(b)
+	for b.Loop() {
+		c, err := sb.CreateCodeContext(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		exec, err := sb.RunCode(ctx, "sum(range(100))", wasmbox.InContext(c))
+		if err != nil || exec.Text() != "4950" {
+			b.Fatal(err, exec)
+		}
+		if err := sb.RemoveCodeContext(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkJSSnippet is BenchmarkPythonSnippet in JavaScript.
+func BenchmarkJSSnippet(b *testing.B) {
+	ctx := context.Background()
+	sb := sandbox(b)
+	for b.Loop() {
+		c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage("javascript"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		exec, err := sb.RunCode(ctx, "let s = 0; for (let i = 0; i < 100; i++) s += i; s", wasmbox.InContext(c))
+		if err != nil || exec.Text() != "4950" {
+			b.Fatal(err, exec)
+		}
+		if err := sb.RemoveCodeContext(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // ErrSnapshotMismatch reports a snapshot that cannot be restored with the
@@ -60,17 +61,21 @@ type Snapshot struct {
 // kinds, the environment and the arguments. Only a matching configuration may restore a
 // snapshot: wasi-libc keeps the preopen table and the environment in guest
 // memory, so they must be the same at restore.
+//
+// Init and Setup must not be modified once used: a configuration seen before
+// is recognised by the addresses and lengths of their bytes and the rest of
+// it, without hashing Init (tens of KiB, more than a restore costs) again.
 func (m *Module) Fingerprint(cfg Config) [32]byte {
+	var tail bytes.Buffer
 	h := sha256.New()
 	w := func(parts ...string) {
 		for _, p := range parts {
 			var n [8]byte
 			binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
-			h.Write(n[:])
-			h.Write([]byte(p))
+			tail.Write(n[:])
+			tail.WriteString(p)
 		}
 	}
-	w("wasmbox-snapshot-v1", string(m.hash[:]), string(cfg.Init), string(cfg.Setup))
 	for _, mt := range cfg.Mounts {
 		kind := "dir"
 		switch {
@@ -87,9 +92,48 @@ func (m *Module) Fingerprint(cfg Config) [32]byte {
 	for _, a := range cfg.Args {
 		w("arg", a)
 	}
+	key := fingerprintKey{module: m.hash, init: sliceIDOf(cfg.Init), setup: sliceIDOf(cfg.Setup), tail: tail.String()}
+	if fp, ok := m.engine.cachedFingerprint(key); ok {
+		return fp
+	}
+	for _, p := range []string{"wasmbox-snapshot-v1", string(m.hash[:]), string(cfg.Init), string(cfg.Setup)} {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write([]byte(p))
+	}
+	h.Write(tail.Bytes())
 	var fp [32]byte
 	h.Sum(fp[:0])
+	m.engine.cacheFingerprint(key, fp)
 	return fp
+}
+
+// fingerprintKey identifies a configuration seen before (see Fingerprint).
+type fingerprintKey struct {
+	module      [32]byte
+	init, setup sliceID
+	tail        string // the mounts, environment and arguments, encoded
+}
+
+func sliceIDOf(b []byte) sliceID { return sliceID{unsafe.SliceData(b), len(b)} }
+
+func (e *Engine) cachedFingerprint(k fingerprintKey) ([32]byte, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	fp, ok := e.fingerprints[k]
+	return fp, ok
+}
+
+// cacheFingerprint remembers a fingerprint. The cache is small: its keys
+// keep their Init bytes alive, and each sandbox has its own.
+func (e *Engine) cacheFingerprint(k fingerprintKey, fp [32]byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.fingerprints == nil || len(e.fingerprints) >= 16 {
+		e.fingerprints = map[fingerprintKey][32]byte{}
+	}
+	e.fingerprints[k] = fp
 }
 
 // Snapshot captures the idle instance. It fails with ErrBusy while a cell
