@@ -43,6 +43,8 @@ type Context struct {
 	started bool
 
 	cells cellCounter // guarded by sem
+
+	inst0 instanceOptions // what the context sets for its instances; never changes
 }
 
 // Info returns the context as E2B's server describes it.
@@ -182,6 +184,9 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 	}
 	h := &cellHandler{exec: &result.Execution{Results: []result.Result{}}, cfg: cfg,
 		limit: c.sb.cfg.logLimit, resultLimit: c.sb.cfg.resultLimit}
+	if cfg.limitsSet {
+		h.limit, h.resultLimit = cfg.logLimit, cfg.resultLimit
+	}
 	h.count = c.nextExecutionCount(inst)
 	_, execErr := inst.Exec(cctx, []byte(code), opts, h)
 	h.finish()

@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"sort"
 	"strings"
@@ -91,6 +92,8 @@ type Sandbox struct {
 	inits     map[string][]byte // wasmbox_init configuration of each language
 	setupOpts []byte            // the set-up run before the start-up snapshot
 	aliases   map[string]string
+
+	limitInits map[initKey][]byte // init configurations for other memory limits; guarded by mu
 
 	mu       sync.Mutex
 	closed   bool
@@ -290,6 +293,7 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (*Contex
 	}
 	defer s.unreserveContext()
 	c := s.newContext(spec, cwd)
+	c.inst0 = cfg.inst
 	var inst *runtime.Instance
 	if cfg.snapshot != nil {
 		inst, err = s.restoreInstance(ctx, c, cfg.snapshot)
@@ -397,13 +401,24 @@ func (s *Sandbox) unreserveContext() {
 	s.mu.Unlock()
 }
 
-// instanceConfig is the configuration of every instance of a language in
-// this sandbox. Snapshots can only be restored with an identical one.
-func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
+// instanceConfig is the configuration of the context's instances: that of
+// every instance of its language in this sandbox, but for what the context
+// itself overrides (memory limit, determinism, stdin). Snapshots can only be
+// restored with an identical one.
+func (s *Sandbox) instanceConfig(c *Context) runtime.Config {
+	spec := c.spec
 	// The sandbox filesystem is one preopen whatever its mounts, so the
 	// preopen table wasi-libc keeps in guest memory (and in snapshots) does
 	// not depend on them. Each instance gets its own adapter (for errnos).
 	mounts := append([]runtime.Mount{{GuestPath: "/", SysFS: s.fs.SysFS()}}, spec.Mounts()...)
+	limit := c.inst0.memoryLimit
+	if limit == 0 {
+		limit = s.cfg.memoryLimit
+	}
+	det := c.inst0.determinism
+	if det == nil {
+		det = s.cfg.determinism
+	}
 	// Every context of a language starts from the same snapshot, taken after
 	// a set-up for the default cwd; another cwd costs one more set-up call.
 	return runtime.Config{
@@ -412,11 +427,47 @@ func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
 			{"HOME", DefaultCwd}, {"USER", "user"}, {"LANG", "C.UTF-8"},
 			{"PATH", "/usr/local/bin:/usr/bin:/bin"},
 		},
-		MemoryLimit: s.cfg.memoryLimit,
-		Init:        s.inits[spec.Name],
+		MemoryLimit: limit,
+		Init:        s.initFor(spec, limit),
 		Setup:       s.setupOpts,
 		StopGrace:   s.cfg.stopGrace,
+		Stdin:       c.inst0.stdin,
+		Determinism: det,
 	}
+}
+
+// instanceOptions are what a context may set for its own instances, over
+// the sandbox's configuration.
+type instanceOptions struct {
+	memoryLimit uint64 // 0: the sandbox's
+	determinism *runtime.Determinism
+	stdin       io.Reader
+}
+
+// initFor returns the init configuration of a language's instances with a
+// memory limit: the same bytes for the same limit, so that the engine
+// recognises the configuration (runtime.Module.Fingerprint).
+func (s *Sandbox) initFor(spec languages.Spec, limit uint64) []byte {
+	if limit == s.cfg.memoryLimit {
+		return s.inits[spec.Name]
+	}
+	key := initKey{spec.Name, limit}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.limitInits[key]; ok {
+		return b
+	}
+	b := spec.Init(languages.Limits{MemoryLimit: limit})
+	if s.limitInits == nil || len(s.limitInits) >= 16 {
+		s.limitInits = map[initKey][]byte{}
+	}
+	s.limitInits[key] = b
+	return b
+}
+
+type initKey struct {
+	language string
+	limit    uint64
 }
 
 // startInstance starts the context's interpreter (from the engine's snapshot
@@ -429,7 +480,7 @@ func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Insta
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: %s: %w", c.spec.Name, err)
 	}
-	inst, err := mod.Instantiate(ctx, s.instanceConfig(c.spec))
+	inst, err := mod.Instantiate(ctx, s.instanceConfig(c))
 	if errors.Is(err, runtime.ErrMemoryLimit) {
 		return nil, fmt.Errorf("wasmbox: start %s context: %w: %w", c.spec.Name, ErrInvalidOptions, err)
 	}

@@ -82,7 +82,7 @@ func (c *Context) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	h := &cellHandler{exec: &result.Execution{}, probing: true}
 	opts, _ := json.Marshal(languages.CellOptions{Setup: true, Probe: true,
-		Preopens: len(c.sb.instanceConfig(c.spec).Mounts)})
+		Preopens: len(c.sb.instanceConfig(c).Mounts)})
 	if _, err := inst.Exec(ctx, nil, opts, h); err != nil {
 		return nil, fmt.Errorf("wasmbox: snapshot: %w", err)
 	}
@@ -196,7 +196,7 @@ func (s *Sandbox) restoreInstance(ctx context.Context, c *Context, snap *Snapsho
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: restore snapshot: %w", err)
 	}
-	inst, err := mod.Restore(ctx, rs, s.instanceConfig(c.spec))
+	inst, err := mod.Restore(ctx, rs, s.instanceConfig(c))
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: restore snapshot: %w", err)
 	}

@@ -154,6 +154,11 @@ type Config struct {
 	// guest was interrupted, before it hard-stops the instance (0 means
 	// DefaultStopGrace; negative means never).
 	StopGrace time.Duration
+	// Stdin is the guest's standard input (nil: empty).
+	Stdin io.Reader
+	// Determinism, if set, gives the instance virtual clocks and seeded
+	// random bytes (see Determinism).
+	Determinism *Determinism
 }
 
 // Handler receives what a running call produces. Methods are called on the
@@ -203,6 +208,8 @@ type Instance struct {
 	stopCh    chan struct{} // closed on a hard stop: wakes a sleeping guest
 
 	errnoReporters []ErrnoReporter // mounts that report errnos wazero lacks
+
+	clock *virtualClock // set for a deterministic instance
 }
 
 type outWriter struct {
@@ -251,14 +258,33 @@ func (m *Module) Instantiate(ctx context.Context, cfg Config) (*Instance, error)
 			}
 		}
 	}
-	i, err := m.coldStart(ctx, cfg, fp)
-	if err != nil || cfg.NoSnapshot {
-		return i, err
+	if cfg.NoSnapshot {
+		return m.coldStart(ctx, cfg, fp)
 	}
-	if snap, err := i.Snapshot(ctx); err == nil && m.engine.storePristine(fp, snap) {
+	// A deterministic configuration's start-up snapshot is made with seed 0
+	// and no input, whatever the instance asked for: it is shared by every
+	// seed, and the same in every process. The instance is then restored
+	// from it.
+	cold := cfg
+	if cfg.Determinism != nil {
+		cold.Determinism, cold.Stdin = &Determinism{}, nil
+	}
+	i, err := m.coldStart(ctx, cold, fp)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := i.Snapshot(ctx)
+	if err == nil && m.engine.storePristine(fp, snap) {
 		m.engine.savePristine(fp, snap)
 	}
-	return i, nil
+	if cfg.Determinism == nil && cfg.Stdin == nil {
+		return i, nil
+	}
+	_ = i.Close(ctx)
+	if snap = m.engine.pristineSnapshot(fp); snap == nil {
+		return nil, errors.New("wasmbox/runtime: no start-up snapshot to restore a deterministic instance from")
+	}
+	return m.Restore(ctx, snap, cfg)
 }
 
 // instantiate creates the wazero module instance with our memory allocator.
@@ -298,18 +324,28 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 			fsc = fsc.WithDirMount(mt.Dir, mt.GuestPath)
 		}
 	}
+	var stdin io.Reader = eofReader{}
+	if cfg.Stdin != nil {
+		stdin = cfg.Stdin
+	}
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions(). // _initialize is called by coldStart, under our ctx
-		WithStdin(eofReader{}).
+		WithStdin(stdin).
 		WithStdout(outWriter{i, false}).
 		WithStderr(outWriter{i, true}).
 		WithFSConfig(fsc).
-		WithSysWalltime().
-		WithNanotime(m.engine.nanotime, 1).
-		WithRandSource(rand.Reader). // wazero's default source is deterministic
-
 		WithArgs(cfg.Args...)
+	if d := cfg.Determinism; d != nil {
+		i.clock = newVirtualClock(d)
+		mc = mc.WithWalltime(i.clock.walltime, 1).
+			WithNanotime(i.clock.nanotime, 1).
+			WithRandSource(seededReader(d.Seed))
+	} else {
+		mc = mc.WithSysWalltime().
+			WithNanotime(m.engine.nanotime, 1).
+			WithRandSource(rand.Reader) // wazero's default source is deterministic
+	}
 	for _, kv := range cfg.Env {
 		mc = mc.WithEnv(kv[0], kv[1])
 	}

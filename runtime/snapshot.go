@@ -92,6 +92,9 @@ func (m *Module) Fingerprint(cfg Config) [32]byte {
 	for _, a := range cfg.Args {
 		w("arg", a)
 	}
+	if cfg.Determinism != nil {
+		w("deterministic")
+	}
 	key := fingerprintKey{module: m.hash, init: sliceIDOf(cfg.Init), setup: sliceIDOf(cfg.Setup), tail: tail.String()}
 	if fp, ok := m.engine.cachedFingerprint(key); ok {
 		return fp
