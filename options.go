@@ -288,6 +288,9 @@ type contextConfig struct {
 	cwd      string
 	snapshot *Snapshot
 	inst     instanceOptions
+	// reuse, if set, is an idle instance (see Sandbox.detach) to reset for
+	// the new context instead of creating one; it is closed if it cannot be.
+	reuse *runtime.Instance
 }
 
 // ContextDeterminism makes the context reproducible (see Determinism),

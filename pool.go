@@ -190,6 +190,15 @@ func (p *Pool) Close(ctx context.Context) error {
 	for _, w := range p.workers {
 		errs = append(errs, w.sb.Close(ctx))
 	}
+	// Idle workers' spare instances; a worker still running a job closes
+	// its own when it finds the pool closed (release).
+	for range len(p.idle) {
+		select {
+		case w := <-p.idle:
+			w.closeSpares(ctx)
+		default:
+		}
+	}
 	if p.ownEngine {
 		errs = append(errs, p.engine.Close(ctx))
 	}
@@ -242,7 +251,13 @@ func (p *Pool) acquire(ctx context.Context) (*poolWorker, error) {
 
 // release resets the worker's filesystem and makes it available again.
 func (p *Pool) release(ctx context.Context, w *poolWorker) {
-	w.reset(context.WithoutCancel(ctx))
+	ctx = context.WithoutCancel(ctx)
+	w.reset(ctx)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		w.closeSpares(ctx)
+	}
 	p.idle <- w
 }
 
@@ -289,7 +304,18 @@ func (p *Pool) run(ctx context.Context, w *poolWorker, job Job, res *JobResult) 
 			return
 		}
 	}
+	lang := job.Language
+	if snap != nil {
+		lang = snap.Language
+	}
+	spec, err := sb.spec(cmpOr(lang, DefaultLanguage))
+	if err != nil {
+		res.Err = fmt.Errorf("wasmbox: job %q: %w", job.ID, err)
+		return
+	}
 	copts = append(copts, func(c *contextConfig) {
+		c.reuse = w.spare[spec.Name]
+		delete(w.spare, spec.Name)
 		c.inst.memoryLimit = job.MemoryLimit
 		c.inst.determinism = job.Determinism
 		if job.Stdin != nil {
@@ -329,9 +355,21 @@ func (p *Pool) run(ctx context.Context, w *poolWorker, job Job, res *JobResult) 
 		res.TimedOut = e.Name == "TimeoutError" && time.Since(runStart) >= timeout ||
 			e.Name == ErrorContextRestarted && strings.HasPrefix(e.Value, "TimeoutError")
 	}
-	if err := sb.RemoveCodeContext(context.WithoutCancel(ctx), c); err != nil && res.Err == nil {
-		res.Err = err
+	// The instance is kept for the worker's next job of the language,
+	// which resets it rather than instantiating the module again.
+	if inst := sb.detach(context.WithoutCancel(ctx), c); inst != nil {
+		if old := w.spare[spec.Name]; old != nil {
+			_ = old.Close(ctx)
+		}
+		w.spare[spec.Name] = inst
 	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // Stream runs the jobs it receives, as many at once as the pool has
@@ -385,12 +423,13 @@ func (p *Pool) Stream(ctx context.Context, jobs <-chan Job) <-chan JobResult {
 // when it was made, which reset restores.
 type poolWorker struct {
 	sb       *Sandbox
+	spare    map[string]*wbruntime.Instance // by language: the last job's instance, to reset
 	baseline map[string]bool // paths present at the start
 	skip     map[string]bool // read-only mounts of the interpreters: never walked
 }
 
 func newPoolWorker(ctx context.Context, sb *Sandbox) (*poolWorker, error) {
-	w := &poolWorker{sb: sb, baseline: map[string]bool{}, skip: map[string]bool{}}
+	w := &poolWorker{sb: sb, baseline: map[string]bool{}, skip: map[string]bool{}, spare: map[string]*wbruntime.Instance{}}
 	for _, name := range sb.Languages() {
 		for _, m := range sb.specs[name].Mounts() {
 			w.skip[m.GuestPath] = true
@@ -425,6 +464,13 @@ func (w *poolWorker) walk(ctx context.Context, dir string, f func(p string, isDi
 		}
 	}
 	return nil
+}
+
+func (w *poolWorker) closeSpares(ctx context.Context) {
+	for lang, inst := range w.spare {
+		_ = inst.Close(ctx)
+		delete(w.spare, lang)
+	}
 }
 
 // reset removes what the last job added to the filesystem. Files that were

@@ -272,7 +272,14 @@ func (s *Sandbox) addDefaultLocked(spec languages.Spec) *Context {
 	return c
 }
 
-func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (*Context, error) {
+func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (_ *Context, err error) {
+	if cfg.reuse != nil {
+		defer func() { // an instance to reuse that was not is closed
+			if cfg.reuse != nil && err != nil {
+				_ = cfg.reuse.Close(ctx)
+			}
+		}()
+	}
 	if cfg.snapshot != nil {
 		cfg.language, cfg.cwd = cfg.snapshot.Language, cfg.snapshot.Cwd
 	}
@@ -295,9 +302,19 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (*Contex
 	c := s.newContext(spec, cwd)
 	c.inst0 = cfg.inst
 	var inst *runtime.Instance
-	if cfg.snapshot != nil {
+	if cfg.reuse != nil {
+		if inst, err = s.resetInstance(ctx, c, cfg.reuse, cfg.snapshot); err != nil {
+			_ = cfg.reuse.Close(ctx)
+			inst = nil
+		}
+		cfg.reuse = nil // used, or closed
+	}
+	switch {
+	case inst != nil:
+		err = nil
+	case cfg.snapshot != nil:
 		inst, err = s.restoreInstance(ctx, c, cfg.snapshot)
-	} else {
+	default:
 		inst, err = s.startInstance(ctx, c)
 	}
 	if err != nil {

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -210,6 +209,12 @@ type Instance struct {
 	errnoReporters []ErrnoReporter // mounts that report errnos wazero lacks
 
 	clock *virtualClock // set for a deterministic instance
+	stdin swapReader    // the guest's stdin
+	rand  swapReader    // the guest's random bytes
+	files openFiles     // files the guest holds open through the mounts
+	// startFDs is the number of descriptors the instance starts with:
+	// stdio and one per mount.
+	startFDs uint32
 }
 
 type outWriter struct {
@@ -310,45 +315,45 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 	if i.stopGrace == 0 {
 		i.stopGrace = DefaultStopGrace
 	}
+	// Every mount counts the files the guest opens through it (Reset).
 	fsc := wazero.NewFSConfig()
 	for _, mt := range cfg.Mounts {
 		switch {
 		case mt.SysFS != nil:
-			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(mt.SysFS, mt.GuestPath)
+			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(trackedFS{mt.SysFS, &i.files}, mt.GuestPath)
 			if r, ok := mt.SysFS.(ErrnoReporter); ok {
 				i.errnoReporters = append(i.errnoReporters, r)
 			}
 		case mt.FS != nil:
-			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(readOnlyFS{&sysfs.AdaptFS{FS: mt.FS}}, mt.GuestPath)
+			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(trackedFS{readOnlyFS{&sysfs.AdaptFS{FS: mt.FS}}, &i.files}, mt.GuestPath)
 		default:
-			fsc = fsc.WithDirMount(mt.Dir, mt.GuestPath)
+			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(trackedFS{sysfs.DirFS(mt.Dir), &i.files}, mt.GuestPath)
 		}
 	}
-	var stdin io.Reader = eofReader{}
-	if cfg.Stdin != nil {
-		stdin = cfg.Stdin
-	}
+	i.stdin.set(cfg.Stdin)
+	i.rand.set(randomReader(cfg.Determinism))
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions(). // _initialize is called by coldStart, under our ctx
-		WithStdin(stdin).
+		WithStdin(&i.stdin).
 		WithStdout(outWriter{i, false}).
 		WithStderr(outWriter{i, true}).
 		WithFSConfig(fsc).
 		WithArgs(cfg.Args...)
+	// The clock and random source are looked up at each use: Reset may
+	// change them (a deterministic instance's clock is in i.clock).
+	mc = mc.WithRandSource(&i.rand) // wazero's default source is deterministic
 	if d := cfg.Determinism; d != nil {
 		i.clock = newVirtualClock(d)
-		mc = mc.WithWalltime(i.clock.walltime, 1).
-			WithNanotime(i.clock.nanotime, 1).
-			WithRandSource(seededReader(d.Seed))
+		mc = mc.WithWalltime(func() (int64, int32) { return i.clock.walltime() }, 1).
+			WithNanotime(func() int64 { return i.clock.nanotime() }, 1)
 	} else {
-		mc = mc.WithSysWalltime().
-			WithNanotime(m.engine.nanotime, 1).
-			WithRandSource(rand.Reader) // wazero's default source is deterministic
+		mc = mc.WithSysWalltime().WithNanotime(m.engine.nanotime, 1)
 	}
 	for _, kv := range cfg.Env {
 		mc = mc.WithEnv(kv[0], kv[1])
 	}
+	i.startFDs = 3 + uint32(len(cfg.Mounts))
 	ictx := experimental.WithMemoryAllocator(ctx, allocator)
 	ictx = context.WithValue(ictx, instanceKey{}, i)
 	mod, err := m.engine.rt.InstantiateModule(ictx, m.compiled, mc)
