@@ -424,8 +424,8 @@ func (p *Pool) Stream(ctx context.Context, jobs <-chan Job) <-chan JobResult {
 type poolWorker struct {
 	sb       *Sandbox
 	spare    map[string]*wbruntime.Instance // by language: the last job's instance, to reset
-	baseline map[string]bool // paths present at the start
-	skip     map[string]bool // read-only mounts of the interpreters: never walked
+	baseline map[string]bool                // paths present at the start
+	skip     map[string]bool                // read-only mounts of the interpreters: never walked
 }
 
 func newPoolWorker(ctx context.Context, sb *Sandbox) (*poolWorker, error) {
