@@ -311,8 +311,9 @@ func ContextDeterminism(d Determinism) ContextOption {
 // What can still differ: anything that depends on real time on the host
 // side (whether and where a timeout interrupts the code, hence its output),
 // files the code reads that differ between runs, and results that depend on
-// the wasmbox build. Snapshots taken of deterministic contexts restore only
-// into deterministic contexts, and the other way round (ErrSnapshotMismatch).
+// the wasmbox build. A deterministic fork of a snapshot (FromSnapshot) keeps
+// the hash secret the snapshot holds: for runs reproducible across
+// processes, take the snapshot in a deterministic context too.
 type Determinism = runtime.Determinism
 
 // WithDeterminism makes every context of the sandbox reproducible (see

@@ -159,6 +159,7 @@ func TestPoolLimits(t *testing.T) {
 // more jobs and closes the results.
 func TestPoolCancel(t *testing.T) {
 	p := newPool(t, wasmbox.PoolWorkers(2))
+	runJob(t, p, wasmbox.Job{Code: "1"}) // started: the batch's jobs do not wait for a compile
 	ctx, cancel := context.WithCancel(context.Background())
 	jobs := make(chan wasmbox.Job)
 	sent := make(chan int, 1)

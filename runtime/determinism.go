@@ -20,12 +20,12 @@ import (
 //
 // # Notes
 //
-//   - Determinism is part of an instance's fingerprint (not its seed): a
-//     deterministic instance starts from its own start-up snapshot, whose
+//   - A deterministic instance starts from its own start-up snapshot, whose
 //     cold start used seed 0 and the default start time, so that what the
 //     interpreter fixes at start-up (CPython's str hash secret) is the same
-//     in every process. A snapshot taken of a deterministic instance restores
-//     only into deterministic ones, and the other way round.
+//     in every process. An instance restored from another snapshot keeps
+//     what that snapshot fixed: for runs reproducible across processes,
+//     take it of a deterministic instance.
 //   - The host's interrupts, timeouts and hard stops still follow real time.
 type Determinism struct {
 	Seed uint64

@@ -252,13 +252,14 @@ func (i *Instance) handler() Handler {
 // forces a cold start.
 func (m *Module) Instantiate(ctx context.Context, cfg Config) (*Instance, error) {
 	fp := m.Fingerprint(cfg)
+	key := pristineKey(fp, cfg)
 	if !cfg.NoSnapshot {
-		if snap := m.engine.pristineSnapshot(fp); snap != nil {
+		if snap := m.engine.pristineSnapshot(key); snap != nil {
 			return m.Restore(ctx, snap, cfg)
 		}
-		if snap := m.loadPristine(ctx, fp); snap != nil {
-			m.engine.storePristine(fp, snap)
-			if snap := m.engine.pristineSnapshot(fp); snap != nil {
+		if snap := m.loadPristine(ctx, key, fp); snap != nil {
+			m.engine.storePristine(key, snap)
+			if snap := m.engine.pristineSnapshot(key); snap != nil {
 				return m.Restore(ctx, snap, cfg)
 			}
 		}
@@ -279,14 +280,14 @@ func (m *Module) Instantiate(ctx context.Context, cfg Config) (*Instance, error)
 		return nil, err
 	}
 	snap, err := i.Snapshot(ctx)
-	if err == nil && m.engine.storePristine(fp, snap) {
-		m.engine.savePristine(fp, snap)
+	if err == nil && m.engine.storePristine(key, snap) {
+		m.engine.savePristine(key, snap)
 	}
 	if cfg.Determinism == nil && cfg.Stdin == nil {
 		return i, nil
 	}
 	_ = i.Close(ctx)
-	if snap = m.engine.pristineSnapshot(fp); snap == nil {
+	if snap = m.engine.pristineSnapshot(key); snap == nil {
 		return nil, errors.New("wasmbox/runtime: no start-up snapshot to restore a deterministic instance from")
 	}
 	return m.Restore(ctx, snap, cfg)

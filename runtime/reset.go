@@ -44,6 +44,8 @@ func (i *Instance) Reset(ctx context.Context, s *Snapshot, cfg Config) error {
 		why = "the snapshot has another configuration"
 	case i.stop.Load() != 0:
 		why = "it was stopped"
+	case (cfg.Determinism != nil) != (i.clock != nil):
+		why = "its clocks are of the other kind (deterministic or real)"
 	case !i.files.idle():
 		why = "it holds files open"
 	}

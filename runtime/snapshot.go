@@ -92,9 +92,6 @@ func (m *Module) Fingerprint(cfg Config) [32]byte {
 	for _, a := range cfg.Args {
 		w("arg", a)
 	}
-	if cfg.Determinism != nil {
-		w("deterministic")
-	}
 	key := fingerprintKey{module: m.hash, init: sliceIDOf(cfg.Init), setup: sliceIDOf(cfg.Setup), tail: tail.String()}
 	if fp, ok := m.engine.cachedFingerprint(key); ok {
 		return fp
@@ -110,6 +107,17 @@ func (m *Module) Fingerprint(cfg Config) [32]byte {
 	h.Sum(fp[:0])
 	m.engine.cacheFingerprint(key, fp)
 	return fp
+}
+
+// pristineKey names the start-up snapshot of a configuration with
+// fingerprint fp: deterministic instances have their own, cold-started
+// with seed 0 (see Determinism), though their snapshots restore anywhere the
+// fingerprint matches.
+func pristineKey(fp [32]byte, cfg Config) [32]byte {
+	if cfg.Determinism == nil {
+		return fp
+	}
+	return sha256.Sum256(append(fp[:], "deterministic"...))
 }
 
 // fingerprintKey identifies a configuration seen before (see Fingerprint).
@@ -269,8 +277,8 @@ func (e *Engine) storePristine(fp [32]byte, s *Snapshot) bool {
 // with cfg, starting one if there is none yet. RestartCodeContext-style
 // "start over" restores it.
 func (m *Module) Pristine(ctx context.Context, cfg Config) (*Snapshot, error) {
-	fp := m.Fingerprint(cfg)
-	if s := m.engine.pristineSnapshot(fp); s != nil {
+	key := pristineKey(m.Fingerprint(cfg), cfg)
+	if s := m.engine.pristineSnapshot(key); s != nil {
 		return s, nil
 	}
 	i, err := m.Instantiate(ctx, cfg)
@@ -278,7 +286,7 @@ func (m *Module) Pristine(ctx context.Context, cfg Config) (*Snapshot, error) {
 		return nil, err
 	}
 	_ = i.Close(ctx)
-	if s := m.engine.pristineSnapshot(fp); s != nil {
+	if s := m.engine.pristineSnapshot(key); s != nil {
 		return s, nil
 	}
 	return nil, errors.New("wasmbox/runtime: no pristine snapshot could be taken")
