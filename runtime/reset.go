@@ -95,9 +95,21 @@ func (m *linearMemory) reset(img image, limit uint64) error {
 	case limit > uint64(cap(m.buf)) || limit < img.Size():
 		return fmt.Errorf("%w: a memory limit of %d bytes does not fit its reservation", ErrNotReusable, limit)
 	}
+	if r, ok := img.(interface {
+		revert(reservation) (bool, error)
+	}); ok && m.mapped == img && !m.res.heap {
+		if done, err := r.revert(m.res); err == nil && done {
+			m.limit = limit
+			return nil
+		}
+	}
+	m.mapped = nil
 	if err := img.MapInto(m.res); err != nil {
 		m.err = err
 		return fmt.Errorf("%w: %v", ErrNotReusable, err)
+	}
+	if !m.res.heap {
+		m.mapped = img
 	}
 	m.limit = limit
 	return nil
