@@ -77,8 +77,9 @@ type Job struct {
 	// /home/user for a new interpreter) before the code runs. Names are
 	// relative paths, which may have directories ("data/in.csv").
 	Files map[string][]byte
-	// Stdin is the standard input of the code (sys.stdin in Python; empty
-	// by default).
+	// Stdin is the standard input of the code: sys.stdin and input() in
+	// Python (empty by default). The JavaScript prelude has no API that
+	// reads it.
 	Stdin []byte
 	// Envs are environment variables for this job, over the pool's.
 	Envs map[string]string
@@ -89,8 +90,8 @@ type Job struct {
 	// pool's WithMemoryLimit).
 	MemoryLimit uint64
 	// LogLimit and ResultLimit cap the bytes of stdout and of stderr, and
-	// of results, the job keeps (default: the pool's; see WithLogLimit,
-	// WithResultLimit).
+	// of results, the job keeps (0: the pool's, see WithLogLimit and
+	// WithResultLimit; negative: no limit).
 	LogLimit, ResultLimit int
 	// Determinism, if set, makes the job reproducible (see Determinism);
 	// default: the pool's WithDeterminism.
