@@ -51,6 +51,8 @@ type Context struct {
 	// stopCommand cancels the command the running cell waits for (!cmd):
 	// restarting or removing the context stops it. Guarded by mu.
 	stopCommand context.CancelFunc
+
+	inst0 instanceOptions // what the context sets for its instances; never changes
 }
 
 // cancelCommand stops the shell command the running cell waits for, if any.
@@ -195,14 +197,23 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 		code, prepared = c.spec.Prepare(cctx, languages.Cell{Code: code, Cwd: c.Cwd,
 			Open: func(p string) (io.ReadCloser, error) { return c.sb.fs.ReadStream(cctx, p) }})
 	}
-	opts, err := json.Marshal(languages.CellOptions{Envs: envs, Prepared: prepared})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
+	// A plain cell (no env vars, nothing prepared) passes no options at
+	// all: the preludes read empty options as none, and the guest is spared
+	// an allocation and a JSON parse.
+	var opts []byte
+	if len(envs) > 0 || len(prepared) > 0 {
+		var err error
+		if opts, err = json.Marshal(languages.CellOptions{Envs: envs, Prepared: prepared}); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
+		}
 	}
 	h := &cellHandler{exec: &result.Execution{Results: []result.Result{}}, cfg: cfg,
 		limit: c.sb.cfg.logLimit, resultLimit: c.sb.cfg.resultLimit}
 	if cfg.streamOnly {
 		h.limit = 0
+	}
+	if cfg.limitsSet {
+		h.limit, h.resultLimit = cfg.logLimit, cfg.resultLimit
 	}
 	h.count = c.nextExecutionCount(inst)
 	var endNet func()

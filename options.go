@@ -43,6 +43,7 @@ type sandboxConfig struct {
 	logger      *slog.Logger
 	maxCommands *int   // WithMaxCommands; nil: DefaultMaxCommands
 	wheelhouse  string // WithWheelhouse
+	determinism *runtime.Determinism
 }
 
 // WithEngine makes the sandbox use a shared Engine (see NewEngine) instead of
@@ -230,6 +231,11 @@ type runConfig struct {
 	// streamOnly: the cell's output is streamed, not kept, and not capped
 	// (a script run by the python or node command: the command caps it).
 	streamOnly bool
+
+	// Limits of one cell over the sandbox's (Pool jobs).
+	limitsSet   bool
+	logLimit    int
+	resultLimit int
 }
 
 // WithLanguage runs the cell in the default context of a language
@@ -319,6 +325,40 @@ type contextConfig struct {
 	cwd      string
 	snapshot *Snapshot
 	network  *network.Policy
+	inst     instanceOptions
+	// reuse, if set, is an idle instance (see Sandbox.detach) to reset for
+	// the new context instead of creating one; it is closed if it cannot be.
+	reuse *runtime.Instance
+}
+
+// ContextDeterminism makes the context reproducible (see Determinism),
+// whatever the sandbox's WithDeterminism says.
+func ContextDeterminism(d Determinism) ContextOption {
+	return func(c *contextConfig) { c.inst.determinism = &d }
+}
+
+// Determinism configures reproducible runs: a context with it sees virtual
+// clocks, starting at Start and advancing by Step per read and by exactly
+// what the code sleeps (sleeps return at once), and random bytes from a
+// generator seeded with Seed -- os.urandom, random's and numpy's seeds,
+// Math.random, crypto.getRandomValues. The same code in a context with the
+// same Determinism gives byte-identical Executions; another seed gives other
+// random streams. CPython's str hash secret is fixed for every deterministic
+// context (it comes from their own start-up snapshot, made with seed 0).
+//
+// What can still differ: anything that depends on real time on the host
+// side (whether and where a timeout interrupts the code, hence its output),
+// files the code reads that differ between runs, and results that depend on
+// the wasmbox build. A deterministic fork of a snapshot (FromSnapshot) keeps
+// the hash secret the snapshot holds: for runs reproducible across
+// processes, take the snapshot in a deterministic context too.
+type Determinism = runtime.Determinism
+
+// WithDeterminism makes every context of the sandbox reproducible (see
+// Determinism). All of them get the same seed: a context's random streams
+// start alike.
+func WithDeterminism(d Determinism) Option {
+	return optionFunc(func(c *sandboxConfig) { c.determinism = &d })
 }
 
 // ContextLanguage sets the language of a new context (default "python";

@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"sort"
 	"strings"
@@ -96,6 +97,8 @@ type Sandbox struct {
 	setupOpts []byte // the set-up run before the start-up snapshot
 	aliases   map[string]string
 	net       *network.Client // nil: no network (WithNetwork)
+
+	limitInits map[initKey][]byte // init configurations for other memory limits; guarded by mu
 
 	mu       sync.Mutex
 	closed   bool
@@ -298,7 +301,14 @@ func (s *Sandbox) addDefaultLocked(spec languages.Spec) *Context {
 	return c
 }
 
-func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (*Context, error) {
+func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (_ *Context, err error) {
+	if cfg.reuse != nil {
+		defer func() { // an instance to reuse that was not is closed
+			if cfg.reuse != nil && err != nil {
+				_ = cfg.reuse.Close(ctx)
+			}
+		}()
+	}
 	if cfg.snapshot != nil {
 		cfg.language, cfg.cwd = cfg.snapshot.Language, cfg.snapshot.Cwd
 	}
@@ -331,10 +341,28 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (*Contex
 	if netClient != nil {
 		c.net, c.netClient = network.NewDevice(netClient), netClient
 	}
+	c.inst0 = cfg.inst
+	if cfg.reuse != nil && c.net != nil {
+		// A reused instance keeps the filesystem view of the context it
+		// served, network device included: a context with a network starts
+		// its own instance.
+		_ = cfg.reuse.Close(ctx)
+		cfg.reuse = nil
+	}
 	var inst *runtime.Instance
-	if cfg.snapshot != nil {
+	if cfg.reuse != nil {
+		if inst, err = s.resetInstance(ctx, c, cfg.reuse, cfg.snapshot); err != nil {
+			_ = cfg.reuse.Close(ctx)
+			inst = nil
+		}
+		cfg.reuse = nil // used, or closed
+	}
+	switch {
+	case inst != nil:
+		err = nil
+	case cfg.snapshot != nil:
 		inst, err = s.restoreInstance(ctx, c, cfg.snapshot)
-	} else {
+	default:
 		inst, err = s.startInstance(ctx, c)
 	}
 	if err != nil {
@@ -438,13 +466,24 @@ func (s *Sandbox) unreserveContext() {
 	s.mu.Unlock()
 }
 
-// instanceConfig is the configuration of every instance of a language in
-// this sandbox. Snapshots can only be restored with an identical one.
-func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
+// instanceConfig is the configuration of the context's instances: that of
+// every instance of its language in this sandbox, but for what the context
+// itself overrides (memory limit, determinism, stdin). Snapshots can only be
+// restored with an identical one.
+func (s *Sandbox) instanceConfig(c *Context) runtime.Config {
+	spec := c.spec
 	// The sandbox filesystem is one preopen whatever its mounts, so the
 	// preopen table wasi-libc keeps in guest memory (and in snapshots) does
 	// not depend on them. Each instance gets its own adapter (for errnos).
 	mounts := append([]runtime.Mount{{GuestPath: "/", SysFS: s.fs.SysFS()}}, spec.Mounts()...)
+	limit := c.inst0.memoryLimit
+	if limit == 0 {
+		limit = s.cfg.memoryLimit
+	}
+	det := c.inst0.determinism
+	if det == nil {
+		det = s.cfg.determinism
+	}
 	// Every context of a language starts from the same snapshot, taken after
 	// a set-up for the default cwd; another cwd costs one more set-up call.
 	return runtime.Config{
@@ -453,10 +492,12 @@ func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
 			{"HOME", DefaultCwd}, {"USER", "user"}, {"LANG", "C.UTF-8"},
 			{"PATH", "/usr/local/bin:/usr/bin:/bin"},
 		},
-		MemoryLimit: s.cfg.memoryLimit,
-		Init:        s.inits[spec.Name](),
+		MemoryLimit: limit,
+		Init:        s.initFor(spec, limit),
 		Setup:       s.setupOpts,
 		StopGrace:   s.cfg.stopGrace,
+		Stdin:       c.inst0.stdin,
+		Determinism: det,
 	}
 }
 
@@ -464,11 +505,45 @@ func (s *Sandbox) instanceConfig(spec languages.Spec) runtime.Config {
 // any, in front of the sandbox filesystem (it does not change the
 // configuration's fingerprint: snapshots are shared).
 func (s *Sandbox) contextConfig(c *Context) runtime.Config {
-	cfg := s.instanceConfig(c.spec)
+	cfg := s.instanceConfig(c)
 	if c.net != nil {
 		cfg.Mounts[0].SysFS = c.net.Wrap(cfg.Mounts[0].SysFS)
 	}
 	return cfg
+}
+
+// instanceOptions are what a context may set for its own instances, over
+// the sandbox's configuration.
+type instanceOptions struct {
+	memoryLimit uint64 // 0: the sandbox's
+	determinism *runtime.Determinism
+	stdin       io.Reader
+}
+
+// initFor returns the init configuration of a language's instances with a
+// memory limit: the same bytes for the same limit, so that the engine
+// recognises the configuration (runtime.Module.Fingerprint).
+func (s *Sandbox) initFor(spec languages.Spec, limit uint64) []byte {
+	if limit == s.cfg.memoryLimit {
+		return s.inits[spec.Name]()
+	}
+	key := initKey{spec.Name, limit}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.limitInits[key]; ok {
+		return b
+	}
+	b := spec.Init(languages.Limits{MemoryLimit: limit})
+	if s.limitInits == nil || len(s.limitInits) >= 16 {
+		s.limitInits = map[initKey][]byte{}
+	}
+	s.limitInits[key] = b
+	return b
+}
+
+type initKey struct {
+	language string
+	limit    uint64
 }
 
 // startInstance starts the context's interpreter (from the engine's snapshot

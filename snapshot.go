@@ -82,7 +82,7 @@ func (c *Context) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	h := &cellHandler{exec: &result.Execution{}, probing: true}
 	opts, _ := json.Marshal(languages.CellOptions{Setup: true, Probe: true,
-		Preopens: len(c.sb.instanceConfig(c.spec).Mounts)})
+		Preopens: len(c.sb.instanceConfig(c).Mounts)})
 	if _, err := inst.Exec(ctx, nil, opts, h); err != nil {
 		return nil, fmt.Errorf("wasmbox: snapshot: %w", err)
 	}

@@ -43,7 +43,8 @@ func (s *Sandbox) Warm(ctx context.Context, languages ...string) error {
 		if err != nil {
 			return fmt.Errorf("wasmbox: %s: %w", spec.Name, err)
 		}
-		if _, err := mod.Pristine(ctx, s.instanceConfig(spec)); err != nil {
+		// A bare context record: the sandbox's own limits and clocks.
+		if _, err := mod.Pristine(ctx, s.instanceConfig(&Context{spec: spec})); err != nil {
 			return fmt.Errorf("wasmbox: start %s: %w", spec.Name, err)
 		}
 	}

@@ -104,3 +104,70 @@ func BenchmarkJSFib(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPythonSnippet measures an independent snippet the way a harness
+// runs it: create a context, run a small cell, remove the context.
+func BenchmarkPythonSnippet(b *testing.B) {
+	ctx := context.Background()
+	sb := sandbox(b)
+	for b.Loop() {
+		c, err := sb.CreateCodeContext(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		exec, err := sb.RunCode(ctx, "sum(range(100))", wasmbox.InContext(c))
+		if err != nil || exec.Text() != "4950" {
+			b.Fatal(err, exec)
+		}
+		if err := sb.RemoveCodeContext(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkJSSnippet is BenchmarkPythonSnippet in JavaScript.
+func BenchmarkJSSnippet(b *testing.B) {
+	ctx := context.Background()
+	sb := sandbox(b)
+	for b.Loop() {
+		c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage("javascript"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		exec, err := sb.RunCode(ctx, "let s = 0; for (let i = 0; i < 100; i++) s += i; s", wasmbox.InContext(c))
+		if err != nil || exec.Text() != "4950" {
+			b.Fatal(err, exec)
+		}
+		if err := sb.RemoveCodeContext(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchmarkPool(b *testing.B, lang, code, want string) {
+	ctx := context.Background()
+	p, err := wasmbox.NewPool(ctx, wasmbox.PoolWorkers(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = p.Close(ctx) })
+	job := wasmbox.Job{Language: lang, Code: code}
+	if _, err := p.Run(ctx, job); err != nil { // warm up
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		res, err := p.Run(ctx, job)
+		if err != nil || res.Execution.Text() != want {
+			b.Fatal(err, res.Execution)
+		}
+	}
+}
+
+// BenchmarkPoolPython measures one Pool job (fresh context, small cell,
+// teardown) at a time.
+func BenchmarkPoolPython(b *testing.B) { benchmarkPool(b, "python", "sum(range(100))", "4950") }
+
+// BenchmarkPoolJS is BenchmarkPoolPython in JavaScript.
+func BenchmarkPoolJS(b *testing.B) {
+	benchmarkPool(b, "javascript", "let s = 0; for (let i = 0; i < 100; i++) s += i; s", "4950")
+}

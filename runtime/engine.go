@@ -62,7 +62,9 @@ type Engine struct {
 	keys     map[sliceID][32]byte // module bytes seen before -> their sha256
 	modules  map[[32]byte]*compileOnce
 	pristine map[[32]byte]*Snapshot // freshly initialised instances, by fingerprint
-	closed   bool
+	// fingerprints caches Module.Fingerprint by configuration.
+	fingerprints map[fingerprintKey][32]byte
+	closed       bool
 
 	writers       sync.WaitGroup // pristine snapshots being persisted (savePristine)
 	coldStarts    atomic.Int64   // interpreters started (tests)

@@ -60,9 +60,31 @@ func (errnoListenerFactory) NewFunctionListener(def api.FunctionDefinition) expe
 		if errnoFunction(n) {
 			return errnoListener{}
 		}
+		if n == "fd_close" || n == "fd_renumber" {
+			return fdListener{}
+		}
 	}
 	return nil
 }
+
+// fdListener notes the calls that close or replace a descriptor the
+// instance started with (stdio, the preopened directories): the descriptor
+// table then differs from a fresh instance's, so Reset refuses the instance.
+type fdListener struct{}
+
+func (fdListener) Before(ctx context.Context, _ api.Module, def api.FunctionDefinition, params []uint64, _ experimental.StackIterator) {
+	i := instanceFrom(ctx)
+	if i == nil || len(params) == 0 {
+		return
+	}
+	if def.Name() == "fd_renumber" || uint32(params[0]) < i.startFDs {
+		i.files.taint()
+	}
+}
+
+func (fdListener) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}
+
+func (fdListener) Abort(context.Context, api.Module, api.FunctionDefinition, error) {}
 
 // errnoListener replaces the EIO result of a WASI call with the errno the
 // instance's file systems reported for it. wazero hands After the slice its

@@ -158,6 +158,11 @@ func (e *Engine) pollOneoff(ctx context.Context, mod api.Module, stack []uint64)
 		ev[10] = typ
 		events = append(events, ev...)
 	}
+	i := instanceFrom(ctx)
+	var clock *virtualClock // a deterministic instance's
+	if i != nil {
+		clock = i.clock
+	}
 	minWait := time.Duration(1<<63 - 1)
 	for k := uint32(0); k < nsubs; k++ {
 		s := subs[k*subscriptionSize : (k+1)*subscriptionSize]
@@ -169,10 +174,14 @@ func (e *Engine) pollOneoff(ctx context.Context, mod api.Module, stack []uint64)
 			timeout := int64(min(raw, math.MaxInt64)) // "forever" is not the past
 			wait := time.Duration(timeout)
 			if flags&1 != 0 { // subscription_clock_abstime
-				switch id {
-				case clockRealtime:
+				switch {
+				case id == clockRealtime && clock != nil:
+					wait = time.Duration(timeout - clock.realtime())
+				case id == clockRealtime:
 					wait = time.Duration(timeout - time.Now().UnixNano())
-				case clockMonotonic:
+				case id == clockMonotonic && clock != nil:
+					wait = time.Duration(timeout - clock.monotonic())
+				case id == clockMonotonic:
 					wait = time.Duration(timeout - e.nanotime())
 				default:
 					ret(errnoInval)
@@ -190,11 +199,13 @@ func (e *Engine) pollOneoff(ctx context.Context, mod api.Module, stack []uint64)
 			return
 		}
 	}
-	i := instanceFrom(ctx)
 	if i != nil && i.stopping() {
 		panic(stopPanic{})
 	}
-	if len(events) == 0 && len(clocks) > 0 && minWait > 0 {
+	if clock != nil && len(events) == 0 && len(clocks) > 0 && minWait > 0 {
+		// Virtual time: the sleep is over at once, the clocks at its end.
+		clock.sleep(minWait)
+	} else if len(events) == 0 && len(clocks) > 0 && minWait > 0 {
 		var intr, stop <-chan struct{}
 		if i != nil {
 			intr, stop = i.intr, i.stopChan()

@@ -109,6 +109,21 @@ func (m *memfdImage) MapInto(r reservation) error {
 	return nil
 }
 
+// revert drops the private pages of r's mapping of the image, made by
+// MapInto, so that r holds the image again: the kernel zaps the range's
+// page-table entries under the address space's read lock, where mapping
+// anew (munmap and mmap) would take its write lock and stall every page
+// fault of the process. It reports false when r is not such a mapping.
+func (m *memfdImage) revert(r reservation) (bool, error) {
+	if m.size == 0 || r.heap || uint64(len(r.mem)) < m.size {
+		return false, nil
+	}
+	if err := unix.Madvise(r.mem[:m.size], unix.MADV_DONTNEED); err != nil {
+		return false, fmt.Errorf("revert snapshot mapping: %w", err)
+	}
+	return true, nil
+}
+
 func (m *memfdImage) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
 	for n < len(p) {

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -154,6 +153,11 @@ type Config struct {
 	// guest was interrupted, before it hard-stops the instance (0 means
 	// DefaultStopGrace; negative means never).
 	StopGrace time.Duration
+	// Stdin is the guest's standard input (nil: empty).
+	Stdin io.Reader
+	// Determinism, if set, gives the instance virtual clocks and seeded
+	// random bytes (see Determinism).
+	Determinism *Determinism
 }
 
 // Handler receives what a running call produces. Methods are called on the
@@ -203,6 +207,14 @@ type Instance struct {
 	stopCh    chan struct{} // closed on a hard stop: wakes a sleeping guest
 
 	errnoReporters []ErrnoReporter // mounts that report errnos wazero lacks
+
+	clock *virtualClock // set for a deterministic instance
+	stdin swapReader    // the guest's stdin
+	rand  swapReader    // the guest's random bytes
+	files openFiles     // files the guest holds open through the mounts
+	// startFDs is the number of descriptors the instance starts with:
+	// stdio and one per mount.
+	startFDs uint32
 }
 
 type outWriter struct {
@@ -240,25 +252,45 @@ func (i *Instance) handler() Handler {
 // forces a cold start.
 func (m *Module) Instantiate(ctx context.Context, cfg Config) (*Instance, error) {
 	fp := m.Fingerprint(cfg)
+	key := pristineKey(fp, cfg)
 	if !cfg.NoSnapshot {
-		if snap := m.engine.pristineSnapshot(fp); snap != nil {
+		if snap := m.engine.pristineSnapshot(key); snap != nil {
 			return m.Restore(ctx, snap, cfg)
 		}
-		if snap := m.loadPristine(ctx, fp); snap != nil {
-			m.engine.storePristine(fp, snap)
-			if snap := m.engine.pristineSnapshot(fp); snap != nil {
+		if snap := m.loadPristine(ctx, key, fp); snap != nil {
+			m.engine.storePristine(key, snap)
+			if snap := m.engine.pristineSnapshot(key); snap != nil {
 				return m.Restore(ctx, snap, cfg)
 			}
 		}
 	}
-	i, err := m.coldStart(ctx, cfg, fp)
-	if err != nil || cfg.NoSnapshot {
-		return i, err
+	if cfg.NoSnapshot {
+		return m.coldStart(ctx, cfg, fp)
 	}
-	if snap, err := i.Snapshot(ctx); err == nil && m.engine.storePristine(fp, snap) {
-		m.engine.savePristine(fp, snap)
+	// A deterministic configuration's start-up snapshot is made with seed 0
+	// and no input, whatever the instance asked for: it is shared by every
+	// seed, and the same in every process. The instance is then restored
+	// from it.
+	cold := cfg
+	if cfg.Determinism != nil {
+		cold.Determinism, cold.Stdin = &Determinism{}, nil
 	}
-	return i, nil
+	i, err := m.coldStart(ctx, cold, fp)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := i.Snapshot(ctx)
+	if err == nil && m.engine.storePristine(key, snap) {
+		m.engine.savePristine(key, snap)
+	}
+	if cfg.Determinism == nil && cfg.Stdin == nil {
+		return i, nil
+	}
+	_ = i.Close(ctx)
+	if snap = m.engine.pristineSnapshot(key); snap == nil {
+		return nil, errors.New("wasmbox/runtime: no start-up snapshot to restore a deterministic instance from")
+	}
+	return m.Restore(ctx, snap, cfg)
 }
 
 // instantiate creates the wazero module instance with our memory allocator.
@@ -284,35 +316,45 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 	if i.stopGrace == 0 {
 		i.stopGrace = DefaultStopGrace
 	}
+	// Every mount counts the files the guest opens through it (Reset).
 	fsc := wazero.NewFSConfig()
 	for _, mt := range cfg.Mounts {
 		switch {
 		case mt.SysFS != nil:
-			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(mt.SysFS, mt.GuestPath)
+			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(trackedFS{mt.SysFS, &i.files}, mt.GuestPath)
 			if r, ok := mt.SysFS.(ErrnoReporter); ok {
 				i.errnoReporters = append(i.errnoReporters, r)
 			}
 		case mt.FS != nil:
-			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(readOnlyFS{&sysfs.AdaptFS{FS: mt.FS}}, mt.GuestPath)
+			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(trackedFS{readOnlyFS{&sysfs.AdaptFS{FS: mt.FS}}, &i.files}, mt.GuestPath)
 		default:
-			fsc = fsc.WithDirMount(mt.Dir, mt.GuestPath)
+			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(trackedFS{sysfs.DirFS(mt.Dir), &i.files}, mt.GuestPath)
 		}
 	}
+	i.stdin.set(cfg.Stdin)
+	i.rand.set(randomReader(cfg.Determinism))
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions(). // _initialize is called by coldStart, under our ctx
-		WithStdin(eofReader{}).
+		WithStdin(&i.stdin).
 		WithStdout(outWriter{i, false}).
 		WithStderr(outWriter{i, true}).
 		WithFSConfig(fsc).
-		WithSysWalltime().
-		WithNanotime(m.engine.nanotime, 1).
-		WithRandSource(rand.Reader). // wazero's default source is deterministic
-
 		WithArgs(cfg.Args...)
+	// The clock and random source are looked up at each use: Reset may
+	// change them (a deterministic instance's clock is in i.clock).
+	mc = mc.WithRandSource(&i.rand) // wazero's default source is deterministic
+	if d := cfg.Determinism; d != nil {
+		i.clock = newVirtualClock(d)
+		mc = mc.WithWalltime(func() (int64, int32) { return i.clock.walltime() }, 1).
+			WithNanotime(func() int64 { return i.clock.nanotime() }, 1)
+	} else {
+		mc = mc.WithSysWalltime().WithNanotime(m.engine.nanotime, 1)
+	}
 	for _, kv := range cfg.Env {
 		mc = mc.WithEnv(kv[0], kv[1])
 	}
+	i.startFDs = 3 + uint32(len(cfg.Mounts))
 	ictx := experimental.WithMemoryAllocator(ctx, allocator)
 	ictx = context.WithValue(ictx, instanceKey{}, i)
 	mod, err := m.engine.rt.InstantiateModule(ictx, m.compiled, mc)
@@ -552,22 +594,24 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 	}
 	i.running.Store(true)
 	i.intrMu.Unlock()
+	// The interrupter runs only once ctx ends (context.AfterFunc): a cell
+	// that finishes first costs no goroutine.
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() {
+	stopAfter := context.AfterFunc(ctx, func() {
 		defer wg.Done()
 		select {
 		case <-done:
 			return
-		case <-ctx.Done():
+		default:
 		}
 		reason, stop := ReasonCancel, StopCancel
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			reason, stop = ReasonTimeout, StopTimeout
 		}
 		i.interruptUntil(done, reason, stop)
-	}()
+	})
 	start := time.Now()
 	// The cell's hard stop may only land while wasmbox_exec runs: once it
 	// returned, the flag is lowered under intrMu (interruptUntil raises it
@@ -592,6 +636,9 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 		}
 	}
 	close(done)
+	if stopAfter() {
+		wg.Done() // the interrupter never started
+	}
 	wg.Wait()
 	if errors.Is(i.Err(), ErrClosed) {
 		// Closed while the cell ran: Close left the module to us.

@@ -27,6 +27,9 @@ type linearMemory struct {
 	freeReq bool
 	freed   bool
 	err     error // restoring a snapshot's contents failed
+	// mapped is the image mapped into the reservation (copy-on-write), if
+	// any: reset reverts to it without mapping it again.
+	mapped image
 }
 
 // newAllocator returns the allocator of one instance. With a snapshot image,
@@ -52,6 +55,8 @@ func newAllocator(limit uint64, img image) (experimental.MemoryAllocator, *linea
 				if err := img.MapInto(lm.res); err != nil {
 					lm.err = err
 				}
+			} else {
+				lm.mapped = img
 			}
 		}
 		return lm

@@ -40,9 +40,10 @@ func (e *Engine) pristinePath(fp [32]byte) string {
 	return filepath.Join(e.cacheDir, "wasmbox-pristine", fmt.Sprintf("%s-%d.snap", hex.EncodeToString(fp[:]), pristineFormat))
 }
 
-// loadPristine returns the persisted pristine snapshot of fp for m, or nil.
-func (m *Module) loadPristine(ctx context.Context, fp [32]byte) *Snapshot {
-	p := m.engine.pristinePath(fp)
+// loadPristine returns the persisted pristine snapshot named key, of
+// fingerprint fp, for m, or nil.
+func (m *Module) loadPristine(ctx context.Context, key, fp [32]byte) *Snapshot {
+	p := m.engine.pristinePath(key)
 	if p == "" || ctx.Err() != nil {
 		return nil
 	}

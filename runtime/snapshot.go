@@ -14,6 +14,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // ErrSnapshotMismatch reports a snapshot that cannot be restored with the
@@ -60,17 +61,21 @@ type Snapshot struct {
 // kinds, the environment and the arguments. Only a matching configuration may restore a
 // snapshot: wasi-libc keeps the preopen table and the environment in guest
 // memory, so they must be the same at restore.
+//
+// Init and Setup must not be modified once used: a configuration seen before
+// is recognised by the addresses and lengths of their bytes and the rest of
+// it, without hashing Init (tens of KiB, more than a restore costs) again.
 func (m *Module) Fingerprint(cfg Config) [32]byte {
+	var tail bytes.Buffer
 	h := sha256.New()
 	w := func(parts ...string) {
 		for _, p := range parts {
 			var n [8]byte
 			binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
-			h.Write(n[:])
-			h.Write([]byte(p))
+			tail.Write(n[:])
+			tail.WriteString(p)
 		}
 	}
-	w("wasmbox-snapshot-v1", string(m.hash[:]), string(cfg.Init), string(cfg.Setup))
 	for _, mt := range cfg.Mounts {
 		kind := "dir"
 		switch {
@@ -87,9 +92,59 @@ func (m *Module) Fingerprint(cfg Config) [32]byte {
 	for _, a := range cfg.Args {
 		w("arg", a)
 	}
+	key := fingerprintKey{module: m.hash, init: sliceIDOf(cfg.Init), setup: sliceIDOf(cfg.Setup), tail: tail.String()}
+	if fp, ok := m.engine.cachedFingerprint(key); ok {
+		return fp
+	}
+	for _, p := range []string{"wasmbox-snapshot-v1", string(m.hash[:]), string(cfg.Init), string(cfg.Setup)} {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write([]byte(p))
+	}
+	h.Write(tail.Bytes())
 	var fp [32]byte
 	h.Sum(fp[:0])
+	m.engine.cacheFingerprint(key, fp)
 	return fp
+}
+
+// pristineKey names the start-up snapshot of a configuration with
+// fingerprint fp: deterministic instances have their own, cold-started
+// with seed 0 (see Determinism), though their snapshots restore anywhere the
+// fingerprint matches.
+func pristineKey(fp [32]byte, cfg Config) [32]byte {
+	if cfg.Determinism == nil {
+		return fp
+	}
+	return sha256.Sum256(append(fp[:], "deterministic"...))
+}
+
+// fingerprintKey identifies a configuration seen before (see Fingerprint).
+type fingerprintKey struct {
+	module      [32]byte
+	init, setup sliceID
+	tail        string // the mounts, environment and arguments, encoded
+}
+
+func sliceIDOf(b []byte) sliceID { return sliceID{unsafe.SliceData(b), len(b)} }
+
+func (e *Engine) cachedFingerprint(k fingerprintKey) ([32]byte, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	fp, ok := e.fingerprints[k]
+	return fp, ok
+}
+
+// cacheFingerprint remembers a fingerprint. The cache is small: its keys
+// keep their Init bytes alive, and each sandbox has its own.
+func (e *Engine) cacheFingerprint(k fingerprintKey, fp [32]byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.fingerprints == nil || len(e.fingerprints) >= 16 {
+		e.fingerprints = map[fingerprintKey][32]byte{}
+	}
+	e.fingerprints[k] = fp
 }
 
 // Snapshot captures the idle instance. It fails with ErrBusy while a cell
@@ -222,8 +277,8 @@ func (e *Engine) storePristine(fp [32]byte, s *Snapshot) bool {
 // with cfg, starting one if there is none yet. RestartCodeContext-style
 // "start over" restores it.
 func (m *Module) Pristine(ctx context.Context, cfg Config) (*Snapshot, error) {
-	fp := m.Fingerprint(cfg)
-	if s := m.engine.pristineSnapshot(fp); s != nil {
+	key := pristineKey(m.Fingerprint(cfg), cfg)
+	if s := m.engine.pristineSnapshot(key); s != nil {
 		return s, nil
 	}
 	i, err := m.Instantiate(ctx, cfg)
@@ -231,7 +286,7 @@ func (m *Module) Pristine(ctx context.Context, cfg Config) (*Snapshot, error) {
 		return nil, err
 	}
 	_ = i.Close(ctx)
-	if s := m.engine.pristineSnapshot(fp); s != nil {
+	if s := m.engine.pristineSnapshot(key); s != nil {
 		return s, nil
 	}
 	return nil, errors.New("wasmbox/runtime: no pristine snapshot could be taken")

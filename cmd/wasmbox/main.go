@@ -3,6 +3,7 @@
 //	wasmbox run [-l LANGUAGE] [--json] [--timeout D] (-c CODE | FILE | -)
 //	wasmbox repl [-l LANGUAGE] [--history FILE]
 //	wasmbox serve [--addr 127.0.0.1:49999] [--envd-addr 127.0.0.1:49983] [--token T]
+//	wasmbox batch [-j N] [--timeout D] [FILE | -]
 //	wasmbox version
 //	wasmbox completion bash|zsh|fish|powershell
 //
@@ -10,7 +11,8 @@
 // result (or the error's traceback); --json prints the whole Execution as
 // E2B's JSON instead. repl is an interactive prompt with line editing and
 // history. serve serves one sandbox over HTTP the way an E2B sandbox does
-// (package server), for the E2B SDKs with E2B_DEBUG=true.
+// (package server), for the E2B SDKs with E2B_DEBUG=true. batch runs
+// independent snippets in parallel, JSON Lines in and out.
 //
 // Exit statuses: 0 success, 1 the cell raised an error (or wasmbox
 // failed), 2 a usage error, 124 the cell ran out of its --timeout.
@@ -183,7 +185,7 @@ them; serve lets the E2B SDKs drive it unchanged.`,
 			return c.Help()
 		},
 	})
-	root.AddCommand(newRunCmd(), newReplCmd(), newServeCmd(), &cobra.Command{
+	root.AddCommand(newRunCmd(), newReplCmd(), newServeCmd(), newBatchCmd(), &cobra.Command{
 		Use:     "version",
 		Short:   "Print wasmbox's version",
 		Example: "  wasmbox version",

@@ -17,6 +17,7 @@ import io
 import json
 import linecache
 import math
+import operator
 import os
 import re
 import string
@@ -40,7 +41,6 @@ _ONLY_AST = ast.PyCF_ONLY_AST
 # The prelude's own view of ast: a cell that rebinds ast.parse or ast.Name
 # changes the shared module, not how the next cell is compiled.
 _Expr, _Assign, _Name, _Store = ast.Expr, ast.Assign, ast.Name, ast.Store
-_copy_location, _fix_missing_locations = ast.copy_location, ast.fix_missing_locations
 _CO_COROUTINE = 0x80
 
 _main = types.ModuleType("__main__")
@@ -1113,10 +1113,13 @@ def _run_cell(code, opts):
         if tree.body and isinstance(tree.body[-1], _Expr) and not _suppressed(code):
             # One compilation: the trailing expression is assigned to a
             # hidden name, read back after the cell ran.
+            # The new nodes take the expression's position: no walk of the
+            # whole tree (ast.fix_missing_locations) on every cell.
             last = tree.body[-1]
-            tree.body[-1] = _copy_location(_Assign(
-                targets=[_Name(id=_LAST, ctx=_Store())], value=last.value), last)
-            _fix_missing_locations(tree)
+            loc = {"lineno": last.lineno, "col_offset": last.col_offset,
+                   "end_lineno": last.end_lineno, "end_col_offset": last.end_col_offset}
+            tree.body[-1] = _Assign(targets=[_Name(id=_LAST, ctx=_Store(), **loc)],
+                                    value=last.value, **loc)
             has_value = True
         _ns.pop(_LAST, None)
         code_obj = _compiling(compile, tree, filename, "exec", flags=_TLA, dont_inherit=True)
@@ -2440,11 +2443,23 @@ class _Helper:
 
 _MISSING = object()
 _original_builtins = ()  # (name, value) pairs, filled at the end of the prelude
+_original_values = ()  # their values, and a getter of their names' values,
+_get_originals = None  # both filled with _original_builtins
+_is = operator.is_
 _cell_builtins = {}  # name -> the cell's value, or _MISSING if it deleted it
 
 
 def _shield():
     bd = vars(builtins)
+    # The common case, no builtin changed or deleted, checked by C code
+    # alone: one lookup and one identity test per builtin, without a
+    # Python-level loop (a missing name is a KeyError).
+    if not _cell_builtins:
+        try:
+            if all(map(_is, _get_originals(bd), _original_values)):
+                return
+        except KeyError:
+            pass
     for name, orig in _original_builtins:
         cur = bd.get(name, _MISSING)
         if cur is not orig:
@@ -2486,6 +2501,8 @@ if "" not in sys.path:
 # context is not slow to format.
 _user_traceback(ValueError("warm-up"))
 _original_builtins = tuple(vars(builtins).items())
+_original_values = tuple(value for _, value in _original_builtins)
+_get_originals = operator.itemgetter(*(name for name, _ in _original_builtins))
 _hidden_names = frozenset(_ns)
 _take_reserve()
 sys.stdout = sys.__stdout__ = _stdio(1)
