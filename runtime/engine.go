@@ -86,11 +86,12 @@ type compileOnce struct {
 type EngineOption func(*engineConfig)
 
 type engineConfig struct {
-	cacheDir  string
-	noCache   bool
-	fuel      FuelMode
-	logger    *slog.Logger
-	onCompile func(CompileEvent) (done func())
+	cacheDir    string
+	cacheMaxAge time.Duration // 0: DefaultCacheMaxAge
+	noCache     bool
+	fuel        FuelMode
+	logger      *slog.Logger
+	onCompile   func(CompileEvent) (done func())
 	// yieldListener, for tests, sees the call stack (function indices,
 	// innermost first) at every call of wasmbox.yield.
 	yieldListener func(stack []uint32)
@@ -201,6 +202,7 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 				var c wazero.CompilationCache
 				if c, err = wazero.NewCompilationCacheWithDir(dir); err == nil {
 					e.cache, e.cacheDir = c, dir
+					e.prune(dir, cfg.cacheMaxAge, log)
 				}
 			}
 			if err != nil {

@@ -83,6 +83,8 @@ func readFuelEntry(base string) ([]byte, fuel.Stats, bool) {
 	if len(out) != ent.Size || crc32.Checksum(out, castagnoli) != ent.CRC || !bytes.HasPrefix(out, []byte("\x00asm")) {
 		return nil, fuel.Stats{}, false
 	}
+	touch(base + ".json")
+	touch(base + ".wasm")
 	return out, ent.Stats, true
 }
 

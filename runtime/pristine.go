@@ -66,6 +66,7 @@ func (m *Module) loadPristine(ctx context.Context, key, fp [32]byte) *Snapshot {
 		return nil
 	}
 	m.engine.pristineLoads.Add(1)
+	touch(p)
 	return s
 }
 

@@ -1,0 +1,115 @@
+package runtime
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestPruneCache(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	old := now.Add(-DefaultCacheMaxAge - time.Hour)
+	files := map[string]time.Time{
+		"wazero-v1.12.0-amd64-linux/stale":        old,
+		"wazero-v1.12.0-amd64-linux/fresh":        now.Add(-time.Hour),
+		"wasmbox-fuel/stale.wasm":                 old,
+		"wasmbox-pristine/.pristine-123":          old, // a temporary file a crash left
+		"wasmbox-pristine/fresh-2.snap":           now,
+		"somebody-else/stale":                     old, // not the cache's
+		"stale-at-the-top":                        old,
+		"wazero-v1.12.0-amd64-linux/nested/stale": old, // not a file of the cache's layout
+	}
+	for name, mt := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, freed := pruneCache(dir, DefaultCacheMaxAge, now)
+	if n != 3 || freed != 3 {
+		t.Fatalf("removed %d files, %d bytes; want 3, 3", n, freed)
+	}
+	for name := range files {
+		_, err := os.Stat(filepath.Join(dir, name))
+		gone := name == "wazero-v1.12.0-amd64-linux/stale" || name == "wasmbox-fuel/stale.wasm" || name == "wasmbox-pristine/.pristine-123"
+		if gone != os.IsNotExist(err) {
+			t.Errorf("%s: removed %v, want %v (%v)", name, !gone, gone, err)
+		}
+	}
+	// Within a day of the last look, nobody looks again.
+	p := filepath.Join(dir, "wasmbox-fuel/stale2.wasm")
+	if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := pruneCache(dir, DefaultCacheMaxAge, now.Add(time.Hour)); n != 0 {
+		t.Fatalf("pruned again within a day: %d", n)
+	}
+	if n, _ := pruneCache(dir, DefaultCacheMaxAge, now.Add(pruneEvery+time.Hour)); n != 1 {
+		t.Fatalf("a day later: removed %d, want 1", n)
+	}
+	// A negative age keeps everything.
+	if err := os.Remove(filepath.Join(dir, pruneStamp)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := pruneCache(dir, -1, now.Add(365*24*time.Hour)); n != 0 {
+		t.Fatalf("negative age removed %d", n)
+	}
+}
+
+// TestEnginePrunesItsCache: NewEngine removes stale entries in the
+// background, and a loaded pristine snapshot counts as a use.
+func TestEnginePrunesItsCache(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-2 * time.Hour)
+	stale := filepath.Join(dir, "wazero-v0.0.0-test", "stale")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	e, err := NewEngine(ctx, WithCacheDir(dir), WithCacheMaxAge(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("the stale entry is still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, pruneStamp)); err != nil {
+		t.Fatalf("no stamp: %v", err)
+	}
+
+	p := filepath.Join(dir, "wasmbox-pristine", "x.snap")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, old, old); err != nil {
+		t.Fatal(err)
+	}
+	touch(p)
+	if fi, err := os.Stat(p); err != nil || time.Since(fi.ModTime()) > time.Minute {
+		t.Fatalf("touch did not record a use: %v %v", fi.ModTime(), err)
+	}
+}
