@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"time"
 )
@@ -34,9 +35,29 @@ func WithCacheMaxAge(d time.Duration) EngineOption {
 
 // cacheSubdir reports whether name is a subdirectory of the cache that
 // wasmbox writes: its own (wasmbox-fuel, wasmbox-pristine) and wazero's
-// compilation caches (wazero-VERSION-ARCH-OS).
+// compilation caches of this platform (wazero-VERSION-GOARCH-GOOS).
 func cacheSubdir(name string) bool {
-	return strings.HasPrefix(name, "wasmbox-") || strings.HasPrefix(name, "wazero-")
+	return name == "wasmbox-fuel" || name == "wasmbox-pristine" ||
+		strings.HasPrefix(name, "wazero-") && strings.HasSuffix(name, "-"+goruntime.GOARCH+"-"+goruntime.GOOS)
+}
+
+// cacheFile reports whether name is one the cache writes: entries named by
+// a hex digest (wazero's, the metered modules, the snapshots) and the
+// temporary files of interrupted writes. Whatever else a user keeps in the
+// directory is left alone.
+func cacheFile(name string) bool {
+	if strings.HasPrefix(name, ".tmp-") || strings.HasPrefix(name, ".pristine-") {
+		return true
+	}
+	if len(name) < 64 {
+		return false
+	}
+	for _, c := range name[:64] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // pruneCache removes the files of dir's cache subdirectories that were not
@@ -72,7 +93,7 @@ func pruneCache(dir string, maxAge time.Duration, now time.Time) (removed int, f
 			continue
 		}
 		for _, e := range entries {
-			if !e.Type().IsRegular() {
+			if !e.Type().IsRegular() || !cacheFile(e.Name()) {
 				continue
 			}
 			fi, err := e.Info()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,15 +14,20 @@ func TestPruneCache(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()
 	old := now.Add(-DefaultCacheMaxAge - time.Hour)
+	h := strings.Repeat("0123456789abcdef", 4) // a digest's hex
+	wz := "wazero-v1.12.0-" + goruntime.GOARCH + "-" + goruntime.GOOS
 	files := map[string]time.Time{
-		"wazero-v1.12.0-amd64-linux/stale":        old,
-		"wazero-v1.12.0-amd64-linux/fresh":        now.Add(-time.Hour),
-		"wasmbox-fuel/stale.wasm":                 old,
-		"wasmbox-pristine/.pristine-123":          old, // a temporary file a crash left
-		"wasmbox-pristine/fresh-2.snap":           now,
-		"somebody-else/stale":                     old, // not the cache's
-		"stale-at-the-top":                        old,
-		"wazero-v1.12.0-amd64-linux/nested/stale": old, // not a file of the cache's layout
+		wz + "/" + h:                        old,
+		wz + "/" + h[1:] + "f":              now.Add(-time.Hour),
+		"wasmbox-fuel/" + h + ".wasm":       old,
+		"wasmbox-pristine/.pristine-123":    old, // a temporary file a crash left
+		"wasmbox-pristine/" + h + "-2.snap": now,
+		"wasmbox-pristine/notes.txt":        old, // not a name the cache writes
+		"wasmbox-project/" + h:              old, // not the cache's directory
+		"wazero-v1.12.0-arm64-plan9/" + h:   old, // another platform's
+		"somebody-else/" + h:                old,
+		h:                                   old, // at the top
+		wz + "/nested/" + h:                 old, // not a file of the cache's layout
 	}
 	for name, mt := range files {
 		p := filepath.Join(dir, name)
@@ -40,13 +47,13 @@ func TestPruneCache(t *testing.T) {
 	}
 	for name := range files {
 		_, err := os.Stat(filepath.Join(dir, name))
-		gone := name == "wazero-v1.12.0-amd64-linux/stale" || name == "wasmbox-fuel/stale.wasm" || name == "wasmbox-pristine/.pristine-123"
+		gone := name == wz+"/"+h || name == "wasmbox-fuel/"+h+".wasm" || name == "wasmbox-pristine/.pristine-123"
 		if gone != os.IsNotExist(err) {
 			t.Errorf("%s: removed %v, want %v (%v)", name, !gone, gone, err)
 		}
 	}
 	// Within a day of the last look, nobody looks again.
-	p := filepath.Join(dir, "wasmbox-fuel/stale2.wasm")
+	p := filepath.Join(dir, "wasmbox-fuel/"+h+".json")
 	if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +80,7 @@ func TestPruneCache(t *testing.T) {
 func TestEnginePrunesItsCache(t *testing.T) {
 	dir := t.TempDir()
 	old := time.Now().Add(-2 * time.Hour)
-	stale := filepath.Join(dir, "wazero-v0.0.0-test", "stale")
+	stale := filepath.Join(dir, "wazero-v0.0.0-"+goruntime.GOARCH+"-"+goruntime.GOOS, strings.Repeat("ab", 32))
 	if err := os.MkdirAll(filepath.Dir(stale), 0o755); err != nil {
 		t.Fatal(err)
 	}
