@@ -220,13 +220,21 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 	if c.net != nil {
 		endNet = c.net.Begin(cctx, inst.Stopped())
 	}
-	cmdCtx, stopCommand := context.WithCancel(cctx)
-	defer stopCommand()
-	c.mu.Lock()
-	c.stopCommand = stopCommand
-	c.mu.Unlock()
-	defer func() { c.mu.Lock(); c.stopCommand = nil; c.mu.Unlock() }()
-	h.onCommand = func(payload []byte) { c.sb.cellCommand(cmdCtx, h, payload) }
+	// A command event (!cmd) runs its command before the guest goes on;
+	// the cancel is made then, so that cells without commands pay nothing.
+	h.onCommand = func(payload []byte) {
+		cmdCtx, stop := context.WithCancel(cctx)
+		c.mu.Lock()
+		c.stopCommand = stop
+		c.mu.Unlock()
+		defer func() {
+			c.mu.Lock()
+			c.stopCommand = nil
+			c.mu.Unlock()
+			stop()
+		}()
+		c.sb.cellCommand(cmdCtx, h, payload)
+	}
 	_, execErr := inst.Exec(cctx, []byte(code), opts, h)
 	if endNet != nil {
 		endNet()
