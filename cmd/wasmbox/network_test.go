@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,24 +14,8 @@ import (
 func TestServeAllowHost(t *testing.T) {
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "from the allowed host") }))
 	defer target.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--envd-addr", "",
-			"--allow-host", target.Listener.Addr().String(), "--net-timeout", "5s"},
-			strings.NewReader(""), &stdout, &stderr)
-	}()
-	addrRE := regexp.MustCompile(`msg="wasmbox server listening".* addr=(127\.0\.0\.1:\d+)`)
-	var addr string
-	require.Eventually(t, func() bool {
-		if m := addrRE.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-			return true
-		}
-		return false
-	}, 60*time.Second, 20*time.Millisecond, "log: %s", stderr.String())
+	srv := serveInProcess(t, "--allow-host", target.Listener.Addr().String(), "--net-timeout", "5s")
+	addr := srv.addr
 	exec := func(body string) string {
 		res, err := http.Post("http://"+addr+"/execute", "application/json", strings.NewReader(body))
 		require.NoError(t, err)
@@ -46,12 +27,7 @@ func TestServeAllowHost(t *testing.T) {
 		`"text":"from the allowed host"`)
 	assert.Contains(t, exec(`{"code": "await (await fetch('`+target.URL+`/')).text()", "language": "js"}`), `"text":"from the allowed host"`)
 	assert.Contains(t, exec(`{"code": "import urllib.request\nurllib.request.urlopen('http://example.com/')"}`), `not in the allow-list`)
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	srv.stop(t)
 }
 
 func TestNetworkFlagErrors(t *testing.T) {

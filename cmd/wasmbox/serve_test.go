@@ -34,26 +34,53 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func TestServe(t *testing.T) {
-	t.Setenv("SBX_HOST", "passed through")
+// servedCLI is a `wasmbox serve` that a test runs on a free port.
+type servedCLI struct {
+	addr           string
+	stdout, stderr *lockedBuffer
+	cancel         context.CancelFunc
+	done           chan int
+}
+
+// serveInProcess runs `wasmbox serve --addr 127.0.0.1:0 --envd-addr "" ARGS`
+// in the test's process and waits until it listens.
+func serveInProcess(t *testing.T, args ...string) *servedCLI {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr lockedBuffer
-	done := make(chan int, 1)
+	s := &servedCLI{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	t.Cleanup(cancel)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--envd-addr", "", "--token", "tok",
-			"--env", "SBX_A=from serve", "--env", "SBX_B=x=y", "--env", "SBX_HOST"},
-			strings.NewReader(""), &stdout, &stderr)
+		s.done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--envd-addr", ""}, args...),
+			strings.NewReader(""), s.stdout, s.stderr)
 	}()
 	addrRE := regexp.MustCompile(`msg="wasmbox server listening".* addr=(127\.0\.0\.1:\d+)`)
-	var addr string
 	require.Eventually(t, func() bool {
-		if m := addrRE.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
+		if m := addrRE.FindStringSubmatch(s.stderr.String()); m != nil {
+			s.addr = m[1]
 			return true
 		}
 		return false
-	}, 60*time.Second, 20*time.Millisecond, "log: %s", stderr.String())
+	}, 60*time.Second, 20*time.Millisecond, "log: %s", s.stderr.String())
+	return s
+}
+
+// stop ends the server as SIGINT/SIGTERM do and returns its exit status.
+func (s *servedCLI) stop(t *testing.T) int {
+	t.Helper()
+	s.cancel()
+	select {
+	case rc := <-s.done:
+		return rc
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+		return -1
+	}
+}
+
+func TestServe(t *testing.T) {
+	t.Setenv("SBX_HOST", "passed through")
+	srv := serveInProcess(t, "--token", "tok", "--env", "SBX_A=from serve", "--env", "SBX_B=x=y", "--env", "SBX_HOST")
+	addr, stdout, stderr := srv.addr, srv.stdout, srv.stderr
 	assert.Contains(t, stderr.String(), `msg="interpreter ready" language=python`)
 	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "E2B_SANDBOX_URL") }, 5*time.Second, 10*time.Millisecond)
 	assert.Equal(t, "wasmbox serve: code interpreter and envd on http://"+addr+"\n"+
@@ -95,13 +122,7 @@ func TestServe(t *testing.T) {
 	assert.Contains(t, exec(`{"code": "process.env.SBX_A", "language": "js", "env_vars": {"SBX_A": "cell"}}`), `"text":"cell"`)
 	assert.Contains(t, exec(`{"code": "process.env.SBX_A", "language": "js"}`), `"text":"from serve"`)
 
-	cancel() // as SIGINT/SIGTERM do
-	select {
-	case rc := <-done:
-		assert.Equal(t, 0, rc)
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	assert.Equal(t, 0, srv.stop(t))
 	assert.Contains(t, stderr.String(), "wasmbox server stopped")
 }
 

@@ -2,15 +2,12 @@ package main
 
 import (
 	"archive/zip"
-	"context"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,35 +34,15 @@ func TestServeWheelhouse(t *testing.T) {
 	require.NoError(t, zw.Close())
 	require.NoError(t, f.Close())
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--envd-addr", "", "--python", "plain", "--wheelhouse", dir},
-			strings.NewReader(""), &stdout, &stderr)
-	}()
-	addrRE := regexp.MustCompile(`msg="wasmbox server listening".* addr=(127\.0\.0\.1:\d+)`)
-	var addr string
-	require.Eventually(t, func() bool {
-		if m := addrRE.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-			return true
-		}
-		return false
-	}, 60*time.Second, 20*time.Millisecond, "log: %s", stderr.String())
+	srv := serveInProcess(t, "--python", "plain", "--wheelhouse", dir)
+	addr := srv.addr
 	res, err := http.Post("http://"+addr+"/execute", "application/json",
 		strings.NewReader(`{"code": "!pip install house-wasm\nimport house_wasm\nhouse_wasm.WHERE"}`))
 	require.NoError(t, err)
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	assert.Contains(t, string(body), `"text":"the wheelhouse"`)
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	srv.stop(t)
 
 	for _, bad := range []string{filepath.Join(dir, "missing"), f.Name()} {
 		rc, _, errOut := cli(t, "", "serve", "--wheelhouse", bad)
