@@ -4,6 +4,7 @@ package runtime
 
 import (
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -15,6 +16,22 @@ import (
 type memfdImage struct {
 	fd   int
 	size uint64
+
+	// ro is the image mapped shared and read-only, made on the first
+	// revert: the source its written pages are copied back from.
+	roOnce sync.Once
+	ro     []byte
+}
+
+// source returns the image's read-only mapping, or nil if it cannot be
+// made.
+func (m *memfdImage) source() []byte {
+	m.roOnce.Do(func() {
+		if b, err := unix.Mmap(m.fd, 0, int(m.size), unix.PROT_READ, unix.MAP_SHARED); err == nil {
+			m.ro = b
+		}
+	})
+	return m.ro
 }
 
 func newImage(mem []byte) (image, error) {
@@ -113,7 +130,8 @@ func (m *memfdImage) MapInto(r reservation) error {
 // reports false when r is not such a mapping. The pages the instance wrote
 // are the private anonymous pages of the mapping (/proc/self/pagemap); the
 // others still map the image. Up to revertCopyMax bytes of written pages
-// get the image's bytes copied back: they stay the instance's own,
+// get the image's bytes copied back, from a shared read-only mapping of the
+// image (no system call per run of pages): they stay the instance's own,
 // writable pages, so the next user writes to them without a page fault
 // each (a Python job writes some 250 pages, and a copy-on-write fault costs
 // more than copying a page). Beyond that, or without pagemap, the pages are
@@ -126,15 +144,11 @@ func (m *memfdImage) revert(r reservation) (bool, error) {
 	}
 	mem := r.mem[:m.size]
 	runs, total, err := privatePages(mem)
-	if err == nil && total <= revertCopyMax {
+	if src := m.source(); err == nil && total <= revertCopyMax && src != nil {
 		for _, run := range runs {
-			if _, err = unix.Pread(m.fd, mem[run.from:run.to], int64(run.from)); err != nil {
-				break
-			}
+			copy(mem[run.from:run.to], src[run.from:run.to])
 		}
-		if err == nil {
-			return true, nil
-		}
+		return true, nil
 	}
 	if err == nil {
 		for _, run := range runs {
@@ -224,6 +238,10 @@ func (m *memfdImage) ReadAt(p []byte, off int64) (int, error) {
 func (m *memfdImage) Close() error {
 	if m.fd < 0 {
 		return nil
+	}
+	if m.ro != nil {
+		_ = unix.Munmap(m.ro)
+		m.ro = nil
 	}
 	err := unix.Close(m.fd)
 	m.fd = -1
