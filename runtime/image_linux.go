@@ -173,6 +173,7 @@ const revertCopyMax = 4 << 20
 // Bits of a /proc/self/pagemap entry (Documentation/admin-guide/mm/pagemap.rst).
 const (
 	pagemapPresent = 1 << 63
+	pagemapSwapped = 1 << 62
 	pagemapFile    = 1 << 61 // a file page or shared anonymous memory
 )
 
@@ -180,8 +181,8 @@ const (
 type pageRun struct{ from, to uintptr }
 
 // privatePages returns the byte ranges of mem (page-aligned) that hold
-// private anonymous pages -- the copies made when the process wrote to its
-// private file mapping -- and their total size.
+// private anonymous pages, in memory or swapped out -- the copies made when
+// the process wrote to its private file mapping -- and their total size.
 func privatePages(mem []byte) ([]pageRun, uintptr, error) {
 	f, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -204,7 +205,10 @@ func privatePages(mem []byte) ([]pageRun, uintptr, error) {
 			return nil, 0, err
 		}
 		for j := uintptr(0); j < n; j++ {
-			if e := buf[j]; e&pagemapPresent == 0 || e&pagemapFile != 0 {
+			// Written pages are present and anonymous, or swapped out (only
+			// anonymous pages are swapped; a file page is read back from
+			// the file): missing one would hand a job's data to the next.
+			if e := buf[j]; e&pagemapSwapped == 0 && (e&pagemapPresent == 0 || e&pagemapFile != 0) {
 				continue
 			}
 			at := (p + j) * pageSize
