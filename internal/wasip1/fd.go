@@ -326,19 +326,8 @@ func fdRead(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
 			}
 		}
 	case kindFile:
-		for k := uint64(0); k < n; k++ {
-			b := iovec(mem, iovs, k)
-			m, errno := e.file.Read(b)
-			total += m
-			if errno != 0 {
-				if total > 0 {
-					break
-				}
-				return errno
-			}
-			if m < len(b) {
-				break
-			}
+		if total, errno = transfer(mem, iovs, n, func(b []byte, _ int) (int, Errno) { return e.file.Read(b) }); errno != 0 {
+			return errno
 		}
 	default:
 		return EBADF
@@ -368,25 +357,36 @@ func fdWrite(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
 			total += len(b)
 		}
 	case kindFile:
-		for k := uint64(0); k < n; k++ {
-			b := iovec(mem, iovs, k)
-			m, errno := e.file.Write(b)
-			total += m
-			if errno != 0 {
-				if total > 0 {
-					break
-				}
-				return errno
-			}
-			if m < len(b) {
-				break
-			}
+		if total, errno = transfer(mem, iovs, n, func(b []byte, _ int) (int, Errno) { return e.file.Write(b) }); errno != 0 {
+			return errno
 		}
 	default:
 		return EBADF
 	}
 	putU32(mem, u32(p[3]), uint32(total))
 	return 0
+}
+
+// transfer runs op over the iovecs at iovs, in order, with the bytes done
+// so far, until one is short or fails: an error after some bytes ends the
+// transfer with what was done, as POSIX readv and writev do.
+func transfer(mem []byte, iovs, n uint64, op func(b []byte, done int) (int, Errno)) (int, Errno) {
+	total := 0
+	for k := uint64(0); k < n; k++ {
+		b := iovec(mem, iovs, k)
+		m, errno := op(b, total)
+		total += m
+		if errno != 0 {
+			if total > 0 {
+				break
+			}
+			return 0, errno
+		}
+		if m < len(b) {
+			break
+		}
+	}
+	return total, 0
 }
 
 func fdPread(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
@@ -401,21 +401,11 @@ func fdPread(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
 	if off < 0 {
 		return EINVAL
 	}
-	iovs, n := u32(p[1]), u32(p[2])
-	total := 0
-	for k := uint64(0); k < n; k++ {
-		b := iovec(mem, iovs, k)
-		m, errno := e.file.Pread(b, off+int64(total))
-		total += m
-		if errno != 0 {
-			if total > 0 {
-				break
-			}
-			return errno
-		}
-		if m < len(b) {
-			break
-		}
+	total, errno := transfer(mem, u32(p[1]), u32(p[2]), func(b []byte, done int) (int, Errno) {
+		return e.file.Pread(b, off+int64(done))
+	})
+	if errno != 0 {
+		return errno
 	}
 	putU32(mem, u32(p[4]), uint32(total))
 	return 0
@@ -433,21 +423,11 @@ func fdPwrite(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
 	if off < 0 {
 		return EINVAL
 	}
-	iovs, n := u32(p[1]), u32(p[2])
-	total := 0
-	for k := uint64(0); k < n; k++ {
-		b := iovec(mem, iovs, k)
-		m, errno := e.file.Pwrite(b, off+int64(total))
-		total += m
-		if errno != 0 {
-			if total > 0 {
-				break
-			}
-			return errno
-		}
-		if m < len(b) {
-			break
-		}
+	total, errno := transfer(mem, u32(p[1]), u32(p[2]), func(b []byte, done int) (int, Errno) {
+		return e.file.Pwrite(b, off+int64(done))
+	})
+	if errno != 0 {
+		return errno
 	}
 	putU32(mem, u32(p[4]), uint32(total))
 	return 0
