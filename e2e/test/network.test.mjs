@@ -3,27 +3,15 @@
 // nothing else. Needs WASMBOX_BIN, the path of the wasmbox binary.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import http from 'node:http'
 import { Sandbox } from '@e2b/code-interpreter'
+import { startServer, stopServer } from '../lib/helpers.mjs'
 
 const bin = process.env.WASMBOX_BIN
 let proc
 let url
 let target
 let targetURL
-
-async function freePort () {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
-}
 
 before(async () => {
   if (!bin) return
@@ -39,30 +27,13 @@ before(async () => {
   await new Promise((resolve) => target.listen(0, '127.0.0.1', resolve))
   const hostPort = `127.0.0.1:${target.address().port}`
   targetURL = `http://${hostPort}`
-  const port = await freePort()
-  url = `http://127.0.0.1:${port}`
-  proc = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--envd-addr', '', '--allow-host', hostPort,
-    '--log-format', 'json'], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let log = ''
-  proc.stderr.on('data', (d) => { log += d })
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/health`)
-      if (res.ok) break
-    } catch {}
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`server did not start:\n${log}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  ;({ proc, url } = await startServer(bin, ['--allow-host', hostPort, '--log-format', 'json']))
 })
 
 after(async () => {
   if (target) target.close()
   if (!proc) return
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
-  proc.kill('SIGTERM')
-  const { code } = await exited
-  assert.equal(code, 0, 'graceful shutdown exits 0')
+  assert.equal(await stopServer(proc), 0, 'graceful shutdown exits 0')
 })
 
 function sandbox () {

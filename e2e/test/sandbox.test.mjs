@@ -5,54 +5,27 @@
 // needs WASMBOX_BIN, the path of the wasmbox binary.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { Sandbox } from '@e2b/code-interpreter'
+import { startServer, stopServer } from '../lib/helpers.mjs'
 
 const bin = process.env.WASMBOX_BIN
 const skip = !bin && 'WASMBOX_BIN not set'
 let proc
 let sbx
 
-/** A free TCP port on the loopback interface. */
-async function freePort () {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
-}
-
 before(async () => {
   if (!bin) return
-  const port = await freePort()
-  const url = `http://127.0.0.1:${port}`
-  proc = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--envd-addr', '',
-    '--env', 'E2E_SBX=from serve', '--env', 'E2E_OVER=sandbox', '--env', 'E2E_FROM_HOST'],
-  { env: { ...process.env, E2E_FROM_HOST: 'host value' }, stdio: ['ignore', 'ignore', 'pipe'] })
-  let log = ''
-  proc.stderr.on('data', (d) => { log += d })
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/health`)
-      if (res.ok) break
-    } catch {}
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`server did not start:\n${log}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  let url
+  ;({ proc, url } = await startServer(bin,
+    ['--env', 'E2E_SBX=from serve', '--env', 'E2E_OVER=sandbox', '--env', 'E2E_FROM_HOST'],
+    { E2E_FROM_HOST: 'host value' }))
   // As Sandbox.connect() builds a handle from what E2B's API returns.
   sbx = new Sandbox({ sandboxId: 'local', envdVersion: '99.99.99', sandboxUrl: url, requestTimeoutMs: 30_000 })
 })
 
 after(async () => {
   if (!proc) return
-  const exited = new Promise((resolve) => proc.once('exit', resolve))
-  proc.kill('SIGTERM')
-  assert.equal(await exited, 0, 'graceful shutdown exits 0')
+  assert.equal(await stopServer(proc), 0, 'graceful shutdown exits 0')
 })
 
 test('a fresh server lists its default Python and JavaScript contexts', { skip }, async () => {

@@ -3,26 +3,13 @@
 // mode). Needs WASMBOX_BIN, the path of the wasmbox binary.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { Sandbox, AuthenticationError, SandboxError } from '@e2b/code-interpreter'
+import { startServer, stopServer } from '../lib/helpers.mjs'
 
 const bin = process.env.WASMBOX_BIN
 const TOKEN = 'e2e-secret-token'
 let proc
 let url
-
-/** A free TCP port on the loopback interface. */
-async function freePort () {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
-}
 
 /**
  * A handle on the token-protected server. In debug mode Sandbox.create()
@@ -42,29 +29,13 @@ function connect (token) {
 
 before(async () => {
   if (!bin) return
-  const port = await freePort()
-  url = `http://127.0.0.1:${port}`
-  proc = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--envd-addr', '', '--cell-timeout', '1s',
-    '--log-format', 'json'], { env: { ...process.env, WASMBOX_ACCESS_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] })
-  let log = ''
-  proc.stderr.on('data', (d) => { log += d })
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/health`)
-      if (res.ok) break
-    } catch {}
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`server did not start:\n${log}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  ;({ proc, url } = await startServer(bin, ['--cell-timeout', '1s', '--log-format', 'json'],
+    { WASMBOX_ACCESS_TOKEN: TOKEN }))
 })
 
 after(async () => {
   if (!proc) return
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
-  proc.kill('SIGTERM')
-  const { code } = await exited
-  assert.equal(code, 0, 'graceful shutdown exits 0')
+  assert.equal(await stopServer(proc), 0, 'graceful shutdown exits 0')
 })
 
 test('a token-protected server refuses clients without the token', { skip: !bin && 'WASMBOX_BIN not set' }, async () => {
