@@ -26,6 +26,7 @@ import (
 	goruntime "runtime"
 	"runtime/cgo"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -47,6 +48,24 @@ const (
 	Guard       = 32 << 20
 )
 
+// MaxWasmStack is the most native stack a guest call may use (wasmtime's
+// default is 512 KiB), unless threads have too little stack for it: guest
+// code runs on the stack of the thread of the goroutine that calls it.
+// CPython's C recursion limit for WASI (5000) needs more than wasmtime's
+// default: json.dumps of a list nested 5000 deep overflows 512 KiB.
+const MaxWasmStack = 4 << 20
+
+// maxWasmStack is MaxWasmStack, or less when threads are created with less
+// than 1 MiB more stack than that: overflowing the thread's stack itself
+// would crash the process, where overflowing the limit is a trap.
+func maxWasmStack() int {
+	thread := int(C.wbx_thread_stack_size())
+	if thread >= MaxWasmStack+1<<20 || thread == 0 {
+		return MaxWasmStack
+	}
+	return max(thread-1<<20, thread/2)
+}
+
 // ErrStopped is returned (wrapped) by Func.Call after Instance.Stop.
 var ErrStopped = errors.New("wasmtimeengine: instance stopped")
 
@@ -67,6 +86,7 @@ func New(ctx context.Context, cfg wasmengine.Config) (wasmengine.Engine, error) 
 	wc.SetWasmBulkMemory(true)
 	wc.SetWasmMultiValue(true)
 	wc.SetWasmSIMD(true)
+	wc.SetMaxWasmStack(maxWasmStack())
 	C.wbx_config_set(configPtr(wc), Reservation, Guard)
 	goruntime.KeepAlive(wc)
 
@@ -102,6 +122,10 @@ type engine struct {
 	mu     sync.Mutex
 	mods   map[[32]byte]*modEntry
 	closed bool
+	// live counts open instances: Stop needs the engine (its epoch) until
+	// the last one is closed, so wt is closed by whichever of Close and the
+	// last instance's Close comes last.
+	live int
 }
 
 type modEntry struct {
@@ -236,6 +260,9 @@ func (e *engine) compile(key [32]byte, wasm []byte) (*module, error) {
 		p := e.path(key)
 		if _, err := os.Stat(p); err == nil {
 			if m, err := wasmtime.NewModuleDeserializeFile(e.wt, p); err == nil {
+				// Mark the entry used, for the cache's pruning by age.
+				now := time.Now()
+				_ = os.Chtimes(p, now, now)
 				return newModule(e, m)
 			}
 		}
@@ -285,8 +312,29 @@ func writeAtomic(dir, path string, b []byte) error {
 func (e *engine) incrementEpoch() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.closed {
+	if !e.closed || e.live > 0 {
 		e.wt.IncrementEpoch()
+	}
+}
+
+// acquire counts a new instance; it fails once the engine is closed.
+func (e *engine) acquire() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	e.live++
+	return nil
+}
+
+// release uncounts a closed instance.
+func (e *engine) release() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.live--
+	if e.closed && e.live == 0 {
+		e.wt.Close()
 	}
 }
 
@@ -309,6 +357,10 @@ func (e *engine) Close(context.Context) error {
 		}
 	}
 	e.linker.Close()
-	e.wt.Close()
+	e.mu.Lock()
+	if e.live == 0 {
+		e.wt.Close()
+	}
+	e.mu.Unlock()
 	return nil
 }

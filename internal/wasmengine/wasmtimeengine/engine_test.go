@@ -266,7 +266,10 @@ func TestMemoryGrowAndLimit(t *testing.T) {
 
 	// Out of bounds is a trap, not a crash.
 	_, err = in.Func("load").Call(context.Background(), 4<<16-2)
-	assert.Error(t, err)
+	var trap *wasmtimeengine.TrapError
+	require.ErrorAs(t, err, &trap)
+	assert.Contains(t, err.Error(), "out of bounds memory access")
+	assert.NotContains(t, err.Error(), "backtrace")
 
 	require.NoError(t, in.Close(context.Background()))
 	assert.Equal(t, 1, m.freed)
@@ -333,7 +336,7 @@ func TestStop(t *testing.T) {
 	in.Stop()
 	select {
 	case err := <-done:
-		t.Logf("stop latency %v", time.Since(start))
+		t.Logf("stop latency %v; error: %v", time.Since(start), err)
 		assert.ErrorIs(t, err, wasmtimeengine.ErrStopped)
 	case <-time.After(5 * time.Second):
 		t.Fatal("Stop did not end the call")
@@ -485,4 +488,27 @@ func TestCompileOncePerKey(t *testing.T) {
 	// A compile error is returned, and not remembered.
 	_, err := e.Compile(context.Background(), [32]byte{1}, []byte("not wasm"))
 	assert.Error(t, err)
+}
+
+func TestEngineCloseWithLiveInstance(t *testing.T) {
+	ctx := context.Background()
+	e, err := wasmtimeengine.New(ctx, wasmengine.Config{Host: testHost(&hostState{})})
+	require.NoError(t, err)
+	mod, err := e.Compile(ctx, sha256.Sum256(guestWasm), guestWasm)
+	require.NoError(t, err)
+	var m *mmapMemory
+	in, err := mod.Instantiate(ctx, wasmengine.InstanceConfig{Memory: newMemoryFunc(t, 1<<20, &m)})
+	require.NoError(t, err)
+	done := spin(in)
+	time.Sleep(20 * time.Millisecond)
+	require.NoError(t, e.Close(ctx))
+	_, err = e.Compile(ctx, sha256.Sum256(guestWasm), guestWasm)
+	assert.ErrorIs(t, err, wasmtimeengine.ErrClosed)
+	_, err = mod.Instantiate(ctx, wasmengine.InstanceConfig{Memory: newMemoryFunc(t, 1<<20, nil)})
+	assert.ErrorIs(t, err, wasmtimeengine.ErrClosed)
+	// The running instance still stops and closes.
+	in.Stop()
+	assert.ErrorIs(t, <-done, wasmtimeengine.ErrStopped)
+	require.NoError(t, in.Close(ctx))
+	assert.Equal(t, 1, m.freed)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
@@ -205,6 +206,7 @@ func (in *instance) Close(context.Context) error {
 		m.free() // in case wasmtime never created its side
 	}
 	in.pinner.Unpin()
+	in.e.release()
 	return nil
 }
 
@@ -336,9 +338,9 @@ func (f *function) Call(ctx context.Context, params ...uint64) (results []uint64
 	}
 	if callErr != nil {
 		if atomic.LoadUint32(in.stopped) != 0 {
-			return nil, fmt.Errorf("wasmtimeengine: %s: %w (%v)", f.name, ErrStopped, callErr)
+			return nil, fmt.Errorf("wasmtimeengine: %s: %w", f.name, ErrStopped)
 		}
-		return nil, fmt.Errorf("wasmtimeengine: %s: %w", f.name, callErr)
+		return nil, fmt.Errorf("wasmtimeengine: %s: %w", f.name, &TrapError{err: callErr})
 	}
 	switch v := out.(type) {
 	case nil:
@@ -392,3 +394,34 @@ func (e *PanicError) Error() string {
 }
 
 func (e *PanicError) Unwrap() error { return e.err }
+
+// TrapError is the error of a call that trapped. Its message is
+// wasmtime's cause, without the wasm backtrace; Unwrap returns wasmtime's
+// error (a *wasmtime.Trap or *wasmtime.Error), whose message has it.
+type TrapError struct{ err error }
+
+func (e *TrapError) Error() string {
+	// wasmtime's message: a backtrace, then "Caused by:" and the chain of
+	// causes, one a line ("    0: ..."), then a blank line and a native
+	// backtrace.
+	msg := e.err.Error()
+	i := strings.Index(msg, "Caused by:")
+	if i < 0 {
+		first, _, _ := strings.Cut(msg, "\n")
+		return strings.TrimSpace(first)
+	}
+	causes, _, _ := strings.Cut(msg[i+len("Caused by:"):], "\n\n")
+	var parts []string
+	for _, line := range strings.Split(causes, "\n") {
+		line = strings.TrimSpace(line)
+		if n, rest, ok := strings.Cut(line, ": "); ok && strings.Trim(n, "0123456789") == "" {
+			line = rest
+		}
+		if line != "" {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, ": ")
+}
+
+func (e *TrapError) Unwrap() error { return e.err }

@@ -82,11 +82,8 @@ func (m *module) Instantiate(ctx context.Context, cfg wasmengine.InstanceConfig)
 	if cfg.Memory == nil {
 		return nil, fmt.Errorf("wasmtimeengine: InstanceConfig.Memory is nil")
 	}
-	m.e.mu.Lock()
-	closed := m.e.closed
-	m.e.mu.Unlock()
-	if closed {
-		return nil, ErrClosed
+	if err := m.e.acquire(); err != nil {
+		return nil, err
 	}
 
 	in := &instance{e: m.e, newMem: cfg.Memory}
@@ -98,6 +95,8 @@ func (m *module) Instantiate(ctx context.Context, cfg wasmengine.InstanceConfig)
 	m.e.stores.Store(in.key, in)
 	in.store.SetEpochDeadline(1)
 
+	// A start section may call host functions.
+	in.ctx = ctx
 	h := cgo.NewHandle(in)
 	goruntime.LockOSThread()
 	C.wbx_set_instantiating(C.uintptr_t(h))
@@ -113,6 +112,7 @@ func (m *module) Instantiate(ctx context.Context, cfg wasmengine.InstanceConfig)
 		_ = in.Close(ctx)
 		return nil, fmt.Errorf("wasmtimeengine: instantiate: %w", err)
 	}
+	in.ctx = nil
 	in.wt = wi
 	return in, nil
 }

@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,4 +184,14 @@ char *wbx_error_message(wasmtime_error_t *err) {
   wasm_byte_vec_delete(&msg);
   wasmtime_error_delete(err);
   return s;
+}
+
+size_t wbx_thread_stack_size(void) {
+  pthread_attr_t attr;
+  size_t size = 0;
+  if (pthread_attr_init(&attr) == 0) {
+    pthread_attr_getstacksize(&attr, &size);
+    pthread_attr_destroy(&attr);
+  }
+  return size;
 }

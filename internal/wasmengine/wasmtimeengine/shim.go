@@ -101,7 +101,12 @@ func wbxGoMemFree(h C.uintptr_t) {
 // Func.Call returns the panic.
 //
 //export wbxGoHostCall
-func wbxGoHostCall(env, cx C.uintptr_t, args *C.uint64_t, n C.size_t) bool {
+func wbxGoHostCall(env, cx C.uintptr_t, args *C.uint64_t, n C.size_t) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
 	return cgo.Handle(env).Value().(*hostFunc).call(uintptr(cx), unsafe.Slice((*uint64)(unsafe.Pointer(args)), 2*int(n)))
 }
 

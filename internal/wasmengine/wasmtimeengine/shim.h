@@ -40,6 +40,9 @@ wasmtime_error_t *wbx_define(wasmtime_linker_t *linker, const char *module,
                              size_t module_len, const char *name,
                              size_t name_len, const wasm_functype_t *ty,
                              uintptr_t env);
+// wbx_thread_stack_size is the stack size of new threads (Go's cgo threads
+// are created with it).
+size_t wbx_thread_stack_size(void);
 // wbx_error_message returns err's message (malloc'd) and deletes err.
 char *wbx_error_message(wasmtime_error_t *err);
 
