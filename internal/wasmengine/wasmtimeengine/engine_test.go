@@ -88,6 +88,9 @@ func (m *mmapMemory) Free() {
 
 type ctxKey struct{}
 
+// nilDeref asks the test's "boom" host function to dereference nil.
+const nilDeref = "nil dereference"
+
 // hostState records what the test host functions saw.
 type hostState struct {
 	mu      sync.Mutex
@@ -109,12 +112,15 @@ func testHost(st *hostState) []wasmengine.HostFunc {
 			}},
 		{Module: "test", Name: "boom",
 			Call: func(ctx context.Context, mem []byte, stack []uint64) {
-				switch v := ctx.Value(ctxKey{}).(type) {
-				case error:
-					panic(v)
-				default:
-					panic(v)
+				v := ctx.Value(ctxKey{})
+				if v == nilDeref {
+					// A fault in Go code under a guest call: the signal
+					// goes to Go (wasmtime forwards what is not its own),
+					// which turns it into a runtime error panic.
+					var p *int
+					*p = 1
 				}
+				panic(v)
 			}},
 		{Module: "test", Name: "wide", Params: []wasmengine.ValType{i64, f64}, Results: []wasmengine.ValType{i64},
 			Call: func(ctx context.Context, mem []byte, stack []uint64) {
@@ -174,6 +180,13 @@ func TestHostCallContextAndMemory(t *testing.T) {
 	assert.Equal(t, []string{"hello", "world!"}, st.echoed)
 	assert.Equal(t, []any{"first", "second"}, st.ctxVals)
 
+	// mem is the calling instance's memory.
+	other := instantiate(t, e, guestWasm, 1<<20, nil)
+	copy(other.Memory()[16:], "HELLO")
+	call(t, other, "call_echo", 16, 5)
+	call(t, in, "call_echo", 16, 5)
+	assert.Equal(t, []string{"hello", "world!", "HELLO", "hello"}, st.echoed)
+
 	// i64 and f64 parameters pass through unchanged.
 	r = call(t, in, "call_wide", 1<<40, 3)
 	assert.Equal(t, []uint64{1<<40 + 3}, r)
@@ -194,6 +207,7 @@ func TestHostPanic(t *testing.T) {
 		{"error", myErr},
 		{"exit", &wasip1.ExitError{Code: 3}},
 		{"string", "not an error"},
+		{"nil dereference", nilDeref},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := instantiate(t, e, guestWasm, 1<<20, nil)
@@ -202,6 +216,14 @@ func TestHostPanic(t *testing.T) {
 			require.Error(t, err)
 			var pe *wasmtimeengine.PanicError
 			require.ErrorAs(t, err, &pe)
+			if tc.value == nilDeref {
+				var re runtime.Error
+				require.ErrorAs(t, err, &re)
+				assert.Contains(t, re.Error(), "nil pointer dereference")
+				// The instance stays usable.
+				assert.Equal(t, []uint64{1}, call(t, in, "size"))
+				return
+			}
 			assert.Equal(t, tc.value, pe.Value)
 			switch v := tc.value.(type) {
 			case *wasip1.ExitError:
@@ -511,4 +533,24 @@ func TestEngineCloseWithLiveInstance(t *testing.T) {
 	assert.ErrorIs(t, <-done, wasmtimeengine.ErrStopped)
 	require.NoError(t, in.Close(ctx))
 	assert.Equal(t, 1, m.freed)
+}
+
+// A Stop that races the start of a call is never lost.
+func TestStopRacesCall(t *testing.T) {
+	e := newEngine(t, "", testHost(&hostState{}))
+	for i := 0; i < 100; i++ {
+		in := instantiate(t, e, guestWasm, 1<<20, nil)
+		done := spin(in)
+		if i%2 == 0 {
+			runtime.Gosched()
+		}
+		in.Stop()
+		select {
+		case err := <-done:
+			require.ErrorIs(t, err, wasmtimeengine.ErrStopped)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: Stop was lost", i)
+		}
+		require.NoError(t, in.Close(context.Background()))
+	}
 }

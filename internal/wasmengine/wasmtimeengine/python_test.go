@@ -19,6 +19,7 @@ import (
 	"github.com/wasmbox/wasmbox/internal/wasmengine/wasmtimeengine"
 	"github.com/wasmbox/wasmbox/vfs"
 	"github.com/wasmbox/wasmbox/wasm/python"
+	"github.com/wasmbox/wasmbox/wasm/quickjs"
 )
 
 // pyPrelude runs a cell and reports an uncaught exception as an error
@@ -135,12 +136,13 @@ func (g *pyGuest) exec(t testing.TB, code string) (string, []string) {
 	return out, ev
 }
 
-// TestPython runs the committed CPython reactor, unmodified, on wasmtime:
-// wasmtime writes its data segments into the runtime-style memory.
-func TestPython(t *testing.T) {
+// startReactor compiles and instantiates a wasmbox reactor (wasm/ABI.md) as
+// the runtime does, unmodified (wasmtime writes its data segments into the
+// runtime-style memory), and runs _initialize and wasmbox_init(cfg).
+func startReactor(t *testing.T, wasm []byte, cfg map[string]any) (*pyGuest, *mmapMemory) {
+	t.Helper()
 	ctx := context.Background()
 	e := newEngine(t, testcache.Dir(), pyHost())
-	wasm := python.Wasm()
 	key := sha256.Sum256(wasm)
 	start := time.Now()
 	cached := e.Cached(key)
@@ -153,7 +155,7 @@ func TestPython(t *testing.T) {
 	t.Cleanup(func() { _ = fsys.Close() })
 	g := &pyGuest{}
 	g.wasi = wasip1.New(wasip1.Config{
-		Args:   []string{"python"},
+		Args:   []string{"guest"},
 		Stdout: lockedWriter{&g.mu, &g.stdout},
 		Stderr: lockedWriter{&g.mu, &g.stderr},
 		Preopens: []wasip1.Preopen{
@@ -175,10 +177,19 @@ func TestPython(t *testing.T) {
 
 	start = time.Now()
 	g.call(t, "_initialize")
-	cfg, _ := json.Marshal(map[string]any{"prelude": pyPrelude})
-	p, n := g.put(t, cfg)
+	b, _ := json.Marshal(cfg)
+	p, n := g.put(t, b)
 	require.NotZero(t, g.call(t, "wasmbox_init", p, n), "wasmbox_init: %v %s", g.events, g.stderr.String())
 	t.Logf("_initialize + wasmbox_init: %v", time.Since(start))
+	return g, mem
+}
+
+// TestPython runs the committed CPython reactor on wasmtime.
+func TestPython(t *testing.T) {
+	ctx := context.Background()
+	g, mem := startReactor(t, python.Wasm(), map[string]any{"prelude": pyPrelude})
+	in := g.in
+	var start time.Time
 
 	out, ev := g.exec(t, "import sys\nprint(1 + 1, sys.platform)")
 	assert.Equal(t, "2 wasi\n", out)
@@ -244,4 +255,15 @@ except RecursionError:
 	}
 	require.NoError(t, in.Close(ctx))
 	assert.Equal(t, 1, mem.freed)
+}
+
+// TestQuickJS runs the committed QuickJS reactor on wasmtime.
+func TestQuickJS(t *testing.T) {
+	const prelude = `globalThis.__wasmbox_run = (code, opts) => {
+	__wasmbox.emit(1, JSON.stringify({data: {"text/plain": String((0, eval)(code))}}));
+};`
+	g, _ := startReactor(t, quickjs.Wasm(), map[string]any{"prelude": prelude})
+	_, ev := g.exec(t, "[1 + 1, typeof Date.now(), Math.max(...[3, 9, 4])].join(' ')")
+	require.Len(t, ev, 1, "stderr: %s", g.stderr.String())
+	assert.Contains(t, ev[0], `"2 number 9"`)
 }
