@@ -1,15 +1,5 @@
-// Package wasmtimeengine runs wasmbox's guests on wasmtime (through
-// wasmtime-go and cgo): a wasmengine.Factory.
-//
-// Guests compiled by wasmtime run on the calling goroutine's thread inside
-// a cgo call, which the Go scheduler and garbage collector do not wait for:
-// guests need no fuel metering (Metered is false) and Instance.Stop ends a
-// call through wasmtime's epoch interruption.
-//
-// Linear memory is the runtime's (wasmengine.NewMemory), handed to wasmtime
-// through its host memory creator; wasmtime is configured for a 4 GiB
-// reservation plus a 32 MiB guard, so compiled code checks no bounds.
-// Compiled code is cached on disk (wasmengine.Config.CacheDir).
+//go:build cgo
+
 package wasmtimeengine
 
 // #include <stdlib.h>
@@ -19,7 +9,6 @@ import "C"
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,27 +23,6 @@ import (
 	"github.com/wasmbox/wasmbox/internal/wasmengine"
 )
 
-// Version is the version of wasmtime this package links (wasmtime-go's).
-// It names the disk cache's subdirectory: wasmtime refuses code compiled by
-// another version anyway.
-const Version = "39.0.1"
-
-// Memory configuration: every 32-bit memory is a static reservation of
-// Reservation bytes followed by Guard bytes of inaccessible address space,
-// so that compiled code needs no bounds checks for any 32-bit index plus a
-// static offset below Guard.
-const (
-	Reservation = 4 << 30
-	Guard       = 32 << 20
-)
-
-// MaxWasmStack is the most native stack a guest call may use (wasmtime's
-// default is 512 KiB), unless threads have too little stack for it: guest
-// code runs on the stack of the thread of the goroutine that calls it.
-// CPython's C recursion limit for WASI (5000) needs more than wasmtime's
-// default: json.dumps of a list nested 5000 deep overflows 512 KiB.
-const MaxWasmStack = 4 << 20
-
 // maxWasmStack is MaxWasmStack, or less when threads are created with less
 // than 1 MiB more stack than that: overflowing the thread's stack itself
 // would crash the process, where overflowing the limit is a trap.
@@ -65,12 +33,6 @@ func maxWasmStack() int {
 	}
 	return max(thread-1<<20, thread/2)
 }
-
-// ErrStopped is returned (wrapped) by Func.Call after Instance.Stop.
-var ErrStopped = errors.New("wasmtimeengine: instance stopped")
-
-// ErrClosed is returned (wrapped) when the engine or the instance is closed.
-var ErrClosed = errors.New("wasmtimeengine: closed")
 
 var _ wasmengine.Factory = New
 

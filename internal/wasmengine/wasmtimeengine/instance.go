@@ -1,3 +1,5 @@
+//go:build cgo
+
 package wasmtimeengine
 
 import (
@@ -6,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	goruntime "runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -369,59 +370,3 @@ func fromValue(v any) uint64 {
 	}
 	return 0
 }
-
-// panicError is the error Func.Call returns for a host function's panic:
-// errors.As finds the value when it is an error.
-func panicError(p any) error {
-	if err, ok := p.(error); ok {
-		return &PanicError{Value: p, err: err}
-	}
-	return &PanicError{Value: p}
-}
-
-// PanicError is the error of a call that a host function ended by
-// panicking; it unwraps to the panic value when that is an error.
-type PanicError struct {
-	Value any
-	err   error
-}
-
-func (e *PanicError) Error() string {
-	if e.err != nil {
-		return e.err.Error()
-	}
-	return fmt.Sprintf("host function panicked: %v", e.Value)
-}
-
-func (e *PanicError) Unwrap() error { return e.err }
-
-// TrapError is the error of a call that trapped. Its message is
-// wasmtime's cause, without the wasm backtrace; Unwrap returns wasmtime's
-// error (a *wasmtime.Trap or *wasmtime.Error), whose message has it.
-type TrapError struct{ err error }
-
-func (e *TrapError) Error() string {
-	// wasmtime's message: a backtrace, then "Caused by:" and the chain of
-	// causes, one a line ("    0: ..."), then a blank line and a native
-	// backtrace.
-	msg := e.err.Error()
-	i := strings.Index(msg, "Caused by:")
-	if i < 0 {
-		first, _, _ := strings.Cut(msg, "\n")
-		return strings.TrimSpace(first)
-	}
-	causes, _, _ := strings.Cut(msg[i+len("Caused by:"):], "\n\n")
-	var parts []string
-	for _, line := range strings.Split(causes, "\n") {
-		line = strings.TrimSpace(line)
-		if n, rest, ok := strings.Cut(line, ": "); ok && strings.Trim(n, "0123456789") == "" {
-			line = rest
-		}
-		if line != "" {
-			parts = append(parts, line)
-		}
-	}
-	return strings.Join(parts, ": ")
-}
-
-func (e *TrapError) Unwrap() error { return e.err }

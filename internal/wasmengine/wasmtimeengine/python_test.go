@@ -1,3 +1,5 @@
+//go:build cgo && unix
+
 package wasmtimeengine_test
 
 import (
