@@ -192,6 +192,13 @@ func TestHostCallContextAndMemory(t *testing.T) {
 	// i64 and f64 parameters pass through unchanged.
 	r = call(t, in, "call_wide", 1<<40, 3)
 	assert.Equal(t, []uint64{1<<40 + 3}, r)
+	// Many calls; the f64 is the smallest denormal, whose bits are 1.
+	const n = 100_000
+	start := time.Now()
+	r = call(t, in, "call_wide_n", n)
+	t.Logf("host call round trip: %v", time.Since(start)/n)
+	assert.Equal(t, []uint64{n}, r)
+
 	// Several results.
 	assert.Equal(t, []uint64{9, 10}, call(t, in, "pair", 9))
 	assert.Nil(t, in.Func("missing"))

@@ -10,6 +10,16 @@
   (data (i32.const 16) "hello")
   (func (export "call_echo") (param i32 i32) (result i32)
     local.get 0 local.get 1 call $echo)
+  ;; call_wide_n calls the host n times, adding the bits of the smallest
+  ;; denormal (1) each time.
+  (func (export "call_wide_n") (param $n i32) (result i64) (local $sum i64)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $sum (call $wide (local.get $sum) (f64.const 0x1p-1074)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l)))
+    (local.get $sum))
   (func (export "call_boom") call $boom)
   (func (export "call_wide") (param i64 f64) (result i64)
     local.get 0 local.get 1 call $wide)
