@@ -563,3 +563,33 @@ func TestStopRacesCall(t *testing.T) {
 		require.NoError(t, in.Close(context.Background()))
 	}
 }
+
+// Instantiations on many goroutines each get the memory their own
+// InstanceConfig creates (the memory creator is engine-wide).
+func TestConcurrentInstantiate(t *testing.T) {
+	e := newEngine(t, "", testHost(&hostState{}))
+	ctx := context.Background()
+	mod, err := e.Compile(ctx, sha256.Sum256(guestWasm), guestWasm)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				var m *mmapMemory
+				in, err := mod.Instantiate(ctx, wasmengine.InstanceConfig{Memory: newMemoryFunc(t, 1<<20, &m)})
+				if !assert.NoError(t, err) {
+					return
+				}
+				v := uint64(g<<8 | i)
+				_, err = in.Func("store").Call(ctx, 64, v)
+				assert.NoError(t, err)
+				assert.Equal(t, byte(v), m.res[64], "the guest wrote into another instance's memory")
+				assert.Equal(t, byte(v>>8), m.res[65])
+				assert.NoError(t, in.Close(ctx))
+			}
+		}()
+	}
+	wg.Wait()
+}
