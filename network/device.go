@@ -15,9 +15,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
-	"github.com/tetratelabs/wazero/sys"
 )
 
 // DevDir is the guest directory through which a guest makes requests (see
@@ -57,6 +54,10 @@ const maxPreamble = 64 << 10
 // A request belongs to the cell that made it: requests are only made
 // between Begin and the function it returns, and are cancelled when the
 // cell ends, is interrupted (its ctx ends) or is hard-stopped.
+//
+// Wrap (for wazero's WASI) and WrapWASI (for wasmbox's, internal/wasip1)
+// put DevDir in front of a guest's root file system; both serve the same
+// files.
 type Device struct {
 	cl   *Client
 	mu   sync.Mutex
@@ -133,69 +134,87 @@ func (d *Device) Begin(ctx context.Context, stop <-chan struct{}) (end func()) {
 	}
 }
 
-// Wrap returns fsys (the guest's "/") with DevDir served by the device.
-// Everything else goes to fsys, and an ErrnoReporter fsys stays one.
-func (d *Device) Wrap(fsys experimentalsys.FS) experimentalsys.FS {
-	return &devFS{FS: fsys, d: d}
+// The device's files, in types of neither WASI implementation: Wrap
+// (device_wazero.go) and WrapWASI (device_wasi.go) are thin adapters that
+// give them the file-system and errno types of wazero's WASI and of
+// wasmbox's own (internal/wasip1).
+
+// devErr is how an operation of the device fails; each adapter maps it to
+// its errno.
+type devErr uint8
+
+const (
+	devOK     devErr = iota
+	devIO            // EIO: the request is too large, the cell ended, the body failed
+	devNoSys         // ENOSYS: an operation the device's files do not have
+	devNotDir        // ENOTDIR: a device name used as a directory
+)
+
+// devStat describes a device name or file: a regular file with one link.
+type devStat struct {
+	mode fs.FileMode
+	size int64
 }
 
-type devFS struct {
-	experimentalsys.FS
-	d *Device
-}
-
-// TakeWASIErrno forwards runtime.ErrnoReporter.
-func (f *devFS) TakeWASIErrno() uint16 {
-	if r, ok := f.FS.(interface{ TakeWASIErrno() uint16 }); ok {
-		return r.TakeWASIErrno()
-	}
-	return 0
+// devFile is an open device name: a request being written (reqFile) or a
+// response being read (respFile).
+type devFile interface {
+	read(p []byte) (int, devErr)
+	write(p []byte) (int, devErr)
+	stat() devStat
+	close()
 }
 
 // devName returns the name under DevDir that guest path p (relative to "/")
-// designates.
-func devName(p string) (string, bool) {
+// designates, and whether p ends in "/" (which requires a directory).
+func devName(p string) (name string, dirOnly, ok bool) {
 	clean := path.Clean("/" + p)
-	name, ok := strings.CutPrefix(clean, DevDir+"/")
+	name, ok = strings.CutPrefix(clean, DevDir+"/")
 	if !ok || name == "" || strings.Contains(name, "/") {
-		return "", false
+		return "", false, false
 	}
-	return name, true
+	return name, strings.HasSuffix(p, "/"), true
 }
 
-func (f *devFS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode) (experimentalsys.File, experimentalsys.Errno) {
-	name, ok := devName(p)
-	if !ok {
-		return f.FS.OpenFile(p, flag, perm)
+// statName is stat (or lstat: a name is no link) of a device name: every
+// name exists, written or not.
+func statName(dirOnly bool) (devStat, devErr) {
+	if dirOnly {
+		return devStat{}, devNotDir
 	}
-	if flag&(experimentalsys.O_WRONLY|experimentalsys.O_RDWR) != 0 {
-		r := &reqFile{d: f.d, name: name, max: f.d.cl.p.MaxRequestBytes + maxPreamble}
-		f.d.mu.Lock()
-		if cs := f.d.cell; cs != nil && cs.writers != nil {
-			r.cs = cs
-			cs.writers[r] = struct{}{}
-		}
-		f.d.mu.Unlock()
-		return r, 0
-	}
-	return f.d.open(name), 0
+	return devStat{mode: 0o600}, devOK
 }
 
-func (f *devFS) Stat(p string) (sys.Stat_t, experimentalsys.Errno) {
-	if _, ok := devName(p); ok {
-		return sys.Stat_t{Mode: 0o600, Nlink: 1}, 0
+// openName opens a device name: for writing (write, or read-write) it
+// collects a request; for reading it makes the request (blocking until its
+// response head) and reads the response. Creation, truncation, exclusion and
+// append flags make no difference; a directory is ENOTDIR.
+func (d *Device) openName(name string, write, dirOnly bool) (devFile, devErr) {
+	if dirOnly {
+		return nil, devNotDir
 	}
-	return f.FS.Stat(p)
+	if !write {
+		return d.open(name), devOK
+	}
+	r := &reqFile{d: d, name: name, max: d.cl.p.MaxRequestBytes + maxPreamble}
+	d.mu.Lock()
+	if cs := d.cell; cs != nil && cs.writers != nil {
+		r.cs = cs
+		cs.writers[r] = struct{}{}
+	}
+	d.mu.Unlock()
+	return r, devOK
 }
 
-func (f *devFS) Unlink(p string) experimentalsys.Errno {
-	name, ok := devName(p)
-	if !ok {
-		return f.FS.Unlink(p)
+// unlinkName forgets the request written to name and closes its response,
+// if any; it succeeds whether or not there was one.
+func (d *Device) unlinkName(name string, dirOnly bool) devErr {
+	if dirOnly {
+		return devNotDir
 	}
-	f.d.mu.Lock()
-	defer f.d.mu.Unlock()
-	if cs := f.d.cell; cs != nil {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cs := d.cell; cs != nil {
 		if ex := cs.requests[name]; ex != nil {
 			cs.buffered -= int64(len(ex.req))
 			if ex.body != nil {
@@ -204,12 +223,11 @@ func (f *devFS) Unlink(p string) experimentalsys.Errno {
 			delete(cs.requests, name)
 		}
 	}
-	return 0
+	return devOK
 }
 
 // reqFile collects a request the guest writes.
 type reqFile struct {
-	experimentalsys.UnimplementedFile
 	d    *Device
 	cs   *cellState // nil: written outside a cell, or the cell ended
 	name string
@@ -218,34 +236,38 @@ type reqFile struct {
 	over bool
 }
 
-func (r *reqFile) Stat() (sys.Stat_t, experimentalsys.Errno) {
-	return sys.Stat_t{Mode: 0o600, Nlink: 1, Size: int64(r.buf.Len())}, 0
+func (r *reqFile) stat() devStat {
+	r.d.mu.Lock()
+	defer r.d.mu.Unlock()
+	return devStat{mode: 0o600, size: int64(r.buf.Len())}
 }
 
-func (r *reqFile) Write(p []byte) (int, experimentalsys.Errno) {
+func (r *reqFile) read([]byte) (int, devErr) { return 0, devNoSys }
+
+func (r *reqFile) write(p []byte) (int, devErr) {
 	r.d.mu.Lock()
 	defer r.d.mu.Unlock()
 	cs := r.cs
 	switch {
 	case cs == nil || r.over:
-		return 0, experimentalsys.EIO
+		return 0, devIO
 	case int64(r.buf.Len()+len(p)) > r.max || cs.buffered+int64(len(p)) > cs.maxBuffered():
 		r.over = true
 		cs.buffered -= int64(r.buf.Len())
 		r.buf = bytes.Buffer{}
-		return 0, experimentalsys.EIO
+		return 0, devIO
 	}
 	cs.buffered += int64(len(p))
 	r.buf.Write(p)
-	return len(p), 0
+	return len(p), devOK
 }
 
-func (r *reqFile) Close() experimentalsys.Errno {
+func (r *reqFile) close() {
 	r.d.mu.Lock()
 	defer r.d.mu.Unlock()
 	cs := r.cs
 	if cs == nil {
-		return 0
+		return
 	}
 	delete(cs.writers, r)
 	r.cs = nil
@@ -258,7 +280,7 @@ func (r *reqFile) Close() experimentalsys.Errno {
 	case len(cs.requests) >= cs.maxEntries() && cs.requests[r.name] == nil:
 		// Not kept: reading the name says that no such request was written.
 		cs.buffered -= int64(len(ex.req))
-		return 0
+		return
 	}
 	if old := cs.requests[r.name]; old != nil {
 		cs.buffered -= int64(len(old.req))
@@ -267,35 +289,33 @@ func (r *reqFile) Close() experimentalsys.Errno {
 		}
 	}
 	cs.requests[r.name] = ex
-	return 0
 }
 
 // respFile reads a response: its JSON line and head, then its body.
 type respFile struct {
-	experimentalsys.UnimplementedFile
 	head    []byte
 	ex      *exchange
 	mu      *sync.Mutex
 	cellCtx context.Context
 }
 
-func (r *respFile) Stat() (sys.Stat_t, experimentalsys.Errno) {
-	return sys.Stat_t{Mode: 0o400, Nlink: 1}, 0
-}
+func (r *respFile) stat() devStat { return devStat{mode: 0o400} }
 
-func (r *respFile) Read(p []byte) (int, experimentalsys.Errno) {
+func (r *respFile) write([]byte) (int, devErr) { return 0, devNoSys }
+
+func (r *respFile) read(p []byte) (int, devErr) {
 	if len(r.head) > 0 {
 		n := copy(p, r.head)
 		r.head = r.head[n:]
-		return n, 0
+		return n, devOK
 	}
 	if r.ex == nil || r.ex.body == nil || len(p) == 0 {
-		return 0, 0
+		return 0, devOK
 	}
 	n, err := r.ex.body.Read(p)
 	if err != nil && err != io.EOF {
 		if n > 0 {
-			return n, 0 // the error comes with the next read
+			return n, devOK // the error comes with the next read
 		}
 		if r.cellCtx != nil && r.cellCtx.Err() != nil {
 			err = errInterrupted
@@ -303,20 +323,19 @@ func (r *respFile) Read(p []byte) (int, experimentalsys.Errno) {
 		r.mu.Lock()
 		r.ex.errText = describe(err)
 		r.mu.Unlock()
-		return 0, experimentalsys.EIO
+		return 0, devIO
 	}
-	return n, 0
+	return n, devOK
 }
 
-func (r *respFile) Close() experimentalsys.Errno {
+func (r *respFile) close() {
 	if r.ex != nil && r.ex.body != nil {
 		_ = r.ex.body.Close()
 	}
-	return 0
 }
 
 // open returns what reading name gives, making its request on first use.
-func (d *Device) open(name string) experimentalsys.File {
+func (d *Device) open(name string) *respFile {
 	d.mu.Lock()
 	cs := d.cell
 	if cs == nil {
