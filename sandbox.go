@@ -73,10 +73,20 @@ const (
 	DefaultLanguage = "python"
 )
 
-// NewEngine creates an Engine that several sandboxes can share (WithEngine)
-// so that each interpreter module is compiled once per process. Close it
-// after the sandboxes that use it.
-func NewEngine(ctx context.Context, opts ...runtime.EngineOption) (*runtime.Engine, error) {
+// Engine compiles the interpreters and runs their instances. Sandboxes
+// that share one (WithEngine) share compiled modules and start-up
+// snapshots. NewEngine makes one on wazero (pure Go, the default);
+// github.com/wasmbox/wasmbox/engine/wasmtime makes one on wasmtime (cgo,
+// faster code). An Engine is safe for concurrent use.
+type Engine = runtime.Engine
+
+// EngineOption configures NewEngine (and the wasmtime package's NewEngine).
+type EngineOption = runtime.EngineOption
+
+// NewEngine creates an Engine on wazero that several sandboxes can share
+// (WithEngine) so that each interpreter module is compiled once per
+// process. Close it after the sandboxes that use it.
+func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 	return runtime.NewEngine(ctx, opts...)
 }
 
@@ -475,7 +485,7 @@ func (s *Sandbox) instanceConfig(c *Context) runtime.Config {
 	// The sandbox filesystem is one preopen whatever its mounts, so the
 	// preopen table wasi-libc keeps in guest memory (and in snapshots) does
 	// not depend on them. Each instance gets its own adapter (for errnos).
-	mounts := append([]runtime.Mount{{GuestPath: "/", SysFS: s.fs.SysFS()}}, spec.Mounts()...)
+	mounts := append([]runtime.Mount{{GuestPath: "/", WASI: s.fs.WASI()}}, spec.Mounts()...)
 	limit := c.inst0.memoryLimit
 	if limit == 0 {
 		limit = s.cfg.memoryLimit
@@ -507,7 +517,7 @@ func (s *Sandbox) instanceConfig(c *Context) runtime.Config {
 func (s *Sandbox) contextConfig(c *Context) runtime.Config {
 	cfg := s.instanceConfig(c)
 	if c.net != nil {
-		cfg.Mounts[0].SysFS = c.net.Wrap(cfg.Mounts[0].SysFS)
+		cfg.Mounts[0].WASI = c.net.WrapWASI(cfg.Mounts[0].WASI)
 	}
 	return cfg
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/internal/testengine"
+	"github.com/wasmbox/wasmbox/runtime"
 )
 
 func TestSnapshotForkDiverges(t *testing.T) {
@@ -85,7 +87,7 @@ func TestSnapshotPersistsAcrossEngines(t *testing.T) {
 	assert.Less(t, n, int64(8<<20), "sparse: only pages that differ from the module")
 
 	// Another engine stands for another process.
-	other, err := wasmbox.NewEngine(ctx)
+	other, err := wasmbox.NewEngine(ctx, runtime.WithWasmEngine(testengine.Factory()))
 	require.NoError(t, err)
 	defer other.Close(ctx)
 	sb2, err := wasmbox.New(ctx, wasmbox.WithEngine(other))

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/internal/testengine"
 	"github.com/wasmbox/wasmbox/languages"
 	"github.com/wasmbox/wasmbox/languages/javascript"
 	"github.com/wasmbox/wasmbox/languages/python"
@@ -17,7 +18,7 @@ import (
 // prelude) — what every new context would cost without snapshots.
 func BenchmarkColdStart(b *testing.B) {
 	ctx := context.Background()
-	e, err := runtime.NewEngine(ctx)
+	e, err := runtime.NewEngine(ctx, runtime.WithWasmEngine(testengine.Factory()))
 	if err != nil {
 		b.Fatal(err)
 	}

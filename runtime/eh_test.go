@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wasmbox/wasmbox/internal/testengine"
 	"github.com/wasmbox/wasmbox/runtime"
 	"github.com/wasmbox/wasmbox/runtime/internal/ehlower"
 )
@@ -76,7 +77,7 @@ func TestUncaughtExceptionKillsTheInstance(t *testing.T) {
 	ctx := context.Background()
 	lowered, _, err := ehlower.Lower(ehWasm)
 	require.NoError(t, err)
-	e, err := runtime.NewEngine(ctx, runtime.WithoutDiskCache())
+	e, err := runtime.NewEngine(ctx, runtime.WithoutDiskCache(), runtime.WithWasmEngine(testengine.Factory()))
 	require.NoError(t, err)
 	defer e.Close(ctx)
 	m, err := e.Compile(ctx, lowered)

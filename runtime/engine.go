@@ -20,9 +20,8 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-
+	"github.com/wasmbox/wasmbox/internal/wasmengine"
+	"github.com/wasmbox/wasmbox/internal/wasmengine/wazeroengine"
 	"github.com/wasmbox/wasmbox/runtime/internal/fuel"
 )
 
@@ -42,13 +41,13 @@ const CacheDirEnv = "WASMBOX_CACHE_DIR"
 // ErrClosed is returned by operations on a closed Engine or Instance.
 var ErrClosed = errors.New("wasmbox/runtime: closed")
 
-// Engine owns one wazero runtime and the modules compiled in it. Compiling a
-// module is expensive (seconds for CPython, or ~80 ms from the disk cache), so
-// an Engine compiles each distinct module once and shares it between all
-// instances. An Engine is safe for concurrent use.
+// Engine owns one WebAssembly engine (wazero unless WithWasmEngine chose
+// another) and the modules compiled in it. Compiling a module is expensive
+// (seconds for CPython, or ~80 ms from the disk cache), so an Engine
+// compiles each distinct module once and shares it between all instances.
+// An Engine is safe for concurrent use.
 type Engine struct {
-	rt    wazero.Runtime
-	cache wazero.CompilationCache
+	be    wasmengine.Engine
 	start time.Time // origin of the guests' monotonic clock
 	fuel  FuelMode
 	// fuelProfile: see engineConfig.
@@ -97,6 +96,13 @@ type engineConfig struct {
 	yieldListener func(stack []uint32)
 	// fuelProfile, for measurement, counts the runs of every check site.
 	fuelProfile bool
+	// factory creates the WebAssembly engine (nil: wazero).
+	factory wasmengine.Factory
+}
+
+// WithWasmEngine selects the WebAssembly engine (default wazero).
+func WithWasmEngine(f wasmengine.Factory) EngineOption {
+	return func(c *engineConfig) { c.factory = f }
 }
 
 // FuelMode selects how compiled guests are made to yield to the host by
@@ -199,34 +205,40 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 		if dir != "" && dir != "off" {
 			err := writableDir(dir)
 			if err == nil {
-				var c wazero.CompilationCache
-				if c, err = wazero.NewCompilationCacheWithDir(dir); err == nil {
-					e.cache, e.cacheDir = c, dir
-					e.prune(dir, cfg.cacheMaxAge, log)
-				}
-			}
-			if err != nil {
+				e.cacheDir = dir
+				e.prune(dir, cfg.cacheMaxAge, log)
+			} else {
 				log.Warn(cacheWarning, "dir", dir, "err", err)
 			}
 		}
 	}
-	if e.cache == nil {
-		e.cache = wazero.NewCompilationCache()
+	wcfg := wasmengine.Config{CacheDir: e.cacheDir, Host: hostFuncs()}
+	var err error
+	switch {
+	case cfg.factory != nil:
+		e.be, err = cfg.factory(ctx, wcfg)
+	case cfg.yieldListener != nil:
+		e.be, err = wazeroengine.NewWithOptions(ctx, wcfg, wazeroengine.Options{YieldListener: cfg.yieldListener})
+	default:
+		e.be, err = wazeroengine.New(ctx, wcfg)
 	}
-	// No exception handling: wazero 1.12's compiler runs it wrongly (locals
-	// set in a try_table body revert when it catches, wazero issue #2503; an
-	// exnref may outlive its memory, #2522) and slowly (each try_table entry
-	// copies the wasm stack). Modules with C++ exceptions or setjmp have them
-	// lowered to plain wasm when they are built (runtime/internal/ehlower);
-	// one that still uses the instructions fails to compile here.
-	rcfg := wazero.NewRuntimeConfigCompiler().
-		WithCompilationCache(e.cache).
-		WithCoreFeatures(api.CoreFeaturesV2).
-		WithCloseOnContextDone(false)
-	e.rt = wazero.NewRuntimeWithConfig(ctx, rcfg)
-	if err := instantiateHostModules(ctx, e, cfg.yieldListener); err != nil {
-		_ = e.rt.Close(ctx)
-		return nil, err
+	if err != nil && e.cacheDir != "" {
+		// The engine could not use the cache directory: keep going in
+		// memory, and say so once.
+		log := cfg.logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Warn(cacheWarning, "dir", e.cacheDir, "err", err)
+		e.cacheDir, wcfg.CacheDir = "", ""
+		if cfg.factory != nil {
+			e.be, err = cfg.factory(ctx, wcfg)
+		} else {
+			e.be, err = wazeroengine.NewWithOptions(ctx, wcfg, wazeroengine.Options{YieldListener: cfg.yieldListener})
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("wasmbox/runtime: %w", err)
 	}
 	return e, nil
 }
@@ -253,6 +265,9 @@ func writableDir(dir string) error {
 // CacheDir reports the on-disk compilation cache directory, or "" when the
 // cache is in memory.
 func (e *Engine) CacheDir() string { return e.cacheDir }
+
+// EngineName names the WebAssembly engine: "wazero" or "wasmtime".
+func (e *Engine) EngineName() string { return e.be.Name() }
 
 // Compile compiles wasm, or returns the module compiled earlier from the same
 // bytes. Concurrent calls for the same bytes compile once.
@@ -304,21 +319,26 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 func (e *Engine) compile(ctx context.Context, key [32]byte, wasm []byte) (*Module, error) {
 	st := fuel.Stats{DispatchFunction: -1}
 	var o fuel.Options
-	if e.fuel != FuelOff {
+	metered := e.fuel != FuelOff && e.be.Metered()
+	if metered {
 		o = fuel.Options{YieldModule: "wasmbox", YieldName: "yield", Budget: FuelBudget, Profile: e.fuelProfile}
 		if e.fuel == FuelDefault {
 			o.DispatchTargets = dispatchTargets
 		}
 	}
+	// The compiled module's key: the original bytes' digest and how they
+	// were transformed (hashing the transformed module costs milliseconds).
+	ckey := sha256.Sum256(fmt.Appendf(key[:], "/fuel=%v/%d/%s/%s/%d/%d/%d/strip=1", metered, fuel.Version,
+		o.YieldModule, o.YieldName, o.Budget, o.DispatchTargets, boolInt(o.Profile)))
 	if e.onCompile != nil {
 		// The instrumented module in the disk cache tells that an earlier
 		// process compiled this one (wazero's cache cannot be asked).
-		ev := CompileEvent{Size: len(wasm), Cached: e.fuel != FuelOff && e.fuelCached(key, o)}
+		ev := CompileEvent{Size: len(wasm), Cached: e.be.Cached(ckey) || (metered && e.fuelCached(key, o))}
 		if done := e.onCompile(ev); done != nil {
 			defer done()
 		}
 	}
-	if e.fuel != FuelOff {
+	if metered {
 		var err error
 		if wasm, st, err = e.instrument(key, wasm, o); err != nil {
 			return nil, fmt.Errorf("wasmbox/runtime: %w", err)
@@ -328,7 +348,7 @@ func (e *Engine) compile(ctx context.Context, key [32]byte, wasm []byte) (*Modul
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox/runtime: %w", err)
 	}
-	compiled, err := e.rt.CompileModule(ctx, stripped)
+	compiled, err := e.be.Compile(ctx, ckey, stripped)
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox/runtime: compile: %w", err)
 	}
@@ -350,11 +370,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	for _, s := range pristine {
 		_ = s.Close()
 	}
-	err := e.rt.Close(ctx)
-	if cerr := e.cache.Close(ctx); err == nil {
-		err = cerr
-	}
-	return err
+	return e.be.Close(ctx)
 }
 
 // Module is a compiled interpreter module. It is compiled with its data
@@ -362,20 +378,18 @@ func (e *Engine) Close(ctx context.Context) error {
 // restore from a snapshot does not need them.
 type Module struct {
 	engine   *Engine
-	compiled wazero.CompiledModule
+	compiled wasmengine.Module
 	segs     []dataSegment
 	hash     [32]byte // sha256 of the original module bytes
 	fuel     fuel.Stats
 }
 
 // minMemory is the memory the module declares it needs at instantiation.
-func (m *Module) minMemory() uint64 {
-	var pages uint64
-	for _, d := range m.compiled.ExportedMemories() {
-		pages = max(pages, uint64(d.Min()))
+func (m *Module) minMemory() uint64 { return m.compiled.MinMemory() }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
 	}
-	for _, d := range m.compiled.ImportedMemories() {
-		pages = max(pages, uint64(d.Min()))
-	}
-	return pages * wasmPage
+	return 0
 }

@@ -29,7 +29,7 @@ func SiteCounts(i *Instance) ([]fuel.Site, []uint64) {
 	sites := i.module.fuel.Sites
 	counts := make([]uint64, len(sites))
 	for k := range sites {
-		if g := i.mod.ExportedGlobal(fmt.Sprintf("fuel.site.%d", k)); g != nil {
+		if g := i.mod.Global(fmt.Sprintf("fuel.site.%d", k)); g != nil {
 			counts[k] = uint64(uint32(g.Get()))
 		}
 	}

@@ -10,12 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/experimental"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
-	"github.com/tetratelabs/wazero/experimental/sysfs"
-	"github.com/tetratelabs/wazero/sys"
+	"github.com/wasmbox/wasmbox/internal/wasip1"
+	"github.com/wasmbox/wasmbox/internal/wasmengine"
 )
 
 // Interrupt reasons written into the guest's control block (wasm/ABI.md).
@@ -95,7 +91,7 @@ func (e *StopError) Error() string {
 func (e *StopError) Is(target error) bool { return target == ErrStopped }
 
 // stopPanic is what host functions panic with to end a hard-stopped call;
-// wazero recovers it and Call returns an error.
+// the engine recovers it and Call returns an error.
 type stopPanic struct{}
 
 func (stopPanic) Error() string { return "wasmbox: hard stop" }
@@ -106,7 +102,7 @@ const DefaultStopGrace = time.Second
 
 // TrapError carries the cause of ErrTrapped.
 type TrapError struct {
-	Err      error // wazero's error
+	Err      error // the engine's error
 	ExitCode uint32
 	Exited   bool // the guest called proc_exit (e.g. os._exit)
 }
@@ -121,17 +117,16 @@ func (e *TrapError) Error() string {
 // Is makes errors.Is(err, ErrTrapped) true.
 func (e *TrapError) Is(target error) bool { return target == ErrTrapped }
 
-// Unwrap returns wazero's error.
+// Unwrap returns the engine's error.
 func (e *TrapError) Unwrap() error { return e.Err }
 
 // Mount is a directory the guest sees at GuestPath, backed by exactly one of
-// SysFS (any file system implementing wazero's experimental sys.FS, e.g. the
-// sandbox VFS), FS (read-only) or Dir (a host directory, read-write).
+// WASI (a file system in wasmbox's WASI terms, e.g. the sandbox VFS's
+// (*vfs.FS).WASI) or FS (read-only).
 type Mount struct {
 	GuestPath string
-	SysFS     experimentalsys.FS
+	WASI      wasip1.FS
 	FS        fs.FS
-	Dir       string
 }
 
 // Config describes one instance.
@@ -176,16 +171,17 @@ type Instance struct {
 	engine       *Engine
 	module       *Module
 	fingerprint  [32]byte
-	stackPointer api.MutableGlobal
-	mod          api.Module
+	stackPointer wasmengine.Global
+	mod          wasmengine.Instance
+	wasi         *wasip1.Instance // the guest's WASI state: fds, clocks, stdio
 	mem          *linearMemory
-	alloc        api.Function
-	free         api.Function
-	exec         api.Function
+	alloc        wasmengine.Func
+	free         wasmengine.Func
+	exec         wasmengine.Func
 	// excTag is the exception flag of a module whose exception handling was
 	// lowered to plain wasm (runtime/internal/ehlower): non-zero after a
 	// call means an exception escaped the guest (nil: no such flag).
-	excTag api.Global
+	excTag wasmengine.Global
 
 	ctl         uint32 // address of the control block
 	breakerAddr uint32
@@ -206,15 +202,9 @@ type Instance struct {
 	stopMu    sync.Mutex
 	stopCh    chan struct{} // closed on a hard stop: wakes a sleeping guest
 
-	errnoReporters []ErrnoReporter // mounts that report errnos wazero lacks
-
 	clock *virtualClock // set for a deterministic instance
 	stdin swapReader    // the guest's stdin
 	rand  swapReader    // the guest's random bytes
-	files openFiles     // files the guest holds open through the mounts
-	// startFDs is the number of descriptors the instance starts with:
-	// stdio and one per mount.
-	startFDs uint32
 }
 
 type outWriter struct {
@@ -316,50 +306,46 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 	if i.stopGrace == 0 {
 		i.stopGrace = DefaultStopGrace
 	}
-	// Every mount counts the files the guest opens through it (Reset).
-	fsc := wazero.NewFSConfig()
-	for _, mt := range cfg.Mounts {
+	preopens := make([]wasip1.Preopen, len(cfg.Mounts))
+	for k, mt := range cfg.Mounts {
 		switch {
-		case mt.SysFS != nil:
-			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(trackedFS{mt.SysFS, &i.files}, mt.GuestPath)
-			if r, ok := mt.SysFS.(ErrnoReporter); ok {
-				i.errnoReporters = append(i.errnoReporters, r)
-			}
+		case mt.WASI != nil:
+			preopens[k] = wasip1.Preopen{GuestPath: mt.GuestPath, FS: mt.WASI}
 		case mt.FS != nil:
-			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(trackedFS{readOnlyFS{&sysfs.AdaptFS{FS: mt.FS}}, &i.files}, mt.GuestPath)
+			preopens[k] = wasip1.Preopen{GuestPath: mt.GuestPath, FS: wasip1.FromIOFS(mt.FS)}
 		default:
-			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(trackedFS{sysfs.DirFS(mt.Dir), &i.files}, mt.GuestPath)
+			return nil, fmt.Errorf("wasmbox/runtime: mount %q has no file system", mt.GuestPath)
 		}
 	}
 	i.stdin.set(cfg.Stdin)
 	i.rand.set(randomReader(cfg.Determinism))
-	mc := wazero.NewModuleConfig().
-		WithName("").
-		WithStartFunctions(). // _initialize is called by coldStart, under our ctx
-		WithStdin(&i.stdin).
-		WithStdout(outWriter{i, false}).
-		WithStderr(outWriter{i, true}).
-		WithFSConfig(fsc).
-		WithArgs(cfg.Args...)
-	// The clock and random source are looked up at each use: Reset may
-	// change them (a deterministic instance's clock is in i.clock).
-	mc = mc.WithRandSource(&i.rand) // wazero's default source is deterministic
+	wcfg := wasip1.Config{
+		Args:     cfg.Args,
+		Env:      cfg.Env,
+		Stdin:    &i.stdin,
+		Stdout:   outWriter{i, false},
+		Stderr:   outWriter{i, true},
+		Preopens: preopens,
+		Random:   &i.rand, // looked up at each use: Reset may change it
+		Sleep:    i.sleep,
+		Yield:    i.wasiYield,
+	}
 	if d := cfg.Determinism; d != nil {
+		// i.clock is read at each use: Reset replaces it.
 		i.clock = newVirtualClock(d)
-		mc = mc.WithWalltime(func() (int64, int32) { return i.clock.walltime() }, 1).
-			WithNanotime(func() int64 { return i.clock.nanotime() }, 1)
+		wcfg.Walltime = func() int64 { s, ns := i.clock.walltime(); return s*1e9 + int64(ns) }
+		wcfg.Nanotime = func() int64 { return i.clock.nanotime() }
 	} else {
-		mc = mc.WithSysWalltime().WithNanotime(m.engine.nanotime, 1)
+		wcfg.Nanotime = m.engine.nanotime
 	}
-	for _, kv := range cfg.Env {
-		mc = mc.WithEnv(kv[0], kv[1])
-	}
-	i.startFDs = 3 + uint32(len(cfg.Mounts))
-	ictx := experimental.WithMemoryAllocator(ctx, allocator)
-	ictx = context.WithValue(ictx, instanceKey{}, i)
-	mod, err := m.engine.rt.InstantiateModule(ictx, m.compiled, mc)
+	i.wasi = wasip1.New(wcfg)
+	ictx := context.WithValue(ctx, instanceKey{}, i)
+	mod, err := m.compiled.Instantiate(ictx, wasmengine.InstanceConfig{Memory: allocator})
 	if err != nil {
-		lm.Free()
+		i.wasi.Close()
+		if lm.res.mem != nil {
+			lm.Free()
+		}
 		return nil, fmt.Errorf("wasmbox/runtime: instantiate: %w", err)
 	}
 	i.mod = mod
@@ -367,14 +353,13 @@ func (m *Module) instantiate(ctx context.Context, cfg Config, img image, fp [32]
 		_ = i.Close(ctx)
 		return nil, fmt.Errorf("wasmbox/runtime: restore memory: %w", lm.err)
 	}
-	i.alloc = mod.ExportedFunction("wasmbox_alloc")
-	i.free = mod.ExportedFunction("wasmbox_free")
-	i.exec = mod.ExportedFunction("wasmbox_exec")
-	sp, _ := mod.ExportedGlobal("__stack_pointer").(api.MutableGlobal)
-	i.stackPointer = sp
-	i.excTag = mod.ExportedGlobal("wasmbox_exc_tag")
-	if i.alloc == nil || i.free == nil || i.exec == nil || mod.ExportedFunction("wasmbox_init") == nil ||
-		mod.ExportedFunction("_initialize") == nil || sp == nil {
+	i.alloc = mod.Func("wasmbox_alloc")
+	i.free = mod.Func("wasmbox_free")
+	i.exec = mod.Func("wasmbox_exec")
+	i.stackPointer = mod.Global("__stack_pointer")
+	i.excTag = mod.Global("wasmbox_exc_tag")
+	if i.alloc == nil || i.free == nil || i.exec == nil || mod.Func("wasmbox_init") == nil ||
+		mod.Func("_initialize") == nil || i.stackPointer == nil {
 		_ = i.Close(ctx)
 		return nil, errors.New("wasmbox/runtime: module does not export the wasmbox ABI")
 	}
@@ -390,21 +375,22 @@ func (m *Module) coldStart(ctx context.Context, cfg Config, fp [32]byte) (*Insta
 	}
 	mem := i.mod.Memory()
 	for _, seg := range m.segs {
-		if !mem.Write(seg.Offset, seg.Init) {
+		if uint64(seg.Offset)+uint64(len(seg.Init)) > uint64(len(mem)) {
 			_ = i.Close(ctx)
 			return nil, errors.New("wasmbox/runtime: data segment out of bounds")
 		}
+		copy(mem[seg.Offset:], seg.Init)
 	}
 	var initEvents collectHandler
 	h := cfg.InitHandler
 	if h == nil {
 		h = &initEvents
 	}
-	if _, err := i.call(ctx, h, i.mod.ExportedFunction("_initialize")); err != nil {
+	if _, err := i.call(ctx, h, i.mod.Func("_initialize")); err != nil {
 		_ = i.Close(ctx)
 		return nil, fmt.Errorf("wasmbox/runtime: _initialize: %w", err)
 	}
-	res, err := i.callWithBuffers(ctx, h, i.mod.ExportedFunction("wasmbox_init"), nil, cfg.Init)
+	res, err := i.callWithBuffers(ctx, h, i.mod.Func("wasmbox_init"), nil, cfg.Init)
 	if err != nil {
 		_ = i.Close(ctx)
 		return nil, fmt.Errorf("wasmbox/runtime: wasmbox_init: %w", err)
@@ -467,7 +453,7 @@ func (i *Instance) setDead(err error) {
 
 // call runs one guest function with h receiving its output and events. A trap
 // or exit kills the instance.
-func (i *Instance) call(ctx context.Context, h Handler, fn api.Function, params ...uint64) (uint32, error) {
+func (i *Instance) call(ctx context.Context, h Handler, fn wasmengine.Func, params ...uint64) (uint32, error) {
 	if err := i.Err(); err != nil {
 		return 0, err
 	}
@@ -493,9 +479,9 @@ func (i *Instance) call(ctx context.Context, h Handler, fn api.Function, params 
 			return 0, se
 		}
 		te := &TrapError{Err: err}
-		var exit *sys.ExitError
+		var exit *wasip1.ExitError
 		if errors.As(err, &exit) {
-			te.Exited, te.ExitCode = true, exit.ExitCode()
+			te.Exited, te.ExitCode = true, exit.Code
 		}
 		i.setDead(te)
 		_ = i.closeModule(ctx)
@@ -531,7 +517,11 @@ func (i *Instance) put(ctx context.Context, h Handler, b []byte) (uint32, error)
 	if !i.mem.enter() {
 		return 0, ErrClosed
 	}
-	ok := i.mod.Memory().Write(p, b)
+	mem := i.mod.Memory()
+	ok := uint64(p)+uint64(len(b)) <= uint64(len(mem))
+	if ok {
+		copy(mem[p:], b)
+	}
 	i.mem.leave()
 	if !ok {
 		return 0, fmt.Errorf("wasmbox/runtime: guest buffer of %d bytes out of range", len(b))
@@ -543,7 +533,7 @@ func (i *Instance) put(ctx context.Context, h Handler, b []byte) (uint32, error)
 // and lengths, and frees them. after, if set, runs once on every path: as
 // soon as fn returned (before the frees) with fn's error, or with the error
 // that kept fn from being called.
-func (i *Instance) callWithBuffers(ctx context.Context, h Handler, fn api.Function, after func(error), bufs ...[]byte) (uint32, error) {
+func (i *Instance) callWithBuffers(ctx context.Context, h Handler, fn wasmengine.Func, after func(error), bufs ...[]byte) (uint32, error) {
 	if after == nil {
 		after = func(error) {}
 	}
@@ -631,7 +621,7 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 		// for deep recursion and keeps it for the next call: a fresh
 		// function handle lets the grown stack be collected. Cheap cells,
 		// which cannot have recursed deeply, keep theirs.
-		if f := i.mod.ExportedFunction("wasmbox_exec"); f != nil {
+		if f := i.mod.Func("wasmbox_exec"); f != nil {
 			i.exec = f
 		}
 	}
@@ -735,6 +725,9 @@ func (i *Instance) hardStop(reason StopReason) {
 	defer i.stopMu.Unlock()
 	if i.stop.CompareAndSwap(0, uint32(reason)) {
 		close(i.stopCh)
+		if i.mod != nil {
+			i.mod.Stop() // an engine that does not meter its guests
+		}
 	}
 }
 
@@ -744,7 +737,9 @@ func (i *Instance) hardStop(reason StopReason) {
 func (i *Instance) clearLateStop() {
 	i.stopMu.Lock()
 	defer i.stopMu.Unlock()
-	if r := StopReason(i.stop.Load()); r == StopTimeout || r == StopCancel {
+	// An engine that stops guests by itself (wasmtime) cannot take its stop
+	// back: the instance then dies at its next call, with this StopError.
+	if r := StopReason(i.stop.Load()); (r == StopTimeout || r == StopCancel) && i.module.engine.be.Metered() {
 		i.stop.Store(0)
 		i.stopCh = make(chan struct{})
 	}
@@ -793,12 +788,15 @@ func (i *Instance) Close(ctx context.Context) error {
 	}
 }
 
-// closeModule closes the wazero module once.
+// closeModule closes the engine's instance and the guest's files once.
 func (i *Instance) closeModule(ctx context.Context) error {
 	var err error
 	i.closeOnce.Do(func() {
 		if i.mod != nil {
 			err = i.mod.Close(context.WithoutCancel(ctx))
+		}
+		if i.wasi != nil {
+			i.wasi.Close()
 		}
 	})
 	return err
@@ -809,5 +807,5 @@ func (i *Instance) MemorySize() uint64 {
 	if i.mod == nil {
 		return 0
 	}
-	return uint64(i.mod.Memory().Size())
+	return uint64(len(i.mod.Memory()))
 }

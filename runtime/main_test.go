@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasmbox/wasmbox/internal/testcache"
+	"github.com/wasmbox/wasmbox/internal/testengine"
 	"github.com/wasmbox/wasmbox/runtime"
 )
 
@@ -24,4 +25,14 @@ func TestTestsHaveTheirOwnCache(t *testing.T) {
 	defer e.Close(ctx)
 	assert.Equal(t, testcache.Dir(), e.CacheDir())
 	assert.Equal(t, testcache.Dir(), os.Getenv(runtime.CacheDirEnv), "testcache sets runtime.CacheDirEnv")
+}
+
+// TestEngineSelection: the tests run on the engine WASMBOX_ENGINE names
+// (package testengine), so CI's second pass really is on wasmtime.
+func TestEngineSelection(t *testing.T) {
+	ctx := context.Background()
+	e, err := runtime.NewEngine(ctx, runtime.WithoutDiskCache(), runtime.WithWasmEngine(testengine.Factory()))
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	assert.Equal(t, testengine.Name(), e.EngineName())
 }

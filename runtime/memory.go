@@ -1,9 +1,10 @@
 package runtime
 
 import (
+	"fmt"
 	"sync"
 
-	"github.com/tetratelabs/wazero/experimental"
+	"github.com/wasmbox/wasmbox/internal/wasmengine"
 )
 
 // DefaultMemoryLimit is the linear-memory limit of an instance when Config
@@ -32,21 +33,35 @@ type linearMemory struct {
 	mapped image
 }
 
-// newAllocator returns the allocator of one instance. With a snapshot image,
-// the reservation starts out holding the image (mapped copy-on-write where
-// the platform allows); the caller checked that the image fits the limit.
-func newAllocator(limit uint64, img image) (experimental.MemoryAllocator, *linearMemory) {
+// newAllocator returns the memory constructor of one instance. With a
+// snapshot image, the reservation starts out holding the image (mapped
+// copy-on-write where the platform allows); the caller checked that the
+// image fits the limit.
+func newAllocator(limit uint64, img image) (wasmengine.NewMemory, *linearMemory) {
 	lm := &linearMemory{limit: limit}
-	return experimental.MemoryAllocatorFunc(func(capacity, max uint64) experimental.LinearMemory {
+	return func(max, engineReserve uint64) (wasmengine.Memory, error) {
 		size := lm.limit
 		if max < size {
 			size = max
 		}
 		size = (size + wasmPage - 1) &^ (wasmPage - 1)
-		lm.res = reserve(size)
-		lm.buf = lm.res.bytes()[:0]
+		whole := size
+		if engineReserve > whole {
+			whole = engineReserve
+		}
+		lm.res = reserve(whole)
+		if lm.res.heap && engineReserve > 0 {
+			lm.res = reservation{}
+			return nil, fmt.Errorf("wasmbox/runtime: cannot reserve %d bytes of address space for a linear memory", whole)
+		}
+		lm.buf = lm.res.bytes()[:0:size]
 		if img != nil {
 			if err := img.MapInto(lm.res); err != nil {
+				if engineReserve > 0 {
+					lm.res.release()
+					lm.res = reservation{}
+					return nil, fmt.Errorf("wasmbox/runtime: restore memory: %w", err)
+				}
 				// Never hand wazero a short buffer (it would panic): fall
 				// back to a heap copy, and report a failure to the caller.
 				lm.res.release()
@@ -59,11 +74,14 @@ func newAllocator(limit uint64, img image) (experimental.MemoryAllocator, *linea
 				lm.mapped = img
 			}
 		}
-		return lm
-	}), lm
+		return lm, nil
+	}, lm
 }
 
-// Reallocate implements experimental.LinearMemory.
+// Reservation implements wasmengine.Memory.
+func (m *linearMemory) Reservation() []byte { return m.res.bytes() }
+
+// Reallocate implements wasmengine.Memory.
 func (m *linearMemory) Reallocate(size uint64) []byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -79,7 +97,7 @@ func (m *linearMemory) Reallocate(size uint64) []byte {
 	return m.buf
 }
 
-// Free implements experimental.LinearMemory. While a guest call is running
+// Free implements wasmengine.Memory. While a guest call is running
 // (wazero closes modules from other goroutines) the release is deferred until
 // the call returns, so a running guest never touches unmapped memory.
 func (m *linearMemory) Free() {

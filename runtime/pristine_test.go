@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
+
+	"github.com/wasmbox/wasmbox/internal/testengine"
 )
 
 // tokenConfig starts an interpreter whose start-up draws a random token:
@@ -27,7 +29,7 @@ func tokenConfig(t *testing.T) Config {
 func token(t *testing.T, dir string, cfg Config) (string, bool) {
 	t.Helper()
 	ctx := context.Background()
-	e, err := NewEngine(ctx, WithCacheDir(dir))
+	e, err := NewEngine(ctx, WithCacheDir(dir), WithWasmEngine(testengine.Factory()))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, e.Close(ctx)) }() // waits for the snapshot's write
 	m, err := e.Compile(ctx, wasmpy.Wasm())
@@ -117,7 +119,7 @@ func TestPristineConcurrentFirstStarts(t *testing.T) {
 // start makes an instance of cfg in a new engine with the disk cache dir.
 func start(dir string, cfg Config) error {
 	ctx := context.Background()
-	e, err := NewEngine(ctx, WithCacheDir(dir))
+	e, err := NewEngine(ctx, WithCacheDir(dir), WithWasmEngine(testengine.Factory()))
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"sync"
-
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 )
 
 // ErrNotReusable reports that Instance.Reset cannot put the instance back
@@ -46,7 +43,7 @@ func (i *Instance) Reset(ctx context.Context, s *Snapshot, cfg Config) error {
 		why = "it was stopped"
 	case (cfg.Determinism != nil) != (i.clock != nil):
 		why = "its clocks are of the other kind (deterministic or real)"
-	case !i.files.idle():
+	case !i.wasi.Unchanged():
 		why = "it holds files open"
 	}
 	if why != "" {
@@ -144,61 +141,4 @@ func randomReader(d *Determinism) io.Reader {
 		return seededReader(d.Seed)
 	}
 	return rand.Reader
-}
-
-// openFiles counts the files the guest holds open through the instance's
-// mounts; Reset refuses an instance that holds any (the preopened
-// directories, opened lazily by wazero, count too once used).
-type openFiles struct {
-	mu      sync.Mutex
-	n       int
-	tainted bool // a descriptor the instance started with was closed or replaced
-}
-
-func (o *openFiles) idle() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.n == 0 && !o.tainted
-}
-
-func (o *openFiles) taint() {
-	o.mu.Lock()
-	o.tainted = true
-	o.mu.Unlock()
-}
-
-func (o *openFiles) add(d int) {
-	o.mu.Lock()
-	o.n += d
-	o.mu.Unlock()
-}
-
-// trackedFS counts the files opened through it in an openFiles.
-type trackedFS struct {
-	experimentalsys.FS
-	files *openFiles
-}
-
-func (t trackedFS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.FileMode) (experimentalsys.File, experimentalsys.Errno) {
-	f, errno := t.FS.OpenFile(path, flag, perm)
-	if errno != 0 {
-		return f, errno
-	}
-	t.files.add(1)
-	return &trackedFile{File: f, files: t.files}, 0
-}
-
-type trackedFile struct {
-	experimentalsys.File
-	files  *openFiles
-	closed bool
-}
-
-func (f *trackedFile) Close() experimentalsys.Errno {
-	errno := f.File.Close()
-	if !f.closed {
-		f.closed = true
-		f.files.add(-1)
-	}
-	return errno
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wasmbox/wasmbox/internal/testengine"
 	"github.com/wasmbox/wasmbox/runtime"
 )
 
@@ -46,7 +47,7 @@ func newFake(t *testing.T, limit uint64) (*runtime.Engine, *runtime.Instance) {
 func newFakeConfig(t *testing.T, cfg runtime.Config) (*runtime.Engine, *runtime.Instance) {
 	t.Helper()
 	ctx := context.Background()
-	e, err := runtime.NewEngine(ctx, runtime.WithoutDiskCache())
+	e, err := runtime.NewEngine(ctx, runtime.WithoutDiskCache(), runtime.WithWasmEngine(testengine.Factory()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close(ctx) })
 	m, err := e.Compile(ctx, fakeWasm)
@@ -279,7 +280,7 @@ func heartbeat(t *testing.T, d time.Duration) time.Duration {
 func TestCacheDirFallback(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	e, err := runtime.NewEngine(ctx, runtime.WithCacheDir(dir))
+	e, err := runtime.NewEngine(ctx, runtime.WithCacheDir(dir), runtime.WithWasmEngine(testengine.Factory()))
 	require.NoError(t, err)
 	assert.Equal(t, dir, e.CacheDir())
 	require.NoError(t, e.Close(ctx))
@@ -347,7 +348,7 @@ func TestCompileObserver(t *testing.T) {
 	for _, wantCached := range []bool{false, true} {
 		var events []runtime.CompileEvent
 		ended := 0
-		e, err := runtime.NewEngine(ctx, runtime.WithCacheDir(dir), runtime.WithCompileObserver(func(ev runtime.CompileEvent) func() {
+		e, err := runtime.NewEngine(ctx, runtime.WithWasmEngine(testengine.Factory()), runtime.WithCacheDir(dir), runtime.WithCompileObserver(func(ev runtime.CompileEvent) func() {
 			events = append(events, ev)
 			return func() { ended++ }
 		}))

@@ -77,12 +77,9 @@ func (m *Module) Fingerprint(cfg Config) [32]byte {
 		}
 	}
 	for _, mt := range cfg.Mounts {
-		kind := "dir"
-		switch {
-		case mt.SysFS != nil:
-			kind = "sysfs"
-		case mt.FS != nil:
-			kind = "fs"
+		kind := "fs"
+		if mt.WASI != nil {
+			kind = "wasi"
 		}
 		w("mount", mt.GuestPath, kind)
 	}
@@ -242,9 +239,8 @@ func (m *Module) Restore(ctx context.Context, s *Snapshot, cfg Config) (*Instanc
 	if err != nil {
 		return nil, err
 	}
-	mem := i.mod.Memory()
-	if want := uint32(img.Size() / wasmPage); want > mem.Size()/wasmPage {
-		if _, ok := mem.Grow(want - mem.Size()/wasmPage); !ok {
+	if want, have := uint32(img.Size()/wasmPage), uint32(len(i.mod.Memory())/wasmPage); want > have {
+		if !i.mod.GrowMemory(want - have) {
 			_ = i.Close(ctx)
 			return nil, errors.New("wasmbox/runtime: restore: cannot grow memory to the snapshot's size")
 		}

@@ -3,6 +3,8 @@ package runtime
 import (
 	"context"
 	"errors"
+	"github.com/wasmbox/wasmbox/internal/testengine"
+	"github.com/wasmbox/wasmbox/vfs"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,7 +34,7 @@ def run_cell(code, opts):
 func snapConfig(t *testing.T, mountAt string) Config {
 	init := []byte(`{"prelude": ` + jsonString(snapPrelude) + `}`)
 	return Config{
-		Mounts: []Mount{{GuestPath: mountAt, Dir: t.TempDir()}, {GuestPath: wasmpy.StdlibGuestDir, FS: wasmpy.StdlibFS()}},
+		Mounts: []Mount{{GuestPath: mountAt, WASI: memVFS(t).WASI()}, {GuestPath: wasmpy.StdlibGuestDir, FS: wasmpy.StdlibFS()}},
 		Init:   init,
 	}
 }
@@ -57,7 +59,7 @@ func jsonString(s string) string {
 // portable copy-based image restores like the memfd one.
 func TestRestoreChecksFingerprintAndCopyFallback(t *testing.T) {
 	ctx := context.Background()
-	e, err := NewEngine(ctx)
+	e, err := NewEngine(ctx, WithWasmEngine(testengine.Factory()))
 	require.NoError(t, err)
 	defer e.Close(ctx)
 	m, err := e.Compile(ctx, wasmpy.Wasm())
@@ -96,4 +98,13 @@ func TestRestoreChecksFingerprintAndCopyFallback(t *testing.T) {
 		assert.Equal(t, []string{"43"}, ev.got)
 		require.NoError(t, r.Close(ctx))
 	}
+}
+
+// memVFS is an empty in-memory sandbox file system.
+func memVFS(t *testing.T) *vfs.FS {
+	fsys, err := vfs.New(vfs.NewMemFS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
 }

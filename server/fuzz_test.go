@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/internal/testengine"
 	"github.com/wasmbox/wasmbox/runtime"
 )
 
@@ -129,7 +130,7 @@ func (p panicWatch) WithGroup(string) slog.Handler      { return p }
 func sharedFuzzEnv(t testing.TB) *fuzzEnv {
 	fuzzOnce.Do(func() {
 		var engine *runtime.Engine
-		engine, fuzzErr = wasmbox.NewEngine(context.Background())
+		engine, fuzzErr = wasmbox.NewEngine(context.Background(), runtime.WithWasmEngine(testengine.Factory()))
 		if fuzzErr != nil {
 			return
 		}

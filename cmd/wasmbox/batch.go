@@ -44,7 +44,7 @@ type batchResult struct {
 	Error      string            `json:"error,omitempty"`
 }
 
-func newBatchCmd() *cobra.Command {
+func newBatchCmd(eng *engineChoice) *cobra.Command {
 	var (
 		lang, py, output string
 		workers          int
@@ -117,7 +117,7 @@ jobs are interrupted and reported, no more are started.`,
 				opts = append(opts, wasmbox.WithMemoryLimit(memoryMiB<<20))
 			}
 			return runBatch(ctx, in, out, cmd.ErrOrStderr(), batchConfig{
-				language: lang, workers: workers, sandbox: opts, progress: !noProgress,
+				language: lang, workers: workers, sandbox: opts, progress: !noProgress, engine: eng,
 			})
 		},
 	}
@@ -137,6 +137,7 @@ type batchConfig struct {
 	workers  int
 	sandbox  []wasmbox.Option
 	progress bool
+	engine   *engineChoice // nil: wazero
 }
 
 // runBatch reads every job, runs them on a pool and writes the results and
@@ -167,7 +168,16 @@ func runBatch(ctx context.Context, in io.Reader, out, stderr io.Writer, cfg batc
 	if err := sc.Err(); err != nil {
 		return fail(exitFailed, fmt.Errorf("batch: read jobs: %w", err))
 	}
-	pool, err := wasmbox.NewPool(ctx, wasmbox.PoolWorkers(cfg.workers), wasmbox.PoolSandboxOptions(cfg.sandbox...))
+	sbOpts := cfg.sandbox
+	if cfg.engine != nil {
+		e, err := cfg.engine.newEngine(ctx)
+		if err != nil {
+			return fail(exitFailed, err)
+		}
+		defer e.Close(context.WithoutCancel(ctx))
+		sbOpts = append(sbOpts[:len(sbOpts):len(sbOpts)], wasmbox.WithEngine(e))
+	}
+	pool, err := wasmbox.NewPool(ctx, wasmbox.PoolWorkers(cfg.workers), wasmbox.PoolSandboxOptions(sbOpts...))
 	if err != nil {
 		return fail(exitFailed, err)
 	}

@@ -185,7 +185,10 @@ them; serve lets the E2B SDKs drive it unchanged.`,
 			return c.Help()
 		},
 	})
-	root.AddCommand(newRunCmd(), newReplCmd(), newServeCmd(), newBatchCmd(), &cobra.Command{
+	eng := &engineChoice{}
+	eng.register(root)
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error { return eng.check() }
+	root.AddCommand(newRunCmd(eng), newReplCmd(eng), newServeCmd(eng), newBatchCmd(eng), &cobra.Command{
 		Use:     "version",
 		Short:   "Print wasmbox's version",
 		Example: "  wasmbox version",

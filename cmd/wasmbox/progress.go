@@ -18,12 +18,12 @@ import (
 // which warns on stderr (an unusable cache directory) and, when stderr is a
 // terminal, shows a progress line while it compiles an interpreter for the
 // first time. close closes both.
-func newSandbox(ctx context.Context, stderr io.Writer, opts ...wasmbox.Option) (sb *wasmbox.Sandbox, close func(), err error) {
+func newSandbox(ctx context.Context, eng *engineChoice, stderr io.Writer, opts ...wasmbox.Option) (sb *wasmbox.Sandbox, close func(), err error) {
 	eopts := []runtime.EngineOption{runtime.WithLogger(cliLogger(stderr))}
 	if isTerminal(stderr) {
 		eopts = append(eopts, runtime.WithCompileObserver(compileProgress(stderr, time.Second)))
 	}
-	e, err := wasmbox.NewEngine(ctx, eopts...)
+	e, err := eng.newEngine(ctx, eopts...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -30,7 +30,7 @@ const historyEnv = "WASMBOX_HISTORY"
 // checkTimeout bounds one continuation check (a compile, not a run).
 const checkTimeout = 10 * time.Second
 
-func newReplCmd() *cobra.Command {
+func newReplCmd(eng *engineChoice) *cobra.Command {
 	var lang, py, history string
 	cmd := &cobra.Command{
 		Use:   "repl [flags]",
@@ -65,7 +65,7 @@ quits.`,
 			if !cmd.Flags().Changed("history") {
 				history = os.Getenv(historyEnv)
 			}
-			return runRepl(cmd.Context(), lang, pyOpt, history, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runRepl(cmd.Context(), eng, lang, pyOpt, history, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	languageFlag(cmd, &lang)
@@ -209,8 +209,8 @@ type repl struct {
 	colour  bool // errors in colour: stderr is a terminal
 }
 
-func runRepl(ctx context.Context, lang string, pyOpt wasmbox.Option, history string, stdin io.Reader, stdout, stderr io.Writer) error {
-	sb, closeSandbox, err := newSandbox(ctx, stderr, pyOpt)
+func runRepl(ctx context.Context, eng *engineChoice, lang string, pyOpt wasmbox.Option, history string, stdin io.Reader, stdout, stderr io.Writer) error {
+	sb, closeSandbox, err := newSandbox(ctx, eng, stderr, pyOpt)
 	if err != nil {
 		return fail(exitFailed, err)
 	}

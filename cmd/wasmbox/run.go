@@ -17,7 +17,7 @@ import (
 	"github.com/wasmbox/wasmbox/result"
 )
 
-func newRunCmd() *cobra.Command {
+func newRunCmd(eng *engineChoice) *cobra.Command {
 	var (
 		lang, code, py string
 		asJSON         bool
@@ -64,7 +64,7 @@ whole Execution as E2B's JSON instead.`,
 			if err != nil {
 				return fail(exitUsage, err)
 			}
-			return runCell(cmd.Context(), src, lang, pyOpt, asJSON, timeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runCell(cmd.Context(), eng, src, lang, pyOpt, asJSON, timeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -76,11 +76,11 @@ whole Execution as E2B's JSON instead.`,
 	return cmd
 }
 
-func runCell(ctx context.Context, src, lang string, pyOpt wasmbox.Option, asJSON bool, timeout time.Duration,
+func runCell(ctx context.Context, eng *engineChoice, src, lang string, pyOpt wasmbox.Option, asJSON bool, timeout time.Duration,
 	stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt) // Ctrl-C interrupts the cell
 	defer stop()
-	sb, closeSandbox, err := newSandbox(ctx, stderr, pyOpt)
+	sb, closeSandbox, err := newSandbox(ctx, eng, stderr, pyOpt)
 	if err != nil {
 		return fail(exitFailed, err)
 	}

@@ -66,6 +66,7 @@ const serveExample = `  wasmbox serve &
 
 // serveFlags are serve's validated settings.
 type serveFlags struct {
+	engine              *engineChoice // nil: wazero
 	addr, envdAddr      string
 	token               string
 	cellTimeout, grace  time.Duration
@@ -136,8 +137,8 @@ func (e *envFlag) Set(s string) error {
 	return nil
 }
 
-func newServeCmd() *cobra.Command {
-	f := &serveFlags{envs: envFlag{lookup: os.LookupEnv}}
+func newServeCmd(eng *engineChoice) *cobra.Command {
+	f := &serveFlags{envs: envFlag{lookup: os.LookupEnv}, engine: eng}
 	var python string
 	cmd := &cobra.Command{
 		Use:     "serve [flags]",
@@ -271,6 +272,16 @@ func cmdServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) int 
 	opts := append([]wasmbox.Option{wasmbox.WithMaxContexts(f.maxContexts), wasmbox.WithMemoryLimit(uint64(f.memLimit)),
 		wasmbox.WithStopGrace(f.stopGrace), wasmbox.WithEnvs(f.envs.vars), f.pythonOpt, f.netOpt, wasmbox.WithLogger(log)},
 		f.houseOpts...)
+	if f.engine != nil {
+		e, err := f.engine.newEngine(ctx, runtime.WithLogger(log))
+		if err != nil {
+			closeListeners()
+			log.Error("cannot create the engine", "err", err)
+			return exitFailed
+		}
+		defer e.Close(context.WithoutCancel(ctx))
+		opts = append(opts, wasmbox.WithEngine(e))
+	}
 	sb, err := wasmbox.New(ctx, opts...)
 	if err != nil {
 		closeListeners()

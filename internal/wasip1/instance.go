@@ -74,6 +74,7 @@ type fdEntry struct {
 	path     string // within fs, "." for its root
 	dir      bool
 	preopen  string // guest path of a preopen, or ""
+	mount    string // guest path of the preopen whose file system fs is
 	base     uint64 // rights
 	inherit  uint64
 	fdflags  uint16
@@ -88,15 +89,17 @@ type fdEntry struct {
 // environment, clocks and stdio. It serves one guest call at a time (a
 // WebAssembly instance is single-threaded).
 type Instance struct {
-	cfg    Config
-	start  time.Time
-	fds    []*fdEntry
-	free   int // lowest fd that may be free
-	maxFDs int
-	args   []byte // NUL-terminated, in order
-	env    []byte
-	nargs  int
-	nenv   int
+	cfg   Config
+	start time.Time
+	fds   []*fdEntry
+	// initial is the fd table New made (Unchanged).
+	initial []initialFD
+	free    int // lowest fd that may be free
+	maxFDs  int
+	args    []byte // NUL-terminated, in order
+	env     []byte
+	nargs   int
+	nenv    int
 }
 
 // New creates the WASI state of one instance. Stdio is fds 0–2, preopens
@@ -123,11 +126,40 @@ func New(cfg Config) *Instance {
 		&fdEntry{kind: kindStdout, base: stdioRights, ftype: FiletypeBlockDevice, writable: true},
 		&fdEntry{kind: kindStderr, base: stdioRights, ftype: FiletypeBlockDevice, writable: true})
 	for _, p := range cfg.Preopens {
-		in.fds = append(in.fds, &fdEntry{fs: p.FS, path: ".", dir: true, preopen: p.GuestPath,
+		in.fds = append(in.fds, &fdEntry{fs: p.FS, mount: p.GuestPath, path: ".", dir: true, preopen: p.GuestPath,
 			base: rightsDir, inherit: rightsDir | rightsFile, ftype: FiletypeDirectory})
 	}
 	in.free = len(in.fds)
+	in.initial = make([]initialFD, len(in.fds))
+	for k, e := range in.fds {
+		in.initial[k] = initialFD{e, e.base, e.inherit, e.fdflags}
+	}
 	return in
+}
+
+// initialFD is an fd the instance started with, as it started.
+type initialFD struct {
+	e             *fdEntry
+	base, inherit uint64
+	fdflags       uint16
+}
+
+// Unchanged reports whether the fd table is as New made it: no fd opened,
+// closed, renumbered, or with its rights or flags changed (a preopen the
+// guest has read keeps its directory open: that is no change). An instance
+// whose guest memory is put back in an earlier state (a snapshot) may keep
+// its WASI state only then.
+func (in *Instance) Unchanged() bool {
+	if len(in.fds) != len(in.initial) {
+		return false
+	}
+	for k, f := range in.initial {
+		e := in.fds[k]
+		if e != f.e || e.base != f.base || e.inherit != f.inherit || e.fdflags != f.fdflags {
+			return false
+		}
+	}
+	return true
 }
 
 // Close closes every open file.
@@ -208,8 +240,11 @@ func (in *Instance) nanotime() int64 {
 }
 
 // resolve joins a guest path to a directory fd: the result is within the
-// directory's file system (".." stops at its root) and keeps a trailing
-// slash.
+// directory's file system and keeps a trailing slash. A ".." above the
+// root of a file system mounted at "/" stays at the root, as on Linux; above
+// any other mount it is ENOTCAPABLE, since the path would leave the file
+// system (wasi-libc resolves a path against the mount with the longest
+// prefix, so "/mnt/x/../../etc" reaches the /mnt/x mount as "../../etc").
 func (in *Instance) resolve(fd uint32, p string) (*fdEntry, string, Errno) {
 	e, errno := in.lookup(fd)
 	if errno != 0 {
@@ -224,6 +259,9 @@ func (in *Instance) resolve(fd uint32, p string) (*fdEntry, string, Errno) {
 	if strings.IndexByte(p, 0) >= 0 {
 		return nil, "", EINVAL
 	}
+	if e.mount != "/" && escapes(e.path, p) {
+		return nil, "", ENOTCAPABLE
+	}
 	full := path.Clean("/" + e.path + "/" + p)[1:]
 	if full == "" {
 		full = "."
@@ -232,6 +270,25 @@ func (in *Instance) resolve(fd uint32, p string) (*fdEntry, string, Errno) {
 		full += "/"
 	}
 	return e, full, 0
+}
+
+// escapes reports whether p, taken relative to dir (a clean path within a
+// file system, "." for its root), climbs above the root with "..".
+func escapes(dir, p string) bool {
+	depth := 0
+	for _, s := range strings.Split(dir+"/"+p, "/") {
+		switch s {
+		case "", ".":
+		case "..":
+			if depth == 0 {
+				return true
+			}
+			depth--
+		default:
+			depth++
+		}
+	}
+	return false
 }
 
 // ---- guest memory -----------------------------------------------------

@@ -112,7 +112,7 @@ func pathOpen(_ context.Context, in *Instance, mem []byte, p []uint64) Errno {
 	if errno != 0 {
 		return errno
 	}
-	e := &fdEntry{fs: dir.fs, file: f, path: strings.TrimSuffix(path, "/"),
+	e := &fdEntry{fs: dir.fs, mount: dir.mount, file: f, path: strings.TrimSuffix(path, "/"),
 		base: base, inherit: inherit, fdflags: fdflags & (fdflagAppend | fdflagNonblock), writable: o.Write}
 	if f.IsDir() {
 		e.dir, e.ftype = true, FiletypeDirectory

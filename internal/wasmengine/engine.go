@@ -106,10 +106,15 @@ type Instance interface {
 	Global(name string) Global
 	// Memory returns the linear memory at its current size.
 	Memory() []byte
+	// GrowMemory grows the linear memory by delta pages of 64 KiB, as
+	// memory.grow does (through Memory.Reallocate); it reports false when
+	// the memory cannot grow.
+	GrowMemory(delta uint32) bool
 	// Stop makes the running call, if any, end soon with an error even in
-	// code that never calls the host; the instance is not used again
-	// except to Close it. On an engine that is Metered it may do nothing:
-	// the runtime's host functions end the call.
+	// code that never calls the host, and every later call fail: the
+	// instance is not used again except to Close it. On an engine that is
+	// Metered it may do nothing: the runtime's host functions end the
+	// call.
 	Stop()
 	// Close releases the instance and its Memory.
 	Close(ctx context.Context) error

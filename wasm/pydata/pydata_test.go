@@ -17,6 +17,7 @@ import (
 
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/internal/testcache"
+	"github.com/wasmbox/wasmbox/internal/testengine"
 	"github.com/wasmbox/wasmbox/result"
 	"github.com/wasmbox/wasmbox/runtime"
 	"github.com/wasmbox/wasmbox/wasm/internal/stdcheck"
@@ -30,7 +31,7 @@ var engine *runtime.Engine
 func TestMain(m *testing.M) {
 	os.Exit(testcache.Run(func() int {
 		var err error
-		engine, err = wasmbox.NewEngine(context.Background())
+		engine, err = wasmbox.NewEngine(context.Background(), runtime.WithWasmEngine(testengine.Factory()))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

@@ -192,6 +192,18 @@ func (in *instance) Stop() {
 	}
 }
 
+func (in *instance) GrowMemory(delta uint32) bool {
+	if in.closed.Load() || in.wt == nil {
+		return false
+	}
+	ext := in.wt.GetExport(in.store, "memory")
+	if ext == nil || ext.Memory() == nil {
+		return false
+	}
+	_, err := ext.Memory().Grow(in.store, uint64(delta))
+	return err == nil
+}
+
 func (in *instance) Close(context.Context) error {
 	in.Stop()
 	in.callMu.Lock()
