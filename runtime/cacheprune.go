@@ -34,11 +34,13 @@ func WithCacheMaxAge(d time.Duration) EngineOption {
 }
 
 // cacheSubdir reports whether name is a subdirectory of the cache that
-// wasmbox writes: its own (wasmbox-fuel, wasmbox-pristine) and wazero's
-// compilation caches of this platform (wazero-VERSION-GOARCH-GOOS).
+// wasmbox writes: its own (wasmbox-fuel, wasmbox-pristine) and the engines'
+// compilation caches of this platform (wazero-VERSION-GOARCH-GOOS,
+// wasmtime-VERSION-GOARCH-GOOS).
 func cacheSubdir(name string) bool {
 	return name == "wasmbox-fuel" || name == "wasmbox-pristine" ||
-		strings.HasPrefix(name, "wazero-") && strings.HasSuffix(name, "-"+goruntime.GOARCH+"-"+goruntime.GOOS)
+		(strings.HasPrefix(name, "wazero-") || strings.HasPrefix(name, "wasmtime-")) &&
+			strings.HasSuffix(name, "-"+goruntime.GOARCH+"-"+goruntime.GOOS)
 }
 
 // cacheFile reports whether name is one the cache writes: entries named by

@@ -16,7 +16,10 @@ func TestPruneCache(t *testing.T) {
 	old := now.Add(-DefaultCacheMaxAge - time.Hour)
 	h := strings.Repeat("0123456789abcdef", 4) // a digest's hex
 	wz := "wazero-v1.12.0-" + goruntime.GOARCH + "-" + goruntime.GOOS
+	wt := "wasmtime-39.0.1-" + goruntime.GOARCH + "-" + goruntime.GOOS
 	files := map[string]time.Time{
+		wt + "/" + h:                        old,
+		wt + "/.tmp-42":                     now,
 		wz + "/" + h:                        old,
 		wz + "/" + h[1:] + "f":              now.Add(-time.Hour),
 		"wasmbox-fuel/" + h + ".wasm":       old,
@@ -42,12 +45,12 @@ func TestPruneCache(t *testing.T) {
 		}
 	}
 	n, freed := pruneCache(dir, DefaultCacheMaxAge, now)
-	if n != 3 || freed != 3 {
-		t.Fatalf("removed %d files, %d bytes; want 3, 3", n, freed)
+	if n != 4 || freed != 4 {
+		t.Fatalf("removed %d files, %d bytes; want 4, 4", n, freed)
 	}
 	for name := range files {
 		_, err := os.Stat(filepath.Join(dir, name))
-		gone := name == wz+"/"+h || name == "wasmbox-fuel/"+h+".wasm" || name == "wasmbox-pristine/.pristine-123"
+		gone := name == wz+"/"+h || name == wt+"/"+h || name == "wasmbox-fuel/"+h+".wasm" || name == "wasmbox-pristine/.pristine-123"
 		if gone != os.IsNotExist(err) {
 			t.Errorf("%s: removed %v, want %v (%v)", name, !gone, gone, err)
 		}

@@ -295,7 +295,11 @@ func cmdServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) int 
 			log.Warn("closing the sandbox", "err", err)
 		}
 	}
-	if err := warmUp(ctx, sb, log); err != nil {
+	engine := "wazero"
+	if f.engine != nil {
+		engine = f.engine.name
+	}
+	if err := warmUp(ctx, sb, engine, log); err != nil {
 		closeListeners()
 		closeSandbox()
 		if ctx.Err() != nil {
@@ -370,13 +374,13 @@ func shutdownWatchdog(ctx context.Context, limit time.Duration, log *slog.Logger
 // warmUp compiles (or loads from the disk cache) and starts (or restores)
 // the interpreter of each language before the first request rather than
 // during it (Sandbox.Warm).
-func warmUp(ctx context.Context, sb *wasmbox.Sandbox, log *slog.Logger) error {
+func warmUp(ctx context.Context, sb *wasmbox.Sandbox, engine string, log *slog.Logger) error {
 	for _, lang := range sb.Languages() {
 		start := time.Now()
 		if err := sb.Warm(ctx, lang); err != nil {
 			return fmt.Errorf("%s: %w", lang, err)
 		}
-		log.Info("interpreter ready", "language", lang, "took", time.Since(start).Round(time.Millisecond))
+		log.Info("interpreter ready", "language", lang, "engine", engine, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func New(ctx context.Context, cfg wasmengine.Config) (wasmengine.Engine, error) 
 		hosts: map[[2]string]wasmengine.HostFunc{},
 	}
 	if cfg.CacheDir != "" {
-		e.dir = filepath.Join(cfg.CacheDir, fmt.Sprintf("wasmtime-%s-%s-%s", Version, goruntime.GOOS, goruntime.GOARCH))
+		e.dir = filepath.Join(cfg.CacheDir, fmt.Sprintf("wasmtime-%s-%s-%s", Version, goruntime.GOARCH, goruntime.GOOS))
 	}
 	e.linker = wasmtime.NewLinker(e.wt)
 	for _, hf := range cfg.Host {
