@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wasmbox/wasmbox/languages"
+	"github.com/wasmbox/wasmbox/internal/languages"
 	"github.com/wasmbox/wasmbox/result"
 )
 

@@ -9,7 +9,7 @@ import (
 
 func ExampleCommands_Run() {
 	ctx := context.Background()
-	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(engine))
+	sb, err := wasmbox.New(ctx)
 	if err != nil {
 		panic(err)
 	}

@@ -10,10 +10,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/wasmbox/wasmbox/languages"
+	"github.com/wasmbox/wasmbox/internal/guest"
+	"github.com/wasmbox/wasmbox/internal/languages"
 	"github.com/wasmbox/wasmbox/network"
 	"github.com/wasmbox/wasmbox/result"
-	"github.com/wasmbox/wasmbox/runtime"
 )
 
 // Context is one code context: a persistent interpreter with its own
@@ -35,7 +35,7 @@ type Context struct {
 	sem  chan struct{} // one cell (or restart) at a time
 
 	mu      sync.Mutex
-	inst    *runtime.Instance
+	inst    *guest.Instance
 	removed bool
 
 	// started is set once the context's interpreter was started: at once by
@@ -84,7 +84,7 @@ func (c *Context) acquire(ctx context.Context) error {
 
 func (c *Context) release() { <-c.sem }
 
-func (c *Context) instance() (*runtime.Instance, error) {
+func (c *Context) instance() (*guest.Instance, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.removed {
@@ -244,17 +244,17 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 		panic(h.panicked)
 	}
 	exec := h.exec
-	var stopErr *runtime.StopError
+	var stopErr *guest.StopError
 	switch {
-	case errors.As(execErr, &stopErr) && stopErr.Reason == runtime.StopRequested:
+	case errors.As(execErr, &stopErr) && stopErr.Reason == guest.StopRequested:
 		// RestartCodeContext stopped the cell; it restarts the context.
 		msg := "the context was restarted while the cell ran; its state is lost"
 		h.setError(result.ExecutionError{Name: ErrorContextRestarted, Value: msg, Traceback: msg})
-	case errors.Is(execErr, runtime.ErrTrapped), stopErr != nil:
+	case errors.Is(execErr, guest.ErrTrapped), stopErr != nil:
 		cause := execErr.Error()
-		var te *runtime.TrapError
+		var te *guest.TrapError
 		switch {
-		case stopErr != nil && stopErr.Reason == runtime.StopTimeout:
+		case stopErr != nil && stopErr.Reason == guest.StopTimeout:
 			cause = fmt.Sprintf("TimeoutError: the cell was still running %v after its timeout interrupted it, so it was stopped", stopErr.Grace)
 		case stopErr != nil:
 			cause = fmt.Sprintf("KeyboardInterrupt: the cell was still running %v after it was cancelled, so it was stopped", stopErr.Grace)
@@ -270,7 +270,7 @@ func (c *Context) run(ctx context.Context, code string, cfg *runConfig) (*result
 		}
 		h.setError(result.ExecutionError{Name: ErrorContextRestarted, Value: msg, Traceback: msg})
 	case execErr != nil:
-		if errors.Is(execErr, runtime.ErrClosed) {
+		if errors.Is(execErr, guest.ErrClosed) {
 			return exec, fmt.Errorf("wasmbox: context %s: %w", c.ID, ErrContextRemoved)
 		}
 		return exec, fmt.Errorf("wasmbox: run cell: %w", execErr)
@@ -494,7 +494,7 @@ const (
 
 // cellCounter numbers the cells of one interpreter.
 type cellCounter struct {
-	inst *runtime.Instance
+	inst *guest.Instance
 	n    int
 }
 
@@ -504,7 +504,7 @@ type cellCounter struct {
 // that fail or are interrupted (set-up calls do not); cells are counted per
 // interpreter, so a restarted context counts from 1 again, as a restarted
 // Jupyter kernel does. The caller holds the context's semaphore.
-func (c *Context) nextExecutionCount(inst *runtime.Instance) int {
+func (c *Context) nextExecutionCount(inst *guest.Instance) int {
 	if c.cells.inst != inst {
 		c.cells = cellCounter{inst: inst}
 	}

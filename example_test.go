@@ -11,7 +11,7 @@ import (
 
 func Example() {
 	ctx := context.Background()
-	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(engine))
+	sb, err := wasmbox.New(ctx)
 	if err != nil {
 		panic(err)
 	}
@@ -30,7 +30,7 @@ func Example() {
 
 func ExampleSandbox_RunCode_streaming() {
 	ctx := context.Background()
-	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(engine))
+	sb, err := wasmbox.New(ctx)
 	if err != nil {
 		panic(err)
 	}
@@ -52,7 +52,7 @@ func ExampleSandbox_RunCode_streaming() {
 
 func ExampleSandbox_CreateCodeContext() {
 	ctx := context.Background()
-	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(engine))
+	sb, err := wasmbox.New(ctx)
 	if err != nil {
 		panic(err)
 	}
@@ -73,7 +73,7 @@ func ExampleSandbox_CreateCodeContext() {
 func ExampleWithEnvs() {
 	ctx := context.Background()
 	// Given to New: variables every cell of every context sees.
-	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(engine), wasmbox.WithEnvs(map[string]string{"STAGE": "test"}))
+	sb, err := wasmbox.New(ctx, wasmbox.WithEnvs(map[string]string{"STAGE": "test"}))
 	if err != nil {
 		panic(err)
 	}
@@ -99,7 +99,7 @@ func ExampleWithEnvs() {
 
 func ExampleSandbox_ListCodeContexts() {
 	ctx := context.Background()
-	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(engine))
+	sb, err := wasmbox.New(ctx)
 	if err != nil {
 		panic(err)
 	}

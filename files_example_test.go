@@ -9,7 +9,7 @@ import (
 
 func ExampleSandbox_Files() {
 	ctx := context.Background()
-	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(engine))
+	sb, err := wasmbox.New(ctx)
 	if err != nil {
 		panic(err)
 	}

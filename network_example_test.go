@@ -20,7 +20,7 @@ func ExampleWithNetwork() {
 	defer api.Close()
 
 	ctx := context.Background()
-	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(engine),
+	sb, err := wasmbox.New(ctx,
 		wasmbox.WithNetwork(network.Policy{Allow: []string{api.Listener.Addr().String()}}))
 	if err != nil {
 		panic(err)

@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/afero"
 
+	"github.com/wasmbox/wasmbox/internal/guest"
 	"github.com/wasmbox/wasmbox/network"
 	"github.com/wasmbox/wasmbox/result"
-	"github.com/wasmbox/wasmbox/runtime"
 	"github.com/wasmbox/wasmbox/vfs"
 	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
 )
@@ -27,7 +27,7 @@ type optionFunc func(*sandboxConfig)
 func (f optionFunc) applySandbox(c *sandboxConfig) { f(c) }
 
 type sandboxConfig struct {
-	engine      *runtime.Engine
+	engine      *Engine
 	cacheDir    string
 	memoryLimit uint64
 	logLimit    int
@@ -43,24 +43,24 @@ type sandboxConfig struct {
 	logger      *slog.Logger
 	maxCommands *int   // WithMaxCommands; nil: DefaultMaxCommands
 	wheelhouse  string // WithWheelhouse
-	determinism *runtime.Determinism
+	determinism *Determinism
 }
 
 // WithEngine makes the sandbox use a shared Engine (see NewEngine) instead of
 // creating its own. Sandboxes that share an Engine share compiled modules, so
 // only the first pays for compilation. The sandbox does not close it.
-func WithEngine(e *runtime.Engine) Option {
+func WithEngine(e *Engine) Option {
 	return optionFunc(func(c *sandboxConfig) { c.engine = e })
 }
 
 // WithCacheDir sets the compilation cache directory of the sandbox's own
-// Engine (ignored with WithEngine). See runtime.WithCacheDir.
+// Engine (ignored with WithEngine). See EngineCacheDir.
 func WithCacheDir(dir string) Option {
 	return optionFunc(func(c *sandboxConfig) { c.cacheDir = dir })
 }
 
 // WithLogger sets the logger of the sandbox's own Engine (ignored with
-// WithEngine, whose logger is runtime.WithLogger's): it warns when the disk
+// WithEngine, whose logger is EngineLogger's): it warns when the disk
 // cache directory cannot be used. Default: slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *sandboxConfig) { c.logger = l })
@@ -119,10 +119,14 @@ func WithDefaultTimeout(d time.Duration) Option {
 	return optionFunc(func(c *sandboxConfig) { c.timeout = d })
 }
 
+// DefaultStopGrace is how long a cell may run on after its interrupt
+// before it is stopped for good (see WithStopGrace).
+const DefaultStopGrace = guest.DefaultStopGrace
+
 // WithStopGrace sets how long a cell may keep running after its timeout (or
 // the cancellation of its ctx) interrupted it -- raising TimeoutError or
 // KeyboardInterrupt in the guest, which user code can catch -- before it is
-// stopped for good (default 1s). A stopped cell ends with an error named
+// stopped for good (default DefaultStopGrace, 1s). A stopped cell ends with an error named
 // ContextRestarted: its interpreter is discarded and the context restarts
 // from a fresh interpreter, with its state lost. The stop ends the cell
 // wherever it is, in the interpreter or in C code, within milliseconds.
@@ -188,7 +192,7 @@ func (c *sandboxConfig) validate() error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...)
 	}
 	switch {
-	case c.memoryLimit > runtime.MaxMemoryLimit:
+	case c.memoryLimit > guest.MaxMemoryLimit:
 		return fmt.Errorf("%w: %w: WithMemoryLimit(%d) is more than 4 GiB", ErrInvalidOptions, ErrMemoryLimit, c.memoryLimit)
 	case c.logLimit < 0:
 		return bad("WithLogLimit(%d) is negative", c.logLimit)
@@ -328,7 +332,7 @@ type contextConfig struct {
 	inst     instanceOptions
 	// reuse, if set, is an idle instance (see Sandbox.detach) to reset for
 	// the new context instead of creating one; it is closed if it cannot be.
-	reuse *runtime.Instance
+	reuse *guest.Instance
 }
 
 // ContextDeterminism makes the context reproducible (see Determinism),
@@ -352,7 +356,24 @@ func ContextDeterminism(d Determinism) ContextOption {
 // the wasmbox build. A deterministic fork of a snapshot (FromSnapshot) keeps
 // the hash secret the snapshot holds: for runs reproducible across
 // processes, take the snapshot in a deterministic context too.
-type Determinism = runtime.Determinism
+type Determinism struct {
+	// Seed seeds the random sources.
+	Seed uint64
+	// Start is the wall-clock time the code sees first (zero:
+	// 2000-01-01T00:00:00Z).
+	Start time.Time
+	// Step is how far both clocks advance at each read (0: 1 µs, so that
+	// reads strictly increase; negative: they advance only by sleeps).
+	Step time.Duration
+}
+
+// guest returns d in the runtime's terms (nil for nil).
+func (d *Determinism) guest() *guest.Determinism {
+	if d == nil {
+		return nil
+	}
+	return &guest.Determinism{Seed: d.Seed, Start: d.Start, Step: d.Step}
+}
 
 // WithDeterminism makes every context of the sandbox reproducible (see
 // Determinism). All of them get the same seed: a context's random streams

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wasmbox/wasmbox/internal/guest"
 	"github.com/wasmbox/wasmbox/result"
-	wbruntime "github.com/wasmbox/wasmbox/runtime"
 )
 
 // Pool runs independent snippets of code (Jobs) the way a test harness
@@ -27,7 +27,7 @@ import (
 // A Pool is safe for concurrent use. Close it when done.
 type Pool struct {
 	cfg       poolConfig
-	engine    *wbruntime.Engine
+	engine    *Engine
 	ownEngine bool
 	idle      chan *poolWorker
 	workers   []*poolWorker
@@ -147,13 +147,13 @@ func NewPool(ctx context.Context, opts ...PoolOption) (*Pool, error) {
 	}
 	p.engine = probe.engine
 	if p.engine == nil {
-		var eopts []wbruntime.EngineOption
+		var eopts []EngineOption
 		if probe.cacheDir != "" {
-			eopts = append(eopts, wbruntime.WithCacheDir(probe.cacheDir))
+			eopts = append(eopts, EngineCacheDir(probe.cacheDir))
 		}
-		e, err := wbruntime.NewEngine(ctx, eopts...)
+		e, err := NewEngine(ctx, eopts...)
 		if err != nil {
-			return nil, fmt.Errorf("wasmbox: %w", err)
+			return nil, err
 		}
 		p.engine, p.ownEngine = e, true
 	}
@@ -424,13 +424,13 @@ func (p *Pool) Stream(ctx context.Context, jobs <-chan Job) <-chan JobResult {
 // when it was made, which reset restores.
 type poolWorker struct {
 	sb       *Sandbox
-	spare    map[string]*wbruntime.Instance // by language: the last job's instance, to reset
-	baseline map[string]bool                // paths present at the start
-	skip     map[string]bool                // read-only mounts of the interpreters: never walked
+	spare    map[string]*guest.Instance // by language: the last job's instance, to reset
+	baseline map[string]bool            // paths present at the start
+	skip     map[string]bool            // read-only mounts of the interpreters: never walked
 }
 
 func newPoolWorker(ctx context.Context, sb *Sandbox) (*poolWorker, error) {
-	w := &poolWorker{sb: sb, baseline: map[string]bool{}, skip: map[string]bool{}, spare: map[string]*wbruntime.Instance{}}
+	w := &poolWorker{sb: sb, baseline: map[string]bool{}, skip: map[string]bool{}, spare: map[string]*guest.Instance{}}
 	for _, name := range sb.Languages() {
 		for _, m := range sb.specs[name].Mounts() {
 			w.skip[m.GuestPath] = true

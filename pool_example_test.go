@@ -14,7 +14,7 @@ import (
 func ExampleNewPool() {
 	ctx := context.Background()
 	pool, err := wasmbox.NewPool(ctx, wasmbox.PoolWorkers(2),
-		wasmbox.PoolSandboxOptions(wasmbox.WithEngine(engine), wasmbox.WithDefaultTimeout(5*time.Second)))
+		wasmbox.PoolSandboxOptions(wasmbox.WithDefaultTimeout(5*time.Second)))
 	if err != nil {
 		panic(err)
 	}

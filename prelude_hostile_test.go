@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasmbox/wasmbox"
-	"github.com/wasmbox/wasmbox/languages"
+	"github.com/wasmbox/wasmbox/internal/languages"
 	"github.com/wasmbox/wasmbox/result"
 )
 

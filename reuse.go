@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/wasmbox/wasmbox/languages"
-	"github.com/wasmbox/wasmbox/runtime"
+	"github.com/wasmbox/wasmbox/internal/guest"
+	"github.com/wasmbox/wasmbox/internal/languages"
 )
 
 // detach removes the context from the sandbox like RemoveCodeContext, but
 // hands its instance to the caller instead of closing it, for a later
 // context to reuse (contextConfig.reuse). It returns nil, having closed the
 // instance, when it is dead or busy.
-func (s *Sandbox) detach(ctx context.Context, c *Context) *runtime.Instance {
+func (s *Sandbox) detach(ctx context.Context, c *Context) *guest.Instance {
 	if err := s.own(c); err != nil {
 		return nil
 	}
@@ -69,7 +69,7 @@ func (s *Sandbox) detach(ctx context.Context, c *Context) *runtime.Instance {
 // resetInstance makes old, an instance of an earlier context, c's: it is
 // reset to the snapshot c starts from (snap, or the language's start-up
 // snapshot) and set up as restoreInstance and startInstance do.
-func (s *Sandbox) resetInstance(ctx context.Context, c *Context, old *runtime.Instance, snap *Snapshot) (*runtime.Instance, error) {
+func (s *Sandbox) resetInstance(ctx context.Context, c *Context, old *guest.Instance, snap *Snapshot) (*guest.Instance, error) {
 	if err := s.makeCwd(ctx, c); err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *Sandbox) resetInstance(ctx context.Context, c *Context, old *runtime.In
 		return nil, fmt.Errorf("wasmbox: %s: %w", c.spec.Name, err)
 	}
 	cfg := s.instanceConfig(c)
-	var rs *runtime.Snapshot
+	var rs *guest.Snapshot
 	if snap != nil {
 		rs, err = snap.forEngine(ctx, s.engine, c.spec)
 	} else {

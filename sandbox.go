@@ -32,12 +32,12 @@ import (
 
 	"github.com/spf13/afero"
 
-	"github.com/wasmbox/wasmbox/languages"
-	"github.com/wasmbox/wasmbox/languages/javascript"
-	"github.com/wasmbox/wasmbox/languages/python"
+	"github.com/wasmbox/wasmbox/internal/guest"
+	"github.com/wasmbox/wasmbox/internal/languages"
+	"github.com/wasmbox/wasmbox/internal/languages/javascript"
+	"github.com/wasmbox/wasmbox/internal/languages/python"
 	"github.com/wasmbox/wasmbox/network"
 	"github.com/wasmbox/wasmbox/result"
-	"github.com/wasmbox/wasmbox/runtime"
 	"github.com/wasmbox/wasmbox/vfs"
 )
 
@@ -60,7 +60,7 @@ var (
 	// ErrMemoryLimit: WithMemoryLimit is more than 4 GiB (New), or less
 	// than the interpreter needs to start (CreateCodeContext, RunCode). Such
 	// errors also match ErrInvalidOptions.
-	ErrMemoryLimit = runtime.ErrMemoryLimit
+	ErrMemoryLimit = guest.ErrMemoryLimit
 )
 
 // Defaults of a sandbox.
@@ -73,30 +73,13 @@ const (
 	DefaultLanguage = "python"
 )
 
-// Engine compiles the interpreters and runs their instances. Sandboxes
-// that share one (WithEngine) share compiled modules and start-up
-// snapshots. NewEngine makes one on wazero (pure Go, the default);
-// github.com/wasmbox/wasmbox/engine/wasmtime makes one on wasmtime (cgo,
-// faster code). An Engine is safe for concurrent use.
-type Engine = runtime.Engine
-
-// EngineOption configures NewEngine (and the wasmtime package's NewEngine).
-type EngineOption = runtime.EngineOption
-
-// NewEngine creates an Engine on wazero that several sandboxes can share
-// (WithEngine) so that each interpreter module is compiled once per
-// process. Close it after the sandboxes that use it.
-func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
-	return runtime.NewEngine(ctx, opts...)
-}
-
 // Sandbox owns a filesystem and code contexts. It is safe for concurrent use:
 // cells in different contexts run in parallel; cells in one context run one
 // at a time, in the order they acquire it (a waiting RunCode gives up when its
 // ctx ends).
 type Sandbox struct {
 	cfg       sandboxConfig
-	engine    *runtime.Engine
+	engine    *guest.Engine
 	ownEngine bool
 	fs        *vfs.FS // the sandbox filesystem, the guest's "/" in every context
 	specs     map[string]languages.Spec
@@ -128,7 +111,7 @@ type Sandbox struct {
 // (or Snapshot), so a context that is never used costs nothing, and until
 // then they do not count against WithMaxContexts.
 func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
-	cfg := sandboxConfig{memoryLimit: runtime.DefaultMemoryLimit, logLimit: DefaultLogLimit, resultLimit: DefaultResultLimit}
+	cfg := sandboxConfig{memoryLimit: guest.DefaultMemoryLimit, logLimit: DefaultLogLimit, resultLimit: DefaultResultLimit}
 	for _, o := range opts {
 		if o != nil {
 			o.applySandbox(&cfg)
@@ -147,7 +130,7 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 	s := &Sandbox{
 		net:      netClient,
 		cfg:      cfg,
-		engine:   cfg.engine,
+		engine:   cfg.engine.guestEngine(),
 		specs:    map[string]languages.Spec{},
 		inits:    map[string]func() []byte{},
 		aliases:  map[string]string{},
@@ -208,14 +191,18 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 		}
 	}
 	if s.engine == nil {
-		var eopts []runtime.EngineOption
+		var eopts []EngineOption
 		if cfg.cacheDir != "" {
-			eopts = append(eopts, runtime.WithCacheDir(cfg.cacheDir))
+			eopts = append(eopts, EngineCacheDir(cfg.cacheDir))
 		}
 		if cfg.logger != nil {
-			eopts = append(eopts, runtime.WithLogger(cfg.logger))
+			eopts = append(eopts, EngineLogger(cfg.logger))
 		}
-		s.engine, err = runtime.NewEngine(ctx, eopts...)
+		var e *Engine
+		e, err = NewEngine(ctx, eopts...)
+		if e != nil {
+			s.engine = e.g
+		}
 		if err != nil {
 			_ = fsys.Close()
 			return nil, fmt.Errorf("wasmbox: %w", err)
@@ -359,7 +346,7 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (_ *Cont
 		_ = cfg.reuse.Close(ctx)
 		cfg.reuse = nil
 	}
-	var inst *runtime.Instance
+	var inst *guest.Instance
 	if cfg.reuse != nil {
 		if inst, err = s.resetInstance(ctx, c, cfg.reuse, cfg.snapshot); err != nil {
 			_ = cfg.reuse.Close(ctx)
@@ -480,12 +467,12 @@ func (s *Sandbox) unreserveContext() {
 // every instance of its language in this sandbox, but for what the context
 // itself overrides (memory limit, determinism, stdin). Snapshots can only be
 // restored with an identical one.
-func (s *Sandbox) instanceConfig(c *Context) runtime.Config {
+func (s *Sandbox) instanceConfig(c *Context) guest.Config {
 	spec := c.spec
 	// The sandbox filesystem is one preopen whatever its mounts, so the
 	// preopen table wasi-libc keeps in guest memory (and in snapshots) does
 	// not depend on them. Each instance gets its own adapter (for errnos).
-	mounts := append([]runtime.Mount{{GuestPath: "/", WASI: s.fs.WASI()}}, spec.Mounts()...)
+	mounts := append([]guest.Mount{{GuestPath: "/", WASI: s.fs.WASI()}}, spec.Mounts()...)
 	limit := c.inst0.memoryLimit
 	if limit == 0 {
 		limit = s.cfg.memoryLimit
@@ -496,7 +483,7 @@ func (s *Sandbox) instanceConfig(c *Context) runtime.Config {
 	}
 	// Every context of a language starts from the same snapshot, taken after
 	// a set-up for the default cwd; another cwd costs one more set-up call.
-	return runtime.Config{
+	return guest.Config{
 		Mounts: mounts,
 		Env: [][2]string{
 			{"HOME", DefaultCwd}, {"USER", "user"}, {"LANG", "C.UTF-8"},
@@ -507,14 +494,14 @@ func (s *Sandbox) instanceConfig(c *Context) runtime.Config {
 		Setup:       s.setupOpts,
 		StopGrace:   s.cfg.stopGrace,
 		Stdin:       c.inst0.stdin,
-		Determinism: det,
+		Determinism: det.guest(),
 	}
 }
 
 // contextConfig is instanceConfig with the context's network device, if
 // any, in front of the sandbox filesystem (it does not change the
 // configuration's fingerprint: snapshots are shared).
-func (s *Sandbox) contextConfig(c *Context) runtime.Config {
+func (s *Sandbox) contextConfig(c *Context) guest.Config {
 	cfg := s.instanceConfig(c)
 	if c.net != nil {
 		cfg.Mounts[0].WASI = c.net.WrapWASI(cfg.Mounts[0].WASI)
@@ -526,13 +513,13 @@ func (s *Sandbox) contextConfig(c *Context) runtime.Config {
 // the sandbox's configuration.
 type instanceOptions struct {
 	memoryLimit uint64 // 0: the sandbox's
-	determinism *runtime.Determinism
+	determinism *Determinism
 	stdin       io.Reader
 }
 
 // initFor returns the init configuration of a language's instances with a
 // memory limit: the same bytes for the same limit, so that the engine
-// recognises the configuration (runtime.Module.Fingerprint).
+// recognises the configuration (guest.Module.Fingerprint).
 func (s *Sandbox) initFor(spec languages.Spec, limit uint64) []byte {
 	if limit == s.cfg.memoryLimit {
 		return s.inits[spec.Name]()
@@ -557,8 +544,8 @@ type initKey struct {
 }
 
 // startInstance starts the context's interpreter (from the engine's snapshot
-// of a fresh one, see runtime.Module.Instantiate) and applies its cwd.
-func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Instance, error) {
+// of a fresh one, see guest.Module.Instantiate) and applies its cwd.
+func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*guest.Instance, error) {
 	if err := s.makeCwd(ctx, c); err != nil {
 		return nil, err
 	}
@@ -567,7 +554,7 @@ func (s *Sandbox) startInstance(ctx context.Context, c *Context) (*runtime.Insta
 		return nil, fmt.Errorf("wasmbox: %s: %w", c.spec.Name, err)
 	}
 	inst, err := mod.Instantiate(ctx, s.contextConfig(c))
-	if errors.Is(err, runtime.ErrMemoryLimit) {
+	if errors.Is(err, guest.ErrMemoryLimit) {
 		return nil, fmt.Errorf("wasmbox: start %s context: %w: %w", c.spec.Name, ErrInvalidOptions, err)
 	}
 	if err != nil {
@@ -600,7 +587,7 @@ func (s *Sandbox) makeCwd(ctx context.Context, c *Context) error {
 func (s *Sandbox) Files() *vfs.FS { return s.fs }
 
 // setup runs a set-up call (not a user cell) in inst.
-func (s *Sandbox) setup(ctx context.Context, c *Context, inst *runtime.Instance, o languages.CellOptions) error {
+func (s *Sandbox) setup(ctx context.Context, c *Context, inst *guest.Instance, o languages.CellOptions) error {
 	h := &cellHandler{exec: &result.Execution{}, limit: s.cfg.logLimit, resultLimit: s.cfg.resultLimit}
 	opts, _ := json.Marshal(o)
 	if _, err := inst.Exec(ctx, nil, opts, h); err != nil {

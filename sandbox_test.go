@@ -18,18 +18,17 @@ import (
 
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/internal/testcache"
-	"github.com/wasmbox/wasmbox/internal/testengine"
+	"github.com/wasmbox/wasmbox/internal/testengine/testctx"
 	"github.com/wasmbox/wasmbox/result"
-	"github.com/wasmbox/wasmbox/runtime"
 )
 
 // engine is shared by the tests so CPython is compiled once per test binary.
-var engine *runtime.Engine
+var engine *wasmbox.Engine
 
 func TestMain(m *testing.M) {
 	os.Exit(testcache.Run(func() int {
 		var err error
-		engine, err = wasmbox.NewEngine(context.Background(), runtime.WithWasmEngine(testengine.Factory()))
+		engine, err = wasmbox.NewEngine(testctx.Context(context.Background()))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

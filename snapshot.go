@@ -9,9 +9,9 @@ import (
 	"io"
 	"sync"
 
-	"github.com/wasmbox/wasmbox/languages"
+	"github.com/wasmbox/wasmbox/internal/guest"
+	"github.com/wasmbox/wasmbox/internal/languages"
 	"github.com/wasmbox/wasmbox/result"
-	"github.com/wasmbox/wasmbox/runtime"
 )
 
 // Snapshot errors; test them with errors.Is.
@@ -23,7 +23,7 @@ var (
 	ErrOpenFiles = errors.New("wasmbox: context holds open files")
 	// ErrSnapshotMismatch: the snapshot was taken with another build of
 	// wasmbox or another sandbox configuration (mounts, environment).
-	ErrSnapshotMismatch = runtime.ErrSnapshotMismatch
+	ErrSnapshotMismatch = guest.ErrSnapshotMismatch
 )
 
 // Snapshot is a captured idle context: its interpreter's whole memory, its
@@ -47,8 +47,8 @@ type Snapshot struct {
 	Cwd      string
 
 	mu   sync.Mutex
-	live map[*runtime.Engine]*runtime.Snapshot // per engine that restored it
-	raw  []byte                                // persisted form, when read from disk
+	live map[*guest.Engine]*guest.Snapshot // per engine that restored it
+	raw  []byte                            // persisted form, when read from disk
 }
 
 type snapshotMeta struct {
@@ -97,7 +97,7 @@ func (c *Context) Snapshot(ctx context.Context) (*Snapshot, error) {
 		return nil, fmt.Errorf("wasmbox: snapshot: %w", err)
 	}
 	rs.Meta, _ = json.Marshal(snapshotMeta{Language: c.Language, Cwd: c.Cwd})
-	return &Snapshot{Language: c.Language, Cwd: c.Cwd, live: map[*runtime.Engine]*runtime.Snapshot{c.sb.engine: rs}}, nil
+	return &Snapshot{Language: c.Language, Cwd: c.Cwd, live: map[*guest.Engine]*guest.Snapshot{c.sb.engine: rs}}, nil
 }
 
 // WriteTo persists the snapshot (sparse: only memory pages that differ from
@@ -105,7 +105,7 @@ func (c *Context) Snapshot(ctx context.Context) (*Snapshot, error) {
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	s.mu.Lock()
 	raw := s.raw
-	var rs *runtime.Snapshot
+	var rs *guest.Snapshot
 	for _, v := range s.live {
 		rs = v
 		break
@@ -130,10 +130,10 @@ func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 		return nil, fmt.Errorf("wasmbox: read snapshot: %w", err)
 	}
 	var meta snapshotMeta
-	if _, err := runtime.SnapshotMeta(bytes.NewReader(raw), &meta); err != nil {
+	if _, err := guest.SnapshotMeta(bytes.NewReader(raw), &meta); err != nil {
 		return nil, fmt.Errorf("wasmbox: read snapshot: %w", err)
 	}
-	return &Snapshot{Language: meta.Language, Cwd: meta.Cwd, raw: raw, live: map[*runtime.Engine]*runtime.Snapshot{}}, nil
+	return &Snapshot{Language: meta.Language, Cwd: meta.Cwd, raw: raw, live: map[*guest.Engine]*guest.Snapshot{}}, nil
 }
 
 // Close releases the snapshot's memory. Contexts created from it are not
@@ -151,7 +151,7 @@ func (s *Snapshot) Close() error {
 }
 
 // forEngine returns the snapshot in a form engine can restore.
-func (s *Snapshot) forEngine(ctx context.Context, e *runtime.Engine, spec languages.Spec) (*runtime.Snapshot, error) {
+func (s *Snapshot) forEngine(ctx context.Context, e *guest.Engine, spec languages.Spec) (*guest.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rs := s.live[e]; rs != nil {
@@ -177,14 +177,14 @@ func (s *Snapshot) forEngine(ctx context.Context, e *runtime.Engine, spec langua
 		return nil, err
 	}
 	if s.live == nil {
-		s.live = map[*runtime.Engine]*runtime.Snapshot{}
+		s.live = map[*guest.Engine]*guest.Snapshot{}
 	}
 	s.live[e] = rs
 	return rs, nil
 }
 
 // restoreInstance creates c's interpreter from a snapshot and reseeds it.
-func (s *Sandbox) restoreInstance(ctx context.Context, c *Context, snap *Snapshot) (*runtime.Instance, error) {
+func (s *Sandbox) restoreInstance(ctx context.Context, c *Context, snap *Snapshot) (*guest.Instance, error) {
 	if err := s.makeCwd(ctx, c); err != nil {
 		return nil, err
 	}

@@ -11,8 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasmbox/wasmbox"
-	"github.com/wasmbox/wasmbox/internal/testengine"
-	"github.com/wasmbox/wasmbox/runtime"
+	"github.com/wasmbox/wasmbox/internal/testengine/testctx"
 )
 
 func TestSnapshotForkDiverges(t *testing.T) {
@@ -87,7 +86,7 @@ func TestSnapshotPersistsAcrossEngines(t *testing.T) {
 	assert.Less(t, n, int64(8<<20), "sparse: only pages that differ from the module")
 
 	// Another engine stands for another process.
-	other, err := wasmbox.NewEngine(ctx, runtime.WithWasmEngine(testengine.Factory()))
+	other, err := wasmbox.NewEngine(testctx.Context(ctx))
 	require.NoError(t, err)
 	defer other.Close(ctx)
 	sb2, err := wasmbox.New(ctx, wasmbox.WithEngine(other))

@@ -11,8 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasmbox/wasmbox"
-	"github.com/wasmbox/wasmbox/internal/testengine"
-	"github.com/wasmbox/wasmbox/runtime"
 )
 
 // TestWarm: Warm compiles and starts the interpreter of a language and
@@ -59,7 +57,7 @@ func ExampleSandbox_Warm() {
 	// A server creates its engine and warms it before taking requests: the
 	// interpreters are compiled (or loaded from the disk cache) and started
 	// (or restored from the snapshot in the cache) now.
-	e, err := wasmbox.NewEngine(ctx, runtime.WithWasmEngine(testengine.Factory()))
+	e, err := wasmbox.NewEngine(ctx)
 	if err != nil {
 		panic(err)
 	}

@@ -6,11 +6,11 @@ import (
 	"testing"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/internal/guest"
+	"github.com/wasmbox/wasmbox/internal/languages"
+	"github.com/wasmbox/wasmbox/internal/languages/javascript"
+	"github.com/wasmbox/wasmbox/internal/languages/python"
 	"github.com/wasmbox/wasmbox/internal/testengine"
-	"github.com/wasmbox/wasmbox/languages"
-	"github.com/wasmbox/wasmbox/languages/javascript"
-	"github.com/wasmbox/wasmbox/languages/python"
-	"github.com/wasmbox/wasmbox/runtime"
 )
 
 // BenchmarkColdStart measures starting an interpreter without a snapshot:
@@ -18,7 +18,7 @@ import (
 // prelude) — what every new context would cost without snapshots.
 func BenchmarkColdStart(b *testing.B) {
 	ctx := context.Background()
-	e, err := runtime.NewEngine(ctx, runtime.WithWasmEngine(testengine.Factory()))
+	e, err := guest.NewEngine(ctx, guest.WithWasmEngine(testengine.Factory()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func BenchmarkColdStart(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cfg := runtime.Config{Mounts: spec.Mounts(), Init: spec.Init(languages.Limits{MemoryLimit: runtime.DefaultMemoryLimit}), NoSnapshot: true}
+			cfg := guest.Config{Mounts: spec.Mounts(), Init: spec.Init(languages.Limits{MemoryLimit: guest.DefaultMemoryLimit}), NoSnapshot: true}
 			for b.Loop() {
 				inst, err := m.Instantiate(ctx, cfg)
 				if err != nil {

@@ -19,7 +19,7 @@ import (
 // E2B SDKs do: POST /execute answers one JSON event per line.
 func ExampleServer_CodeHandler() {
 	ctx := context.Background()
-	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(engine)) // engine: shared by this package's tests
+	sb, err := wasmbox.New(ctx)
 	if err != nil {
 		panic(err)
 	}

@@ -20,8 +20,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/wasmbox/wasmbox"
-	"github.com/wasmbox/wasmbox/internal/testengine"
-	"github.com/wasmbox/wasmbox/runtime"
+	"github.com/wasmbox/wasmbox/internal/testengine/testctx"
 )
 
 // go test runs the seed corpus of the fuzz targets below (f.Add, and
@@ -129,8 +128,8 @@ func (p panicWatch) WithGroup(string) slog.Handler      { return p }
 
 func sharedFuzzEnv(t testing.TB) *fuzzEnv {
 	fuzzOnce.Do(func() {
-		var engine *runtime.Engine
-		engine, fuzzErr = wasmbox.NewEngine(context.Background(), runtime.WithWasmEngine(testengine.Factory()))
+		var engine *wasmbox.Engine
+		engine, fuzzErr = wasmbox.NewEngine(testctx.Context(context.Background()))
 		if fuzzErr != nil {
 			return
 		}

@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/result"
-	"github.com/wasmbox/wasmbox/runtime"
 )
 
 func cli(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -190,9 +190,9 @@ func TestUnusableCacheDirWarns(t *testing.T) {
 func TestCompileProgress(t *testing.T) {
 	var buf lockedBuffer
 	start := compileProgress(&buf, 10*time.Millisecond)
-	assert.Nil(t, start(runtime.CompileEvent{Size: 7e6, Cached: true}))
+	assert.Nil(t, start(wasmbox.CompileEvent{Size: 7e6, Cached: true}))
 	assert.Empty(t, buf.String())
-	done := start(runtime.CompileEvent{Size: 7e6})
+	done := start(wasmbox.CompileEvent{Size: 7e6})
 	require.NotNil(t, done)
 	time.Sleep(50 * time.Millisecond)
 	done()

@@ -11,7 +11,6 @@ import (
 	"github.com/chzyer/readline"
 
 	"github.com/wasmbox/wasmbox"
-	"github.com/wasmbox/wasmbox/runtime"
 )
 
 // newSandbox creates the sandbox of run and repl on an engine of its own,
@@ -19,9 +18,9 @@ import (
 // terminal, shows a progress line while it compiles an interpreter for the
 // first time. close closes both.
 func newSandbox(ctx context.Context, eng *engineChoice, stderr io.Writer, opts ...wasmbox.Option) (sb *wasmbox.Sandbox, close func(), err error) {
-	eopts := []runtime.EngineOption{runtime.WithLogger(cliLogger(stderr))}
+	eopts := []wasmbox.EngineOption{wasmbox.EngineLogger(cliLogger(stderr))}
 	if isTerminal(stderr) {
-		eopts = append(eopts, runtime.WithCompileObserver(compileProgress(stderr, time.Second)))
+		eopts = append(eopts, wasmbox.EngineCompileObserver(compileProgress(stderr, time.Second)))
 	}
 	e, err := eng.newEngine(ctx, eopts...)
 	if err != nil {
@@ -47,8 +46,8 @@ func isTerminal(w io.Writer) bool {
 // compileProgress is the compile observer of a terminal: while a module that
 // is not in the disk cache compiles, a line on w says so and counts the
 // seconds (every tick); it is erased when the compile ends.
-func compileProgress(w io.Writer, tick time.Duration) func(runtime.CompileEvent) func() {
-	return func(ev runtime.CompileEvent) func() {
+func compileProgress(w io.Writer, tick time.Duration) func(wasmbox.CompileEvent) func() {
+	return func(ev wasmbox.CompileEvent) func() {
 		if ev.Cached {
 			return nil
 		}

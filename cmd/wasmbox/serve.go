@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wasmbox/wasmbox"
-	"github.com/wasmbox/wasmbox/runtime"
 	"github.com/wasmbox/wasmbox/server"
 )
 
@@ -169,7 +168,7 @@ func newServeCmd(eng *engineChoice) *cobra.Command {
 	fs.StringVar(&f.token, "token", "", "require this access token on every request but /health (default: $"+tokenEnv+")")
 	fs.DurationVar(&f.cellTimeout, "cell-timeout", server.DefaultCellTimeout,
 		"interrupt cells that run longer; a request may ask for less (0: no limit)")
-	fs.DurationVar(&f.stopGrace, "stop-grace", runtime.DefaultStopGrace,
+	fs.DurationVar(&f.stopGrace, "stop-grace", wasmbox.DefaultStopGrace,
 		"how long a cell may keep running after its timeout or cancellation interrupted it before it is stopped and its context restarted")
 	fs.DurationVar(&f.grace, "shutdown-grace", server.DefaultShutdownGrace,
 		"on SIGINT/SIGTERM, how long running cells and transfers get to finish")
@@ -273,7 +272,7 @@ func cmdServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) int 
 		wasmbox.WithStopGrace(f.stopGrace), wasmbox.WithEnvs(f.envs.vars), f.pythonOpt, f.netOpt, wasmbox.WithLogger(log)},
 		f.houseOpts...)
 	if f.engine != nil {
-		e, err := f.engine.newEngine(ctx, runtime.WithLogger(log))
+		e, err := f.engine.newEngine(ctx, wasmbox.EngineLogger(log))
 		if err != nil {
 			closeListeners()
 			log.Error("cannot create the engine", "err", err)

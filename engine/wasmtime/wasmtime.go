@@ -20,8 +20,9 @@ import (
 	"context"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/internal/enginectx"
+	"github.com/wasmbox/wasmbox/internal/guest"
 	"github.com/wasmbox/wasmbox/internal/wasmengine/wasmtimeengine"
-	"github.com/wasmbox/wasmbox/runtime"
 )
 
 // Available reports whether this build can run wasmtime (it was built with
@@ -32,5 +33,5 @@ const Available = true
 // same options as wasmbox.NewEngine. Close it after the sandboxes that use
 // it.
 func NewEngine(ctx context.Context, opts ...wasmbox.EngineOption) (*wasmbox.Engine, error) {
-	return wasmbox.NewEngine(ctx, append(opts[:len(opts):len(opts)], runtime.WithWasmEngine(wasmtimeengine.New))...)
+	return wasmbox.NewEngine(enginectx.With(ctx, guest.WithWasmEngine(wasmtimeengine.New)), opts...)
 }

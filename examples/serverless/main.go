@@ -16,13 +16,12 @@ import (
 	"time"
 
 	"github.com/wasmbox/wasmbox"
-	"github.com/wasmbox/wasmbox/runtime"
 )
 
 // function is what a serverless runtime keeps between invocations of one
 // instance: the engine (compiled interpreters) and the prepared snapshot.
 type function struct {
-	engine *runtime.Engine
+	engine *wasmbox.Engine
 	base   *wasmbox.Snapshot
 }
 

@@ -270,14 +270,14 @@ llvm-strip-19 --strip-all -o "$OUT/pydata-stripped.wasm" "$OUT/pydata-full.wasm"
 # ---- exceptions: lowered to plain WebAssembly ----------------------------------------
 # clang-19 emits the legacy exception instructions (C++ throw/catch and
 # setjmp/longjmp). binaryen turns them into the standard exnref form, and our
-# own pass (runtime/internal/ehlower) lowers that to ordinary control flow, so
+# own pass (internal/guest/internal/ehlower) lowers that to ordinary control flow, so
 # the module needs no exception support from the engine (RATIONALE.md).
 log "lower exceptions"
 FEATURES="--enable-bulk-memory --enable-multivalue --enable-mutable-globals --enable-reference-types --enable-sign-ext --enable-nontrapping-float-to-int"
 # shellcheck disable=SC2086
 "$WASM_OPT" --enable-exception-handling $FEATURES --translate-to-exnref \
   "$OUT/pydata-stripped.wasm" -o "$OUT/pydata-exnref.wasm"
-(cd "$ROOT" && go run ./runtime/internal/ehlower/cmd/ehlower "$OUT/pydata-exnref.wasm" "$OUT/pydata-lowered.wasm")
+(cd "$ROOT" && go run ./internal/guest/internal/ehlower/cmd/ehlower "$OUT/pydata-exnref.wasm" "$OUT/pydata-lowered.wasm")
 # shellcheck disable=SC2086
 "$WASM_OPT" -O2 --strip-debug --strip-producers $FEATURES "$OUT/pydata-lowered.wasm" -o "$OUT/pydata.wasm"
 

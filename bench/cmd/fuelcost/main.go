@@ -21,7 +21,8 @@ import (
 
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/bench"
-	"github.com/wasmbox/wasmbox/runtime"
+	"github.com/wasmbox/wasmbox/internal/enginectx"
+	"github.com/wasmbox/wasmbox/internal/guest"
 	"github.com/wasmbox/wasmbox/wasm/pydata"
 )
 
@@ -51,13 +52,13 @@ func main() {
 	}
 	modes := []struct {
 		name string
-		mode runtime.FuelMode
-	}{{"off", runtime.FuelOff}, {"default", runtime.FuelDefault}, {"everywhere", runtime.FuelEverywhere}}
+		mode guest.FuelMode
+	}{{"off", guest.FuelOff}, {"default", guest.FuelDefault}, {"everywhere", guest.FuelEverywhere}}
 	type ctxs map[string]*wasmbox.Context
 	sbs := make([]*wasmbox.Sandbox, len(modes))
 	cs := make([]ctxs, len(modes))
 	for k, m := range modes {
-		e, err := runtime.NewEngine(ctx, runtime.WithFuel(m.mode))
+		e, err := wasmbox.NewEngine(enginectx.With(ctx, guest.WithFuel(m.mode)))
 		check(err)
 		defer e.Close(ctx)
 		sb, err := wasmbox.New(ctx, wasmbox.WithEngine(e))
@@ -100,10 +101,10 @@ func main() {
 // not count.
 func runData(ctx context.Context, n int) {
 	const dataRepeat = 10
-	modes := []runtime.FuelMode{runtime.FuelOff, runtime.FuelDefault}
+	modes := []guest.FuelMode{guest.FuelOff, guest.FuelDefault}
 	sbs := make([]*wasmbox.Sandbox, len(modes))
 	for k, m := range modes {
-		e, err := runtime.NewEngine(ctx, runtime.WithFuel(m))
+		e, err := wasmbox.NewEngine(enginectx.With(ctx, guest.WithFuel(m)))
 		check(err)
 		defer e.Close(ctx)
 		sb, err := wasmbox.New(ctx, wasmbox.WithEngine(e), wasmbox.WithPython(pydata.Build()))

@@ -1,0 +1,253 @@
+//go:build linux
+
+package guest
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// memfdImage keeps the image in an anonymous memory file. Only non-zero pages
+// are written, so the file is sparse; instances map it MAP_PRIVATE, so a
+// restored instance shares every page it does not write.
+type memfdImage struct {
+	fd   int
+	size uint64
+
+	// ro is the image mapped shared and read-only, made on the first
+	// revert: the source its written pages are copied back from.
+	roOnce sync.Once
+	ro     []byte
+}
+
+// source returns the image's read-only mapping, or nil if it cannot be
+// made.
+func (m *memfdImage) source() []byte {
+	m.roOnce.Do(func() {
+		if b, err := unix.Mmap(m.fd, 0, int(m.size), unix.PROT_READ, unix.MAP_SHARED); err == nil {
+			m.ro = b
+		}
+	})
+	return m.ro
+}
+
+func newImage(mem []byte) (image, error) {
+	fd, err := unix.MemfdCreate("wasmbox-snapshot", unix.MFD_CLOEXEC)
+	if err != nil {
+		return &bytesImage{b: append([]byte(nil), mem...)}, nil
+	}
+	img := &memfdImage{fd: fd, size: uint64(len(mem))}
+	if err := unix.Ftruncate(fd, int64(len(mem))); err != nil {
+		_ = img.Close()
+		return nil, fmt.Errorf("snapshot image: %w", err)
+	}
+	for off := 0; off < len(mem); off += pageSize {
+		end := min(off+pageSize, len(mem))
+		// Write runs of non-zero pages at once.
+		if isZero(mem[off:end]) {
+			continue
+		}
+		run := off
+		for end < len(mem) && !isZero(mem[end:min(end+pageSize, len(mem))]) {
+			end = min(end+pageSize, len(mem))
+		}
+		if _, err := unix.Pwrite(fd, mem[run:end], int64(run)); err != nil {
+			_ = img.Close()
+			return nil, fmt.Errorf("snapshot image: %w", err)
+		}
+		off = end - pageSize
+	}
+	return img, nil
+}
+
+// newImageFill creates an image of size bytes (zeros) and lets fill write
+// its contents in place: the memfd is mapped shared while fill runs, so
+// that reading a snapshot neither allocates the memory on the Go heap nor
+// copies it once more, and the pages fill leaves alone stay holes.
+func newImageFill(size uint64, fill func(mem []byte) error) (image, error) {
+	fd, err := unix.MemfdCreate("wasmbox-snapshot", unix.MFD_CLOEXEC)
+	if err != nil || size == 0 {
+		if err == nil {
+			_ = unix.Close(fd)
+		}
+		return newHeapImage(size, fill)
+	}
+	img := &memfdImage{fd: fd, size: size}
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		_ = img.Close()
+		return nil, fmt.Errorf("snapshot image: %w", err)
+	}
+	mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		_ = img.Close()
+		return newHeapImage(size, fill)
+	}
+	err = fill(mem)
+	if uerr := unix.Munmap(mem); err == nil && uerr != nil {
+		err = fmt.Errorf("snapshot image: %w", uerr)
+	}
+	if err != nil {
+		_ = img.Close()
+		return nil, err
+	}
+	return img, nil
+}
+
+// newHeapImage is newImageFill through a buffer on the heap.
+func newHeapImage(size uint64, fill func(mem []byte) error) (image, error) {
+	mem := make([]byte, size)
+	if err := fill(mem); err != nil {
+		return nil, err
+	}
+	return newImage(mem)
+}
+
+func (m *memfdImage) Size() uint64 { return m.size }
+
+func (m *memfdImage) MapInto(r reservation) error {
+	if m.size == 0 {
+		return nil
+	}
+	if r.heap || uint64(len(r.mem)) < m.size {
+		buf := make([]byte, m.size)
+		if _, err := m.ReadAt(buf, 0); err != nil {
+			return err
+		}
+		return (&bytesImage{b: buf}).MapInto(r)
+	}
+	_, err := unix.MmapPtr(m.fd, 0, unsafe.Pointer(unsafe.SliceData(r.mem)), uintptr(m.size),
+		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
+	if err != nil {
+		return fmt.Errorf("map snapshot: %w", err)
+	}
+	return nil
+}
+
+// revert puts the image back into r's mapping of it, made by MapInto, and
+// reports false when r is not such a mapping. The pages the instance wrote
+// are the private anonymous pages of the mapping (/proc/self/pagemap); the
+// others still map the image. Up to revertCopyMax bytes of written pages
+// get the image's bytes copied back, from a shared read-only mapping of the
+// image (no system call per run of pages): they stay the instance's own,
+// writable pages, so the next user writes to them without a page fault
+// each (a Python job writes some 250 pages, and a copy-on-write fault costs
+// more than copying a page). Beyond that, or without pagemap, the pages are
+// dropped (MADV_DONTNEED, under the address space's read lock, where
+// mapping anew would take its write lock and stall every page fault of the
+// process) and fault the image in again when used.
+func (m *memfdImage) revert(r reservation) (bool, error) {
+	if m.size == 0 || r.heap || uint64(len(r.mem)) < m.size {
+		return false, nil
+	}
+	mem := r.mem[:m.size]
+	runs, total, err := privatePages(mem)
+	if src := m.source(); err == nil && total <= revertCopyMax && src != nil {
+		for _, run := range runs {
+			copy(mem[run.from:run.to], src[run.from:run.to])
+		}
+		return true, nil
+	}
+	if err == nil {
+		for _, run := range runs {
+			if err = unix.Madvise(mem[run.from:run.to], unix.MADV_DONTNEED); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			return true, nil
+		}
+	}
+	if err := unix.Madvise(mem, unix.MADV_DONTNEED); err != nil {
+		return false, fmt.Errorf("revert snapshot mapping: %w", err)
+	}
+	return true, nil
+}
+
+// revertCopyMax bounds the written pages that revert copies back rather
+// than drops: an instance keeps that much private memory while idle.
+const revertCopyMax = 4 << 20
+
+// Bits of a /proc/self/pagemap entry (Documentation/admin-guide/mm/pagemap.rst).
+const (
+	pagemapPresent = 1 << 63
+	pagemapSwapped = 1 << 62
+	pagemapFile    = 1 << 61 // a file page or shared anonymous memory
+)
+
+// pageRun is a byte range of whole pages.
+type pageRun struct{ from, to uintptr }
+
+// privatePages returns the byte ranges of mem (page-aligned) that hold
+// private anonymous pages, in memory or swapped out -- the copies made when
+// the process wrote to its private file mapping -- and their total size.
+func privatePages(mem []byte) ([]pageRun, uintptr, error) {
+	f, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer unix.Close(f)
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
+	pages := uintptr(len(mem)) / pageSize
+	var buf [512]uint64
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)
+	var runs []pageRun
+	var total uintptr
+	for p := uintptr(0); p < pages; {
+		n := min(uintptr(len(buf)), pages-p)
+		off := int64((base/pageSize + p) * 8)
+		if k, err := unix.Pread(f, raw[:n*8], off); err != nil || uintptr(k) != n*8 {
+			if err == nil {
+				err = fmt.Errorf("pagemap: short read")
+			}
+			return nil, 0, err
+		}
+		for j := uintptr(0); j < n; j++ {
+			// Written pages are present and anonymous, or swapped out (only
+			// anonymous pages are swapped; a file page is read back from
+			// the file): missing one would hand a job's data to the next.
+			if e := buf[j]; e&pagemapSwapped == 0 && (e&pagemapPresent == 0 || e&pagemapFile != 0) {
+				continue
+			}
+			at := (p + j) * pageSize
+			if k := len(runs); k > 0 && runs[k-1].to == at {
+				runs[k-1].to += pageSize
+			} else {
+				runs = append(runs, pageRun{at, at + pageSize})
+			}
+			total += pageSize
+		}
+		p += n
+	}
+	return runs, total, nil
+}
+
+func (m *memfdImage) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := unix.Pread(m.fd, p[n:], off+int64(n))
+		if err != nil {
+			return n, err
+		}
+		if k == 0 {
+			break
+		}
+		n += k
+	}
+	return n, nil
+}
+
+func (m *memfdImage) Close() error {
+	if m.fd < 0 {
+		return nil
+	}
+	if m.ro != nil {
+		_ = unix.Munmap(m.ro)
+		m.ro = nil
+	}
+	err := unix.Close(m.fd)
+	m.fd = -1
+	return err
+}

@@ -1,0 +1,102 @@
+//go:build linux
+
+package guest
+
+import (
+	"bytes"
+	"testing"
+)
+
+// mappedImage maps an image of the given pages (some of them holes of the
+// sparse file) into a fresh reservation.
+func mappedImage(t *testing.T, pages int) (*memfdImage, reservation, []byte, []byte) {
+	t.Helper()
+	orig := make([]byte, pages*pageSize)
+	for i := range orig {
+		if (i/pageSize)%3 != 0 {
+			orig[i] = byte(i / pageSize)
+		}
+	}
+	img, err := newImage(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = img.Close() })
+	m, ok := img.(*memfdImage)
+	if !ok {
+		t.Skip("no memfd here")
+	}
+	r := reserve(uint64(len(orig)) * 2)
+	t.Cleanup(r.release)
+	if err := img.MapInto(r); err != nil {
+		t.Fatal(err)
+	}
+	return m, r, r.bytes()[:len(orig)], orig
+}
+
+// TestRevertCopiesWrittenPagesBack: revert puts a mapped image back as it
+// was; the pages that were written (pagemap) get the image's bytes and stay
+// the mapping's own, and the pages that were only read are left mapped.
+func TestRevertCopiesWrittenPagesBack(t *testing.T) {
+	const pages = 64
+	m, r, mem, orig := mappedImage(t, pages)
+	var sum byte
+	for p := 0; p < pages; p++ { // read every page
+		sum += mem[p*pageSize]
+	}
+	_ = sum
+	written := []int{1, 2, 3, 40, 63}
+	for _, p := range written {
+		mem[p*pageSize+7] = 0xee
+	}
+	runs, total, err := privatePages(mem)
+	if err != nil {
+		t.Skipf("pagemap: %v", err)
+	}
+	want := []pageRun{{1 * pageSize, 4 * pageSize}, {40 * pageSize, 41 * pageSize}, {63 * pageSize, 64 * pageSize}}
+	if len(runs) != len(want) || total != 5*pageSize {
+		t.Fatalf("private runs %v (%d bytes), want %v", runs, total, want)
+	}
+	for i := range want {
+		if runs[i] != want[i] {
+			t.Fatalf("private runs %v, want %v", runs, want)
+		}
+	}
+	for round := 0; round < 2; round++ {
+		if done, err := m.revert(r); err != nil || !done {
+			t.Fatalf("revert: %v %v", done, err)
+		}
+		if !bytes.Equal(mem, orig) {
+			t.Fatalf("round %d: the memory is not the image again", round)
+		}
+		again, _, err := privatePages(mem)
+		if err != nil || len(again) != len(want) {
+			t.Fatalf("round %d: after revert, private runs %v (%v), want %v", round, again, err, want)
+		}
+		for _, p := range written {
+			mem[p*pageSize+9] = 0xdd
+		}
+	}
+}
+
+// TestRevertDropsManyWrittenPages: past revertCopyMax, the written pages
+// are dropped rather than copied back, and the image is there again.
+func TestRevertDropsManyWrittenPages(t *testing.T) {
+	pages := revertCopyMax/pageSize + 64
+	m, r, mem, orig := mappedImage(t, pages)
+	for p := 0; p < pages; p++ {
+		mem[p*pageSize+1] = 0xee
+	}
+	if _, total, err := privatePages(mem); err != nil || total != uintptr(pages*pageSize) {
+		t.Skipf("pagemap: %d bytes private, %v", total, err)
+	}
+	if done, err := m.revert(r); err != nil || !done {
+		t.Fatalf("revert: %v %v", done, err)
+	}
+	if runs, _, err := privatePages(mem); err != nil || len(runs) != 0 {
+		t.Fatalf("after revert, private runs %v (%v)", runs, err)
+	}
+	if !bytes.Equal(mem, orig) {
+		t.Fatal("the memory is not the image again")
+	}
+}

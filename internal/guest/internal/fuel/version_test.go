@@ -1,0 +1,40 @@
+package fuel
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"testing"
+)
+
+// Hosts cache instrumented modules under Version (runtime's disk cache), so
+// a change to what Instrument writes must come with a new Version: this
+// test pins the output for Version's value on the committed interpreters.
+// When it fails after a deliberate change, bump Version and update the
+// hashes here.
+func TestVersion(t *testing.T) {
+	want := map[int]map[string]string{
+		2: {
+			"../../../../wasm/python/python.wasm":   "cdc4f95cb803c393f30d81c0d9dac16a94995729aa60fdb7961588900591db5b",
+			"../../../../wasm/quickjs/quickjs.wasm": "c9d98f73ba7925bff2799b1dd0ce30e73f79d7ec1f6aa88851df352c18d3c664",
+			"testdata/eh.wasm":                   "ca380e014e0a7f0324e96d826bbcd8a90853bccb84bcf0b3a54e7d14264eca0a",
+		},
+	}[Version]
+	if want == nil {
+		t.Fatalf("no hashes recorded for Version %d: add them", Version)
+	}
+	for path, hash := range want {
+		wasm, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := Instrument(wasm, Options{YieldModule: "wasmbox", YieldName: "yield", Budget: 1_000_000, DispatchTargets: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(out)
+		if got := hex.EncodeToString(sum[:]); got != hash {
+			t.Errorf("%s instruments to %s, Version %d says %s: bump Version and record the new hashes", path, got, Version, hash)
+		}
+	}
+}

@@ -1,0 +1,59 @@
+// Package python is the Python language of wasmbox: CPython 3.13 from
+// wasm/python with the prelude in prelude.py, which runs cells IPython-style,
+// and datadisplay.py, which shows figures, DataFrames and images as E2B does.
+package python
+
+import (
+	_ "embed"
+	"encoding/json"
+
+	"github.com/wasmbox/wasmbox/internal/guest"
+	"github.com/wasmbox/wasmbox/internal/languages"
+	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
+)
+
+var (
+	//go:embed prelude.py
+	prelude string
+	//go:embed datadisplay.py
+	datadisplay string
+	//go:embed network.py
+	network string
+)
+
+// Prelude returns the source of the Python prelude.
+func Prelude() string { return prelude }
+
+// DataDisplay returns the source of the module that shows matplotlib
+// figures, pandas DataFrames and PIL images as E2B does. The prelude gets it
+// in cfg "datadisplay" and compiles it only once one of those libraries is
+// imported.
+func DataDisplay() string { return datadisplay }
+
+// Spec returns the Python language with the default CPython build.
+func Spec() languages.Spec { return SpecFor(wasmpy.Default()) }
+
+// SpecFor returns the Python language running build b: its module, its
+// read-only files, and its preloaded modules, which the prelude imports
+// before the snapshot that contexts start from.
+func SpecFor(b wasmpy.Build) languages.Spec {
+	files := append([]wasmpy.Files(nil), b.Files...)
+	init := map[string]any{"prelude": prelude, "datadisplay": datadisplay, "network": network}
+	if len(b.Preload) > 0 {
+		init["preload"] = append([]string(nil), b.Preload...)
+	}
+	cfg, _ := json.Marshal(init)
+	return languages.Spec{
+		Name:    "python",
+		Aliases: []string{"py", "python3"},
+		Wasm:    b.Wasm,
+		Mounts: func() []guest.Mount {
+			ms := make([]guest.Mount, len(files))
+			for i, f := range files {
+				ms[i] = guest.Mount{GuestPath: f.GuestDir, FS: f.FS}
+			}
+			return ms
+		},
+		Init: func(languages.Limits) []byte { return cfg },
+	}
+}
