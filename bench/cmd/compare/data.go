@@ -160,7 +160,7 @@ func runData(ctx context.Context, n int, py string, es []engine, w io.Writer) er
 		metHeader = "met: " + strings.ReplaceAll(engineNames(es), ", ", "/")
 	}
 	metWidth := len(metHeader)
-	t.header(w, fmt.Sprintf("%9s %-*s", "target", metWidth, metHeader), "native is")
+	t.header(w, fmt.Sprintf("%9s %-*s ", "target", metWidth, metHeader), "native is")
 	for _, r := range rows {
 		var met []string
 		nm := median(r.native)
@@ -169,7 +169,7 @@ func runData(ctx context.Context, n int, py string, es []engine, w io.Writer) er
 				met = append(met, m)
 			}
 		}
-		t.row(w, r.row, fmt.Sprintf("%9s %-*s", r.target, metWidth, strings.Join(met, "/")), r.nativeLabel)
+		t.row(w, r.row, fmt.Sprintf("%9s %-*s ", r.target, metWidth, strings.Join(met, "/")), r.nativeLabel)
 	}
 	fmt.Fprintln(w, "\n(inside: timed with time.perf_counter in the interpreter; end to end: the cell's round trip in wasmbox,\na line sent to a running python3 and its answer read back natively)")
 	return nil
