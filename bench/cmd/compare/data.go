@@ -17,7 +17,7 @@ import (
 )
 
 // target is a goal of the data build: an absolute time for wasmbox (abs) or
-// a wasmbox/native ratio (ratio).
+// a wasmbox/native ratio (ratio), on every engine.
 type target struct {
 	abs   time.Duration
 	ratio float64
@@ -72,50 +72,69 @@ func nativeCommand(py string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// runData compares the data build (wasm/pydata) with a native python3 that
-// has numpy, pandas and matplotlib: new contexts and import pandas, then
-// bench.DataWorkloads, each timed inside the interpreter and end to end.
-func runData(ctx context.Context, n int, py string, w io.Writer) error {
-	e, err := wasmbox.NewEngine(ctx)
-	if err != nil {
-		return err
+// runData compares the data build (wasm/pydata) on each engine with a
+// native python3 that has numpy, pandas and matplotlib: new contexts and
+// import pandas, then bench.DataWorkloads, each timed inside the
+// interpreter and end to end.
+func runData(ctx context.Context, n int, py string, es []engine, w io.Writer) error {
+	sbs := make([]*wasmbox.Sandbox, len(es))
+	defer func() {
+		for _, sb := range sbs {
+			if sb != nil {
+				_ = sb.Close(ctx)
+			}
+		}
+	}()
+	var versions []string
+	var notes []string
+	for i, e := range es {
+		sb, err := wasmbox.New(ctx, wasmbox.WithEngine(e.e), wasmbox.WithPython(pydata.Build()))
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.name, err)
+		}
+		sbs[i] = sb
+		// Warm compiles (or loads) the module and starts (or restores) the
+		// interpreter: the compile is most of it.
+		t0 := time.Now()
+		if err := sb.Warm(ctx, "python"); err != nil {
+			return fmt.Errorf("%s: %w", e.name, err)
+		}
+		compile := time.Since(t0)
+		t0 = time.Now()
+		exec, err := sb.RunCode(ctx, bench.PyDataVersions)
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.name, err)
+		}
+		if exec.Error != nil {
+			return fmt.Errorf("%s: %s: %s", e.name, exec.Error.Name, exec.Error.Value)
+		}
+		first := time.Since(t0)
+		versions = append(versions, strings.Join(exec.Logs.Stdout, ""))
+		notes = append(notes, fmt.Sprintf("data build on %s: compile or load from the disk cache, and start %s; first context (preload numpy, pandas, matplotlib, PIL; snapshot) %s\n",
+			e.name, round(compile), round(first)))
 	}
-	defer e.Close(ctx)
-	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(e), wasmbox.WithPython(pydata.Build()))
-	if err != nil {
-		return err
+	for i, v := range versions {
+		if i == 0 || v != versions[0] {
+			fmt.Fprintf(w, "wasmbox (%s): %s", es[i].name, v)
+		}
 	}
-	defer sb.Close(ctx)
-	// Warm compiles (or loads) the module and starts (or restores) the
-	// interpreter: the compile is most of it.
-	t0 := time.Now()
-	if err := sb.Warm(ctx, "python"); err != nil {
-		return err
-	}
-	compile := time.Since(t0)
-	t0 = time.Now()
-	exec, err := sb.RunCode(ctx, bench.PyDataVersions)
-	if err != nil {
-		return err
-	}
-	if exec.Error != nil {
-		return fmt.Errorf("%s: %s", exec.Error.Name, exec.Error.Value)
-	}
-	first := time.Since(t0)
-	fmt.Fprintf(w, "wasmbox: %s", strings.Join(exec.Logs.Stdout, ""))
 	out, err := nativeCommand(py, "-c", bench.PyDataVersions).Output()
 	if err != nil {
 		return fmt.Errorf("native %s: %w (it needs numpy, pandas, matplotlib and Pillow)", py, err)
 	}
 	fmt.Fprintf(w, "native:  %s", out)
-	fmt.Fprintf(w, "native is %s, single-threaded (OPENBLAS_NUM_THREADS=1); %d iterations per workload\n", py, n)
-	fmt.Fprintf(w, "data build: compile or load from the disk cache, and start %s; first context (preload numpy, pandas, matplotlib, PIL; snapshot) %s\n\n",
-		round(compile), round(first))
+	fmt.Fprintf(w, "wasmbox on %s; native is %s, single-threaded (OPENBLAS_NUM_THREADS=1); %d iterations per workload\n", engineNames(es), py, n)
+	for _, note := range notes {
+		fmt.Fprint(w, note)
+	}
+	fmt.Fprintln(w)
 
 	// First, before other workloads churn the heap.
-	if kb, heap, ok := idleContextMemoryGoHeap(ctx, sb, 200); ok {
-		fmt.Fprintf(w, "memory per idle data-build context (200 live, one cell each): %d KiB private, of which Go heap %d KiB (target <= 1024 KiB: %s)\n",
-			kb, heap, map[bool]string{true: "ok", false: "MISSED"}[kb <= 1024])
+	for i, sb := range sbs {
+		if kb, heap, ok := idleContextMemoryGoHeap(ctx, sb, 200); ok {
+			fmt.Fprintf(w, "memory per idle data-build context on %s (200 live, one cell each): %d KiB private, of which Go heap %d KiB (target <= 1024 KiB: %s)\n",
+				es[i].name, kb, heap, map[bool]string{true: "ok", false: "MISSED"}[kb <= 1024])
+		}
 	}
 	native, err := startNativeData(py)
 	if err != nil {
@@ -127,65 +146,78 @@ func runData(ctx context.Context, n int, py string, w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 
-	rows, err := dataStartRows(ctx, sb, py, n)
+	rows, err := dataStartRows(ctx, es, sbs, py, n)
 	if err != nil {
 		return err
 	}
-	wr, err := dataWorkloadRows(ctx, sb, native, n)
+	wr, err := dataWorkloadRows(ctx, es, sbs, native, n)
 	if err != nil {
 		return err
 	}
 	rows = append(rows, wr...)
 
-	fmt.Fprintf(w, "%-36s %12s %12s %8s %9s %6s   %s\n", "workload", "wasmbox", "native", "ratio", "target", "", "native is")
+	t := newTable(36, 10, es)
+	metHeader := "met"
+	if len(es) > 1 {
+		metHeader = "met: " + strings.ReplaceAll(engineNames(es), ", ", "/")
+	}
+	metWidth := len(metHeader)
+	t.header(w, fmt.Sprintf("%9s %-*s ", "target", metWidth, metHeader), "native is")
 	for _, r := range rows {
-		wm, nm := median(r.wasmbox), median(r.native)
-		ratio := "-"
-		if nm > 0 {
-			ratio = fmt.Sprintf("%.2fx", float64(wm)/float64(nm))
+		var met []string
+		nm := median(r.native)
+		for i := range es {
+			if m := r.target.met(median(r.wasm[i]), nm); m != "" {
+				met = append(met, m)
+			}
 		}
-		fmt.Fprintf(w, "%-36s %12s %12s %8s %9s %6s   %s\n", r.name, round(wm), round(nm), ratio, r.target, r.target.met(wm, nm), r.nativeLabel)
+		t.row(w, r.row, fmt.Sprintf("%9s %-*s ", r.target, metWidth, strings.Join(met, "/")), r.nativeLabel)
 	}
 	fmt.Fprintln(w, "\n(inside: timed with time.perf_counter in the interpreter; end to end: the cell's round trip in wasmbox,\na line sent to a running python3 and its answer read back natively)")
 	return nil
 }
 
-// dataStartRows measures new contexts and import pandas in them against
-// fresh native processes.
-func dataStartRows(ctx context.Context, sb *wasmbox.Sandbox, py string, n int) ([]dataRow, error) {
-	var create, createCell, importInner, importE2E []time.Duration
+// dataStartRows measures new contexts and import pandas in them, on each
+// engine, against fresh native processes.
+func dataStartRows(ctx context.Context, es []engine, sbs []*wasmbox.Sandbox, py string, n int) ([]dataRow, error) {
 	const importTimed = "import time as _t\n_t0 = _t.perf_counter()\nimport pandas\n_t.perf_counter() - _t0"
-	for range n {
-		t0 := time.Now()
-		c, err := sb.CreateCodeContext(ctx)
-		if err != nil {
-			return nil, err
-		}
-		create = append(create, time.Since(t0))
-		if _, err := cell(ctx, sb, "1", c); err != nil {
-			return nil, err
-		}
-		createCell = append(createCell, time.Since(t0))
-		if err := sb.RemoveCodeContext(ctx, c); err != nil {
-			return nil, err
-		}
+	create := make([][]time.Duration, len(es))
+	createCell := make([][]time.Duration, len(es))
+	importInner := make([][]time.Duration, len(es))
+	importE2E := make([][]time.Duration, len(es))
+	for i, sb := range sbs {
+		for range n {
+			t0 := time.Now()
+			c, err := sb.CreateCodeContext(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", es[i].name, err)
+			}
+			create[i] = append(create[i], time.Since(t0))
+			if _, err := cell(ctx, sb, "1", c); err != nil {
+				return nil, fmt.Errorf("%s: %w", es[i].name, err)
+			}
+			createCell[i] = append(createCell[i], time.Since(t0))
+			if err := sb.RemoveCodeContext(ctx, c); err != nil {
+				return nil, fmt.Errorf("%s: %w", es[i].name, err)
+			}
 
-		t0 = time.Now()
-		if c, err = sb.CreateCodeContext(ctx); err != nil {
-			return nil, err
-		}
-		text, err := cell(ctx, sb, importTimed, c)
-		if err != nil {
-			return nil, err
-		}
-		importE2E = append(importE2E, time.Since(t0))
-		d, err := parseSeconds(text)
-		if err != nil {
-			return nil, err
-		}
-		importInner = append(importInner, d)
-		if err := sb.RemoveCodeContext(ctx, c); err != nil {
-			return nil, err
+			t0 = time.Now()
+			if c, err = sb.CreateCodeContext(ctx); err != nil {
+				return nil, fmt.Errorf("%s: %w", es[i].name, err)
+			}
+			text, err := cell(ctx, sb, importTimed, c)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", es[i].name, err)
+			}
+			importE2E[i] = append(importE2E[i], time.Since(t0))
+			d, err := parseSeconds(text)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", es[i].name, err)
+			}
+			importInner[i] = append(importInner[i], d)
+			if err := sb.RemoveCodeContext(ctx, c); err != nil {
+				return nil, fmt.Errorf("%s: %w", es[i].name, err)
+			}
 		}
 	}
 	pass, err := timeIt(n, func() error { return nativeCommand(py, "-c", "pass").Run() })
@@ -207,28 +239,31 @@ func dataStartRows(ctx context.Context, sb *wasmbox.Sandbox, py string, n int) (
 		nImportInner = append(nImportInner, d)
 	}
 	return []dataRow{
-		{row{name: "new context", wasmbox: create, native: pass, nativeLabel: "python3 -c pass"}, target{abs: time.Millisecond}},
-		{row{name: "new context + first cell `1`", wasmbox: createCell, native: pass, nativeLabel: "python3 -c pass"}, target{abs: time.Millisecond}},
-		{row{name: "import pandas, new context, inside", wasmbox: importInner, native: nImportInner, nativeLabel: "python3, fresh process"}, target{abs: 5 * time.Millisecond}},
-		{row{name: "import pandas, new context, e2e", wasmbox: importE2E, native: nImportE2E, nativeLabel: "python3 -c 'import pandas'"}, target{abs: 5 * time.Millisecond}},
+		{row{name: "new context", wasm: create, native: pass, nativeLabel: "python3 -c pass"}, target{abs: time.Millisecond}},
+		{row{name: "new context + first cell `1`", wasm: createCell, native: pass, nativeLabel: "python3 -c pass"}, target{abs: time.Millisecond}},
+		{row{name: "import pandas, new context, inside", wasm: importInner, native: nImportInner, nativeLabel: "python3, fresh process"}, target{abs: 5 * time.Millisecond}},
+		{row{name: "import pandas, new context, e2e", wasm: importE2E, native: nImportE2E, nativeLabel: "python3 -c 'import pandas'"}, target{abs: 5 * time.Millisecond}},
 	}, nil
 }
 
-// dataWorkloadRows runs bench.DataWorkloads in one context of sb and in the
-// native python3, taking turns run by run so that the noise of a shared
-// machine falls on both alike. Each turn calls the workload twice and times
-// the second call: the inputs (16 MB of arrays) are then back in the CPU
-// caches, which the other side's turn has evicted.
-func dataWorkloadRows(ctx context.Context, sb *wasmbox.Sandbox, native *nativeData, n int) ([]dataRow, error) {
-	c, err := sb.CreateCodeContext(ctx)
-	if err != nil {
-		return nil, err
+// dataWorkloadRows runs bench.DataWorkloads in one context of each sandbox
+// and in the native python3, taking turns run by run so that the noise of a
+// shared machine falls on all alike. Each turn calls the workload twice and
+// times the second call: the inputs (16 MB of arrays) are then back in the
+// CPU caches, which the other sides' turns have evicted.
+func dataWorkloadRows(ctx context.Context, es []engine, sbs []*wasmbox.Sandbox, native *nativeData, n int) ([]dataRow, error) {
+	calls := make([]func(string) (string, error), len(sbs))
+	for i, sb := range sbs {
+		c, err := sb.CreateCodeContext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", es[i].name, err)
+		}
+		defer sb.RemoveCodeContext(ctx, c)
+		if _, err := cell(ctx, sb, bench.PyDataDefs, c); err != nil {
+			return nil, fmt.Errorf("%s: defs: %w", es[i].name, err)
+		}
+		calls[i] = func(call string) (string, error) { return cell(ctx, sb, call, c) }
 	}
-	defer sb.RemoveCodeContext(ctx, c)
-	if _, err := cell(ctx, sb, bench.PyDataDefs, c); err != nil {
-		return nil, fmt.Errorf("defs: %w", err)
-	}
-	wasmCall := func(call string) (string, error) { return cell(ctx, sb, call, c) }
 	// turn calls the workload twice and returns the time the second call
 	// measured inside the interpreter and its round trip.
 	turn := func(call func(string) (string, error), wl bench.DataWorkload) (inner, e2e time.Duration, err error) {
@@ -246,19 +281,21 @@ func dataWorkloadRows(ctx context.Context, sb *wasmbox.Sandbox, native *nativeDa
 	}
 	var rows []dataRow
 	for _, wl := range bench.DataWorkloads {
-		inner := dataRow{row: row{name: wl.Name + ", inside", nativeLabel: "python3"}, target: dataTarget(wl.Call)}
-		e2e := dataRow{row: row{name: wl.Name + ", e2e", nativeLabel: "python3 over a pipe"}}
+		inner := dataRow{row: row{name: wl.Name + ", inside", nativeLabel: "python3", wasm: make([][]time.Duration, len(es))}, target: dataTarget(wl.Call)}
+		e2e := dataRow{row: row{name: wl.Name + ", e2e", nativeLabel: "python3 over a pipe", wasm: make([][]time.Duration, len(es))}}
 		for range n {
-			wi, we, err := turn(wasmCall, wl)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", wl.Name, err)
+			for i, call := range calls {
+				wi, we, err := turn(call, wl)
+				if err != nil {
+					return nil, fmt.Errorf("%s, %s: %w", wl.Name, es[i].name, err)
+				}
+				inner.wasm[i], e2e.wasm[i] = append(inner.wasm[i], wi), append(e2e.wasm[i], we)
 			}
 			ni, ne, err := turn(native.call, wl)
 			if err != nil {
 				return nil, fmt.Errorf("%s, native: %w", wl.Name, err)
 			}
-			inner.wasmbox, inner.native = append(inner.wasmbox, wi), append(inner.native, ni)
-			e2e.wasmbox, e2e.native = append(e2e.wasmbox, we), append(e2e.native, ne)
+			inner.native, e2e.native = append(inner.native, ni), append(e2e.native, ne)
 		}
 		rows = append(rows, inner, e2e)
 	}

@@ -20,31 +20,41 @@ import (
 )
 
 // fsWorkloads runs bench.PyFSDefs — 1,000 small files, one 100 MiB file —
-// in wasmbox on the default in-memory filesystem and on a directory on disk,
-// and in a native python3 working in a directory on the same disk. Each run
-// is timed inside the interpreter, and the three take turns, run by run, so
-// that the noise of a shared machine falls on all of them alike.
-func fsWorkloads(ctx context.Context, py string, havePy bool, n int) ([]row, error) {
+// in wasmbox on each engine, on the default in-memory filesystem and on a
+// directory on disk, and in a native python3 working in a directory on the
+// same disk. Each run is timed inside the interpreter, and all of them take
+// turns, run by run, so that the noise of a shared machine falls on all of
+// them alike.
+func fsWorkloads(ctx context.Context, es []engine, py string, havePy bool, n int) ([]row, error) {
 	tmp, err := os.MkdirTemp("", "wasmbox-compare-fs-*")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	for _, d := range []string{"native", "sandbox"} {
-		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(tmp, "native"), 0o755); err != nil {
+		return nil, err
+	}
+	mem := make([]*wasmbox.Sandbox, len(es))
+	disk := make([]*wasmbox.Sandbox, len(es))
+	defer func() {
+		for _, sb := range append(mem, disk...) {
+			if sb != nil {
+				_ = sb.Close(ctx)
+			}
+		}
+	}()
+	for i, e := range es {
+		if mem[i], err = fsSandbox(ctx, e, vfs.NewMemFS()); err != nil {
+			return nil, err
+		}
+		dir := filepath.Join(tmp, "sandbox-"+e.name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		if disk[i], err = fsSandbox(ctx, e, afero.NewBasePathFs(afero.NewOsFs(), dir)); err != nil {
 			return nil, err
 		}
 	}
-	mem, err := fsSandbox(ctx, vfs.NewMemFS())
-	if err != nil {
-		return nil, err
-	}
-	defer mem.Close(ctx)
-	disk, err := fsSandbox(ctx, afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(tmp, "sandbox")))
-	if err != nil {
-		return nil, err
-	}
-	defer disk.Close(ctx)
 	var native *nativeFS
 	if havePy {
 		if native, err = startNativeFS(py); err != nil {
@@ -64,20 +74,23 @@ func fsWorkloads(ctx context.Context, py string, havePy bool, n int) ([]row, err
 	}
 	var rows []row
 	for _, w := range workloads {
-		rm := row{name: w.name + ", mem", nativeLabel: "python3, on disk"}
-		rd := row{name: w.name + ", disk", nativeLabel: "python3, on disk"}
+		rm := row{name: w.name + ", mem", nativeLabel: "python3, on disk", wasm: make([][]time.Duration, len(es))}
+		rd := row{name: w.name + ", disk", nativeLabel: "python3, on disk", wasm: make([][]time.Duration, len(es))}
 		for range w.n {
-			d, err := fsCell(ctx, mem, w.call)
-			if err != nil {
-				return nil, fmt.Errorf("%s, mem: %w", w.name, err)
+			for i, e := range es {
+				d, err := fsCell(ctx, mem[i], w.call)
+				if err != nil {
+					return nil, fmt.Errorf("%s, mem, %s: %w", w.name, e.name, err)
+				}
+				rm.wasm[i] = append(rm.wasm[i], d)
+				if d, err = fsCell(ctx, disk[i], w.call); err != nil {
+					return nil, fmt.Errorf("%s, disk, %s: %w", w.name, e.name, err)
+				}
+				rd.wasm[i] = append(rd.wasm[i], d)
 			}
-			rm.wasmbox = append(rm.wasmbox, d)
-			if d, err = fsCell(ctx, disk, w.call); err != nil {
-				return nil, fmt.Errorf("%s, disk: %w", w.name, err)
-			}
-			rd.wasmbox = append(rd.wasmbox, d)
 			if native != nil {
-				if d, err = native.run(w.nativeCall); err != nil {
+				d, err := native.run(w.nativeCall)
+				if err != nil {
 					return nil, fmt.Errorf("%s, native: %w", w.name, err)
 				}
 				rm.native = append(rm.native, d)
@@ -89,14 +102,17 @@ func fsWorkloads(ctx context.Context, py string, havePy bool, n int) ([]row, err
 	return rows, nil
 }
 
-func fsSandbox(ctx context.Context, root afero.Fs) (*wasmbox.Sandbox, error) {
-	sb, err := wasmbox.New(ctx, wasmbox.WithFS(root))
+func fsSandbox(ctx context.Context, e engine, root afero.Fs) (*wasmbox.Sandbox, error) {
+	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(e.e), wasmbox.WithFS(root))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", e.name, err)
 	}
 	if exec, err := sb.RunCode(ctx, bench.PyFSDefs); err != nil || exec.Error != nil {
 		_ = sb.Close(ctx)
-		return nil, fmt.Errorf("defs: %v %v", err, exec.Error)
+		if err == nil {
+			err = fmt.Errorf("%s: %s", exec.Error.Name, exec.Error.Value)
+		}
+		return nil, fmt.Errorf("%s: defs: %w", e.name, err)
 	}
 	return sb, nil
 }

@@ -1,19 +1,25 @@
 // Command firstresult measures how long a fresh process takes to print the
-// result of its first cell: `wasmbox run -c` (the plain Python build, the
-// data build and JavaScript, with a warm disk cache) against native
-// `python3 -c` and `node -e`, side by side in one run, and prints medians
-// and the wasmbox/native ratios, of wall time and of CPU time (user +
-// system: on a shared, loaded machine the wall time mostly measures the
-// wait for a core).
+// result of its first cell: `wasmbox run --engine E -c` (the plain Python
+// build, the data build and JavaScript, with a warm disk cache, on each
+// engine E of -engines: wazero and wasmtime) against native `python3 -c`
+// and `node -e`, side by side in one run, and prints medians and the
+// wasmbox/native ratios, of wall time and of CPU time (user + system: on a
+// shared, loaded machine the wall time mostly measures the wait for a
+// core).
 //
-//	go run ./bench/cmd/firstresult [-n 15] [-data=false] [-bin path/to/wasmbox]
+//	go run ./bench/cmd/firstresult [-n 15] [-data=false] [-engines wazero,wasmtime] [-bin path/to/wasmbox]
 //
 // It builds cmd/wasmbox (unless -bin is given) and runs each command once
 // before measuring, so that the disk cache ($WASMBOX_CACHE_DIR, else the
-// user's) holds the compiled interpreters and their start-up snapshots.
+// user's) holds the compiled interpreters and their start-up snapshots (the
+// first wasmtime compile of the data build takes tens of seconds, once). A
+// wasmbox built without cgo has no wasmtime: with the default -engines its
+// wasmtime commands are then left out, with a note. python3 is the
+// interpreter that the python3 on PATH runs (sys.executable): a shim such
+// as pyenv's, a shell script, would add its own start-up to native's.
 // The runs of the different commands are interleaved, so that the load of
 // a shared machine falls on all of them alike. Targets (issue 13): Python
-// ≤ 60 ms, JavaScript ≤ 20 ms.
+// ≤ 60 ms, JavaScript ≤ 20 ms, on every engine.
 package main
 
 import (
@@ -23,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -31,6 +38,7 @@ import (
 type command struct {
 	name   string
 	native string // the name of the native command it compares with, for a wasmbox one
+	engine string // the engine of a wasmbox command
 	argv   []string
 	want   string
 	target time.Duration
@@ -42,14 +50,32 @@ func main() {
 	n := flag.Int("n", 15, "runs of each command")
 	data := flag.Bool("data", true, "also measure the data build (the CLI's default Python)")
 	bin := flag.String("bin", "", "the wasmbox binary (default: go build ./cmd/wasmbox into a temporary directory)")
+	engines := flag.String("engines", "wazero,wasmtime", "comma-separated engines of the wasmbox commands (the CLI's --engine): wazero, wasmtime")
 	flag.Parse()
-	if err := run(*n, *data, *bin); err != nil {
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "engines" })
+	var names []string
+	for _, name := range strings.Split(*engines, ",") {
+		switch name = strings.TrimSpace(name); name {
+		case "wazero", "wasmtime":
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		case "":
+		default:
+			fmt.Fprintf(os.Stderr, "firstresult: unknown engine %q (want wazero or wasmtime)\n", name)
+			os.Exit(2)
+		}
+	}
+	if err := run(*n, *data, *bin, names, explicit); err != nil {
 		fmt.Fprintln(os.Stderr, "firstresult:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, data bool, bin string) error {
+// run measures the commands. A wasmtime command that fails because bin was
+// built without cgo is left out unless the engines were named explicitly.
+func run(n int, data bool, bin string, engines []string, explicit bool) error {
 	if bin == "" {
 		dir, err := os.MkdirTemp("", "firstresult-")
 		if err != nil {
@@ -62,18 +88,32 @@ func run(n int, data bool, bin string) error {
 			return fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	}
-	cmds := []*command{
-		{name: "wasmbox run --python plain -c 'print(1+1)'", native: "python3 -c 'print(1+1)'",
-			argv: []string{bin, "run", "--python", "plain", "-c", "print(1+1)"}, want: "2\n", target: 60 * time.Millisecond},
-		{name: "python3 -c 'print(1+1)'", argv: []string{"python3", "-c", "print(1+1)"}, want: "2\n"},
-		{name: "python3 -I -S -c 'print(1+1)'", argv: []string{"python3", "-I", "-S", "-c", "print(1+1)"}, want: "2\n"},
-		{name: "wasmbox run -l js -c 'console.log(1+1)'", native: "node -e 'console.log(1+1)'",
-			argv: []string{bin, "run", "-l", "js", "-c", "console.log(1+1)"}, want: "2\n", target: 20 * time.Millisecond},
-		{name: "node -e 'console.log(1+1)'", argv: []string{"node", "-e", "console.log(1+1)"}, want: "2\n"},
+	// Resolve shims (pyenv's is a shell script, tens of milliseconds) to the
+	// interpreter itself.
+	py := "python3"
+	if out, err := exec.Command(py, "-c", "import sys; print(sys.executable)").Output(); err == nil {
+		py = strings.TrimSpace(string(out))
 	}
+	// wasmbox returns the command of each engine that runs args.
+	wasmbox := func(name, native string, target time.Duration, args ...string) []*command {
+		var cmds []*command
+		for _, e := range engines {
+			cmds = append(cmds, &command{name: fmt.Sprintf(name, e), native: native, engine: e, target: target, want: "2\n",
+				argv: append([]string{bin, "run", "--engine", e}, args...)})
+		}
+		return cmds
+	}
+	cmds := wasmbox("wasmbox run --engine %s --python plain -c 'print(1+1)'", "python3 -c 'print(1+1)'", 60*time.Millisecond,
+		"--python", "plain", "-c", "print(1+1)")
+	cmds = append(cmds,
+		&command{name: "python3 -c 'print(1+1)'", argv: []string{py, "-c", "print(1+1)"}, want: "2\n"},
+		&command{name: "python3 -I -S -c 'print(1+1)'", argv: []string{py, "-I", "-S", "-c", "print(1+1)"}, want: "2\n"})
+	cmds = append(cmds, wasmbox("wasmbox run --engine %s -l js -c 'console.log(1+1)'", "node -e 'console.log(1+1)'", 20*time.Millisecond,
+		"-l", "js", "-c", "console.log(1+1)")...)
+	cmds = append(cmds, &command{name: "node -e 'console.log(1+1)'", argv: []string{"node", "-e", "console.log(1+1)"}, want: "2\n"})
 	if data {
-		cmds = append(cmds, &command{name: "wasmbox run -c 'print(1+1)' (data build)", native: "python3 -c 'print(1+1)'",
-			argv: []string{bin, "run", "-c", "print(1+1)"}, want: "2\n"})
+		cmds = append(cmds, wasmbox("wasmbox run --engine %s -c 'print(1+1)' (data build)", "python3 -c 'print(1+1)'", 0,
+			"-c", "print(1+1)")...)
 	}
 	var missing []string
 	kept := cmds[:0]
@@ -86,11 +126,24 @@ func run(n int, data bool, bin string) error {
 	}
 	cmds = kept
 	fmt.Fprintln(os.Stderr, "warming the cache...")
+	var notes []string
+	dropped := map[string]bool{}
+	kept = cmds[:0]
 	for _, c := range cmds {
+		if dropped[c.engine] {
+			continue
+		}
 		if _, _, err := c.run(); err != nil {
+			if c.engine == "wasmtime" && !explicit && strings.Contains(err.Error(), "without cgo") {
+				dropped[c.engine] = true
+				notes = append(notes, "wasmtime: "+filepath.Base(bin)+" was built without cgo, not measured")
+				continue
+			}
 			return err
 		}
+		kept = append(kept, c)
 	}
+	cmds = kept
 	for i := 0; i < n; i++ {
 		for _, c := range cmds {
 			wall, cpu, err := c.run()
@@ -105,9 +158,13 @@ func run(n int, data bool, bin string) error {
 	for _, c := range cmds {
 		medians[c.name], cpus[c.name] = median(c.times), median(c.cpu)
 	}
-	fmt.Printf("fresh process to first result, %d runs each: medians of wall time (min-max) and of CPU time (user+system)\n", n)
+	width := 0
 	for _, c := range cmds {
-		line := fmt.Sprintf("%-44s wall %7.1f ms (%.1f-%.1f)  cpu %6.1f ms", c.name, ms(medians[c.name]),
+		width = max(width, len(c.name))
+	}
+	fmt.Printf("fresh process to first result, %d runs each: medians of wall time (min-max) and of CPU time (user+system); python3 is %s\n", n, py)
+	for _, c := range cmds {
+		line := fmt.Sprintf("%-*s wall %7.1f ms (%.1f-%.1f)  cpu %6.1f ms", width, c.name, ms(medians[c.name]),
 			ms(minOf(c.times)), ms(maxOf(c.times)), ms(cpus[c.name]))
 		if nat, ok := medians[c.native]; ok && c.native != "" {
 			line += fmt.Sprintf("  ×%.2f wall, ×%.2f cpu vs %s", float64(medians[c.name])/float64(nat),
@@ -124,6 +181,9 @@ func run(n int, data bool, bin string) error {
 	}
 	if len(missing) > 0 {
 		fmt.Printf("not found, not measured: %s\n", strings.Join(missing, ", "))
+	}
+	for _, note := range notes {
+		fmt.Println(note)
 	}
 	return nil
 }

@@ -1,10 +1,13 @@
 // Command harness measures wasmbox as a test harness uses it: many small,
-// independent snippets, each in a fresh interpreter (wasmbox.Pool), side by
-// side in one run with the two native ways of doing the same:
+// independent snippets, each in a fresh interpreter (wasmbox.Pool), on each
+// of its WebAssembly engines, side by side in one run with the two native
+// ways of doing the same:
 //
-//   - wazero Python and JavaScript: Pool.Stream of -n jobs with 1 and with
-//     -workers workers (fresh context restored from the start-up snapshot +
-//     the snippet + teardown);
+//   - wasmbox Python and JavaScript on wazero, then on wasmtime (a build
+//     with cgo; -engines restricts them): Pool.Stream of -n jobs with 1 and
+//     with -workers workers (fresh context restored from the start-up
+//     snapshot + the snippet + teardown), each pool on an engine of its
+//     own;
 //   - native python3 process per snippet (python3 -c SNIPPET), -native-n
 //     jobs, one at a time and -workers at a time;
 //   - a persistent native python3 worker (per worker) that exec()s each
@@ -13,10 +16,11 @@
 //     cheapest possible native harness.
 //
 // For each it prints snippets per second, p50 and p99 of a job's time, and
-// for the wazero pools the process RSS after warm-up and at the end.
+// for the wasmbox pools the process RSS after warm-up and at the end (of
+// the one process: what an earlier pool left is in a later one's).
 //
-//	go run ./bench/cmd/harness [-n 5000] [-native-n 200] [-workers 2] [-python /usr/bin/python3]
-//	go run ./bench/cmd/harness -soak -n 1000000   # RSS over a long run
+//	go run ./bench/cmd/harness [-n 5000] [-native-n 200] [-workers 2] [-python /usr/bin/python3] [-engines wazero,wasmtime]
+//	go run ./bench/cmd/harness -soak -n 1000000 -engines wasmtime   # RSS over a long run
 //
 // The machine is shared and noisy: trust medians, not single runs.
 package main
@@ -38,6 +42,7 @@ import (
 	"time"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/bench/cmd/internal/engines"
 	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
 )
 
@@ -48,32 +53,43 @@ const (
 )
 
 func main() {
-	n := flag.Int("n", 5000, "jobs per wazero run")
+	n := flag.Int("n", 5000, "jobs per wasmbox run")
 	nativeN := flag.Int("native-n", 200, "jobs per native process-per-snippet run")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "parallel workers of the parallel runs")
 	py := flag.String("python", "/usr/bin/python3", "the native python3")
-	soak := flag.Bool("soak", false, "only run -n Python jobs on -workers workers, printing RSS every 10% (memory over a long run)")
+	soak := flag.Bool("soak", false, "only run -n Python jobs on -workers workers, printing RSS every 10% (memory over a long run), on each engine")
+	engineList := flag.String("engines", engines.Default(), engines.Usage)
 	flag.Parse()
 	ctx := context.Background()
+	names, err := engines.Parse(*engineList)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "harness:", err)
+		os.Exit(2)
+	}
 	if *soak {
-		if err := runSoak(ctx, *n, *workers); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+		for _, name := range names {
+			fmt.Printf("%s:\n", name)
+			if err := runSoak(ctx, name, *n, *workers); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
 		}
 		return
 	}
-	fmt.Printf("%d jobs per wazero run, %d per native process run; GOMAXPROCS %d\n\n", *n, *nativeN, runtime.GOMAXPROCS(0))
+	fmt.Printf("%d jobs per wasmbox run (on %s), %d per native process run; GOMAXPROCS %d\n\n", *n, strings.Join(names, ", "), *nativeN, runtime.GOMAXPROCS(0))
 	fmt.Printf("| %-46s | %9s | %8s | %8s | %s\n", "harness", "snippets/s", "p50", "p99", "RSS warm -> end")
 	fmt.Printf("|%s|%s|%s|%s|%s\n", strings.Repeat("-", 48), strings.Repeat("-", 12), strings.Repeat("-", 10), strings.Repeat("-", 10), strings.Repeat("-", 16))
 	for _, lang := range []string{"python", "javascript"} {
 		code := map[string]string{"python": pySnippet, "javascript": jsSnippet}[lang]
 		for _, w := range slices.Compact([]int{1, *workers}) {
-			r, err := runPool(ctx, lang, code, *n, w)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(1)
+			for _, name := range names {
+				r, err := runPool(ctx, name, lang, code, *n, w)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+					os.Exit(1)
+				}
+				r.print(fmt.Sprintf("%s %s, %d worker(s)", name, lang, w))
 			}
-			r.print(fmt.Sprintf("wazero %s, %d worker(s)", lang, w))
 		}
 	}
 	for _, w := range slices.Compact([]int{1, *workers}) {
@@ -148,9 +164,20 @@ func rss() uint64 {
 	return 0
 }
 
-func newPool(ctx context.Context, workers int) (*wasmbox.Pool, error) {
-	return wasmbox.NewPool(ctx, wasmbox.PoolWorkers(workers),
-		wasmbox.PoolSandboxOptions(wasmbox.WithPython(wasmpy.Default()), wasmbox.WithDefaultTimeout(10*time.Second)))
+// newPool creates a pool on a new engine of the named kind; close the pool,
+// then the engine.
+func newPool(ctx context.Context, engine string, workers int) (*wasmbox.Pool, *wasmbox.Engine, error) {
+	e, err := engines.New(ctx, engine)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := wasmbox.NewPool(ctx, wasmbox.PoolWorkers(workers),
+		wasmbox.PoolSandboxOptions(wasmbox.WithEngine(e), wasmbox.WithPython(wasmpy.Default()), wasmbox.WithDefaultTimeout(10*time.Second)))
+	if err != nil {
+		_ = e.Close(ctx)
+		return nil, nil, err
+	}
+	return p, e, nil
 }
 
 // stream runs n copies of job on p and collects their times.
@@ -180,11 +207,12 @@ func stream(ctx context.Context, p *wasmbox.Pool, job wasmbox.Job, n int, each f
 	return r, nil
 }
 
-func runPool(ctx context.Context, lang, code string, n, workers int) (report, error) {
-	p, err := newPool(ctx, workers)
+func runPool(ctx context.Context, engine, lang, code string, n, workers int) (report, error) {
+	p, e, err := newPool(ctx, engine, workers)
 	if err != nil {
 		return report{}, err
 	}
+	defer e.Close(ctx)
 	defer p.Close(ctx)
 	job := wasmbox.Job{Language: lang, Code: code}
 	// Warm up: compile (or load) the interpreter, take its snapshot, and let
@@ -199,11 +227,12 @@ func runPool(ctx context.Context, lang, code string, n, workers int) (report, er
 	return r, err
 }
 
-func runSoak(ctx context.Context, n, workers int) error {
-	p, err := newPool(ctx, workers)
+func runSoak(ctx context.Context, engine string, n, workers int) error {
+	p, e, err := newPool(ctx, engine, workers)
 	if err != nil {
 		return err
 	}
+	defer e.Close(ctx)
 	defer p.Close(ctx)
 	job := wasmbox.Job{Code: pySnippet}
 	if _, err := stream(ctx, p, job, 1000, nil); err != nil {

@@ -17,7 +17,7 @@ func TestVersion(t *testing.T) {
 		2: {
 			"../../../../wasm/python/python.wasm":   "cdc4f95cb803c393f30d81c0d9dac16a94995729aa60fdb7961588900591db5b",
 			"../../../../wasm/quickjs/quickjs.wasm": "c9d98f73ba7925bff2799b1dd0ce30e73f79d7ec1f6aa88851df352c18d3c664",
-			"testdata/eh.wasm":                   "ca380e014e0a7f0324e96d826bbcd8a90853bccb84bcf0b3a54e7d14264eca0a",
+			"testdata/eh.wasm":                      "ca380e014e0a7f0324e96d826bbcd8a90853bccb84bcf0b3a54e7d14264eca0a",
 		},
 	}[Version]
 	if want == nil {
