@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/engine/wasmtime"
 	"github.com/wasmbox/wasmbox/internal/testengine/testctx"
 )
 
@@ -122,6 +123,59 @@ func TestSnapshotPersistsAcrossEngines(t *testing.T) {
 	require.NoError(t, err)
 	_, err = sb2.CreateCodeContext(ctx, wasmbox.FromSnapshot(bad))
 	assert.ErrorIs(t, err, wasmbox.ErrSnapshotMismatch, "a snapshot of another interpreter build is refused")
+}
+
+// TestSnapshotsMoveBetweenEngineKinds: a snapshot persisted by a context on
+// wazero resumes on wasmtime and the other way round (same interpreter
+// build), for Python and JavaScript, live (a Snapshot value) and persisted.
+func TestSnapshotsMoveBetweenEngineKinds(t *testing.T) {
+	if !wasmtime.Available {
+		t.Skip("a build without cgo has no wasmtime")
+	}
+	ctx := context.Background()
+	wz, err := wasmbox.NewEngine(ctx)
+	require.NoError(t, err)
+	defer wz.Close(ctx)
+	wt, err := wasmtime.NewEngine(ctx)
+	require.NoError(t, err)
+	defer wt.Close(ctx)
+	require.Equal(t, "wazero", wz.Name())
+	require.Equal(t, "wasmtime", wt.Name())
+	code := map[string][2]string{
+		"python":     {"import fractions\nsaved = fractions.Fraction(3, 4) * 2", "str(saved)"},
+		"javascript": {"globalThis.saved = [1, 2].map(x => x * 21).join('-')", "saved"},
+	}
+	want := map[string]string{"python": "3/2", "javascript": "21-42"}
+	for _, pair := range [][2]*wasmbox.Engine{{wz, wt}, {wt, wz}} {
+		from, to := pair[0], pair[1]
+		sbFrom, err := wasmbox.New(ctx, wasmbox.WithEngine(from))
+		require.NoError(t, err)
+		defer sbFrom.Close(ctx)
+		sbTo, err := wasmbox.New(ctx, wasmbox.WithEngine(to))
+		require.NoError(t, err)
+		defer sbTo.Close(ctx)
+		for lang, c := range code {
+			name := lang + " " + from.Name() + "->" + to.Name()
+			ctxFrom, err := sbFrom.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
+			require.NoError(t, err, name)
+			noError(t, run(t, sbFrom, c[0], wasmbox.InContext(ctxFrom)))
+			snap, err := ctxFrom.Snapshot(ctx)
+			require.NoError(t, err, name)
+
+			live, err := sbTo.CreateCodeContext(ctx, wasmbox.FromSnapshot(snap))
+			require.NoError(t, err, name)
+			assert.Equal(t, want[lang], run(t, sbTo, c[1], wasmbox.InContext(live)).Text(), name+", live")
+
+			var buf bytes.Buffer
+			_, err = snap.WriteTo(&buf)
+			require.NoError(t, err, name)
+			read, err := wasmbox.ReadSnapshot(&buf)
+			require.NoError(t, err, name)
+			persisted, err := sbTo.CreateCodeContext(ctx, wasmbox.FromSnapshot(read))
+			require.NoError(t, err, name)
+			assert.Equal(t, want[lang], run(t, sbTo, c[1], wasmbox.InContext(persisted)).Text(), name+", persisted")
+		}
+	}
 }
 
 func TestSnapshotHazards(t *testing.T) {

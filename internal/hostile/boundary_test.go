@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/internal/testengine/testctx"
 )
 
 // knownStopLeak is the bug TestHardStopBoundary finds today.
@@ -25,7 +26,12 @@ func TestHardStopBoundary(t *testing.T) {
 	}
 	const timeout, grace = 20 * time.Millisecond, 30 * time.Millisecond
 	ctx := context.Background()
-	sb, err := wasmbox.New(ctx, wasmbox.WithStopGrace(grace))
+	e, err := wasmbox.NewEngine(testctx.Context(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(ctx)
+	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(e), wasmbox.WithStopGrace(grace))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/wasmbox/wasmbox"
+	"github.com/wasmbox/wasmbox/internal/testengine/testctx"
 	"github.com/wasmbox/wasmbox/result"
 )
 
@@ -593,7 +594,13 @@ func newChild() (*child, error) {
 	case "nostop":
 		grace = -1
 	}
-	sb, err := wasmbox.New(ctx, wasmbox.WithStopGrace(grace),
+	// The engine WASMBOX_ENGINE names (CI runs the suite on both); the
+	// child process keeps it until it exits.
+	e, err := wasmbox.NewEngine(testctx.Context(ctx))
+	if err != nil {
+		return nil, err
+	}
+	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(e), wasmbox.WithStopGrace(grace),
 		wasmbox.WithFSQuota(quotaBytes), wasmbox.WithFSMaxFiles(quotaFiles))
 	if err != nil {
 		return nil, err
