@@ -6,12 +6,19 @@ import (
 
 	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/bench"
+	"github.com/wasmbox/wasmbox/internal/testengine/testctx"
 )
 
 func sandbox(b *testing.B) *wasmbox.Sandbox {
 	b.Helper()
 	ctx := context.Background()
-	sb, err := wasmbox.New(ctx)
+	// The engine WASMBOX_ENGINE names: wazero, or wasmtime.
+	e, err := wasmbox.NewEngine(testctx.Context(ctx))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = e.Close(ctx) })
+	sb, err := wasmbox.New(ctx, wasmbox.WithEngine(e))
 	if err != nil {
 		b.Fatal(err)
 	}
