@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 
 	"unicode/utf16"
 	"unicode/utf8"
@@ -58,17 +57,24 @@ var (
 const StackSize = 1 << 20
 
 // Prelude returns the source of the JavaScript prelude.
-func Prelude() string { return prelude() }
+func Prelude() string { return preludeMin }
 
-// prelude is computed once per process: esbuild's minification takes tens
-// of milliseconds, and the result depends only on the embedded files.
-var prelude = sync.OnceValue(func() string {
+// preludeMin is buildPrelude's output, generated into prelude.min.js and
+// checked by TestPreludeIsGenerated: minifying it with esbuild takes tens of
+// milliseconds, which every process's first JavaScript context paid before
+// (its start-up snapshot's fingerprint covers the prelude).
+//
+//go:embed prelude.min.js
+var preludeMin string
+
+// buildPrelude minifies the prelude's files into one script.
+func buildPrelude() string {
 	// globals.js, url.js and intl.js are kept as strings, which web.js
 	// evaluates when a cell first uses them.
 	lazy := "globalThis.__wasmbox_lazy = { globals: " + asciiLiteral(minify(globalsJS)) + ", url: " +
 		asciiLiteral(minify(urlJS)) + ", intl: " + asciiLiteral(minify(intlJS)) + ", fetch: " + asciiLiteral(minify(fetchJS)) + " };"
 	return minify(strings.Join([]string{primordialsJS, inspectJS, lazy, webJS, nodeJS, modulesJS, preludeJS}, "\n"))
-})
+}
 
 // minify removes the comments and the whitespace of src (names stay). An
 // interpreter keeps a copy of every function's source (for toString), and
