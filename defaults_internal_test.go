@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wasmbox/wasmbox/internal/guest"
 )
 
 // TestDefaultContextsCostNothingUntilUsed: the default contexts New lists
@@ -87,4 +89,12 @@ func TestRemoveDefaultWhileItStarts(t *testing.T) {
 	exec, err := sb.RunCode(ctx, "2")
 	require.NoError(t, err)
 	assert.Equal(t, "2", exec.Text())
+}
+
+// TestDefaultsMatchTheRuntime: the defaults the package documents are the
+// ones the runtime applies.
+func TestDefaultsMatchTheRuntime(t *testing.T) {
+	assert.Equal(t, guest.CacheDirEnv, CacheDirEnv)
+	assert.Equal(t, guest.DefaultCacheMaxAge, DefaultCacheMaxAge)
+	assert.Equal(t, guest.DefaultStopGrace, DefaultStopGrace)
 }

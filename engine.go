@@ -33,11 +33,11 @@ type engineConfig struct {
 // CacheDirEnv names the environment variable that overrides the disk
 // cache directory of compiled code and start-up snapshots ("off" disables
 // it).
-const CacheDirEnv = guest.CacheDirEnv
+const CacheDirEnv = "WASMBOX_CACHE_DIR"
 
 // DefaultCacheMaxAge is how long an entry of the disk cache may go unused
 // before an engine removes it.
-const DefaultCacheMaxAge = guest.DefaultCacheMaxAge
+const DefaultCacheMaxAge = 30 * 24 * time.Hour
 
 // EngineCacheDir sets the directory of the disk cache of compiled code and
 // start-up snapshots. The default is $WASMBOX_CACHE_DIR, else

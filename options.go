@@ -121,7 +121,7 @@ func WithDefaultTimeout(d time.Duration) Option {
 
 // DefaultStopGrace is how long a cell may run on after its interrupt
 // before it is stopped for good (see WithStopGrace).
-const DefaultStopGrace = guest.DefaultStopGrace
+const DefaultStopGrace = time.Second
 
 // WithStopGrace sets how long a cell may keep running after its timeout (or
 // the cancellation of its ctx) interrupted it -- raising TimeoutError or

@@ -15,6 +15,11 @@
 // An exception raised by user code is not a Go error: it is Execution.Error.
 // A Go error means the cell could not be run (closed sandbox, removed context,
 // cancelled ctx).
+//
+// Interpreters run on an Engine: wazero (pure Go, the default; see
+// NewEngine) or wasmtime (github.com/wasmbox/wasmbox/engine/wasmtime, cgo,
+// faster code), with the same behaviour. Sandboxes that share an Engine
+// (WithEngine) compile each interpreter once per process.
 package wasmbox
 
 import (

@@ -8,7 +8,7 @@ import (
 // Warm pays up front what the first cell of each language would pay:
 // compiling its interpreter (or loading the compiled code from the disk
 // cache) and starting it (or loading the start-up snapshot persisted in
-// the cache, see runtime.Module.Instantiate). Afterwards the first cell or
+// the cache, see internal/guest). Afterwards the first cell or
 // new context of these languages, in this sandbox and in every other that
 // shares its Engine, restores a snapshot in milliseconds. Without
 // languages, Warm warms Python and JavaScript, the languages of the
