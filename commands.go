@@ -286,7 +286,7 @@ func (c *Commands) Start(ctx context.Context, cmd string, opts ...CommandOption)
 	go func() {
 		defer stopParent()
 		code, err := shell.Run(rctx, cmd, shell.Config{
-			FS: c.sb.fs.SysFS(), Dir: cwd, Env: env, Stdin: stdin,
+			FS: c.sb.fs, Dir: cwd, Env: env, Stdin: stdin,
 			Stdout: streamWriter{h, 0}, Stderr: streamWriter{h, 1},
 			Commands: c.sb.shellCommands(),
 		})

@@ -55,9 +55,8 @@ const maxPreamble = 64 << 10
 // between Begin and the function it returns, and are cancelled when the
 // cell ends, is interrupted (its ctx ends) or is hard-stopped.
 //
-// Wrap (for wazero's WASI) and WrapWASI (for wasmbox's, internal/wasip1)
-// put DevDir in front of a guest's root file system; both serve the same
-// files.
+// WrapWASI puts DevDir in front of a guest's root file system (as
+// wasmbox's WASI preview 1, internal/wasip1, sees it).
 type Device struct {
 	cl   *Client
 	mu   sync.Mutex
@@ -134,13 +133,12 @@ func (d *Device) Begin(ctx context.Context, stop <-chan struct{}) (end func()) {
 	}
 }
 
-// The device's files, in types of neither WASI implementation: Wrap
-// (device_wazero.go) and WrapWASI (device_wasi.go) are thin adapters that
-// give them the file-system and errno types of wazero's WASI and of
-// wasmbox's own (internal/wasip1).
+// The device's files, in types of no WASI implementation: WrapWASI
+// (device_wasi.go) is a thin adapter that gives them the file-system and
+// errno types of wasmbox's WASI (internal/wasip1).
 
-// devErr is how an operation of the device fails; each adapter maps it to
-// its errno.
+// devErr is how an operation of the device fails; the adapter maps it to
+// an errno.
 type devErr uint8
 
 const (

@@ -11,68 +11,25 @@ import (
 	"testing"
 	"time"
 
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
-	"github.com/tetratelabs/wazero/sys"
-
 	"github.com/wasmbox/wasmbox/internal/wasip1"
 	"github.com/wasmbox/wasmbox/vfs"
 )
 
-// guestFS is a wrapped root as the tests drive it, whichever the wrapper:
-// paths relative to "/", errnos in WASI's numbering.
-type guestFS interface {
-	open(path string, o wasip1.OpenFlags) (guestFile, wasip1.Errno)
-	stat(path string, follow bool) (wasip1.Filestat, wasip1.Errno)
-	unlink(path string) wasip1.Errno
-	readdir(path string) ([]string, wasip1.Errno)
+// guestFS drives the guest's "/" (the VFS's WASI view wrapped by the
+// device) as the tests use it.
+type guestFS struct{ fsys wasip1.FS }
+
+func (g guestFS) open(p string, o wasip1.OpenFlags) (wasip1.File, wasip1.Errno) {
+	return g.fsys.Open(p, o)
 }
 
-type guestFile interface {
-	Read(p []byte) (int, wasip1.Errno)
-	Write(p []byte) (int, wasip1.Errno)
-	Stat() (wasip1.Filestat, wasip1.Errno)
-	Lseek(off int64, whence int) (int64, wasip1.Errno)
-	Close() wasip1.Errno
-}
-
-// wrapper is one way of serving the device in front of a VFS.
-type wrapper struct {
-	name string
-	wrap func(t *testing.T, d *Device, root *vfs.FS) guestFS
-}
-
-func wrappers() []wrapper {
-	return []wrapper{
-		{"wazero", func(t *testing.T, d *Device, root *vfs.FS) guestFS { return sysGuest{t, d.Wrap(root.SysFS())} }},
-		{"wasip1", func(_ *testing.T, d *Device, root *vfs.FS) guestFS { return wasiGuest{d.WrapWASI(root.WASI())} }},
-	}
-}
-
-// forEachWrapper runs f on each wrapper.
-func forEachWrapper(t *testing.T, f func(t *testing.T, w wrapper)) {
-	for _, w := range wrappers() {
-		t.Run(w.name, func(t *testing.T) { f(t, w) })
-	}
-}
-
-// wasiGuest drives a wasip1.FS.
-type wasiGuest struct{ fsys wasip1.FS }
-
-func (g wasiGuest) open(p string, o wasip1.OpenFlags) (guestFile, wasip1.Errno) {
-	f, errno := g.fsys.Open(p, o)
-	if errno != 0 {
-		return nil, errno
-	}
-	return f, 0
-}
-
-func (g wasiGuest) stat(p string, follow bool) (wasip1.Filestat, wasip1.Errno) {
+func (g guestFS) stat(p string, follow bool) (wasip1.Filestat, wasip1.Errno) {
 	return g.fsys.Stat(p, follow)
 }
 
-func (g wasiGuest) unlink(p string) wasip1.Errno { return g.fsys.Unlink(p) }
+func (g guestFS) unlink(p string) wasip1.Errno { return g.fsys.Unlink(p) }
 
-func (g wasiGuest) readdir(p string) ([]string, wasip1.Errno) {
+func (g guestFS) readdir(p string) ([]string, wasip1.Errno) {
 	f, errno := g.fsys.Open(p, wasip1.OpenFlags{Read: true, Directory: true})
 	if errno != 0 {
 		return nil, errno
@@ -86,117 +43,6 @@ func (g wasiGuest) readdir(p string) ([]string, wasip1.Errno) {
 	return names, errno
 }
 
-// sysGuest drives an experimentalsys.FS, its errnos turned into WASI's.
-type sysGuest struct {
-	t    *testing.T
-	fsys experimentalsys.FS
-}
-
-func (g sysGuest) errno(e experimentalsys.Errno) wasip1.Errno {
-	g.t.Helper()
-	m := map[experimentalsys.Errno]wasip1.Errno{
-		0: 0, experimentalsys.EIO: wasip1.EIO, experimentalsys.ENOSYS: wasip1.ENOSYS,
-		experimentalsys.ENOTDIR: wasip1.ENOTDIR, experimentalsys.ENOENT: wasip1.ENOENT,
-		experimentalsys.EISDIR: wasip1.EISDIR, experimentalsys.EEXIST: wasip1.EEXIST,
-		experimentalsys.EBADF: wasip1.EBADF, experimentalsys.EINVAL: wasip1.EINVAL,
-		experimentalsys.ENOTEMPTY: wasip1.ENOTEMPTY, experimentalsys.EPERM: wasip1.EPERM,
-	}
-	w, ok := m[e]
-	if !ok {
-		g.t.Errorf("errno %v has no WASI equivalent in the test", e)
-		return wasip1.Errno(0xffff)
-	}
-	return w
-}
-
-func (g sysGuest) filestat(st sys.Stat_t) wasip1.Filestat {
-	t := wasip1.FiletypeUnknown
-	switch {
-	case st.Mode.IsRegular():
-		t = wasip1.FiletypeRegularFile
-	case st.Mode.IsDir():
-		t = wasip1.FiletypeDirectory
-	}
-	return wasip1.Filestat{Dev: st.Dev, Ino: st.Ino, Type: t, Nlink: st.Nlink, Size: uint64(st.Size),
-		Atim: st.Atim, Mtim: st.Mtim, Ctim: st.Ctim}
-}
-
-func (g sysGuest) open(p string, o wasip1.OpenFlags) (guestFile, wasip1.Errno) {
-	var fl experimentalsys.Oflag
-	switch {
-	case o.Read && o.Write:
-		fl = experimentalsys.O_RDWR
-	case o.Write:
-		fl = experimentalsys.O_WRONLY
-	}
-	for _, b := range []struct {
-		on   bool
-		flag experimentalsys.Oflag
-	}{{o.Append, experimentalsys.O_APPEND}, {o.Create, experimentalsys.O_CREAT}, {o.Excl, experimentalsys.O_EXCL},
-		{o.Trunc, experimentalsys.O_TRUNC}, {o.Directory, experimentalsys.O_DIRECTORY}} {
-		if b.on {
-			fl |= b.flag
-		}
-	}
-	f, errno := g.fsys.OpenFile(p, fl, 0o644)
-	if errno != 0 {
-		return nil, g.errno(errno)
-	}
-	return sysGuestFile{g, f}, 0
-}
-
-func (g sysGuest) stat(p string, follow bool) (wasip1.Filestat, wasip1.Errno) {
-	stat := g.fsys.Lstat
-	if follow {
-		stat = g.fsys.Stat
-	}
-	st, errno := stat(p)
-	return g.filestat(st), g.errno(errno)
-}
-
-func (g sysGuest) unlink(p string) wasip1.Errno { return g.errno(g.fsys.Unlink(p)) }
-
-func (g sysGuest) readdir(p string) ([]string, wasip1.Errno) {
-	f, errno := g.fsys.OpenFile(p, experimentalsys.O_RDONLY|experimentalsys.O_DIRECTORY, 0)
-	if errno != 0 {
-		return nil, g.errno(errno)
-	}
-	defer f.Close()
-	ents, errno := f.Readdir(-1)
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name)
-	}
-	return names, g.errno(errno)
-}
-
-type sysGuestFile struct {
-	g sysGuest
-	f experimentalsys.File
-}
-
-func (f sysGuestFile) Read(p []byte) (int, wasip1.Errno) {
-	n, errno := f.f.Read(p)
-	return n, f.g.errno(errno)
-}
-
-func (f sysGuestFile) Write(p []byte) (int, wasip1.Errno) {
-	n, errno := f.f.Write(p)
-	return n, f.g.errno(errno)
-}
-
-func (f sysGuestFile) Stat() (wasip1.Filestat, wasip1.Errno) {
-	st, errno := f.f.Stat()
-	return f.g.filestat(st), f.g.errno(errno)
-}
-
-func (f sysGuestFile) Lseek(off int64, whence int) (int64, wasip1.Errno) {
-	n, errno := f.f.Seek(off, whence)
-	return n, f.g.errno(errno)
-}
-
-func (f sysGuestFile) Close() wasip1.Errno { return f.g.errno(f.f.Close()) }
-
 // newRoot returns an empty in-memory VFS.
 func newRoot(t *testing.T) *vfs.FS {
 	t.Helper()
@@ -208,9 +54,9 @@ func newRoot(t *testing.T) *vfs.FS {
 	return root
 }
 
-// newDevice returns a device with policy p, served by w in front of an
-// empty VFS (returned too).
-func newDevice(t *testing.T, w wrapper, p Policy) (*Device, guestFS, *vfs.FS) {
+// newDevice returns a device with policy p, served in front of an empty VFS
+// (returned too).
+func newDevice(t *testing.T, p Policy) (*Device, guestFS, *vfs.FS) {
 	t.Helper()
 	cl, err := NewClient(p)
 	if err != nil {
@@ -219,7 +65,7 @@ func newDevice(t *testing.T, w wrapper, p Policy) (*Device, guestFS, *vfs.FS) {
 	t.Cleanup(cl.Close)
 	d := NewDevice(cl)
 	root := newRoot(t)
-	return d, w.wrap(t, d, root), root
+	return d, guestFS{d.WrapWASI(root.WASI())}, root
 }
 
 var (
@@ -246,7 +92,7 @@ func writeReq(t *testing.T, fsys guestFS, name string, data []byte) wasip1.Errno
 
 // readAll reads f to its end in small reads (the head and the body in
 // pieces).
-func readAll(f guestFile) (string, wasip1.Errno) {
+func readAll(f wasip1.File) (string, wasip1.Errno) {
 	var out []byte
 	buf := make([]byte, 7)
 	for {
@@ -288,196 +134,190 @@ func request(base, method, target, body string) []byte {
 
 func TestDevice(t *testing.T) {
 	srv := echoServer(t)
-	forEachWrapper(t, func(t *testing.T, w wrapper) {
-		d, fsys, _ := newDevice(t, w, Policy{Allow: []string{srv.Listener.Addr().String()}, MaxRequestBytes: 1 << 20})
-		req := func(method, target, body string) []byte { return request(srv.URL, method, target, body) }
+	d, fsys, _ := newDevice(t, Policy{Allow: []string{srv.Listener.Addr().String()}, MaxRequestBytes: 1 << 20})
+	req := func(method, target, body string) []byte { return request(srv.URL, method, target, body) }
 
-		// Outside a cell nothing is sent.
-		writeReq(t, fsys, "a", req("GET", "/", ""))
-		if got, _ := readResp(t, fsys, "a"); !strings.Contains(got, ErrNoCell.Error()) {
-			t.Fatalf("outside a cell: %q", got)
-		}
+	// Outside a cell nothing is sent.
+	writeReq(t, fsys, "a", req("GET", "/", ""))
+	if got, _ := readResp(t, fsys, "a"); !strings.Contains(got, ErrNoCell.Error()) {
+		t.Fatalf("outside a cell: %q", got)
+	}
 
-		end := d.Begin(context.Background(), nil)
-		writeReq(t, fsys, "a", req("POST", "/p?q=1", "body"))
-		got, errno := readResp(t, fsys, "a")
-		if errno != 0 || !strings.HasPrefix(got, `{"status":200,"reason":"OK"`) || !strings.Contains(got, "\r\nConnection: close\r\n\r\nPOST /p?q=1 body") {
-			t.Fatalf("response: %q, %v", got, errno)
-		}
-		// Read again: the head only, the body was read once.
-		if again, _ := readResp(t, fsys, "a"); !strings.HasPrefix(again, `{"status":200`) || strings.Contains(again, "POST /p") {
-			t.Fatalf("second read: %q", again)
-		}
-		// A name never written, a malformed request.
-		if got, _ := readResp(t, fsys, "nope"); !strings.Contains(got, `"error":"no request named`) {
-			t.Fatalf("unknown name: %q", got)
-		}
-		writeReq(t, fsys, "bad", []byte("GET / HTTP/1.1\r\n\r\n"))
-		if got, _ := readResp(t, fsys, "bad"); !strings.Contains(got, "malformed request") {
-			t.Fatalf("malformed: %q", got)
-		}
-		// A host the policy does not allow.
-		writeReq(t, fsys, "far", request("http://192.0.2.1:80", "GET", "/", ""))
-		if got, _ := readResp(t, fsys, "far"); !strings.Contains(got, `"kind":"refused"`) {
-			t.Fatalf("refused: %q", got)
-		}
-		// Too large: the write fails, and reading says why.
-		if errno := writeReq(t, fsys, "big", append(req("POST", "/", ""), make([]byte, 2<<20)...)); errno != wasip1.EIO {
-			t.Fatalf("large write: %v", errno)
-		}
-		if got, _ := readResp(t, fsys, "big"); !strings.Contains(got, `"kind":"limit"`) {
-			t.Fatalf("large: %q", got)
-		}
-		// Requests written and never read are bounded in bytes across the cell.
-		var failed bool
-		for i := 0; i < 8 && !failed; i++ {
-			failed = writeReq(t, fsys, fmt.Sprint("w", i), append(req("POST", "/", ""), make([]byte, 900<<10)...)) != 0
-		}
-		if !failed {
-			t.Fatal("unsent requests are not bounded")
-		}
-		end()
-		// After the cell, writes and reads fail or say so.
-		if got, _ := readResp(t, fsys, "w0"); !strings.Contains(got, ErrNoCell.Error()) {
-			t.Fatalf("after the cell: %q", got)
-		}
-		if errno := writeReq(t, fsys, "late", req("GET", "/", "")); errno != wasip1.EIO {
-			t.Fatalf("write after the cell: %v", errno)
-		}
-	})
+	end := d.Begin(context.Background(), nil)
+	writeReq(t, fsys, "a", req("POST", "/p?q=1", "body"))
+	got, errno := readResp(t, fsys, "a")
+	if errno != 0 || !strings.HasPrefix(got, `{"status":200,"reason":"OK"`) || !strings.Contains(got, "\r\nConnection: close\r\n\r\nPOST /p?q=1 body") {
+		t.Fatalf("response: %q, %v", got, errno)
+	}
+	// Read again: the head only, the body was read once.
+	if again, _ := readResp(t, fsys, "a"); !strings.HasPrefix(again, `{"status":200`) || strings.Contains(again, "POST /p") {
+		t.Fatalf("second read: %q", again)
+	}
+	// A name never written, a malformed request.
+	if got, _ := readResp(t, fsys, "nope"); !strings.Contains(got, `"error":"no request named`) {
+		t.Fatalf("unknown name: %q", got)
+	}
+	writeReq(t, fsys, "bad", []byte("GET / HTTP/1.1\r\n\r\n"))
+	if got, _ := readResp(t, fsys, "bad"); !strings.Contains(got, "malformed request") {
+		t.Fatalf("malformed: %q", got)
+	}
+	// A host the policy does not allow.
+	writeReq(t, fsys, "far", request("http://192.0.2.1:80", "GET", "/", ""))
+	if got, _ := readResp(t, fsys, "far"); !strings.Contains(got, `"kind":"refused"`) {
+		t.Fatalf("refused: %q", got)
+	}
+	// Too large: the write fails, and reading says why.
+	if errno := writeReq(t, fsys, "big", append(req("POST", "/", ""), make([]byte, 2<<20)...)); errno != wasip1.EIO {
+		t.Fatalf("large write: %v", errno)
+	}
+	if got, _ := readResp(t, fsys, "big"); !strings.Contains(got, `"kind":"limit"`) {
+		t.Fatalf("large: %q", got)
+	}
+	// Requests written and never read are bounded in bytes across the cell.
+	var failed bool
+	for i := 0; i < 8 && !failed; i++ {
+		failed = writeReq(t, fsys, fmt.Sprint("w", i), append(req("POST", "/", ""), make([]byte, 900<<10)...)) != 0
+	}
+	if !failed {
+		t.Fatal("unsent requests are not bounded")
+	}
+	end()
+	// After the cell, writes and reads fail or say so.
+	if got, _ := readResp(t, fsys, "w0"); !strings.Contains(got, ErrNoCell.Error()) {
+		t.Fatalf("after the cell: %q", got)
+	}
+	if errno := writeReq(t, fsys, "late", req("GET", "/", "")); errno != wasip1.EIO {
+		t.Fatalf("write after the cell: %v", errno)
+	}
 }
 
 // A request file counts what was written; the device's files refuse what
 // they do not do with ENOSYS.
 func TestDeviceFiles(t *testing.T) {
 	srv := echoServer(t)
-	forEachWrapper(t, func(t *testing.T, w wrapper) {
-		d, fsys, _ := newDevice(t, w, Policy{Allow: []string{srv.Listener.Addr().String()}})
-		defer d.Begin(context.Background(), nil)()
-		data := request(srv.URL, "GET", "/x", "")
+	d, fsys, _ := newDevice(t, Policy{Allow: []string{srv.Listener.Addr().String()}})
+	defer d.Begin(context.Background(), nil)()
+	data := request(srv.URL, "GET", "/x", "")
 
-		f, errno := fsys.open("dev/wasmbox/net/r", wasip1.OpenFlags{Read: true, Write: true}) // read-write: a request
-		if errno != 0 {
-			t.Fatal(errno)
-		}
-		if n, errno := f.Write(data); n != len(data) || errno != 0 {
-			t.Fatalf("write: %d, %v", n, errno)
-		}
-		if st, errno := f.Stat(); errno != 0 || st.Type != wasip1.FiletypeRegularFile || st.Size != uint64(len(data)) || st.Nlink != 1 {
-			t.Fatalf("stat of a request: %+v, %v", st, errno)
-		}
-		if _, errno := f.Read(make([]byte, 4)); errno != wasip1.ENOSYS {
-			t.Fatalf("read of a request: %v", errno)
-		}
-		if _, errno := f.Lseek(0, 0); errno != wasip1.ENOSYS {
-			t.Fatalf("seek of a request: %v", errno)
-		}
-		if errno := f.Close(); errno != 0 {
-			t.Fatal(errno)
-		}
+	f, errno := fsys.open("dev/wasmbox/net/r", wasip1.OpenFlags{Read: true, Write: true}) // read-write: a request
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	if n, errno := f.Write(data); n != len(data) || errno != 0 {
+		t.Fatalf("write: %d, %v", n, errno)
+	}
+	if st, errno := f.Stat(); errno != 0 || st.Type != wasip1.FiletypeRegularFile || st.Size != uint64(len(data)) || st.Nlink != 1 {
+		t.Fatalf("stat of a request: %+v, %v", st, errno)
+	}
+	if _, errno := f.Read(make([]byte, 4)); errno != wasip1.ENOSYS {
+		t.Fatalf("read of a request: %v", errno)
+	}
+	if _, errno := f.Lseek(0, 0); errno != wasip1.ENOSYS {
+		t.Fatalf("seek of a request: %v", errno)
+	}
+	if errno := f.Close(); errno != 0 {
+		t.Fatal(errno)
+	}
 
-		f, errno = fsys.open("dev/wasmbox/net/r", oRead)
-		if errno != 0 {
-			t.Fatal(errno)
-		}
-		defer f.Close()
-		if _, errno := f.Write([]byte("x")); errno != wasip1.ENOSYS {
-			t.Fatalf("write of a response: %v", errno)
-		}
-		if st, errno := f.Stat(); errno != 0 || st.Type != wasip1.FiletypeRegularFile || st.Nlink != 1 {
-			t.Fatalf("stat of a response: %+v, %v", st, errno)
-		}
-		if got, errno := readAll(f); errno != 0 || !strings.HasSuffix(got, "\r\n\r\nGET /x ") {
-			t.Fatalf("response: %q, %v", got, errno)
-		}
-	})
+	f, errno = fsys.open("dev/wasmbox/net/r", oRead)
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	defer f.Close()
+	if _, errno := f.Write([]byte("x")); errno != wasip1.ENOSYS {
+		t.Fatalf("write of a response: %v", errno)
+	}
+	if st, errno := f.Stat(); errno != 0 || st.Type != wasip1.FiletypeRegularFile || st.Nlink != 1 {
+		t.Fatalf("stat of a response: %+v, %v", st, errno)
+	}
+	if got, errno := readAll(f); errno != 0 || !strings.HasSuffix(got, "\r\n\r\nGET /x ") {
+		t.Fatalf("response: %q, %v", got, errno)
+	}
 }
 
 // Every name under DevDir exists as a regular file; a name used as a
 // directory is ENOTDIR; DevDir itself, deeper paths and everything else are
 // the wrapped file system's.
 func TestDeviceNames(t *testing.T) {
-	forEachWrapper(t, func(t *testing.T, w wrapper) {
-		d, fsys, root := newDevice(t, w, Policy{Allow: []string{"127.0.0.1"}})
-		for _, follow := range []bool{true, false} {
-			st, errno := fsys.stat("dev/wasmbox/net/probe", follow)
-			if errno != 0 || st.Type != wasip1.FiletypeRegularFile || st.Nlink != 1 || st.Size != 0 {
-				t.Fatalf("stat (follow %v): %+v, %v", follow, st, errno)
-			}
-			if _, errno := fsys.stat("dev/wasmbox/net/probe/", follow); errno != wasip1.ENOTDIR {
-				t.Fatalf("stat with a slash (follow %v): %v", follow, errno)
-			}
+	d, fsys, root := newDevice(t, Policy{Allow: []string{"127.0.0.1"}})
+	for _, follow := range []bool{true, false} {
+		st, errno := fsys.stat("dev/wasmbox/net/probe", follow)
+		if errno != 0 || st.Type != wasip1.FiletypeRegularFile || st.Nlink != 1 || st.Size != 0 {
+			t.Fatalf("stat (follow %v): %+v, %v", follow, st, errno)
 		}
-		for _, o := range []wasip1.OpenFlags{{Read: true, Directory: true}, oWrite} {
-			if _, errno := fsys.open("dev/wasmbox/net/probe/", o); errno != wasip1.ENOTDIR {
-				t.Fatalf("open %+v with a slash: %v", o, errno)
-			}
+		if _, errno := fsys.stat("dev/wasmbox/net/probe/", follow); errno != wasip1.ENOTDIR {
+			t.Fatalf("stat with a slash (follow %v): %v", follow, errno)
 		}
-		if _, errno := fsys.open("dev/wasmbox/net/probe", wasip1.OpenFlags{Read: true, Directory: true}); errno != wasip1.ENOTDIR {
-			t.Fatalf("open as a directory: %v", errno)
+	}
+	for _, o := range []wasip1.OpenFlags{{Read: true, Directory: true}, oWrite} {
+		if _, errno := fsys.open("dev/wasmbox/net/probe/", o); errno != wasip1.ENOTDIR {
+			t.Fatalf("open %+v with a slash: %v", o, errno)
 		}
-		if errno := fsys.unlink("dev/wasmbox/net/probe/"); errno != wasip1.ENOTDIR {
-			t.Fatalf("unlink with a slash: %v", errno)
-		}
+	}
+	if _, errno := fsys.open("dev/wasmbox/net/probe", wasip1.OpenFlags{Read: true, Directory: true}); errno != wasip1.ENOTDIR {
+		t.Fatalf("open as a directory: %v", errno)
+	}
+	if errno := fsys.unlink("dev/wasmbox/net/probe/"); errno != wasip1.ENOTDIR {
+		t.Fatalf("unlink with a slash: %v", errno)
+	}
 
-		// DevDir is the wrapped file system's: absent from an empty root.
-		if _, errno := fsys.stat("dev/wasmbox/net", true); errno != wasip1.ENOENT {
-			t.Fatalf("stat of DevDir in an empty root: %v", errno)
-		}
-		if _, errno := fsys.readdir("dev/wasmbox/net"); errno != wasip1.ENOENT {
-			t.Fatalf("readdir of DevDir in an empty root: %v", errno)
-		}
-		if _, errno := fsys.stat("dev/wasmbox/net/a/b", true); errno != wasip1.ENOENT {
-			t.Fatalf("stat below a name: %v", errno)
-		}
-		ctx := context.Background()
-		if _, err := root.WriteBytes(ctx, "/dev/wasmbox/net/host", []byte("on the root")); err != nil {
-			t.Fatal(err)
-		}
-		if st, errno := fsys.stat("dev/wasmbox/net", true); errno != 0 || st.Type != wasip1.FiletypeDirectory {
-			t.Fatalf("stat of DevDir: %+v, %v", st, errno)
-		}
-		if names, errno := fsys.readdir("dev/wasmbox/net"); errno != 0 || !slices.Equal(names, []string{"host"}) {
-			t.Fatalf("readdir of DevDir: %q, %v", names, errno)
-		}
-		// ... but its names are the device's.
-		if st, errno := fsys.stat("dev/wasmbox/net/host", true); errno != 0 || st.Size != 0 {
-			t.Fatalf("stat of a name the root has: %+v, %v", st, errno)
-		}
-		end := d.Begin(ctx, nil)
-		if got, _ := readResp(t, fsys, "host"); !strings.Contains(got, `"error":"no request named \"host\"`) {
-			t.Fatalf("read of a name the root has: %q", got)
-		}
-		if errno := fsys.unlink("dev/wasmbox/net/host"); errno != 0 {
-			t.Fatal(errno)
-		}
-		end()
-		if b, err := root.Read(ctx, "/dev/wasmbox/net/host"); err != nil || string(b) != "on the root" {
-			t.Fatalf("the root's file: %q, %v", b, err)
-		}
+	// DevDir is the wrapped file system's: absent from an empty root.
+	if _, errno := fsys.stat("dev/wasmbox/net", true); errno != wasip1.ENOENT {
+		t.Fatalf("stat of DevDir in an empty root: %v", errno)
+	}
+	if _, errno := fsys.readdir("dev/wasmbox/net"); errno != wasip1.ENOENT {
+		t.Fatalf("readdir of DevDir in an empty root: %v", errno)
+	}
+	if _, errno := fsys.stat("dev/wasmbox/net/a/b", true); errno != wasip1.ENOENT {
+		t.Fatalf("stat below a name: %v", errno)
+	}
+	ctx := context.Background()
+	if _, err := root.WriteBytes(ctx, "/dev/wasmbox/net/host", []byte("on the root")); err != nil {
+		t.Fatal(err)
+	}
+	if st, errno := fsys.stat("dev/wasmbox/net", true); errno != 0 || st.Type != wasip1.FiletypeDirectory {
+		t.Fatalf("stat of DevDir: %+v, %v", st, errno)
+	}
+	if names, errno := fsys.readdir("dev/wasmbox/net"); errno != 0 || !slices.Equal(names, []string{"host"}) {
+		t.Fatalf("readdir of DevDir: %q, %v", names, errno)
+	}
+	// ... but its names are the device's.
+	if st, errno := fsys.stat("dev/wasmbox/net/host", true); errno != 0 || st.Size != 0 {
+		t.Fatalf("stat of a name the root has: %+v, %v", st, errno)
+	}
+	end := d.Begin(ctx, nil)
+	if got, _ := readResp(t, fsys, "host"); !strings.Contains(got, `"error":"no request named \"host\"`) {
+		t.Fatalf("read of a name the root has: %q", got)
+	}
+	if errno := fsys.unlink("dev/wasmbox/net/host"); errno != 0 {
+		t.Fatal(errno)
+	}
+	end()
+	if b, err := root.Read(ctx, "/dev/wasmbox/net/host"); err != nil || string(b) != "on the root" {
+		t.Fatalf("the root's file: %q, %v", b, err)
+	}
 
-		// Elsewhere, the root.
-		f, errno := fsys.open("notes.txt", oWrite)
-		if errno != 0 {
-			t.Fatal(errno)
-		}
-		if _, errno := f.Write([]byte("hello")); errno != 0 {
-			t.Fatal(errno)
-		}
-		f.Close()
-		if b, err := root.Read(ctx, "/notes.txt"); err != nil || string(b) != "hello" {
-			t.Fatalf("a file elsewhere: %q, %v", b, err)
-		}
-		if st, errno := fsys.stat("notes.txt", false); errno != 0 || st.Size != 5 {
-			t.Fatalf("stat elsewhere: %+v, %v", st, errno)
-		}
-		if errno := fsys.unlink("notes.txt"); errno != 0 {
-			t.Fatal(errno)
-		}
-		if _, errno := fsys.stat("notes.txt", true); errno != wasip1.ENOENT {
-			t.Fatalf("unlink elsewhere: %v", errno)
-		}
-	})
+	// Elsewhere, the root.
+	f, errno := fsys.open("notes.txt", oWrite)
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	if _, errno := f.Write([]byte("hello")); errno != 0 {
+		t.Fatal(errno)
+	}
+	f.Close()
+	if b, err := root.Read(ctx, "/notes.txt"); err != nil || string(b) != "hello" {
+		t.Fatalf("a file elsewhere: %q, %v", b, err)
+	}
+	if st, errno := fsys.stat("notes.txt", false); errno != 0 || st.Size != 5 {
+		t.Fatalf("stat elsewhere: %+v, %v", st, errno)
+	}
+	if errno := fsys.unlink("notes.txt"); errno != 0 {
+		t.Fatal(errno)
+	}
+	if _, errno := fsys.stat("notes.txt", true); errno != wasip1.ENOENT {
+		t.Fatalf("unlink elsewhere: %v", errno)
+	}
 }
 
 // Unlink forgets a request and closes its response; it always succeeds.
@@ -493,46 +333,44 @@ func TestDeviceUnlink(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	forEachWrapper(t, func(t *testing.T, w wrapper) {
-		d, fsys, _ := newDevice(t, w, Policy{Allow: []string{srv.Listener.Addr().String()}})
-		if errno := fsys.unlink("dev/wasmbox/net/a"); errno != 0 {
-			t.Fatalf("unlink outside a cell: %v", errno)
-		}
-		defer d.Begin(context.Background(), nil)()
-		if errno := fsys.unlink("dev/wasmbox/net/never"); errno != 0 {
-			t.Fatalf("unlink of a name never written: %v", errno)
-		}
-		writeReq(t, fsys, "a", request(srv.URL, "GET", "/", ""))
-		if errno := fsys.unlink("dev/wasmbox/net/a"); errno != 0 {
-			t.Fatal(errno)
-		}
-		if got, _ := readResp(t, fsys, "a"); !strings.Contains(got, "no request named") {
-			t.Fatalf("read after unlink: %q", got)
-		}
+	d, fsys, _ := newDevice(t, Policy{Allow: []string{srv.Listener.Addr().String()}})
+	if errno := fsys.unlink("dev/wasmbox/net/a"); errno != 0 {
+		t.Fatalf("unlink outside a cell: %v", errno)
+	}
+	defer d.Begin(context.Background(), nil)()
+	if errno := fsys.unlink("dev/wasmbox/net/never"); errno != 0 {
+		t.Fatalf("unlink of a name never written: %v", errno)
+	}
+	writeReq(t, fsys, "a", request(srv.URL, "GET", "/", ""))
+	if errno := fsys.unlink("dev/wasmbox/net/a"); errno != 0 {
+		t.Fatal(errno)
+	}
+	if got, _ := readResp(t, fsys, "a"); !strings.Contains(got, "no request named") {
+		t.Fatalf("read after unlink: %q", got)
+	}
 
-		// Unlinking a response being read closes its body.
-		writeReq(t, fsys, "b", request(srv.URL, "GET", "/", ""))
-		f, errno := fsys.open("dev/wasmbox/net/b", oRead)
-		if errno != 0 {
-			t.Fatal(errno)
+	// Unlinking a response being read closes its body.
+	writeReq(t, fsys, "b", request(srv.URL, "GET", "/", ""))
+	f, errno := fsys.open("dev/wasmbox/net/b", oRead)
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	defer f.Close()
+	var got []byte
+	buf := make([]byte, 64)
+	for !strings.HasSuffix(string(got), "first part") {
+		n, errno := f.Read(buf)
+		if errno != 0 || n == 0 {
+			t.Fatalf("read: %q, %v", got, errno)
 		}
-		defer f.Close()
-		var got []byte
-		buf := make([]byte, 64)
-		for !strings.HasSuffix(string(got), "first part") {
-			n, errno := f.Read(buf)
-			if errno != 0 || n == 0 {
-				t.Fatalf("read: %q, %v", got, errno)
-			}
-			got = append(got, buf[:n]...)
-		}
-		if errno := fsys.unlink("dev/wasmbox/net/b"); errno != 0 {
-			t.Fatal(errno)
-		}
-		if _, errno := f.Read(buf); errno != wasip1.EIO {
-			t.Fatalf("read after unlink: %v", errno)
-		}
-	})
+		got = append(got, buf[:n]...)
+	}
+	if errno := fsys.unlink("dev/wasmbox/net/b"); errno != 0 {
+		t.Fatal(errno)
+	}
+	if _, errno := f.Read(buf); errno != wasip1.EIO {
+		t.Fatalf("read after unlink: %v", errno)
+	}
 }
 
 // A request ends with its cell: when the cell's ctx ends, when stop is
@@ -570,68 +408,66 @@ func TestDeviceInterrupted(t *testing.T) {
 			return cell{end, end}
 		},
 	}
-	forEachWrapper(t, func(t *testing.T, w wrapper) {
-		for name, start := range starts {
-			t.Run(name, func(t *testing.T) {
-				d, fsys, _ := newDevice(t, w, Policy{Allow: []string{srv.Listener.Addr().String()}})
+	for name, start := range starts {
+		t.Run(name, func(t *testing.T) {
+			d, fsys, _ := newDevice(t, Policy{Allow: []string{srv.Listener.Addr().String()}})
 
-				// Waiting for the head.
-				c := start(d)
-				writeReq(t, fsys, "a", request(srv.URL, "GET", "/", ""))
-				timer := time.AfterFunc(100*time.Millisecond, c.interrupt)
-				got, errno := readResp(t, fsys, "a")
-				timer.Stop()
-				if errno != 0 || !strings.Contains(got, `"kind":"interrupted"`) || !strings.Contains(got, Interrupted) {
-					t.Fatalf("head: %q, %v", got, errno)
-				}
-				c.end()
+			// Waiting for the head.
+			c := start(d)
+			writeReq(t, fsys, "a", request(srv.URL, "GET", "/", ""))
+			timer := time.AfterFunc(100*time.Millisecond, c.interrupt)
+			got, errno := readResp(t, fsys, "a")
+			timer.Stop()
+			if errno != 0 || !strings.Contains(got, `"kind":"interrupted"`) || !strings.Contains(got, Interrupted) {
+				t.Fatalf("head: %q, %v", got, errno)
+			}
+			c.end()
 
-				// Reading the body.
-				c = start(d)
-				writeReq(t, fsys, "b", request(srv.URL, "GET", "/body", ""))
-				f, errno := fsys.open("dev/wasmbox/net/b", oRead)
-				if errno != 0 {
-					t.Fatal(errno)
-				}
-				defer f.Close()
-				var body []byte
-				buf := make([]byte, 64)
-				for !strings.HasSuffix(string(body), "first part") {
-					n, errno := f.Read(buf)
-					if errno != 0 || n == 0 {
-						t.Fatalf("body: %q, %v", body, errno)
-					}
-					body = append(body, buf[:n]...)
-				}
-				c.interrupt()
-				if _, errno := f.Read(buf); errno != wasip1.EIO {
-					t.Fatalf("read after the interrupt: %v", errno)
-				}
-				if name != "end" { // the cell still runs: its .error says why
-					if got, errno := readResp(t, fsys, "b.error"); errno != 0 || got != Interrupted {
-						t.Fatalf("b.error: %q, %v", got, errno)
-					}
-				}
-				c.end()
-			})
-		}
-
-		t.Run("timeout", func(t *testing.T) {
-			d, fsys, _ := newDevice(t, w, Policy{Allow: []string{srv.Listener.Addr().String()}})
-			defer d.Begin(context.Background(), nil)()
-			writeReq(t, fsys, "a", []byte(fmt.Sprintf("{\"base\": %q, \"timeout\": 0.1}\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", srv.URL)))
-			if got, errno := readResp(t, fsys, "a"); errno != 0 || !strings.Contains(got, `"kind":"timeout"`) {
-				t.Fatalf("timeout: %q, %v", got, errno)
+			// Reading the body.
+			c = start(d)
+			writeReq(t, fsys, "b", request(srv.URL, "GET", "/body", ""))
+			f, errno := fsys.open("dev/wasmbox/net/b", oRead)
+			if errno != 0 {
+				t.Fatal(errno)
 			}
-			writeReq(t, fsys, "b", []byte(fmt.Sprintf("{\"base\": %q, \"timeout\": 0.2}\nGET /body HTTP/1.1\r\nHost: x\r\n\r\n", srv.URL)))
-			got, errno := readResp(t, fsys, "b")
-			if errno != wasip1.EIO || !strings.HasSuffix(got, "first part") {
-				t.Fatalf("body timeout: %q, %v", got, errno)
+			defer f.Close()
+			var body []byte
+			buf := make([]byte, 64)
+			for !strings.HasSuffix(string(body), "first part") {
+				n, errno := f.Read(buf)
+				if errno != 0 || n == 0 {
+					t.Fatalf("body: %q, %v", body, errno)
+				}
+				body = append(body, buf[:n]...)
 			}
-			if got, _ := readResp(t, fsys, "b.error"); got != "the request timed out" {
-				t.Fatalf("b.error: %q", got)
+			c.interrupt()
+			if _, errno := f.Read(buf); errno != wasip1.EIO {
+				t.Fatalf("read after the interrupt: %v", errno)
 			}
+			if name != "end" { // the cell still runs: its .error says why
+				if got, errno := readResp(t, fsys, "b.error"); errno != 0 || got != Interrupted {
+					t.Fatalf("b.error: %q, %v", got, errno)
+				}
+			}
+			c.end()
 		})
+	}
+
+	t.Run("timeout", func(t *testing.T) {
+		d, fsys, _ := newDevice(t, Policy{Allow: []string{srv.Listener.Addr().String()}})
+		defer d.Begin(context.Background(), nil)()
+		writeReq(t, fsys, "a", []byte(fmt.Sprintf("{\"base\": %q, \"timeout\": 0.1}\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", srv.URL)))
+		if got, errno := readResp(t, fsys, "a"); errno != 0 || !strings.Contains(got, `"kind":"timeout"`) {
+			t.Fatalf("timeout: %q, %v", got, errno)
+		}
+		writeReq(t, fsys, "b", []byte(fmt.Sprintf("{\"base\": %q, \"timeout\": 0.2}\nGET /body HTTP/1.1\r\nHost: x\r\n\r\n", srv.URL)))
+		got, errno := readResp(t, fsys, "b")
+		if errno != wasip1.EIO || !strings.HasSuffix(got, "first part") {
+			t.Fatalf("body timeout: %q, %v", got, errno)
+		}
+		if got, _ := readResp(t, fsys, "b.error"); got != "the request timed out" {
+			t.Fatalf("b.error: %q", got)
+		}
 	})
 }
 

@@ -3,10 +3,10 @@ package network
 import "github.com/wasmbox/wasmbox/internal/wasip1"
 
 // WrapWASI returns fsys (the guest's "/", as wasmbox's WASI preview 1 sees
-// it) with DevDir served by the device, as Wrap does for wazero's WASI: the
-// same names, protocol, limits and errnos (in WASI's numbering). Open, Stat
-// and Unlink of a name under DevDir go to the device; everything else,
-// DevDir itself included, goes to fsys.
+// it) with DevDir served by the device: the names, protocol, limits and
+// errnos (in WASI's numbering) described on Device. Open, Stat and
+// Unlink of a name under DevDir go to the device; everything else, DevDir
+// itself included, goes to fsys.
 func (d *Device) WrapWASI(fsys wasip1.FS) wasip1.FS {
 	return &wasiDevFS{FS: fsys, d: d}
 }
@@ -69,8 +69,8 @@ func (f *wasiDevFS) Unlink(p string) wasip1.Errno {
 }
 
 // wasiFile is a device file as a wasip1.File: it reads or writes in
-// sequence, and what it does not implement is ENOSYS, as for Wrap's files
-// (Sync: nothing to do).
+// sequence, and what it does not implement is ENOSYS (Sync: nothing to
+// do).
 type wasiFile struct{ f devFile }
 
 func (f *wasiFile) Stat() (wasip1.Filestat, wasip1.Errno) { return wasiStat(f.f.stat()), 0 }

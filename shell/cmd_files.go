@@ -106,7 +106,7 @@ func cmdLs(ctx context.Context, c *Call) int {
 		}
 		link := ""
 		if fi.Mode()&fs.ModeSymlink != 0 {
-			if r, ok := c.sh.fs.s.Readlink(full); ok == 0 {
+			if r, err := c.sh.fs.Readlink(full); err == nil {
 				link = " -> " + r
 			}
 		}
@@ -173,7 +173,9 @@ func cmdLs(ctx context.Context, c *Call) int {
 		if o.has('a') {
 			for _, d := range []string{".", ".."} {
 				if fi, err := c.sh.fs.Stat(path.Join(full, d)); err == nil {
-					entry(d, path.Join(full, d), newInfo(d, fi.(*info).st))
+					named := *fi.(*info)
+					named.name = d
+					entry(d, path.Join(full, d), &named)
 				}
 			}
 		}

@@ -633,8 +633,8 @@ func cmdReadlink(ctx context.Context, c *Call) int {
 			fmt.Fprintln(c.Stdout, c.Abs(a))
 			continue
 		}
-		t, e := c.sh.fs.s.Readlink(c.Abs(a))
-		if e != 0 {
+		t, err := c.sh.fs.Readlink(c.Abs(a))
+		if err != nil {
 			res = false
 			continue
 		}

@@ -1,104 +1,118 @@
 package shell
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
-	"github.com/tetratelabs/wazero/sys"
+	"github.com/wasmbox/wasmbox/internal/wasip1"
+	"github.com/wasmbox/wasmbox/vfs"
 )
 
 // fileSystem gives the commands POSIX file operations on the sandbox
-// filesystem, through the same adapter the interpreters use (vfs.FS.SysFS),
-// so that a command sees exactly what a cell sees: mounts, read-only
+// filesystem, through the same view the interpreters use (vfs.FS.WASI), so
+// that a command sees exactly what a cell sees: mounts, read-only
 // directories, quotas. Every error is an *fs.PathError wrapping a
 // syscall.Errno, so errors.Is(err, fs.ErrNotExist) works and messages read
 // like a Unix shell's.
 type fileSystem struct {
-	s experimentalsys.FS
+	s wasip1.FS
+	x shellFS
 }
 
-// errnoTaker is implemented by vfs's adapter: errnos wazero has no constant
-// for (ENOSPC, EDQUOT, EXDEV, EBUSY) come back as EIO and are kept there.
-type errnoTaker interface{ TakeWASIErrno() uint16 }
-
-// WASI errnos that experimentalsys.Errno cannot carry.
-var wasiErrnos = map[uint16]syscall.Errno{10: syscall.EBUSY, 19: syscall.EDQUOT, 51: syscall.ENOSPC, 75: syscall.EXDEV}
-
-var sysErrnos = map[experimentalsys.Errno]syscall.Errno{
-	experimentalsys.EACCES: syscall.EACCES, experimentalsys.EAGAIN: syscall.EAGAIN,
-	experimentalsys.EBADF: syscall.EBADF, experimentalsys.EEXIST: syscall.EEXIST,
-	experimentalsys.EINTR: syscall.EINTR, experimentalsys.EINVAL: syscall.EINVAL,
-	experimentalsys.EIO: syscall.EIO, experimentalsys.EISDIR: syscall.EISDIR,
-	experimentalsys.ELOOP: syscall.ELOOP, experimentalsys.ENAMETOOLONG: syscall.ENAMETOOLONG,
-	experimentalsys.ENOENT: syscall.ENOENT, experimentalsys.ENOSYS: syscall.ENOSYS,
-	experimentalsys.ENOTDIR: syscall.ENOTDIR, experimentalsys.ENOTEMPTY: syscall.ENOTEMPTY,
-	experimentalsys.ENOTSUP: syscall.ENOTSUP, experimentalsys.EPERM: syscall.EPERM,
-	experimentalsys.EROFS: syscall.EROFS,
+// shellFS is what the shell needs beyond WASI preview 1, which has neither
+// chmod nor permission bits: vfs's WASI view has both.
+type shellFS interface {
+	Chmod(path string, perm fs.FileMode) wasip1.Errno
+	StatMode(path string, follow bool) (wasip1.Filestat, fs.FileMode, wasip1.Errno)
 }
 
-func (f *fileSystem) errno(e experimentalsys.Errno) error {
+// newFileSystem returns the shell's view of f.
+func newFileSystem(f *vfs.FS) (*fileSystem, error) {
+	s := f.WASI()
+	x, ok := s.(shellFS)
+	if !ok {
+		return nil, errors.New("shell: the filesystem's WASI view has no Chmod and StatMode")
+	}
+	return &fileSystem{s: s, x: x}, nil
+}
+
+// rel turns an absolute path of the shell into one of the WASI view
+// (relative to its root, "." for the root), keeping a trailing slash,
+// which requires a directory.
+func rel(p string) string {
+	if r := strings.TrimLeft(p, "/"); r != "" {
+		return r
+	}
+	return "."
+}
+
+// WASI errnos as the host's: the same conditions under the host's numbers.
+var sysErrnos = map[wasip1.Errno]syscall.Errno{
+	wasip1.E2BIG: syscall.E2BIG, wasip1.EACCES: syscall.EACCES, wasip1.EAGAIN: syscall.EAGAIN,
+	wasip1.EBADF: syscall.EBADF, wasip1.EBUSY: syscall.EBUSY, wasip1.EDQUOT: syscall.EDQUOT,
+	wasip1.EEXIST: syscall.EEXIST, wasip1.EFAULT: syscall.EFAULT, wasip1.EFBIG: syscall.EFBIG,
+	wasip1.EILSEQ: syscall.EILSEQ, wasip1.EINTR: syscall.EINTR, wasip1.EINVAL: syscall.EINVAL,
+	wasip1.EIO: syscall.EIO, wasip1.EISDIR: syscall.EISDIR, wasip1.ELOOP: syscall.ELOOP,
+	wasip1.EMFILE: syscall.EMFILE, wasip1.ENAMETOOLONG: syscall.ENAMETOOLONG,
+	wasip1.ENOENT: syscall.ENOENT, wasip1.ENOMEM: syscall.ENOMEM, wasip1.ENOSPC: syscall.ENOSPC,
+	wasip1.ENOSYS: syscall.ENOSYS, wasip1.ENOTDIR: syscall.ENOTDIR,
+	wasip1.ENOTEMPTY: syscall.ENOTEMPTY, wasip1.ENOTSUP: syscall.ENOTSUP,
+	wasip1.EOVERFLOW: syscall.EOVERFLOW, wasip1.EPERM: syscall.EPERM, wasip1.ERANGE: syscall.ERANGE,
+	wasip1.EROFS: syscall.EROFS, wasip1.ESPIPE: syscall.ESPIPE, wasip1.EXDEV: syscall.EXDEV,
+	wasip1.ENOTCAPABLE: syscall.EPERM,
+}
+
+// errno returns e as a syscall.Errno (EIO for one it does not know).
+func errno(e wasip1.Errno) error {
 	if e == 0 {
 		return nil
-	}
-	if e == experimentalsys.EIO {
-		if t, ok := f.s.(errnoTaker); ok {
-			if w, ok := wasiErrnos[t.TakeWASIErrno()]; ok {
-				return w
-			}
-		}
 	}
 	if s, ok := sysErrnos[e]; ok {
 		return s
 	}
-	return e
+	return syscall.EIO
 }
 
-func (f *fileSystem) pathErr(op, p string, e experimentalsys.Errno) error {
-	if err := f.errno(e); err != nil {
+func pathErr(op, p string, e wasip1.Errno) error {
+	if err := errno(e); err != nil {
 		return &fs.PathError{Op: op, Path: p, Err: err}
 	}
 	return nil
 }
 
-// oflag converts os.OpenFile flags.
-func oflag(flag int) experimentalsys.Oflag {
-	var o experimentalsys.Oflag
+// openFlags converts os.OpenFile flags.
+func openFlags(flag int) wasip1.OpenFlags {
+	var o wasip1.OpenFlags
 	switch flag & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR) {
 	case os.O_WRONLY:
-		o = experimentalsys.O_WRONLY
+		o.Write = true
 	case os.O_RDWR:
-		o = experimentalsys.O_RDWR
+		o.Read, o.Write = true, true
 	default:
-		o = experimentalsys.O_RDONLY
+		o.Read = true
 	}
-	if flag&os.O_APPEND != 0 {
-		o |= experimentalsys.O_APPEND
-	}
-	if flag&os.O_CREATE != 0 {
-		o |= experimentalsys.O_CREAT
-	}
-	if flag&os.O_EXCL != 0 {
-		o |= experimentalsys.O_EXCL
-	}
-	if flag&os.O_TRUNC != 0 {
-		o |= experimentalsys.O_TRUNC
-	}
+	o.Append = flag&os.O_APPEND != 0
+	o.Create = flag&os.O_CREATE != 0
+	o.Excl = flag&os.O_EXCL != 0
+	o.Trunc = flag&os.O_TRUNC != 0
 	return o
 }
 
-// OpenFile opens the file at the absolute path p.
-func (f *fileSystem) OpenFile(p string, flag int, perm fs.FileMode) (*file, error) {
-	h, e := f.s.OpenFile(p, oflag(flag), perm)
+// OpenFile opens the file at the absolute path p. New files are 0644 (perm
+// is ignored, as WASI carries no modes).
+func (f *fileSystem) OpenFile(p string, flag int, _ fs.FileMode) (*file, error) {
+	h, e := f.s.Open(rel(p), openFlags(flag))
 	if e != 0 {
-		return nil, f.pathErr("open", p, e)
+		return nil, pathErr("open", p, e)
 	}
-	return &file{f: h, fs: f, name: p}, nil
+	return &file{f: h, name: p}, nil
 }
 
 // Open opens p for reading.
@@ -111,32 +125,28 @@ func (f *fileSystem) Create(p string) (*file, error) {
 
 // Stat returns the file's information; Lstat does not follow a final
 // symbolic link.
-func (f *fileSystem) Stat(p string) (fs.FileInfo, error) {
-	st, e := f.s.Stat(p)
-	if e != 0 {
-		return nil, f.pathErr("stat", p, e)
-	}
-	return newInfo(path.Base(p), st), nil
-}
+func (f *fileSystem) Stat(p string) (fs.FileInfo, error) { return f.stat("stat", p, true) }
 
-func (f *fileSystem) Lstat(p string) (fs.FileInfo, error) {
-	st, e := f.s.Lstat(p)
+func (f *fileSystem) Lstat(p string) (fs.FileInfo, error) { return f.stat("lstat", p, false) }
+
+func (f *fileSystem) stat(op, p string, follow bool) (fs.FileInfo, error) {
+	st, mode, e := f.x.StatMode(rel(p), follow)
 	if e != 0 {
-		return nil, f.pathErr("lstat", p, e)
+		return nil, pathErr(op, p, e)
 	}
-	return newInfo(path.Base(p), st), nil
+	return &info{name: path.Base(p), st: st, mode: mode}, nil
 }
 
 // ReadDir lists the directory p, sorted by name.
 func (f *fileSystem) ReadDir(p string) ([]fs.DirEntry, error) {
-	h, e := f.s.OpenFile(p, experimentalsys.O_RDONLY|experimentalsys.O_DIRECTORY, 0)
+	h, e := f.s.Open(rel(p), wasip1.OpenFlags{Read: true, Directory: true})
 	if e != 0 {
-		return nil, f.pathErr("open", p, e)
+		return nil, pathErr("open", p, e)
 	}
 	defer h.Close()
-	ds, e := h.Readdir(-1)
+	ds, e := h.ReadDir(0)
 	if e != 0 {
-		return nil, f.pathErr("readdir", p, e)
+		return nil, pathErr("readdir", p, e)
 	}
 	out := make([]fs.DirEntry, 0, len(ds))
 	for _, d := range ds {
@@ -149,28 +159,35 @@ func (f *fileSystem) ReadDir(p string) ([]fs.DirEntry, error) {
 	return out, nil
 }
 
-func (f *fileSystem) Mkdir(p string) error {
-	return f.pathErr("mkdir", p, f.s.Mkdir(p, 0o755))
-}
+func (f *fileSystem) Mkdir(p string) error { return pathErr("mkdir", p, f.s.Mkdir(rel(p))) }
 
-func (f *fileSystem) Rmdir(p string) error { return f.pathErr("rmdir", p, f.s.Rmdir(p)) }
+func (f *fileSystem) Rmdir(p string) error { return pathErr("rmdir", p, f.s.Rmdir(rel(p))) }
 
-func (f *fileSystem) Unlink(p string) error { return f.pathErr("unlink", p, f.s.Unlink(p)) }
+func (f *fileSystem) Unlink(p string) error { return pathErr("unlink", p, f.s.Unlink(rel(p))) }
 
 func (f *fileSystem) Rename(from, to string) error {
-	if e := f.s.Rename(from, to); e != 0 {
-		return &os.LinkError{Op: "rename", Old: from, New: to, Err: f.errno(e)}
+	if e := f.s.Rename(rel(from), rel(to)); e != 0 {
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: errno(e)}
 	}
 	return nil
 }
 
 func (f *fileSystem) Chtimes(p string, t time.Time) error {
 	n := t.UnixNano()
-	return f.pathErr("utimes", p, f.s.Utimens(p, n, n))
+	return pathErr("utimes", p, f.s.Utimes(rel(p), n, n))
 }
 
 func (f *fileSystem) Chmod(p string, m fs.FileMode) error {
-	return f.pathErr("chmod", p, f.s.Chmod(p, m))
+	return pathErr("chmod", p, f.x.Chmod(rel(p), m))
+}
+
+// Readlink returns the target of the symbolic link p.
+func (f *fileSystem) Readlink(p string) (string, error) {
+	t, e := f.s.Readlink(rel(p))
+	if e != 0 {
+		return "", pathErr("readlink", p, e)
+	}
+	return t, nil
 }
 
 // MkdirAll creates p and its missing parents.
@@ -246,8 +263,7 @@ func (f *fileSystem) WriteFile(p string, data []byte) error {
 
 // file is an open file of the sandbox filesystem.
 type file struct {
-	f    experimentalsys.File
-	fs   *fileSystem
+	f    wasip1.File
 	name string
 }
 
@@ -257,7 +273,7 @@ func (h *file) Read(p []byte) (int, error) {
 	}
 	n, e := h.f.Read(p)
 	if e != 0 {
-		return n, h.fs.pathErr("read", h.name, e)
+		return n, pathErr("read", h.name, e)
 	}
 	if n == 0 {
 		return 0, io.EOF
@@ -271,7 +287,7 @@ func (h *file) Write(p []byte) (int, error) {
 		n, e := h.f.Write(p[written:])
 		written += n
 		if e != 0 {
-			return written, h.fs.pathErr("write", h.name, e)
+			return written, pathErr("write", h.name, e)
 		}
 		if n == 0 {
 			return written, io.ErrShortWrite
@@ -288,7 +304,7 @@ func (h *file) ReadAt(p []byte, off int64) (int, error) {
 		k, e := h.f.Pread(p[n:], off+int64(n))
 		n += k
 		if e != 0 {
-			return n, h.fs.pathErr("read", h.name, e)
+			return n, pathErr("read", h.name, e)
 		}
 		if k == 0 {
 			return n, io.EOF
@@ -297,32 +313,50 @@ func (h *file) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-func (h *file) Close() error { return h.fs.pathErr("close", h.name, h.f.Close()) }
+func (h *file) Close() error { return pathErr("close", h.name, h.f.Close()) }
 
-// info describes a file from its sys.Stat_t.
+// info describes a file from its WASI filestat and mode.
 type info struct {
 	name string
-	st   sys.Stat_t
+	st   wasip1.Filestat
+	mode fs.FileMode
 }
 
-func newInfo(name string, st sys.Stat_t) *info { return &info{name: name, st: st} }
-
 func (i *info) Name() string       { return i.name }
-func (i *info) Size() int64        { return i.st.Size }
-func (i *info) Mode() fs.FileMode  { return i.st.Mode }
+func (i *info) Size() int64        { return int64(i.st.Size) }
+func (i *info) Mode() fs.FileMode  { return i.mode }
 func (i *info) ModTime() time.Time { return time.Unix(0, i.st.Mtim) }
-func (i *info) IsDir() bool        { return i.st.Mode.IsDir() }
+func (i *info) IsDir() bool        { return i.mode.IsDir() }
 func (i *info) Sys() any           { return sysStat(i.st) }
 
 type dirEntry struct {
 	fs  *fileSystem
 	dir string
-	d   experimentalsys.Dirent
+	d   wasip1.Dirent
 }
 
 func (d *dirEntry) Name() string      { return d.d.Name }
-func (d *dirEntry) IsDir() bool       { return d.d.Type.IsDir() }
-func (d *dirEntry) Type() fs.FileMode { return d.d.Type }
+func (d *dirEntry) IsDir() bool       { return d.d.Type == wasip1.FiletypeDirectory }
+func (d *dirEntry) Type() fs.FileMode { return fileMode(d.d.Type) }
 func (d *dirEntry) Info() (fs.FileInfo, error) {
 	return d.fs.Lstat(path.Join(d.dir, d.d.Name))
+}
+
+// fileMode returns the type bits of a WASI filetype.
+func fileMode(t wasip1.Filetype) fs.FileMode {
+	switch t {
+	case wasip1.FiletypeDirectory:
+		return fs.ModeDir
+	case wasip1.FiletypeSymbolicLink:
+		return fs.ModeSymlink
+	case wasip1.FiletypeCharacterDevice:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case wasip1.FiletypeBlockDevice:
+		return fs.ModeDevice
+	case wasip1.FiletypeSocketStream, wasip1.FiletypeSocketDgram:
+		return fs.ModeSocket
+	case wasip1.FiletypeUnknown:
+		return fs.ModeIrregular
+	}
+	return 0
 }

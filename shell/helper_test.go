@@ -45,7 +45,7 @@ func runIn(t *testing.T, f *vfs.FS, script string, stdin string, extra map[strin
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out, errb bytes.Buffer
-	code, err := shell.Run(ctx, script, shell.Config{FS: f.SysFS(), Dir: "/home/user",
+	code, err := shell.Run(ctx, script, shell.Config{FS: f, Dir: "/home/user",
 		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Commands: extra})
 	return run{out.String(), errb.String(), code, err}
 }

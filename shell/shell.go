@@ -25,10 +25,11 @@ import (
 	"syscall"
 	"time"
 
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/interp"
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/wasmbox/wasmbox/vfs"
 )
 
 // Errors of Run; test them with errors.Is.
@@ -43,9 +44,10 @@ var (
 
 // Config is what a script runs with.
 type Config struct {
-	// FS is the sandbox filesystem, as its interpreters see it
-	// (vfs.FS.SysFS()). Required. Paths are absolute in it.
-	FS experimentalsys.FS
+	// FS is the sandbox filesystem. Required. The script sees it as the
+	// sandbox's interpreters do (through its WASI view: the same mounts,
+	// errors and quotas), with absolute paths.
+	FS *vfs.FS
 	// Dir is the absolute working directory (default "/").
 	Dir string
 	// Env holds the environment, "NAME=value" each. HOME, USER, PATH and
@@ -212,7 +214,11 @@ func Run(ctx context.Context, script string, cfg Config) (int, error) {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	go watchMemory(ctx, stop)
-	s := &session{fs: &fileSystem{s: cfg.FS}, cmds: make(map[string]Command, len(builtins)+len(cfg.Commands)),
+	fsys, err := newFileSystem(cfg.FS)
+	if err != nil {
+		return 2, err
+	}
+	s := &session{fs: fsys, cmds: make(map[string]Command, len(builtins)+len(cfg.Commands)),
 		maxGoroutines: runtime.NumGoroutine() + maxJobs, stop: stop}
 	for n, c := range builtins {
 		s.cmds[n] = c

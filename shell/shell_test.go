@@ -106,6 +106,8 @@ var commandCases = []scriptCase{
 	{name: "sha256sum md5sum", script: "echo -n abc > f; sha256sum f; md5sum f; sha256sum f > s; sha256sum -c s", want: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  f\n900150983cd24fb0d6963f7d28e17f72  f\nf: OK\n"},
 	{name: "diff", script: "printf 'a\\nb\\nc\\n' > x; printf 'a\\nB\\nc\\nd\\n' > y; diff x y; echo $?; diff -u x y; diff -q x y; diff x x && echo same",
 		want: "2c2\n< b\n---\n> B\n3a4\n> d\n1\n--- x\n+++ y\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\nFiles x and y differ\nsame\n"},
+	{name: "chmod", script: "touch f; chmod 700 f; ls -l f | cut -d' ' -f1; chmod u-w,go+r f; ls -l f | cut -d' ' -f1; [ -w f ] || echo readonly; [ -O f ] && [ -G f ] && echo mine; mkdir d; chmod 750 d; ls -l | grep ' d$' | cut -d' ' -f1; readlink f || echo notalink; chmod 600 nosuch",
+		want: "-rwx------\n-r-xr--r--\nreadonly\nmine\ndrwxr-x---\nnotalink\n", code: 1, stderr: "No such file or directory"},
 	{name: "sh -c exit", script: "sh -c 'exit 4'; echo $?", want: "4\n"},
 	{name: "timeout", script: "timeout 0.05 sleep 5; echo $?", want: "124\n"},
 }
@@ -178,7 +180,7 @@ func TestLimits(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		start := time.Now()
 		pr, pw, _ := os.Pipe() // a stdin that never ends
-		_, err := shell.Run(ctx, script, shell.Config{FS: f.SysFS(), Dir: "/", Stdin: pr})
+		_, err := shell.Run(ctx, script, shell.Config{FS: f, Dir: "/", Stdin: pr})
 		cancel()
 		pr.Close()
 		pw.Close()
@@ -208,7 +210,7 @@ func TestNoHostProcess(t *testing.T) {
 	} {
 		var out strings.Builder
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		code, _ := shell.Run(ctx, script, shell.Config{FS: f.SysFS(), Dir: "/", Stderr: &out,
+		code, _ := shell.Run(ctx, script, shell.Config{FS: f, Dir: "/", Stderr: &out,
 			Env: []string{"PATH=" + dir + ":/usr/bin:/bin"}})
 		cancel()
 		if code == 0 {
@@ -260,7 +262,8 @@ func TestNames(t *testing.T) {
 func TestMountsAndQuota(t *testing.T) {
 	ro := vfs.NewMemFS()
 	require.NoError(t, afero.WriteFile(ro, "/data.txt", []byte("ro data\n"), 0o644))
-	f, err := vfs.New(vfs.NewMemFS(), vfs.WithMount("/mnt/ro", ro, true), vfs.WithMaxBytes(4096))
+	f, err := vfs.New(vfs.NewMemFS(), vfs.WithMount("/mnt/ro", ro, true), vfs.WithMount("/mnt/rw", vfs.NewMemFS(), false),
+		vfs.WithMaxBytes(4096))
 	require.NoError(t, err)
 	t.Cleanup(func() { f.Close() })
 	_, err = f.MakeDir(context.Background(), "/home/user")
@@ -271,6 +274,13 @@ func TestMountsAndQuota(t *testing.T) {
 	r = runIn(t, f, "seq 100000 > big; echo $?; yes | head -c 10000 > big2", "", nil)
 	assert.Equal(t, "1\n", r.stdout)
 	assert.Contains(t, r.stderr, "No space left on device")
+	// A rename across mounts is EXDEV, which mv answers by copying; a mount
+	// point cannot be removed (EBUSY).
+	r = runIn(t, f, "rm -f big big2; echo moved > m; mv m /mnt/rw/; cat /mnt/rw/m; ls m; rmdir /mnt/rw", "", nil)
+	assert.Equal(t, "moved\n", r.stdout)
+	assert.Contains(t, r.stderr, "ls: cannot access 'm': No such file or directory")
+	assert.Contains(t, r.stderr, "Device or resource busy")
+	assert.Equal(t, 1, r.code)
 }
 
 // TestNoLeaks: scripts that do not read their input, or are cancelled,
@@ -280,10 +290,10 @@ func TestNoLeaks(t *testing.T) {
 	big := strings.Repeat("x", 1<<20)
 	before := runtime.NumGoroutine()
 	for range 50 {
-		_, err := shell.Run(context.Background(), "true | true; echo x > /dev/null", shell.Config{FS: f.SysFS(), Stdin: strings.NewReader(big)})
+		_, err := shell.Run(context.Background(), "true | true; echo x > /dev/null", shell.Config{FS: f, Stdin: strings.NewReader(big)})
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
-		_, _ = shell.Run(ctx, "sleep 10 | cat & cat", shell.Config{FS: f.SysFS(), Stdin: strings.NewReader(big)})
+		_, _ = shell.Run(ctx, "sleep 10 | cat & cat", shell.Config{FS: f, Stdin: strings.NewReader(big)})
 		cancel()
 	}
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 5*time.Second, 10*time.Millisecond,
@@ -305,7 +315,7 @@ func TestRecursionAndForkBombs(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		start := time.Now()
 		var errb strings.Builder
-		code, err := shell.Run(ctx, script, shell.Config{FS: f.SysFS(), Dir: "/home/user", Stderr: &errb})
+		code, err := shell.Run(ctx, script, shell.Config{FS: f, Dir: "/home/user", Stderr: &errb})
 		cancel()
 		assert.ErrorIs(t, err, shell.ErrLimit, script)
 		assert.Equal(t, 2, code, script)
@@ -334,7 +344,7 @@ func TestMemoryLimits(t *testing.T) {
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		var errb strings.Builder
-		code, err := shell.Run(ctx, tc.script, shell.Config{FS: f.SysFS(), Dir: "/home/user", Stdout: io.Discard, Stderr: &errb})
+		code, err := shell.Run(ctx, tc.script, shell.Config{FS: f, Dir: "/home/user", Stdout: io.Discard, Stderr: &errb})
 		cancel()
 		assert.NotEqual(t, 0, code, tc.script)
 		assert.NotErrorIs(t, err, context.DeadlineExceeded, tc.script)

@@ -2,6 +2,6 @@
 
 package shell
 
-import "github.com/tetratelabs/wazero/sys"
+import "github.com/wasmbox/wasmbox/internal/wasip1"
 
-func sysStat(st sys.Stat_t) any { return nil }
+func sysStat(wasip1.Filestat) any { return nil }

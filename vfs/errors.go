@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"syscall"
-
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 )
 
 // Error is an error of the sandbox filesystem. The Files API wraps it in an
@@ -194,55 +192,6 @@ func wasiErrno(err error) uint16 {
 		return e.errno
 	}
 	return wasiEIO
-}
-
-// sysErrno maps a WASI errno to wazero's sys.Errno. ok is false for errnos
-// wazero has no constant for (ENOSPC, EDQUOT, EXDEV, EBUSY, EFBIG, EILSEQ): those
-// travel as EIO plus runtime.ErrnoReporter.
-func sysErrno(wasi uint16) (errno experimentalsys.Errno, ok bool) {
-	switch wasi {
-	case 0:
-		return 0, true
-	case wasiEACCES:
-		return experimentalsys.EACCES, true
-	case wasiEAGAIN:
-		return experimentalsys.EAGAIN, true
-	case wasiEBADF:
-		return experimentalsys.EBADF, true
-	case wasiEEXIST:
-		return experimentalsys.EEXIST, true
-	case wasiEFAULT:
-		return experimentalsys.EFAULT, true
-	case wasiEINTR:
-		return experimentalsys.EINTR, true
-	case wasiEINVAL:
-		return experimentalsys.EINVAL, true
-	case wasiEIO:
-		return experimentalsys.EIO, true
-	case wasiEISDIR:
-		return experimentalsys.EISDIR, true
-	case wasiELOOP:
-		return experimentalsys.ELOOP, true
-	case wasiENAMETOOLONG:
-		return experimentalsys.ENAMETOOLONG, true
-	case wasiENOENT:
-		return experimentalsys.ENOENT, true
-	case wasiENOSYS:
-		return experimentalsys.ENOSYS, true
-	case wasiENOTDIR:
-		return experimentalsys.ENOTDIR, true
-	case wasiENOTEMPTY:
-		return experimentalsys.ENOTEMPTY, true
-	case wasiENOTSUP:
-		return experimentalsys.ENOTSUP, true
-	case wasiEPERM:
-		return experimentalsys.EPERM, true
-	case wasiERANGE:
-		return experimentalsys.ERANGE, true
-	case wasiEROFS:
-		return experimentalsys.EROFS, true
-	}
-	return experimentalsys.EIO, false
 }
 
 // pathError wraps err for the Files API.

@@ -204,11 +204,11 @@ func TestWatchDir(t *testing.T) {
 	require.NoError(t, err)
 
 	// Guest changes, through the adapter.
-	g := f.SysFS()
+	g := f.WASI()
 	put(t, g, "w/guest.txt", "hello")
-	require.Zero(t, g.Mkdir("w/sub/gdir", 0))
+	require.Zero(t, g.Mkdir("w/sub/gdir"))
 	require.Zero(t, g.Unlink("w/sub/s.txt"))
-	require.Zero(t, g.Utimens("w/guest.txt", 0, 0))
+	require.Zero(t, g.Utimes("w/guest.txt", 0, 0))
 
 	flat.waitFor(t,
 		vfs.FilesystemEvent{Name: "a.txt", Type: vfs.EventCreate},
@@ -278,14 +278,14 @@ func TestOSBackedFilesystem(t *testing.T) {
 	f, err := vfs.New(afero.NewBasePathFs(afero.NewOsFs(), dir), vfs.WithMaxBytes(100))
 	require.NoError(t, err)
 	assert.Equal(t, int64(5), f.Usage().Bytes)
-	g := f.SysFS()
+	g := f.WASI()
 	put(t, g, "new.txt", "new")
 	got, err := os.ReadFile(dir + "/new.txt")
 	require.NoError(t, err)
 	assert.Equal(t, "new", string(got))
 	_, err = f.WriteBytes(ctx, "/sub/x", make([]byte, 200))
 	assert.ErrorIs(t, err, vfs.ErrQuota)
-	st, errno := g.Stat("existing.txt")
+	st, errno := g.Stat("existing.txt", true)
 	require.Zero(t, errno)
 	fi, err := os.Stat(dir + "/existing.txt")
 	require.NoError(t, err)

@@ -13,8 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/afero"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 
+	"github.com/wasmbox/wasmbox/internal/wasip1"
 	"github.com/wasmbox/wasmbox/vfs"
 )
 
@@ -89,11 +89,11 @@ func fuzzPaths(t *testing.T, a, b, c string, ops []byte, data []byte) {
 		t.Fatal(err)
 	}
 	defer fsys.Close()
-	g := fsys.SysFS()
+	g := fsys.WASI()
 
 	paths := []string{a, b, c, a + "/" + b, "/", "/usr", "/usr/lib", "/usr/lib/python313.zip",
 		"/mnt/ro", "/mnt/ro/f", "/mnt/rw", "/mnt/disk", "/mnt/disk/../../outside.txt", "home", "..", "/tmp"}
-	var open []experimentalsys.File
+	var open []wasip1.File
 	defer func() {
 		for _, h := range open {
 			_ = h.Close()
@@ -128,13 +128,13 @@ func fuzzPaths(t *testing.T, a, b, c string, ops []byte, data []byte) {
 		case 7:
 			_ = fsys.Chmod(ctx, p, 0o600)
 		case 8:
-			flag := experimentalsys.O_CREAT | experimentalsys.O_RDWR
-			for bit, fl := range []experimentalsys.Oflag{experimentalsys.O_EXCL, experimentalsys.O_TRUNC, experimentalsys.O_APPEND} {
+			flag := creat | rdwr
+			for bit, fl := range []oflag{excl, trunc, appnd} {
 				if sel&(1<<(4+bit)) != 0 {
 					flag |= fl
 				}
 			}
-			if h, errno := g.OpenFile(p, flag, 0); errno == 0 {
+			if h, errno := g.Open(p, of(flag)); errno == 0 {
 				_, _ = h.Write(data)
 				_, _ = h.Pwrite(data, int64(len(data))*int64(sel&3))
 				if sel&0x80 != 0 {
@@ -143,7 +143,7 @@ func fuzzPaths(t *testing.T, a, b, c string, ops []byte, data []byte) {
 				open = append(open, h)
 			}
 		case 9:
-			_ = g.Mkdir(p, 0o755)
+			_ = g.Mkdir(p)
 		case 10:
 			_ = g.Rename(p, q)
 		case 11:
@@ -151,10 +151,10 @@ func fuzzPaths(t *testing.T, a, b, c string, ops []byte, data []byte) {
 		case 12:
 			_ = g.Rmdir(p)
 		case 13:
-			_, _ = g.Stat(p)
-			_, _ = g.Lstat(p)
-			if h, errno := g.OpenFile(p, experimentalsys.O_RDONLY|experimentalsys.O_DIRECTORY, 0); errno == 0 {
-				_, _ = h.Readdir(-1)
+			_, _ = g.Stat(p, true)
+			_, _ = g.Stat(p, false)
+			if h, errno := g.Open(p, of(rdonly|dir)); errno == 0 {
+				_, _ = h.ReadDir(-1)
 				_ = h.Close()
 			}
 		case 14:
@@ -163,8 +163,8 @@ func fuzzPaths(t *testing.T, a, b, c string, ops []byte, data []byte) {
 				open = open[1:]
 			}
 		case 15:
-			_ = g.Utimens(p, 0, 0)
-			if h, errno := g.OpenFile(p, experimentalsys.O_RDONLY, 0); errno == 0 {
+			_ = g.Utimes(p, 0, 0)
+			if h, errno := g.Open(p, of(rdonly)); errno == 0 {
 				_, _ = h.Read(make([]byte, 16))
 				open = append(open, h)
 			}

@@ -5,11 +5,8 @@ import (
 	"io/fs"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/spf13/afero"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
-	"github.com/tetratelabs/wazero/sys"
 )
 
 // handle is an open file or directory, shared by the guest adapter and the
@@ -25,22 +22,26 @@ type handle struct {
 
 	mu      sync.Mutex // guards closed and the directory listing
 	closed  bool
-	entries []experimentalsys.Dirent
+	entries []dirent
 	listed  bool
 	pos     int
 }
 
-func sysStat(fi fs.FileInfo) sys.Stat_t { return sys.NewStat_t(fi) }
+// dirent is a directory entry of a handle.
+type dirent struct {
+	name string
+	ino  uint64
+	typ  fs.FileMode // type bits only
+}
 
-func timeOf(epochNanos int64) time.Time { return time.Unix(0, epochNanos) }
-
-// statT converts a FileInfo of the file at rel in m to a Stat_t.
-func statT(m *mount, rel string, fi fs.FileInfo) sys.Stat_t {
-	st := sys.NewStat_t(fi)
-	st.Dev = m.dev
-	st.Ino = ino(rel, fi)
-	if st.Nlink == 0 {
-		st.Nlink = 1
+// statT describes the file at rel in m, whose FileInfo is fi: its device
+// is m's and its inode number stable.
+func statT(m *mount, rel string, fi fs.FileInfo) stat {
+	st := statOf(fi)
+	st.dev = m.dev
+	st.ino = ino(rel, fi)
+	if st.nlink == 0 {
+		st.nlink = 1
 	}
 	return st
 }
@@ -54,20 +55,20 @@ func (h *handle) check() error {
 	return nil
 }
 
-func (h *handle) stat() (sys.Stat_t, error) {
+func (h *handle) stat() (stat, error) {
 	if err := h.check(); err != nil {
-		return sys.Stat_t{}, err
+		return stat{}, err
 	}
 	if h.dir {
 		fi, err := h.fsys.stat(h.l, true)
 		if err != nil {
-			return sys.Stat_t{}, err
+			return stat{}, err
 		}
 		return statT(h.l.m, h.l.rel, fi), nil
 	}
 	fi, err := h.f.Stat()
 	if err != nil {
-		return sys.Stat_t{}, fromOS(err)
+		return stat{}, fromOS(err)
 	}
 	h.fsys.mu.Lock()
 	k := h.node.key
@@ -265,7 +266,7 @@ func (h *handle) utimens(atim, mtim int64) error {
 
 // readdir returns up to n entries (all remaining for n <= 0), sorted by
 // name; fewer than n means the end.
-func (h *handle) readdir(n int) ([]experimentalsys.Dirent, error) {
+func (h *handle) readdir(n int) ([]dirent, error) {
 	if err := h.check(); err != nil {
 		return nil, err
 	}
@@ -279,12 +280,12 @@ func (h *handle) readdir(n int) ([]experimentalsys.Dirent, error) {
 		if err != nil {
 			return nil, err
 		}
-		h.entries = make([]experimentalsys.Dirent, len(infos))
+		h.entries = make([]dirent, len(infos))
 		for i, fi := range infos {
-			h.entries[i] = experimentalsys.Dirent{
-				Name: fi.Name(),
-				Type: fi.Mode().Type(),
-				Ino:  ino(joinAbs(h.l.rel, fi.Name()), fi),
+			h.entries[i] = dirent{
+				name: fi.Name(),
+				typ:  fi.Mode().Type(),
+				ino:  ino(joinAbs(h.l.rel, fi.Name()), fi),
 			}
 		}
 		h.listed = true

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/afero"
-	"github.com/tetratelabs/wazero/sys"
 )
 
 // MemChunkSize is the size of the blocks in which a MemFS stores file
@@ -42,8 +41,8 @@ const MemChunkSize = 64 << 10
 // Rename replaces an existing file or empty directory and refuses to move a
 // directory into itself (EINVAL); open handles keep working after their
 // file is removed; Chmod and Chtimes are kept (a zero time leaves that time
-// unchanged, as in os.Chtimes). FileInfo.Sys returns a *sys.Stat_t of
-// wazero with a stable inode number, link count and the three times.
+// unchanged, as in os.Chtimes). FileInfo.Sys returns a *MemStat: a stable
+// inode number, the link count and the three times.
 // Errors are *fs.PathError wrapping a syscall.Errno, so errors.Is works with
 // both fs.ErrNotExist and syscall.ENOENT.
 //
@@ -691,28 +690,28 @@ func (n *memNode) compact() {
 func (n *memNode) info(name string) *memInfo {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	fi := &memInfo{name: name, st: sys.Stat_t{
-		Ino: n.ino, Mode: n.mode, Nlink: n.nlink, Size: n.size,
-		Atim: n.atim, Mtim: n.mtim, Ctim: n.ctim,
+	fi := &memInfo{name: name, mode: n.mode, size: n.size, st: MemStat{
+		Ino: n.ino, Nlink: n.nlink, Atim: n.atim, Mtim: n.mtim, Ctim: n.ctim,
 	}}
 	if n.dir {
-		fi.st.Size = 4096
+		fi.size = 4096
 	}
 	return fi
 }
 
-// memInfo is the FileInfo of a MemFS: a snapshot, whose Sys is a
-// *sys.Stat_t.
+// memInfo is the FileInfo of a MemFS: a snapshot, whose Sys is a *MemStat.
 type memInfo struct {
 	name string
-	st   sys.Stat_t
+	mode fs.FileMode
+	size int64
+	st   MemStat
 }
 
 func (fi *memInfo) Name() string       { return fi.name }
-func (fi *memInfo) Size() int64        { return fi.st.Size }
-func (fi *memInfo) Mode() fs.FileMode  { return fi.st.Mode }
+func (fi *memInfo) Size() int64        { return fi.size }
+func (fi *memInfo) Mode() fs.FileMode  { return fi.mode }
 func (fi *memInfo) ModTime() time.Time { return time.Unix(0, fi.st.Mtim) }
-func (fi *memInfo) IsDir() bool        { return fi.st.Mode.IsDir() }
+func (fi *memInfo) IsDir() bool        { return fi.mode.IsDir() }
 func (fi *memInfo) Sys() any           { return &fi.st }
 
 // ---- handles --------------------------------------------------------------

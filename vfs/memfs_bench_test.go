@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/spf13/afero"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 
 	"github.com/wasmbox/wasmbox/vfs"
 )
@@ -44,7 +43,7 @@ func BenchmarkLargeFileWrite(b *testing.B) {
 					runtime.ReadMemStats(&ms)
 					allocs := ms.TotalAlloc
 					b.StartTimer()
-					file, errno := f.SysFS().OpenFile("/big", experimentalsys.O_CREAT|experimentalsys.O_WRONLY, 0)
+					file, errno := f.WASI().Open("/big", of(creat|wronly))
 					if errno != 0 {
 						b.Fatal(errno)
 					}
@@ -87,8 +86,8 @@ func BenchmarkSmallFiles(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer f.Close()
-			g := f.SysFS()
-			if errno := g.Mkdir("d", 0); errno != 0 {
+			g := f.WASI()
+			if errno := g.Mkdir("d"); errno != 0 {
 				b.Fatal(errno)
 			}
 			data, buf := make([]byte, 1024), make([]byte, 4096)
@@ -98,7 +97,7 @@ func BenchmarkSmallFiles(b *testing.B) {
 			}
 			for b.Loop() {
 				for _, p := range names {
-					file, errno := g.OpenFile(p, experimentalsys.O_CREAT|experimentalsys.O_WRONLY|experimentalsys.O_TRUNC, 0)
+					file, errno := g.Open(p, of(creat|wronly|trunc))
 					if errno != 0 {
 						b.Fatal(errno)
 					}
@@ -108,7 +107,7 @@ func BenchmarkSmallFiles(b *testing.B) {
 					_ = file.Close()
 				}
 				for _, p := range names {
-					file, errno := g.OpenFile(p, experimentalsys.O_RDONLY, 0)
+					file, errno := g.Open(p, of(rdonly))
 					if errno != 0 {
 						b.Fatal(errno)
 					}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 
 	"github.com/wasmbox/wasmbox/vfs"
 )
@@ -61,8 +60,8 @@ func TestMemFSHostMemory(t *testing.T) {
 	const slack = 2 << 20 // the file's bookkeeping, the runtime's own noise
 
 	base := liveHeap()
-	g := f.SysFS()
-	file, errno := g.OpenFile("/guest.bin", experimentalsys.O_CREAT|experimentalsys.O_WRONLY|experimentalsys.O_TRUNC, 0)
+	g := f.WASI()
+	file, errno := g.Open("/guest.bin", of(creat|wronly|trunc))
 	require.Zero(t, errno)
 	for written := int64(0); written < size; written += int64(len(piece)) {
 		_, errno := file.Write(piece)
@@ -101,9 +100,9 @@ func TestMemFSHolesCostNothing(t *testing.T) {
 	f, err := vfs.New(vfs.NewMemFS(), vfs.WithMaxBytes(0))
 	require.NoError(t, err)
 	defer f.Close()
-	g := f.SysFS()
+	g := f.WASI()
 	base := liveHeap()
-	file, errno := g.OpenFile("/sparse", experimentalsys.O_CREAT|experimentalsys.O_RDWR, 0)
+	file, errno := g.Open("/sparse", of(creat|rdwr))
 	require.Zero(t, errno)
 	require.Zero(t, file.Truncate(vfs.MaxFileSize/2))
 	_, errno = file.Pwrite([]byte("end"), vfs.MaxFileSize-3)
@@ -114,7 +113,7 @@ func TestMemFSHolesCostNothing(t *testing.T) {
 	assert.Less(t, held, int64(1<<20), "a 1 TiB file of six bytes")
 	st, errno := file.Stat()
 	require.Zero(t, errno)
-	assert.Equal(t, int64(vfs.MaxFileSize), st.Size)
+	assert.Equal(t, uint64(vfs.MaxFileSize), st.Size)
 	buf := make([]byte, 8)
 	n, errno := file.Pread(buf, vfs.MaxFileSize/3-2)
 	require.Zero(t, errno)

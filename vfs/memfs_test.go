@@ -20,7 +20,6 @@ import (
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmbox/wasmbox/vfs"
 )
@@ -40,12 +39,12 @@ func readAll(t *testing.T, fsys afero.Fs, p string) string {
 	return string(b)
 }
 
-func statT(t *testing.T, fsys afero.Fs, p string) sys.Stat_t {
+func statT(t *testing.T, fsys afero.Fs, p string) vfs.MemStat {
 	t.Helper()
 	fi, err := fsys.Stat(p)
 	require.NoError(t, err)
-	st, ok := fi.Sys().(*sys.Stat_t)
-	require.True(t, ok, "Sys is a *sys.Stat_t")
+	st, ok := fi.Sys().(*vfs.MemStat)
+	require.True(t, ok, "Sys is a *vfs.MemStat")
 	return *st
 }
 
@@ -347,7 +346,7 @@ func TestMemFSRename(t *testing.T) {
 	assert.Equal(t, "y", string(got), "the replaced file stays readable through its handle")
 	fi, err := held.Stat()
 	require.NoError(t, err)
-	assert.Equal(t, uint64(0), fi.Sys().(*sys.Stat_t).Nlink)
+	assert.Equal(t, uint64(0), fi.Sys().(*vfs.MemStat).Nlink)
 	require.NoError(t, held.Close())
 
 	for _, c := range []struct {
@@ -404,7 +403,7 @@ func TestMemFSOpenHandlesOutliveTheirName(t *testing.T) {
 	assert.Empty(t, names)
 	fi, err := d.Stat()
 	require.NoError(t, err)
-	assert.Equal(t, uint64(0), fi.Sys().(*sys.Stat_t).Nlink, "removed with its parent")
+	assert.Equal(t, uint64(0), fi.Sys().(*vfs.MemStat).Nlink, "removed with its parent")
 	require.NoError(t, d.Close())
 }
 

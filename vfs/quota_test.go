@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 
+	"github.com/wasmbox/wasmbox/internal/wasip1"
 	"github.com/wasmbox/wasmbox/vfs"
 )
 
@@ -52,11 +52,11 @@ func TestQuotaAccounting(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 	assert.Equal(t, vfs.Usage{Bytes: 100, Files: 2, MaxBytes: 1000, MaxFiles: 50}, f.Usage(), "what exists at New counts")
-	g := f.SysFS()
+	g := f.WASI()
 
 	put(t, g, "a", strings.Repeat("a", 300))
 	assertUsage(t, f, root, "create")
-	w, errno := g.OpenFile("a", rdwr, 0)
+	w, errno := g.Open("a", of(rdwr))
 	require.Zero(t, errno)
 	_, errno = w.Pwrite([]byte(strings.Repeat("b", 200)), 50) // inside the file: no growth
 	require.Zero(t, errno)
@@ -73,13 +73,11 @@ func TestQuotaAccounting(t *testing.T) {
 	_, errno = w.Pwrite(make([]byte, 600), 0)
 	require.Zero(t, errno, "the same again: no growth")
 	_, errno = w.Pwrite([]byte("x"), 2000)
-	assert.Equal(t, experimentalsys.EIO, errno, "ENOSPC (as EIO for wazero)")
-	assert.Equal(t, uint16(51), g.(errnoReporter).TakeWASIErrno())
+	assert.Equal(t, wasip1.ENOSPC, errno)
 	st, _ := w.Stat()
-	assert.Equal(t, int64(600), st.Size, "a refused write changes nothing")
+	assert.Equal(t, uint64(600), st.Size, "a refused write changes nothing")
 	assert.Equal(t, int64(700), f.Usage().Bytes)
-	assert.Equal(t, experimentalsys.EIO, w.Truncate(1001), "truncate up past the quota")
-	_ = g.(errnoReporter).TakeWASIErrno()
+	assert.Equal(t, wasip1.ENOSPC, w.Truncate(1001), "truncate up past the quota")
 	require.Zero(t, w.Truncate(10))
 	assertUsage(t, f, root, "truncate down")
 	require.Zero(t, w.Truncate(100))
@@ -87,7 +85,7 @@ func TestQuotaAccounting(t *testing.T) {
 	require.Zero(t, w.Close())
 	assert.NotEqual(t, before, get(t, g, "a"))
 
-	tr, errno := g.OpenFile("a", wronly|trunc, 0)
+	tr, errno := g.Open("a", of(wronly|trunc))
 	require.Zero(t, errno)
 	require.Zero(t, tr.Close())
 	assertUsage(t, f, root, "O_TRUNC")
@@ -98,8 +96,8 @@ func TestQuotaAccounting(t *testing.T) {
 	assertUsage(t, f, root, "rename over a file")
 	require.Zero(t, g.Unlink("c"))
 	assertUsage(t, f, root, "unlink")
-	require.Zero(t, g.Mkdir("d", 0))
-	require.Zero(t, g.Mkdir("d/e", 0))
+	require.Zero(t, g.Mkdir("d"))
+	require.Zero(t, g.Mkdir("d/e"))
 	put(t, g, "d/e/f", "123")
 	require.Zero(t, g.Rename("d", "d2"))
 	assertUsage(t, f, root, "rename a directory")
@@ -108,16 +106,16 @@ func TestQuotaAccounting(t *testing.T) {
 
 	// A file unlinked while open counts until its last handle closes, and
 	// still cannot outgrow the quota.
-	h1, errno := g.OpenFile("tmp", rdwr|creat|excl, 0)
+	h1, errno := g.Open("tmp", of(rdwr|creat|excl))
 	require.Zero(t, errno)
-	h2, errno := g.OpenFile("tmp", rdonly, 0)
+	h2, errno := g.Open("tmp", of(rdonly))
 	require.Zero(t, errno)
 	require.Zero(t, g.Unlink("tmp"))
 	_, errno = h1.Write(make([]byte, 500))
 	require.Zero(t, errno)
 	assert.Equal(t, int64(600), f.Usage().Bytes)
 	_, errno = h1.Write(make([]byte, 500))
-	assert.Equal(t, experimentalsys.EIO, errno, "the unlinked file is still under the quota")
+	assert.Equal(t, wasip1.ENOSPC, errno, "the unlinked file is still under the quota")
 	require.Zero(t, h1.Close())
 	assert.Equal(t, int64(600), f.Usage().Bytes, "one handle is still open")
 	require.Zero(t, h2.Close())
@@ -125,7 +123,7 @@ func TestQuotaAccounting(t *testing.T) {
 
 	// Renaming over a file that is open: same.
 	put(t, g, "x", "12345")
-	h, errno := g.OpenFile("x", rdonly, 0)
+	h, errno := g.Open("x", of(rdonly))
 	require.Zero(t, errno)
 	put(t, g, "y", "1")
 	require.Zero(t, g.Rename("y", "x"))
@@ -138,11 +136,9 @@ func TestQuotaAccounting(t *testing.T) {
 	for i := u.Files; i < 50; i++ {
 		put(t, g, "n"+strings.Repeat("x", int(i)), "")
 	}
-	_, errno = g.OpenFile("one-too-many", wronly|creat, 0)
-	assert.Equal(t, experimentalsys.EIO, errno)
-	assert.Equal(t, uint16(19), g.(errnoReporter).TakeWASIErrno(), "EDQUOT")
-	assert.Equal(t, experimentalsys.EIO, g.Mkdir("dir-too-many", 0))
-	assert.Equal(t, uint16(19), g.(errnoReporter).TakeWASIErrno())
+	_, errno = g.Open("one-too-many", of(wronly|creat))
+	assert.Equal(t, wasip1.EDQUOT, errno)
+	assert.Equal(t, wasip1.EDQUOT, g.Mkdir("dir-too-many"))
 	_, err = f.MakeDir(ctx, "/dir-too-many")
 	assert.ErrorIs(t, err, vfs.ErrQuota)
 	assertUsage(t, f, root, "the file limit")
@@ -220,10 +216,10 @@ func TestConcurrentWritersKeepUsageExact(t *testing.T) {
 		wg.Add(2)
 		go func() { // a guest
 			defer wg.Done()
-			g := f.SysFS()
+			g := f.WASI()
 			name := string(rune('a' + i))
 			for j := 0; j < 50; j++ {
-				file, errno := g.OpenFile(name, wronly|creat|appnd, 0)
+				file, errno := g.Open(name, of(wronly|creat|appnd))
 				if errno != 0 {
 					continue
 				}

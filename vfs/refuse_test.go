@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 
+	"github.com/wasmbox/wasmbox/internal/wasip1"
 	"github.com/wasmbox/wasmbox/vfs"
 )
 
@@ -33,7 +33,7 @@ func TestIOFSMountIsReadOnly(t *testing.T) {
 	ctx := context.Background()
 	lib := stdlib()
 	f := newFS(t, vfs.WithIOFSMount("/usr/lib", lib))
-	g := f.SysFS()
+	g := f.WASI()
 	_, err := f.MakeDir(ctx, "/tmp")
 	require.NoError(t, err)
 
@@ -82,19 +82,18 @@ func TestIOFSMountIsReadOnly(t *testing.T) {
 	assert.NoError(t, err, "an existing directory is no error, as for mkdir -p")
 	assert.False(t, created)
 
-	for name, errno := range map[string]experimentalsys.Errno{
+	for name, errno := range map[string]wasip1.Errno{
 		"create":          openErrno(g, "usr/lib/new.py", wronly|creat),
 		"open for write":  openErrno(g, "usr/lib/python313.zip", rdwr),
-		"mkdir":           g.Mkdir("usr/lib/d", 0),
+		"mkdir":           g.Mkdir("usr/lib/d"),
 		"unlink":          g.Unlink("usr/lib/python313.zip"),
 		"rmdir":           g.Rmdir("usr/lib/extra"),
 		"rename inside":   g.Rename("usr/lib/python313.zip", "usr/lib/y"),
 		"rename the root": g.Rename("usr/lib/extra", "usr/lib/extra2"),
 	} {
-		assert.Equal(t, experimentalsys.EROFS, errno, name)
+		assert.Equal(t, wasip1.EROFS, errno, name)
 	}
-	assert.Equal(t, experimentalsys.EIO, g.Rmdir("usr/lib"), "EBUSY travels beside EIO")
-	assert.Equal(t, uint16(10), g.(errnoReporter).TakeWASIErrno())
+	assert.Equal(t, wasip1.EBUSY, g.Rmdir("usr/lib"))
 
 	// Nothing changed.
 	entries2, err := f.List(ctx, "/usr", 3)
@@ -128,9 +127,9 @@ func TestMountPointsMustBeValid(t *testing.T) {
 func TestNamesMustBeUTF8(t *testing.T) {
 	ctx := context.Background()
 	f := newFS(t)
-	g := f.SysFS()
+	g := f.WASI()
 	put(t, g, "ok.txt", "ok")
-	require.Zero(t, g.Mkdir("dir", 0))
+	require.Zero(t, g.Mkdir("dir"))
 	for _, bad := range []string{"/bad\xff", "/dir/\xc3", "/\xed\xa0\x80surrogate", "/dir/\xff/nested"} {
 		for name, err := range map[string]error{
 			"WriteBytes": second(f.WriteBytes(ctx, bad, []byte("x"))),
@@ -140,13 +139,12 @@ func TestNamesMustBeUTF8(t *testing.T) {
 		} {
 			assert.ErrorIs(t, err, vfs.ErrInvalidPath, "%s %q", name, bad)
 		}
-		for name, call := range map[string]func() experimentalsys.Errno{
-			"create": func() experimentalsys.Errno { return openErrno(g, bad[1:], wronly|creat) },
-			"mkdir":  func() experimentalsys.Errno { return g.Mkdir(bad[1:], 0) },
-			"rename": func() experimentalsys.Errno { return g.Rename("ok.txt", bad[1:]) },
+		for name, call := range map[string]func() wasip1.Errno{
+			"create": func() wasip1.Errno { return openErrno(g, bad[1:], wronly|creat) },
+			"mkdir":  func() wasip1.Errno { return g.Mkdir(bad[1:]) },
+			"rename": func() wasip1.Errno { return g.Rename("ok.txt", bad[1:]) },
 		} {
-			assert.Equal(t, experimentalsys.EIO, call(), "%s %q", name, bad)
-			assert.Equal(t, uint16(25), g.(errnoReporter).TakeWASIErrno(), "%s %q: EILSEQ", name, bad)
+			assert.Equal(t, wasip1.EILSEQ, call(), "%s %q", name, bad)
 		}
 	}
 	entries, err := f.List(ctx, "/", 5)
@@ -162,12 +160,12 @@ func TestNamesMustBeUTF8(t *testing.T) {
 	_, err = f.WriteBytes(ctx, "/bad\xff", nil)
 	require.ErrorAs(t, err, &perr)
 	assert.Contains(t, err.Error(), "UTF-8")
-	assert.Equal(t, experimentalsys.Errno(0), second2(f.WriteBytes(ctx, "/é 日本.txt", []byte("x"))), "valid UTF-8 is fine")
+	assert.Equal(t, wasip1.Errno(0), second2(f.WriteBytes(ctx, "/é 日本.txt", []byte("x"))), "valid UTF-8 is fine")
 }
 
-func second2[T any](_ T, err error) experimentalsys.Errno {
+func second2[T any](_ T, err error) wasip1.Errno {
 	if err != nil {
-		return experimentalsys.EIO
+		return wasip1.EIO
 	}
 	return 0
 }
@@ -184,7 +182,7 @@ func TestNonUTF8NamesOnDiskAreNotListed(t *testing.T) {
 		assert.True(t, utf8.ValidString(e.Name), "%q", e.Name)
 	}
 	assert.NotEmpty(t, entries)
-	g := f.SysFS()
+	g := f.WASI()
 	assert.Equal(t, "odd", get(t, g, "odd\xff.txt"), "the guest can still read it")
 	require.Zero(t, g.Rename("odd\xff.txt", "even.txt"), "and rename it to a valid name")
 	got, err := f.Read(ctx, "/even.txt")
@@ -197,7 +195,7 @@ func TestNonUTF8NamesOnDiskAreNotListed(t *testing.T) {
 func TestRenameIntoItself(t *testing.T) {
 	ctx := context.Background()
 	f := newFS(t)
-	g := f.SysFS()
+	g := f.WASI()
 	_, err := f.WriteBytes(ctx, "/a/b/c.txt", []byte("c"))
 	require.NoError(t, err)
 	before, err := f.List(ctx, "/", 10)
@@ -206,7 +204,7 @@ func TestRenameIntoItself(t *testing.T) {
 		_, err := f.Rename(ctx, "/a", to)
 		assert.ErrorIs(t, err, vfs.ErrInvalidPath, to)
 		assert.ErrorIs(t, err, fs.ErrInvalid, to)
-		assert.Equal(t, experimentalsys.EINVAL, g.Rename("a", to[1:]), to)
+		assert.Equal(t, wasip1.EINVAL, g.Rename("a", to[1:]), to)
 	}
 	after, err := f.List(ctx, "/", 10)
 	require.NoError(t, err)

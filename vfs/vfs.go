@@ -1,7 +1,7 @@
 // Package vfs is the sandbox filesystem of wasmbox: one virtual filesystem
 // per sandbox, built on any afero.Fs, that every code context sees at "/"
-// through wazero's experimental sys.FS, and that the host program reads and
-// writes through the Files API (E2B's sandbox.files).
+// through wasmbox's WASI preview 1 (FS.WASI), and that the host program
+// reads and writes through the Files API (E2B's sandbox.files).
 //
 //	root := vfs.NewMemFS()
 //	data := afero.NewReadOnlyFs(afero.NewBasePathFs(afero.NewOsFs(), "/srv/data"))
@@ -14,7 +14,7 @@
 //
 // The filesystem has its own mount table: the root afero.Fs at "/" and
 // further ones at guest paths (WithMount), read-write or read-only. A guest
-// instance mounts the whole table as one WASI preopen (SysFS), so wasi-libc's
+// instance mounts the whole table as one WASI preopen (FS.WASI), so wasi-libc's
 // preopen table, which lives in guest memory, does not depend on the mounts.
 // A mount point is created as a directory in the filesystem that contains it;
 // it cannot be removed or renamed, nor can a directory that holds one
@@ -82,7 +82,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/afero"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
+
+	"github.com/wasmbox/wasmbox/internal/wasip1"
 )
 
 // Defaults and limits.
@@ -97,7 +98,7 @@ const (
 	PathMax = 4096
 
 	// filePerm and dirPerm are the modes of created files and directories:
-	// WASI carries no modes (wazero passes 0600/0700), and the sandbox has a
+	// WASI carries no modes, and the sandbox has a
 	// single user.
 	filePerm = 0o644
 	dirPerm  = 0o755
@@ -162,7 +163,7 @@ type mount struct {
 	path     string // guest path, clean; "/" for the root
 	fs       afero.Fs
 	readOnly bool
-	dev      uint64        // Stat_t.Dev of everything in this mount
+	dev      uint64        // the device number of everything in this mount
 	lstat    afero.Lstater // non-nil when the fs can hold symbolic links
 	// selfTimes: the fs updates a directory's modification time itself
 	// when its entries change (MemFS, filesystems on disk).
@@ -192,7 +193,7 @@ type node struct {
 
 // FS is a sandbox filesystem: a mount table of afero filesystems with quotas
 // and watchers. Its methods (Read, Write, List, ...) are the host's Files
-// API; SysFS adapts it for guest instances. Create one with New.
+// API; WASI adapts it for guest instances. Create one with New.
 type FS struct {
 	mounts   []*mount // longest mount point first; the root last
 	maxBytes int64
@@ -417,8 +418,8 @@ func (f *FS) hostPath(p string) (loc, error) {
 	return f.resolve(abs), nil
 }
 
-// guestPath resolves a path wazero passes to sys.FS: relative to the root
-// preopen, already cleaned by wazero, maybe with a trailing slash.
+// guestPath resolves a path of the WASI view: relative to the root preopen,
+// already cleaned by wasip1, maybe with a trailing slash.
 func (f *FS) guestPath(p string) (l loc, dirOnly bool, err error) {
 	if strings.IndexByte(p, 0) >= 0 {
 		return loc{}, false, errNUL
@@ -600,8 +601,8 @@ func (f *FS) touchParent(l loc) {
 // filesystem reports one, else a hash of the path inside the mount.
 func ino(rel string, fi fs.FileInfo) uint64 {
 	if fi != nil {
-		if st := sysStat(fi); st.Ino != 0 {
-			return st.Ino
+		if st := statOf(fi); st.ino != 0 {
+			return st.ino
 		}
 	}
 	h := fnv.New64a()
@@ -920,7 +921,7 @@ func (f *FS) chmodLocked(l loc, mode fs.FileMode) error {
 }
 
 // utimesLocked sets access and modification times (epoch nanoseconds, or
-// experimentalsys.UTIME_OMIT to keep one).
+// wasip1.OmitTime to keep one).
 func (f *FS) utimesLocked(l loc, atim, mtim int64) error {
 	fi, err := f.stat(l, true)
 	if err != nil {
@@ -929,12 +930,12 @@ func (f *FS) utimesLocked(l loc, atim, mtim int64) error {
 	if l.m.readOnly {
 		return errReadOnly
 	}
-	st := sysStat(fi)
-	if atim == experimentalsys.UTIME_OMIT {
-		atim = st.Atim
+	st := statOf(fi)
+	if atim == wasip1.OmitTime {
+		atim = st.atim
 	}
-	if mtim == experimentalsys.UTIME_OMIT {
-		mtim = st.Mtim
+	if mtim == wasip1.OmitTime {
+		mtim = st.mtim
 	}
 	if err := l.m.fs.Chtimes(l.rel, timeOf(atim), timeOf(mtim)); err != nil {
 		return fromOS(err)

@@ -10,11 +10,18 @@ import (
 // to be preopened at "/" in one guest instance. It is meant for wasmbox's
 // own runtime: its result's type is internal to the module.
 //
-// The guest sees the whole mount table through it, with the semantics of
-// SysFS: O_CREAT/O_EXCL/O_TRUNC/O_APPEND/O_DIRECTORY, an errno for every
-// failure (ENOSPC, EDQUOT, EXDEV and EBUSY included), stable inode numbers
-// and per-mount device numbers; links cannot be created and are never
-// followed.
+// The guest sees the whole mount table through it, with POSIX semantics:
+// O_CREAT/O_EXCL/O_TRUNC/O_APPEND/O_DIRECTORY, an errno for every failure
+// (ENOSPC, EDQUOT, EXDEV and EBUSY included), stable inode numbers and
+// per-mount device numbers (so Python's os.path.samefile and
+// os.path.ismount work); links cannot be created and are never followed.
+// New files are 0644, new directories 0755 (WASI has no modes).
+//
+// Beyond wasip1.FS, the view has two methods for wasmbox's shell, which
+// WASI preview 1 cannot express:
+//
+//	Chmod(path string, perm fs.FileMode) wasip1.Errno
+//	StatMode(path string, follow bool) (wasip1.Filestat, fs.FileMode, wasip1.Errno)
 func (f *FS) WASI() wasip1.FS { return wasiFS{f} }
 
 // wasiFS is the wasip1.FS view of f.
@@ -45,10 +52,9 @@ func filetype(m fs.FileMode) wasip1.Filetype {
 	return wasip1.FiletypeUnknown
 }
 
-func filestat(m *mount, rel string, fi fs.FileInfo) wasip1.Filestat {
-	st := statT(m, rel, fi)
-	return wasip1.Filestat{Dev: st.Dev, Ino: st.Ino, Type: filetype(st.Mode), Nlink: st.Nlink,
-		Size: uint64(st.Size), Atim: st.Atim, Mtim: st.Mtim, Ctim: st.Ctim}
+func filestat(st stat) wasip1.Filestat {
+	return wasip1.Filestat{Dev: st.dev, Ino: st.ino, Type: filetype(st.mode), Nlink: st.nlink,
+		Size: uint64(st.size), Atim: st.atim, Mtim: st.mtim, Ctim: st.ctim}
 }
 
 func (w wasiFS) loc(p string) (loc, bool, wasip1.Errno) {
@@ -79,18 +85,48 @@ func (w wasiFS) Open(p string, o wasip1.OpenFlags) (wasip1.File, wasip1.Errno) {
 // Stat implements wasip1.FS. Symbolic links are never followed: with follow,
 // a link fails with ELOOP.
 func (w wasiFS) Stat(p string, follow bool) (wasip1.Filestat, wasip1.Errno) {
-	l, dirOnly, errno := w.loc(p)
+	st, errno := w.stat(p, follow)
 	if errno != 0 {
 		return wasip1.Filestat{}, errno
 	}
+	return filestat(st), 0
+}
+
+// StatMode is Stat that also returns the file's mode: its type and
+// permission bits, which WASI's filestat lacks.
+func (w wasiFS) StatMode(p string, follow bool) (wasip1.Filestat, fs.FileMode, wasip1.Errno) {
+	st, errno := w.stat(p, follow)
+	if errno != 0 {
+		return wasip1.Filestat{}, 0, errno
+	}
+	return filestat(st), st.mode, 0
+}
+
+func (w wasiFS) stat(p string, follow bool) (stat, wasip1.Errno) {
+	l, dirOnly, errno := w.loc(p)
+	if errno != 0 {
+		return stat{}, errno
+	}
 	fi, err := w.fsys.stat(l, follow || dirOnly)
 	if err != nil {
-		return wasip1.Filestat{}, errnoOf(err)
+		return stat{}, errnoOf(err)
 	}
 	if dirOnly && !fi.IsDir() {
-		return wasip1.Filestat{}, wasip1.ENOTDIR
+		return stat{}, wasip1.ENOTDIR
 	}
-	return filestat(l.m, l.rel, fi), 0
+	return statT(l.m, l.rel, fi), 0
+}
+
+// Chmod sets the permission bits of path (WASI preview 1 has no chmod).
+// A symbolic link fails with ELOOP.
+func (w wasiFS) Chmod(p string, perm fs.FileMode) wasip1.Errno {
+	l, _, errno := w.loc(p)
+	if errno != 0 {
+		return errno
+	}
+	w.fsys.mu.Lock()
+	defer w.fsys.mu.Unlock()
+	return errnoOf(w.fsys.chmodLocked(l, perm))
 }
 
 // Mkdir implements wasip1.FS.
@@ -206,8 +242,7 @@ func (f wasiFile) Stat() (wasip1.Filestat, wasip1.Errno) {
 	if err != nil {
 		return wasip1.Filestat{}, errnoOf(err)
 	}
-	return wasip1.Filestat{Dev: st.Dev, Ino: st.Ino, Type: filetype(st.Mode), Nlink: st.Nlink,
-		Size: uint64(st.Size), Atim: st.Atim, Mtim: st.Mtim, Ctim: st.Ctim}, 0
+	return filestat(st), 0
 }
 
 func (f wasiFile) IsDir() bool { return f.h.dir }
@@ -244,7 +279,7 @@ func (f wasiFile) ReadDir(n int) ([]wasip1.Dirent, wasip1.Errno) {
 	}
 	out := make([]wasip1.Dirent, len(d))
 	for i, e := range d {
-		out[i] = wasip1.Dirent{Name: e.Name, Ino: e.Ino, Type: filetype(e.Type)}
+		out[i] = wasip1.Dirent{Name: e.name, Ino: e.ino, Type: filetype(e.typ)}
 	}
 	return out, 0
 }

@@ -4,16 +4,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 
 	"github.com/wasmbox/wasmbox/internal/wasip1"
 )
-
-// The WASI view passes "keep this time" through to utimesLocked, which
-// knows wazero's constant for it.
-func TestWASIOmitTime(t *testing.T) {
-	assert.Equal(t, experimentalsys.UTIME_OMIT, wasip1.OmitTime)
-}
 
 // Every sentinel's errno reaches the guest unchanged through the WASI view.
 func TestWASIErrnos(t *testing.T) {

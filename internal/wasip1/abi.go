@@ -3,10 +3,10 @@
 //
 // Every function is described by a Func: its name, its wasm parameter and
 // result types and a Go function that takes the guest's linear memory as a
-// []byte and its arguments as uint64s, and returns a WASI errno. An engine
-// adapter (internal/wasip1/wazerowasi for wazero) registers the table
-// generically. WASI calls never grow memory, so the slice stays valid for
-// the whole call.
+// []byte and its arguments as uint64s, and returns a WASI errno. The
+// runtime (internal/guest) registers the table generically, as host
+// functions of whichever engine runs the guest (internal/wasmengine). WASI
+// calls never grow memory, so the slice stays valid for the whole call.
 //
 // Files come from FS values (the sandbox VFS implements FS; see vfs.FS's
 // WASI method) mounted as preopens; stdio goes to a reader and two writers.
