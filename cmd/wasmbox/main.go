@@ -31,6 +31,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wasmbox/wasmbox/engine/wasmtime"
 )
 
 func main() {
@@ -85,7 +87,7 @@ func usageErr(format string, args ...any) error {
 }
 
 // version is the module's version as the binary was built (a tag with go
-// install, "(devel)" in a checkout), with wazero's.
+// install, "(devel)" in a checkout), with the engines' and Go's.
 func version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -95,12 +97,18 @@ func version() string {
 	if v == "" {
 		v = "(devel)"
 	}
+	var engines []string
 	for _, d := range info.Deps {
-		if d.Path == "github.com/tetratelabs/wazero" {
-			v += " (wazero " + d.Version + ", " + info.GoVersion + ")"
+		switch d.Path {
+		case "github.com/tetratelabs/wazero":
+			engines = append(engines, "wazero "+d.Version)
+		case "github.com/bytecodealliance/wasmtime-go/v39":
+			if wasmtime.Available {
+				engines = append(engines, "wasmtime "+d.Version)
+			}
 		}
 	}
-	return v
+	return v + " (" + strings.Join(append(engines, info.GoVersion), ", ") + ")"
 }
 
 // run runs the command line args and returns the exit status.

@@ -132,7 +132,7 @@ func TestHelp(t *testing.T) {
 func TestVersion(t *testing.T) {
 	rc, out, _ := cli(t, "", "--version")
 	assert.Equal(t, 0, rc)
-	assert.Regexp(t, `^wasmbox \S+ \(wazero v[0-9.]+, go[0-9.]+\)\n$`, out)
+	assert.Regexp(t, `^wasmbox \S+ \((wasmtime v[0-9.]+, )?wazero v[0-9.]+, go[0-9.]+\)\n$`, out)
 	rc, out2, _ := cli(t, "", "version")
 	assert.Equal(t, 0, rc)
 	assert.Equal(t, out, out2)
