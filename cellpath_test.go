@@ -1,0 +1,83 @@
+package wasmbox_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wasmbox/wasmbox/result"
+)
+
+// A Python cell that is one expression on one line is compiled once, in
+// eval mode (prelude.py, _expression_code); any other goes through its AST.
+// Both must behave alike: each cell runs as is in one context and, in
+// another, after a line with a comment (two lines keep it on the general
+// path), which moves it to line 2.
+func TestPythonExpressionCellsAsTheGeneralPath(t *testing.T) {
+	sb := newSandbox(t)
+	fast, general := newContext(t, sb, "python"), newContext(t, sb, "python")
+	cells := []string{
+		"1+1",
+		"None",
+		"'a' * 3",
+		"print('hi')",
+		"display(1)",
+		"_ + 1",
+		"[1, 2][5]",
+		"1/0",
+		"(y := 7)",
+		"y * 2",
+		"1 is 1", // a SyntaxWarning
+		"f(",     // eval mode fails: the general path reports it
+		"x: int", // not an expression
+		"{'a': [1, 2]}",
+		"b'\\x00'", // a backslash: the general path
+		"import asyncio",
+		"await asyncio.sleep(0, result=5)", // top-level await
+		"await asyncio.sleep(0, result=None)",
+		"not_defined",
+		"__name__",
+		"globals()['__wasmbox_last_value__'] if '__wasmbox_last_value__' in globals() else 'absent'",
+		"1e3",
+		"raise SystemExit",
+	}
+	for _, code := range cells {
+		a := runIn(t, sb, fast, code)
+		b := runIn(t, sb, general, "# general path\n"+code)
+		assert.Equal(t, describe(t, a), lineTwoAsOne.Replace(describe(t, b)), code)
+	}
+	exec := runIn(t, sb, fast, "'a' is 'a'")
+	noError(t, exec)
+	assert.Equal(t, "True", exec.Text())
+	assert.Equal(t, 1, strings.Count(stderr(exec), "SyntaxWarning"), stderr(exec))
+	exec = runIn(t, sb, fast, "(z := 3) and z + _")
+	noError(t, exec)
+	assert.Equal(t, "4", exec.Text())
+	// The test takes the path it means to: an expression's code does not
+	// assign the hidden name.
+	runIn(t, sb, fast, "import sys")
+	exec = runIn(t, sb, fast, "'__wasmbox_last_value__' in sys._getframe().f_code.co_names")
+	assert.Equal(t, "False", exec.Text())
+	exec = runIn(t, sb, general, "import sys\n'__wasmbox_last_value__' in sys._getframe().f_code.co_names")
+	assert.Equal(t, "True", exec.Text())
+	exec = runIn(t, sb, fast, "  1+1")
+	noError(t, exec)
+	assert.Equal(t, "2", exec.Text())
+}
+
+var lineTwoAsOne = strings.NewReplacer("line 2", "line 1", ">:2: ", ">:1: ")
+
+// describe is what a cell produced, as JSON, without its execution count.
+func describe(t *testing.T, exec *result.Execution) string {
+	t.Helper()
+	e := *exec
+	e.ExecutionCount = 0
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	require.NoError(t, enc.Encode(e))
+	return b.String()
+}
