@@ -81,3 +81,49 @@ func describe(t *testing.T, exec *result.Execution) string {
 	require.NoError(t, enc.Encode(e))
 	return b.String()
 }
+
+// JavaScript's per-cell shortcuts: a primitive is formatted without an
+// inspection context, a text-only bundle is written without walking it, and
+// the cell's require, import and import.meta are made when first used.
+func TestJSCellShortcuts(t *testing.T) {
+	sb := newSandbox(t)
+	c := newContext(t, sb, "javascript")
+	for code, want := range map[string]string{
+		"1+1": "2", "-0": "-0", "0.1 + 0.2": "0.30000000000000004", "'a\"b\\n'": `'a"b\n'`,
+		"1n << 70n": "1180591620717411303424n", "true": "true", "null": "null",
+		"Symbol('s')": "Symbol(s)", "'é😀'": "'é😀'", "NaN": "NaN",
+	} {
+		exec := runIn(t, sb, c, code)
+		noError(t, exec)
+		r, ok := exec.MainResult()
+		assert.True(t, ok, code)
+		assert.Equal(t, want, r.Repr, code)
+	}
+	exec := runIn(t, sb, c, "undefined")
+	noError(t, exec)
+	assert.Empty(t, exec.Results)
+
+	exec = runIn(t, sb, c, "display('<b>x</b>', 'text/html'); display(3); display('t', 'text/plain'); 4")
+	noError(t, exec)
+	require.Len(t, exec.Results, 4)
+	assert.Equal(t, "<b>x</b>", exec.Results[0].HTML)
+	assert.Equal(t, "3", exec.Results[1].Text)
+	assert.False(t, exec.Results[1].IsMainResult)
+	assert.Equal(t, "t", exec.Results[2].Text)
+	assert.True(t, exec.Results[3].IsMainResult)
+
+	// A function made in one cell resolves modules, and reads import.meta,
+	// as the cell that calls it.
+	exec = runIn(t, sb, c, "globalThis.f = () => [require('path').join('a', 'b'), require.resolve('fs')]; f()")
+	noError(t, exec)
+	assert.Equal(t, "[ 'a/b', 'fs' ]", exec.Text())
+	exec = runIn(t, sb, c, "f().join()")
+	noError(t, exec)
+	assert.Equal(t, "a/b,fs", exec.Text())
+	exec = runIn(t, sb, c, "const m1 = import.meta; m1 === import.meta && m1.url")
+	noError(t, exec)
+	assert.Regexp(t, `^file:///home/user/%3Ccell-\d+%3E$`, exec.Text())
+	exec = runIn(t, sb, c, "m1 !== import.meta && import.meta.filename")
+	noError(t, exec)
+	assert.Regexp(t, `^/home/user/<cell-\d+>$`, exec.Text())
+}
