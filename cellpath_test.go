@@ -38,6 +38,8 @@ func TestPythonExpressionCellsAsTheGeneralPath(t *testing.T) {
 		"import asyncio",
 		"await asyncio.sleep(0, result=5)", // top-level await
 		"await asyncio.sleep(0, result=None)",
+		"await asyncio.sleep(0) or 5", // top-level await, as an expression
+		"await asyncio.sleep(-1) or 1/0",
 		"not_defined",
 		"__name__",
 		"globals()['__wasmbox_last_value__'] if '__wasmbox_last_value__' in globals() else 'absent'",
