@@ -186,6 +186,11 @@ type Instance struct {
 	ctl         uint32 // address of the control block
 	breakerAddr uint32
 	breakerMask uint32
+	// scratch is a guest buffer of scratchSize bytes that Exec keeps for
+	// the code of small cells (0: none yet), sparing a wasmbox_alloc and a
+	// wasmbox_free call per cell. Guarded by callMu; freed before a
+	// snapshot, so no snapshot holds it, and forgotten by Reset.
+	scratch uint32
 
 	callMu  sync.Mutex // one guest call at a time
 	h       atomic.Pointer[handlerBox]
@@ -560,6 +565,55 @@ func (i *Instance) callWithBuffers(ctx context.Context, h Handler, fn wasmengine
 	return rc, err
 }
 
+// scratchSize is the size of an instance's scratch buffer: cells up to this
+// size (most) are copied there.
+const scratchSize = 4 << 10
+
+// execScratch is Exec's call of wasmbox_exec(code, none) through the scratch
+// buffer, allocated on first use. after runs as in callWithBuffers.
+func (i *Instance) execScratch(ctx context.Context, h Handler, after func(error), code []byte) (uint32, error) {
+	if i.scratch == 0 {
+		p, err := i.call(ctx, h, i.alloc, scratchSize)
+		if err != nil {
+			after(err)
+			return 0, err
+		}
+		if p == 0 { // out of memory: the usual path says so, or copes
+			return i.callWithBuffers(ctx, h, i.exec, after, code, nil)
+		}
+		i.scratch = p
+	}
+	if !i.mem.enter() {
+		after(ErrClosed)
+		return 0, ErrClosed
+	}
+	mem := i.mod.Memory()
+	ok := uint64(i.scratch)+scratchSize <= uint64(len(mem))
+	if ok {
+		copy(mem[i.scratch:], code)
+	}
+	i.mem.leave()
+	if !ok {
+		err := fmt.Errorf("wasmbox/runtime: guest buffer of %d bytes out of range", scratchSize)
+		after(err)
+		return 0, err
+	}
+	rc, err := i.call(ctx, h, i.exec, uint64(i.scratch), uint64(len(code)), 0, 0)
+	after(err)
+	return rc, err
+}
+
+// freeScratch frees the scratch buffer, if any (callMu held).
+func (i *Instance) freeScratch(ctx context.Context) error {
+	if i.scratch == 0 {
+		return nil
+	}
+	p := i.scratch
+	i.scratch = 0
+	_, err := i.call(ctx, nil, i.free, uint64(p))
+	return err
+}
+
 // Exec runs one cell: wasmbox_exec(code, opts). Output and events go to h as
 // they happen. When ctx is done the cell is interrupted through the guest's
 // interrupt word (reason ReasonTimeout if ctx's deadline passed, else
@@ -615,7 +669,13 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 		}
 		i.intrMu.Unlock()
 	}
-	rc, err := i.callWithBuffers(ctx, h, i.exec, ended, code, opts)
+	var rc uint32
+	var err error
+	if len(opts) == 0 && len(code) > 0 && len(code) <= scratchSize {
+		rc, err = i.execScratch(ctx, h, ended, code)
+	} else {
+		rc, err = i.callWithBuffers(ctx, h, i.exec, ended, code, opts)
+	}
 	if err == nil && time.Since(start) > time.Millisecond {
 		// wazero grows a function's native stack (Go memory, up to 400 MB)
 		// for deep recursion and keeps it for the next call: a fresh

@@ -58,6 +58,7 @@ func (i *Instance) Reset(ctx context.Context, s *Snapshot, cfg Config) error {
 	if limit == 0 {
 		limit = DefaultMemoryLimit
 	}
+	i.scratch = 0 // the memory becomes the snapshot's, which holds none
 	if err := i.mem.reset(img, limit); err != nil {
 		return err
 	}

@@ -155,6 +155,11 @@ func (i *Instance) Snapshot(ctx context.Context) (*Snapshot, error) {
 	if err := i.Err(); err != nil {
 		return nil, err
 	}
+	// No snapshot holds the scratch buffer: instances made from it would
+	// not know it was allocated.
+	if err := i.freeScratch(ctx); err != nil {
+		return nil, err
+	}
 	i.mem.mu.Lock()
 	if i.mem.freed || i.mem.buf == nil {
 		i.mem.mu.Unlock()

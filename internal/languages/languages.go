@@ -204,6 +204,10 @@ func DecodeEvent(kind uint32, payload []byte) (Event, error) {
 	}
 	switch kind {
 	case EventResult:
+		if r, ok := textResult(payload); ok {
+			ev.Result = &r
+			break
+		}
 		var p resultPayload
 		if err := unmarshalObject(payload, &p); err != nil {
 			return ev, malformed("result", err)
@@ -243,6 +247,34 @@ func DecodeEvent(kind uint32, payload []byte) (Event, error) {
 		ev.Probe = &p
 	}
 	return ev, nil
+}
+
+// The result events of plain values, as both preludes write them: a bundle
+// of text alone.
+var (
+	textResultStart = [2][]byte{[]byte(`{"is_main_result":false,"data":{"text/plain":"`),
+		[]byte(`{"is_main_result":true,"data":{"text/plain":"`)}
+	textResultEnd = []byte(`"}}`)
+)
+
+// textResult decodes a result event of the form the preludes give a plain
+// value, {"is_main_result":B,"data":{"text/plain":S}}, which is most of them,
+// without the general decoder's maps. ok is false for any other payload,
+// which then takes the general path (a malformed one is reported there).
+func textResult(payload []byte) (r result.Result, ok bool) {
+	for i, start := range textResultStart {
+		if !bytes.HasPrefix(payload, start) || !bytes.HasSuffix(payload, textResultEnd) ||
+			len(payload) < len(start)+len(textResultEnd) {
+			continue
+		}
+		// The string, quotes included; Unmarshal refuses anything after it.
+		var s string
+		if json.Unmarshal(payload[len(start)-1:len(payload)-len(textResultEnd)+1], &s) != nil {
+			return r, false
+		}
+		return result.FromBundle(map[string]any{result.MIMEText: s}, i == 1), true
+	}
+	return r, false
 }
 
 // unmarshalObject decodes payload, which must be a JSON object (json.Unmarshal

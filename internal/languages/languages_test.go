@@ -37,6 +37,37 @@ func TestDecodeEvent(t *testing.T) {
 	}
 }
 
+// A result of text alone is decoded without the general decoder; the same
+// event written with spaces (which the shortcut does not take) decodes
+// alike, and anything else in that shape takes the general path.
+func TestDecodeEventTextResult(t *testing.T) {
+	for _, main := range []string{"true", "false"} {
+		for _, text := range []string{`""`, `"2"`, `"a\"}}"`, `"\u00e9\ud83d\ude00\n\/"`, `"é 😀"`, `"\ud800"`} {
+			fast := `{"is_main_result":` + main + `,"data":{"text/plain":` + text + `}}`
+			general := `{"is_main_result": ` + main + `, "data": {"text/plain": ` + text + `}}`
+			a, err := languages.DecodeEvent(languages.EventResult, []byte(fast))
+			require.NoError(t, err, fast)
+			b, err := languages.DecodeEvent(languages.EventResult, []byte(general))
+			require.NoError(t, err, general)
+			assert.Equal(t, b, a, fast)
+		}
+	}
+	for _, payload := range []string{
+		`{"is_main_result":true,"data":{"text/plain":"}}`,
+		`{"is_main_result":true,"data":{"text/plain":"a","text/html":"b"}}`,
+		`{"is_main_result":true,"data":{"text/plain":"a"}}, "x": 1}`,
+		`{"is_main_result":true,"data":{"text/plain":"a\"}}`,
+	} {
+		ev, err := languages.DecodeEvent(languages.EventResult, []byte(payload))
+		if err == nil {
+			assert.Equal(t, "a", ev.Result.Text, payload)
+			assert.Equal(t, "b", ev.Result.HTML, payload)
+		} else {
+			assert.ErrorIs(t, err, languages.ErrMalformedEvent, payload)
+		}
+	}
+}
+
 func TestDecodeEventChecksSizeBeforeDecoding(t *testing.T) {
 	for _, kind := range []uint32{languages.EventError, languages.EventCount, languages.EventProbe} {
 		max := languages.MaxPayload(kind)

@@ -423,6 +423,9 @@
 
   function inspect(v) {
     try {
+      // A primitive needs no context (most results are one).
+      const prim = formatPrimitive(v);
+      if (prim !== undefined) return prim;
       return formatValue(v, { __proto__: null, seen: [], circular: new Map() }, 0);
     } catch (e) {
       // A getter or proxy trap threw (or the stack ran out).

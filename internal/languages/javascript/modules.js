@@ -192,12 +192,29 @@
 
   let base = '/home/user';
   let cellName = '<cell>';
-  let cellRequire = makeRequire(null, base, cellName, false);
-  let cellImport = makeRequire(null, base, cellName, true);
-  let meta = null;
+  // The running cell's require, import and import.meta are made when the
+  // cell first uses them (most cells never do), from what begin recorded.
+  let cellImports = null, cellBase = base;
+  let cellRequire = null, cellImport = null;
+  let meta = null, metaBase = null;
+  function currentRequire() {
+    if (cellRequire === null) cellRequire = makeRequire(cellImports, cellBase, cellName, false);
+    return cellRequire;
+  }
+  function currentImport() {
+    if (cellImport === null) cellImport = makeRequire(cellImports, cellBase, cellName, true);
+    return cellImport;
+  }
+  function currentMeta() {
+    if (meta === null && metaBase !== null) {
+      const filename = metaBase + '/' + cellName;
+      meta = { url: 'file://' + encodeURIPath(filename), filename, dirname: metaBase };
+    }
+    return meta;
+  }
 
   function esmImport(spec) {
-    return namespaceOf(cellImport(spec));
+    return namespaceOf(currentImport()(spec));
   }
   function dynamicImport(spec) {
     return new Promise((resolve, reject) => {
@@ -214,10 +231,10 @@
   fixed('__wasmbox_esm', esmImport);
   fixed('__wbim', dynamicImport);
   ObjectDefineProperty(globalThis, '__wbmeta___', {
-    __proto__: null, get: () => meta, enumerable: false, configurable: false,
+    __proto__: null, get: currentMeta, enumerable: false, configurable: false,
   });
-  hide(globalThis, 'require', function require(spec) { return cellRequire(spec); });
-  globalThis.require.resolve = (spec) => cellRequire.resolve(spec);
+  hide(globalThis, 'require', function require(spec) { return currentRequire()(spec); });
+  globalThis.require.resolve = (spec) => currentRequire().resolve(spec);
 
   // begin(prepared, name): the cell about to run (prepared: the host's
   // CellOptions.Prepared, or undefined).
@@ -243,10 +260,9 @@
         cellMaps.length--;
       }
     }
-    cellRequire = makeRequire(imports, base, name, false);
-    cellImport = makeRequire(imports, base, name, true);
-    const filename = base + '/' + name;
-    meta = { url: 'file://' + encodeURIPath(filename), filename, dirname: base };
+    cellImports = imports;
+    cellBase = metaBase = base;
+    cellRequire = cellImport = meta = null;
   }
 
   // ---- source maps -------------------------------------------------------
@@ -341,8 +357,9 @@
   // setBase(dir): the context's working directory, at set-up.
   function setBase(dir) {
     base = dir;
-    cellRequire = makeRequire(null, base, cellName, false);
-    cellImport = makeRequire(null, base, cellName, true);
+    cellImports = null;
+    cellBase = base;
+    cellRequire = cellImport = null;
   }
 
   hide(globalThis, '__wasmbox_modules', { __proto__: null, begin, userFrame, mapFrame, setBase, original });

@@ -70,6 +70,20 @@
     if (!quiet) W.emit(kind, toJSON(obj));
   }
 
+  // emitResult(data, main): a result event; a bundle of text alone (a
+  // primitive's) is written as toJSON would, without walking it.
+  function emitResult(data, main) {
+    if (quiet) return;
+    const keys = ObjectKeys(data);
+    const text = data['text/plain'];
+    if (keys.length === 1 && typeof text === 'string') {
+      W.emit(EV_RESULT, (main ? '{"is_main_result":true,"data":{"text/plain":' :
+        '{"is_main_result":false,"data":{"text/plain":') + JSONStringify(text) + '}}');
+      return;
+    }
+    emit(EV_RESULT, { __proto__: null, is_main_result: main, data });
+  }
+
   // String(v) that never throws.
   function safeString(v, fallback) {
     if (typeof v === 'string') return v;
@@ -234,7 +248,7 @@
     } else {
       data = bundleOf(value);
     }
-    emit(EV_RESULT, { __proto__: null, is_main_result: false, data });
+    emitResult(data, false);
   }
   hide(globalThis, 'display', display);
 
@@ -730,7 +744,7 @@
         try {
           hide(globalThis, '_', value);
         } catch (e) { /* the cell made _ unwritable, or froze globalThis */ }
-        emit(EV_RESULT, { __proto__: null, is_main_result: true, data: bundleOf(value) });
+        emitResult(bundleOf(value), true);
       }
       if (firstError !== null) emit(EV_ERROR, firstError);
     } finally {

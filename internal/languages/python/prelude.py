@@ -103,6 +103,11 @@ def _stdio(fd):
 def _repair_stdio():
     """Replaces closed standard streams. Closing them is allowed (the host
     ignores fd_close on 0-2), but the next cell gets working ones again."""
+    out, err = getattr(sys, "stdout", None), getattr(sys, "stderr", None)
+    if out is not None and err is not None and out is getattr(sys, "__stdout__", None) and \
+            err is getattr(sys, "__stderr__", None) and not getattr(out, "closed", True) and \
+            not getattr(err, "closed", True):
+        return  # the common case: each stream is its own __std*__, open
     for name, fd in (("stdout", 1), ("stderr", 2)):
         for attr in (name, "__%s__" % name):
             s = getattr(sys, attr, None)
@@ -265,12 +270,24 @@ def display(*objs, raw=False, include=None, exclude=None, metadata=None, **kwarg
 _captured = None
 
 
+# The start of a result event whose bundle is text alone, as _encode writes
+# it, by is_main_result.
+_TEXT_RESULT = {False: '{"is_main_result":false,"data":{"text/plain":',
+                True: '{"is_main_result":true,"data":{"text/plain":'}
+
+
 def _publish(bundle, main):
     """Sends a result of the running cell, or keeps it for %%capture."""
     if _captured is not None:
         _captured.append(bundle)
         return
     _flush()
+    if len(bundle) == 1 and _quote is not None and not _quiet:
+        text = bundle.get("text/plain")
+        if type(text) is str:  # a plain value's: the event without an encoder
+            _host_emit(EV_RESULT, (_TEXT_RESULT[main] + _quote(text) + "}}").encode(
+                "utf-8", "backslashreplace"))
+            return
     _emit(EV_RESULT, {"is_main_result": main, "data": bundle})
 
 
@@ -704,6 +721,41 @@ def _suppressed(code):
     return last is not None and last.type == tokenize.OP and last.string == ";"
 
 
+# What keeps a cell off the expression path before it is compiled: a
+# statement keyword or a decorator or comment first, an assignment ("=" not
+# part of "==", "!=", "<=", ">=", ":=": keyword arguments too), or a number
+# run into letters (1e5, 0xff, but also 1if, which the tokenizer warns
+# about). They only spare a compilation that would fail; a cell let through
+# that is not an expression fails to compile in eval mode and takes the
+# general path.
+_STATEMENT_START = re.compile(
+    r"[ \t\f]*(?:[#@]|(?:import|from|def|class|if|elif|else|for|while|with|try|except"
+    r"|finally|return|del|pass|raise|global|nonlocal|assert|break|continue|async"
+    r"|yield)(?!\w))")
+_ASSIGNMENT = re.compile(r"(?<![=!<>:])=(?!=)")
+_NUMBER_LETTERS = re.compile(r"(?<![\w.])[0-9][\w.]*[a-zA-Z]")
+
+
+def _expression_code(code, filename):
+    """The code object of a cell that is a single expression, compiled in
+    eval mode, or None (the cell takes the general path: its AST, the last
+    expression assigned to a hidden name). Eval mode takes a subset of what
+    exec mode takes, so a cell that compiles here is exactly one expression
+    statement, compiled once from its source instead of twice through its
+    AST. Only one-line cells are tried, without ";" (a trailing one
+    suppresses the value) or backslashes: a compilation that fails after
+    the tokenizer warned about an escape would warn twice."""
+    line = code.strip()
+    if not line or "\n" in line or ";" in line or "\\" in line or \
+            _STATEMENT_START.match(line) or _ASSIGNMENT.search(line) or \
+            _NUMBER_LETTERS.search(line):
+        return None
+    try:
+        return _compiling(compile, code, filename, "eval", flags=_TLA, dont_inherit=True)
+    except (SyntaxError, RecursionError):
+        return None  # the general path reports it
+
+
 def _run(code_obj):
     if code_obj.co_flags & _CO_COROUTINE:
         return _run_coroutine(eval(code_obj, _ns))
@@ -1106,34 +1158,42 @@ def _run_cell(code, opts):
         _remember_source(filename, shown)
         _apply_envs(o.get("envs"), saved)
         _datadisplay_cell_start()
-        tree = _compiling(compile, code, filename, "exec", flags=_ONLY_AST, dont_inherit=True)
-        if fixes:
-            _fix_positions(tree, fixes)
-        has_value = False
-        if tree.body and isinstance(tree.body[-1], _Expr) and not _suppressed(code):
-            # One compilation: the trailing expression is assigned to a
-            # hidden name, read back after the cell ran.
-            # The new nodes take the expression's position: no walk of the
-            # whole tree (ast.fix_missing_locations) on every cell.
-            last = tree.body[-1]
-            loc = {"lineno": last.lineno, "col_offset": last.col_offset,
-                   "end_lineno": last.end_lineno, "end_col_offset": last.end_col_offset}
-            tree.body[-1] = _Assign(targets=[_Name(id=_LAST, ctx=_Store(), **loc)],
-                                    value=last.value, **loc)
-            has_value = True
+        # A cell that is one expression compiles once, from its source (in
+        # eval mode); any other goes through its AST.
+        code_obj = None if fixes else _expression_code(code, filename)
+        expression = has_value = code_obj is not None
+        if not expression:
+            tree = _compiling(compile, code, filename, "exec", flags=_ONLY_AST,
+                              dont_inherit=True)
+            if fixes:
+                _fix_positions(tree, fixes)
+            has_value = False
+            if tree.body and isinstance(tree.body[-1], _Expr) and not _suppressed(code):
+                # One compilation: the trailing expression is assigned to a
+                # hidden name, read back after the cell ran.
+                # The new nodes take the expression's position: no walk of
+                # the whole tree (ast.fix_missing_locations) on every cell.
+                last = tree.body[-1]
+                loc = {"lineno": last.lineno, "col_offset": last.col_offset,
+                       "end_lineno": last.end_lineno, "end_col_offset": last.end_col_offset}
+                tree.body[-1] = _Assign(targets=[_Name(id=_LAST, ctx=_Store(), **loc)],
+                                        value=last.value, **loc)
+                has_value = True
+            code_obj = _compiling(compile, tree, filename, "exec", flags=_TLA,
+                                  dont_inherit=True)
         _ns.pop(_LAST, None)
-        code_obj = _compiling(compile, tree, filename, "exec", flags=_TLA, dont_inherit=True)
         _unshield()
         try:
             _trigger("pre_execute")
-            _run(code_obj)
+            value = _run(code_obj)  # an expression's value, else None
         finally:
             try:
                 _trigger("post_execute")
             finally:
                 _shield()
         if has_value:
-            value = _ns.pop(_LAST, None)
+            if not expression:
+                value = _ns.pop(_LAST, None)
             if value is not None:
                 builtins._ = value
                 _ns["_"] = value
@@ -1277,6 +1337,8 @@ def _transform(code):
     Python source to compile, and {line: (col, end_line, end_col)}, the
     positions (UTF-8 columns) of the calls that replaced escapes, which
     _fix_positions gives the nodes compiled from them."""
+    if "%" not in code and "!" not in code and "\r" not in code and not code[:1].isspace():
+        return code, code, None  # no escape, nothing to dedent
     if "\r" in code:
         code = code.replace("\r\n", "\n")
     code = _dedent(code)
