@@ -205,13 +205,11 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 		}
 		var e *Engine
 		e, err = NewEngine(ctx, eopts...)
-		if e != nil {
-			s.engine = e.g
-		}
 		if err != nil {
 			_ = fsys.Close()
-			return nil, fmt.Errorf("wasmbox: %w", err)
+			return nil, err // NewEngine's error says "wasmbox: " already
 		}
+		s.engine = e.g
 		s.ownEngine = true
 	}
 	return s, nil
