@@ -185,11 +185,11 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 		modules:     map[[32]byte]*compileOnce{},
 		pristine:    map[[32]byte]*Snapshot{},
 	}
+	log := cfg.logger
+	if log == nil {
+		log = slog.Default()
+	}
 	if !cfg.noCache {
-		log := cfg.logger
-		if log == nil {
-			log = slog.Default()
-		}
 		dir := cfg.cacheDir
 		if dir == "" {
 			dir = os.Getenv(CacheDirEnv)
@@ -212,30 +212,20 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 			}
 		}
 	}
+	create := cfg.factory
+	if create == nil {
+		create = func(ctx context.Context, c wasmengine.Config) (wasmengine.Engine, error) {
+			return wazeroengine.NewWithOptions(ctx, c, wazeroengine.Options{YieldListener: cfg.yieldListener})
+		}
+	}
 	wcfg := wasmengine.Config{CacheDir: e.cacheDir, Host: hostFuncs()}
 	var err error
-	switch {
-	case cfg.factory != nil:
-		e.be, err = cfg.factory(ctx, wcfg)
-	case cfg.yieldListener != nil:
-		e.be, err = wazeroengine.NewWithOptions(ctx, wcfg, wazeroengine.Options{YieldListener: cfg.yieldListener})
-	default:
-		e.be, err = wazeroengine.New(ctx, wcfg)
-	}
-	if err != nil && e.cacheDir != "" {
+	if e.be, err = create(ctx, wcfg); err != nil && e.cacheDir != "" {
 		// The engine could not use the cache directory: keep going in
 		// memory, and say so once.
-		log := cfg.logger
-		if log == nil {
-			log = slog.Default()
-		}
 		log.Warn(cacheWarning, "dir", e.cacheDir, "err", err)
 		e.cacheDir, wcfg.CacheDir = "", ""
-		if cfg.factory != nil {
-			e.be, err = cfg.factory(ctx, wcfg)
-		} else {
-			e.be, err = wazeroengine.NewWithOptions(ctx, wcfg, wazeroengine.Options{YieldListener: cfg.yieldListener})
-		}
+		e.be, err = create(ctx, wcfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox/runtime: %w", err)
