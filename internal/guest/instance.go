@@ -656,7 +656,6 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 		}
 		i.interruptUntil(done, reason, stop)
 	})
-	start := time.Now()
 	// The cell's hard stop may only land while wasmbox_exec runs: once it
 	// returned, the flag is lowered under intrMu (interruptUntil raises it
 	// under intrMu too), so that a stop requested as the cell returned by
@@ -675,15 +674,6 @@ func (i *Instance) Exec(ctx context.Context, code, opts []byte, h Handler) (uint
 		rc, err = i.execScratch(ctx, h, ended, code)
 	} else {
 		rc, err = i.callWithBuffers(ctx, h, i.exec, ended, code, opts)
-	}
-	if err == nil && time.Since(start) > time.Millisecond {
-		// wazero grows a function's native stack (Go memory, up to 400 MB)
-		// for deep recursion and keeps it for the next call: a fresh
-		// function handle lets the grown stack be collected. Cheap cells,
-		// which cannot have recursed deeply, keep theirs.
-		if f := i.mod.Func("wasmbox_exec"); f != nil {
-			i.exec = f
-		}
 	}
 	close(done)
 	if stopAfter() {

@@ -5,6 +5,7 @@ package wazeroengine
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -155,9 +156,31 @@ type instance struct{ mod api.Module }
 
 func (i *instance) Func(name string) wasmengine.Func {
 	if f := i.mod.ExportedFunction(name); f != nil {
-		return f
+		return &function{mod: i.mod, name: name, f: f}
 	}
 	return nil
+}
+
+// function is an exported function. wazero grows a function's native
+// stack (Go memory, up to 400 MB) for deep recursion and keeps it for the
+// next call: after a call long enough to have recursed deeply, a fresh
+// handle lets the grown stack be collected. Calls into one instance are
+// made one at a time (wasmengine.Instance), so f needs no lock.
+type function struct {
+	mod  api.Module
+	name string
+	f    api.Function
+}
+
+func (f *function) Call(ctx context.Context, params ...uint64) ([]uint64, error) {
+	start := time.Now()
+	res, err := f.f.Call(ctx, params...)
+	if err == nil && time.Since(start) > time.Millisecond {
+		if nf := f.mod.ExportedFunction(f.name); nf != nil {
+			f.f = nf
+		}
+	}
+	return res, err
 }
 
 func (i *instance) Global(name string) wasmengine.Global {
