@@ -215,7 +215,7 @@ func NewEngine(ctx context.Context, opts ...EngineOption) (*Engine, error) {
 	create := cfg.factory
 	if create == nil {
 		create = func(ctx context.Context, c wasmengine.Config) (wasmengine.Engine, error) {
-			return wazeroengine.NewWithOptions(ctx, c, wazeroengine.Options{YieldListener: cfg.yieldListener})
+			return wazeroengine.NewWithOptions(ctx, c, wazeroengine.Options{Listener: cfg.yieldListener, Listen: [2]string{"wasmbox", "yield"}})
 		}
 	}
 	wcfg := wasmengine.Config{CacheDir: e.cacheDir, Host: hostFuncs()}

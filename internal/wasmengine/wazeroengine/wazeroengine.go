@@ -16,9 +16,11 @@ import (
 
 // Options are wazero-only settings, for tests and measurement.
 type Options struct {
-	// YieldListener sees the wasm call stack (function indices, innermost
-	// first, at most 8) at every call of the host function wasmbox.yield.
-	YieldListener func(stack []uint32)
+	// Listener, if set, sees the wasm call stack (function indices,
+	// innermost first, at most 8) at every call of the host function
+	// Listen names (module and name).
+	Listener func(stack []uint32)
+	Listen   [2]string
 }
 
 // New creates a wazero engine.
@@ -59,16 +61,14 @@ func NewWithOptions(ctx context.Context, cfg wasmengine.Config, o Options) (wasm
 	}
 	for _, name := range order {
 		b := e.rt.NewHostModuleBuilder(name)
-		hasYield := false
 		for _, f := range byModule[name] {
 			b = b.NewFunctionBuilder().
 				WithGoModuleFunction(goFunc(f.Call), valueTypes(f.Params), valueTypes(f.Results)).
 				Export(f.Name)
-			hasYield = hasYield || (name == "wasmbox" && f.Name == "yield")
 		}
 		hctx := ctx
-		if hasYield && o.YieldListener != nil {
-			hctx = experimental.WithFunctionListenerFactory(ctx, stackListener(o.YieldListener))
+		if o.Listener != nil && name == o.Listen[0] {
+			hctx = experimental.WithFunctionListenerFactory(ctx, stackListener{o.Listen[1], o.Listener})
 		}
 		if _, err := b.Instantiate(hctx); err != nil {
 			_ = e.Close(ctx)
@@ -245,11 +245,15 @@ func goFunc(call func(ctx context.Context, mem []byte, stack []uint64)) api.GoMo
 	}
 }
 
-// stackListener reports the wasm call stack at every call of yield.
-type stackListener func([]uint32)
+// stackListener reports the wasm call stack at every call of the host
+// function name.
+type stackListener struct {
+	name string
+	f    func([]uint32)
+}
 
 func (l stackListener) NewFunctionListener(def api.FunctionDefinition) experimental.FunctionListener {
-	if def.Name() != "yield" {
+	if def.Name() != l.name {
 		return nil
 	}
 	return l
@@ -260,7 +264,7 @@ func (l stackListener) Before(_ context.Context, _ api.Module, _ api.FunctionDef
 	for si.Next() && len(stack) < 8 {
 		stack = append(stack, si.Function().Definition().Index())
 	}
-	l(stack)
+	l.f(stack)
 }
 
 func (stackListener) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}
