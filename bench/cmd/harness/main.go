@@ -21,6 +21,10 @@
 //
 //	go run ./bench/cmd/harness [-n 5000] [-native-n 200] [-workers 2] [-python /usr/bin/python3] [-engines wazero,wasmtime]
 //	go run ./bench/cmd/harness -soak -n 1000000 -engines wasmtime   # RSS over a long run
+//	go run ./bench/cmd/harness -langs javascript -native=false -cpuprofile js.prof
+//
+// The soak keeps nothing per job, so what grows is the pool's; it fails
+// (status 1) when a job fails or RSS grows by 5 % or more after warm-up.
 //
 // The machine is shared and noisy: trust medians, not single runs.
 package main
@@ -35,6 +39,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,8 +64,22 @@ func main() {
 	py := flag.String("python", "/usr/bin/python3", "the native python3")
 	soak := flag.Bool("soak", false, "only run -n Python jobs on -workers workers, printing RSS every 10% (memory over a long run), on each engine")
 	engineList := flag.String("engines", engines.Default(), engines.Usage)
+	langs := flag.String("langs", "python,javascript", "the wasmbox pools' languages")
+	native := flag.Bool("native", true, "run the native harnesses too")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	ctx := context.Background()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "harness:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	names, err := engines.Parse(*engineList)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "harness:", err)
@@ -79,8 +98,12 @@ func main() {
 	fmt.Printf("%d jobs per wasmbox run (on %s), %d per native process run; GOMAXPROCS %d\n\n", *n, strings.Join(names, ", "), *nativeN, runtime.GOMAXPROCS(0))
 	fmt.Printf("| %-46s | %9s | %8s | %8s | %s\n", "harness", "snippets/s", "p50", "p99", "RSS warm -> end")
 	fmt.Printf("|%s|%s|%s|%s|%s\n", strings.Repeat("-", 48), strings.Repeat("-", 12), strings.Repeat("-", 10), strings.Repeat("-", 10), strings.Repeat("-", 16))
-	for _, lang := range []string{"python", "javascript"} {
-		code := map[string]string{"python": pySnippet, "javascript": jsSnippet}[lang]
+	for _, lang := range strings.Split(*langs, ",") {
+		code, ok := map[string]string{"python": pySnippet, "javascript": jsSnippet}[lang]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "harness: -langs: no snippet for %q\n", lang)
+			os.Exit(2)
+		}
 		for _, w := range slices.Compact([]int{1, *workers}) {
 			for _, name := range names {
 				r, err := runPool(ctx, name, lang, code, *n, w)
@@ -91,6 +114,9 @@ func main() {
 				r.print(fmt.Sprintf("%s %s, %d worker(s)", name, lang, w))
 			}
 		}
+	}
+	if !*native {
+		return
 	}
 	for _, w := range slices.Compact([]int{1, *workers}) {
 		r, err := runNativeProcesses(*py, *nativeN, w)
@@ -181,6 +207,9 @@ func newPool(ctx context.Context, engine string, workers int) (*wasmbox.Pool, *w
 }
 
 // stream runs n copies of job on p and collects their times.
+// stream runs n copies of job on p. It records each job's time unless each
+// is set: then it calls each with the number of jobs done instead, keeping
+// nothing per job (a soak measures the pool's memory, not its own).
 func stream(ctx context.Context, p *wasmbox.Pool, job wasmbox.Job, n int, each func(int)) (report, error) {
 	jobs := make(chan wasmbox.Job)
 	go func() {
@@ -190,6 +219,7 @@ func stream(ctx context.Context, p *wasmbox.Pool, job wasmbox.Job, n int, each f
 		}
 	}()
 	r := report{jobs: n}
+	done := 0
 	start := time.Now()
 	for res := range p.Stream(ctx, jobs) {
 		if res.Err != nil {
@@ -198,9 +228,11 @@ func stream(ctx context.Context, p *wasmbox.Pool, job wasmbox.Job, n int, each f
 		if res.Execution.Error != nil {
 			r.failed++
 		}
-		r.times = append(r.times, res.Wall)
+		done++
 		if each != nil {
-			each(len(r.times))
+			each(done)
+		} else {
+			r.times = append(r.times, res.Wall)
 		}
 	}
 	r.elapsed = time.Since(start)
@@ -235,21 +267,41 @@ func runSoak(ctx context.Context, engine string, n, workers int) error {
 	defer e.Close(ctx)
 	defer p.Close(ctx)
 	job := wasmbox.Job{Code: pySnippet}
-	if _, err := stream(ctx, p, job, 1000, nil); err != nil {
+	// Warm-up: every worker's instance made, the allocators' pools filled.
+	if _, err := stream(ctx, p, job, max(1000, n/100), nil); err != nil {
 		return err
 	}
 	runtime.GC()
-	warm := rss()
-	fmt.Printf("warm RSS %d MiB\n", warm>>20)
+	warm, warmHeap, warmG := rss(), heapInuse(), runtime.NumGoroutine()
+	fmt.Printf("after warm-up: RSS %.1f MiB, Go heap in use %.1f MiB, %d goroutines\n", mib(warm), mib(warmHeap), warmG)
 	start := time.Now()
-	_, err = stream(ctx, p, job, n, func(done int) {
+	growth := 0.0
+	r, err := stream(ctx, p, job, n, func(done int) {
 		if done%max(1, n/10) == 0 {
 			now := rss()
-			fmt.Printf("%d jobs, %.0f/s: RSS %d MiB (%+.1f%%)\n", done, float64(done)/time.Since(start).Seconds(),
-				now>>20, 100*(float64(now)-float64(warm))/float64(warm))
+			growth = 100 * (float64(now) - float64(warm)) / float64(warm)
+			fmt.Printf("%8d jobs, %5.0f/s: RSS %.1f MiB (%+.1f%%), Go heap %.1f MiB, %d goroutines\n", done,
+				float64(done)/time.Since(start).Seconds(), mib(now), growth, mib(heapInuse()), runtime.NumGoroutine())
 		}
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if r.failed > 0 {
+		return fmt.Errorf("%s: %d of %d jobs failed", engine, r.failed, n)
+	}
+	if growth >= 5 {
+		return fmt.Errorf("%s: RSS grew by %.1f%% after warm-up (the bound is 5%%)", engine, growth)
+	}
+	return nil
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+func heapInuse() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
 }
 
 // runNativeProcesses starts python3 -c SNIPPET for each job.
