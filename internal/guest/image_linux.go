@@ -183,12 +183,95 @@ type pageRun struct{ from, to uintptr }
 // privatePages returns the byte ranges of mem (page-aligned) that hold
 // private anonymous pages, in memory or swapped out -- the copies made when
 // the process wrote to its private file mapping -- and their total size.
+// It asks the kernel for the ranges (the PAGEMAP_SCAN ioctl, Linux 6.7)
+// and reads the page table entry by entry from /proc/self/pagemap where
+// that ioctl is missing.
 func privatePages(mem []byte) ([]pageRun, uintptr, error) {
 	f, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer unix.Close(f)
+	if runs, total, err := scanPrivatePages(f, mem); err == nil {
+		return runs, total, nil
+	}
+	return readPrivatePages(f, mem)
+}
+
+// Categories of a page and the PAGEMAP_SCAN request
+// (include/uapi/linux/fs.h).
+const (
+	pageIsFile    = 1 << 2
+	pageIsPresent = 1 << 3
+	pageIsSwapped = 1 << 4
+	// _IOWR('f', 16, struct pm_scan_arg) in the generic encoding (amd64,
+	// arm64, riscv64, ...); where an architecture encodes it otherwise the
+	// kernel answers ENOTTY and privatePages reads pagemap instead.
+	pagemapScan = 0xc0606610
+)
+
+// pmScanArg is struct pm_scan_arg.
+type pmScanArg struct {
+	size, flags, start, end, walkEnd, vec, vecLen, maxPages       uint64
+	categoryInverted, categoryMask, categoryAnyofMask, returnMask uint64
+}
+
+// pageRegion is struct page_region.
+type pageRegion struct{ start, end, categories uint64 }
+
+// scanPrivatePages is privatePages by PAGEMAP_SCAN on the pagemap file f:
+// the pages that are not a file's (inverted mask) and are present or
+// swapped out. The kernel walks the page table and returns ranges, where
+// reading pagemap copies out an entry per page (a 22 MiB memory: 5,632).
+func scanPrivatePages(f int, mem []byte) ([]pageRun, uintptr, error) {
+	if len(mem) == 0 {
+		return nil, 0, nil
+	}
+	base := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem))))
+	end := base + uint64(len(mem))
+	// The request and the regions the kernel writes are one object, so
+	// that the rule for a pointer passed to a system call (kept alive and
+	// in place until it returns) covers the regions too.
+	var scan struct {
+		arg     pmScanArg
+		regions [256]pageRegion
+	}
+	var runs []pageRun
+	var total uintptr
+	for start := base; start < end; {
+		scan.arg = pmScanArg{
+			size:              uint64(unsafe.Sizeof(pmScanArg{})),
+			start:             start,
+			end:               end,
+			vec:               uint64(uintptr(unsafe.Pointer(&scan.regions[0]))),
+			vecLen:            uint64(len(scan.regions)),
+			categoryInverted:  pageIsFile,
+			categoryMask:      pageIsFile,
+			categoryAnyofMask: pageIsPresent | pageIsSwapped,
+		}
+		n, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(f), pagemapScan, uintptr(unsafe.Pointer(&scan)))
+		if errno != 0 {
+			return nil, 0, errno
+		}
+		for _, r := range scan.regions[:n] {
+			from, to := uintptr(r.start-base), uintptr(r.end-base)
+			if k := len(runs); k > 0 && runs[k-1].to == from {
+				runs[k-1].to = to
+			} else {
+				runs = append(runs, pageRun{from, to})
+			}
+			total += to - from
+		}
+		if w := scan.arg.walkEnd; w <= start || w > end {
+			return nil, 0, fmt.Errorf("pagemap scan: walk ended at %#x, outside %#x-%#x", w, start, end)
+		}
+		start = scan.arg.walkEnd
+	}
+	return runs, total, nil
+}
+
+// readPrivatePages is privatePages by reading the pagemap file f.
+func readPrivatePages(f int, mem []byte) ([]pageRun, uintptr, error) {
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
 	pages := uintptr(len(mem)) / pageSize
 	var buf [512]uint64

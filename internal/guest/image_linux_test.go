@@ -4,7 +4,11 @@ package guest
 
 import (
 	"bytes"
+	"errors"
+	"slices"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // mappedImage maps an image of the given pages (some of them holes of the
@@ -98,5 +102,91 @@ func TestRevertDropsManyWrittenPages(t *testing.T) {
 	}
 	if !bytes.Equal(mem, orig) {
 		t.Fatal("the memory is not the image again")
+	}
+}
+
+// TestPrivatePagesScanMatchesRead: the PAGEMAP_SCAN ioctl and reading
+// pagemap entry by entry find the same written pages, in a mapping with
+// written, read-only and untouched pages, and in one larger than the
+// ioctl's batch of regions.
+func TestPrivatePagesScanMatchesRead(t *testing.T) {
+	for _, pages := range []int{64, 2048} {
+		_, _, mem, _ := mappedImage(t, pages)
+		for p := 0; p < pages; p++ {
+			switch p % 5 {
+			case 0, 3:
+				mem[p*pageSize+3] = 0xaa // written
+			case 1:
+				_ = mem[p*pageSize] // read
+			}
+		}
+		f, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Skipf("pagemap: %v", err)
+		}
+		defer unix.Close(f)
+		read, readTotal, err := readPrivatePages(f, mem)
+		if err != nil {
+			t.Skipf("pagemap: %v", err)
+		}
+		if want := uintptr(pages/5*2) * pageSize; readTotal < want {
+			t.Fatalf("%d pages: pagemap found %d private bytes, want at least %d", pages, readTotal, want)
+		}
+		scan, scanTotal, err := scanPrivatePages(f, mem)
+		if errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EINVAL) {
+			t.Skipf("no PAGEMAP_SCAN here: %v", err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if scanTotal != readTotal || !slices.Equal(scan, read) {
+			t.Fatalf("%d pages: scan found %v (%d bytes), reading pagemap %v (%d bytes)", pages, scan, scanTotal, read, readTotal)
+		}
+	}
+}
+
+// BenchmarkPrivatePages finds the written pages of a CPython-sized
+// mapping (22 MiB, 250 pages written in 120 runs) both ways.
+func BenchmarkPrivatePages(b *testing.B) {
+	const pages = 22 << 20 / pageSize
+	orig := make([]byte, pages*pageSize)
+	for i := range orig {
+		orig[i] = byte(i/pageSize) | 1
+	}
+	img, err := newImage(orig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer img.Close()
+	r := reserve(uint64(len(orig)))
+	defer r.release()
+	if err := img.MapInto(r); err != nil {
+		b.Fatal(err)
+	}
+	mem := r.bytes()[:len(orig)]
+	for p := 0; p < pages; p++ {
+		_ = mem[p*pageSize]
+	}
+	for k := 0; k < 120; k++ {
+		at := k * (pages / 120)
+		mem[at*pageSize] = 0
+		if k%2 == 0 {
+			mem[(at+1)*pageSize] = 0
+			mem[(at+2)*pageSize] = 0
+		}
+	}
+	f, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		b.Skip(err)
+	}
+	defer unix.Close(f)
+	for name, find := range map[string]func(int, []byte) ([]pageRun, uintptr, error){"scan": scanPrivatePages, "read": readPrivatePages} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, total, err := find(f, mem); err != nil || total != 240*pageSize {
+					b.Fatal(total, err)
+				}
+			}
+		})
 	}
 }
