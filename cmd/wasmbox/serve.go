@@ -30,9 +30,9 @@ const (
 	// for 20 MiB of linear memory before it runs any code (QuickJS's for
 	// 8 MiB); below that the interpreter cannot even be instantiated.
 	// 32 MiB leaves it room to run small cells.
-	minMemoryLimit = 32 << 20
+	minMemoryLimit int64 = 32 << 20
 	// maxMemoryLimit: a 32-bit WebAssembly memory cannot grow past 4 GiB.
-	maxMemoryLimit = 4 << 30
+	maxMemoryLimit int64 = 4 << 30
 	// closeGrace: once the shutdown grace has passed, how long closing the
 	// sandbox may take before the process exits anyway.
 	closeGrace = time.Second
