@@ -174,6 +174,13 @@ func benchmarkPool(b *testing.B, lang, code, want string) {
 // teardown) at a time.
 func BenchmarkPoolPython(b *testing.B) { benchmarkPool(b, "python", "sum(range(100))", "4950") }
 
+// BenchmarkPoolPythonImports is BenchmarkPoolPython with the imports
+// model-written code starts with (HumanEval's prompts: typing), which the
+// start-up snapshot has preloaded (wasmpy.StdlibPreload).
+func BenchmarkPoolPythonImports(b *testing.B) {
+	benchmarkPool(b, "python", "from typing import List\nimport math, heapq, random\nsum(range(100))", "4950")
+}
+
 // BenchmarkPoolJS is BenchmarkPoolPython in JavaScript.
 func BenchmarkPoolJS(b *testing.B) {
 	benchmarkPool(b, "javascript", "let s = 0; for (let i = 0; i < 100; i++) s += i; s", "4950")

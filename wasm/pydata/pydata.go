@@ -63,7 +63,7 @@ func Build() wasmpy.Build {
 		// requests and its dependencies, for cells with a network policy.
 		Files: append(std.Files, wasmpy.Files{GuestDir: SitePackages, FS: site}, pynet.Files()),
 		// Imported once, before the snapshot contexts are restored from.
-		Preload: []string{"numpy", "pandas", "matplotlib", "matplotlib.pyplot", "PIL.Image"},
+		Preload: append(std.Preload, "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "PIL.Image"),
 	}
 }
 

@@ -31,7 +31,7 @@ type Files struct {
 }
 
 // Default returns the plain CPython build: the interpreter, its standard
-// library and the time-zone database, nothing preloaded.
+// library and the time-zone database, with StdlibPreload preloaded.
 func Default() Build {
 	return Build{
 		Name: "python",
@@ -40,5 +40,22 @@ func Default() Build {
 			{GuestDir: StdlibGuestDir, FS: StdlibFS()},
 			{GuestDir: ZoneInfoGuestDir, FS: ZoneInfoFS()},
 		},
+		Preload: StdlibPreload(),
+	}
+}
+
+// StdlibPreload returns the standard-library modules that the builds import
+// before their start-up snapshot: those that code written for a code
+// interpreter or a test harness imports most (HumanEval's prompts begin
+// with "from typing import List"). Imported in every new context, typing
+// alone would cost some 9 ms under wazero; preloaded, an import is a
+// dictionary lookup, and the modules' pages are shared copy-on-write by
+// every context. A new slice each call.
+func StdlibPreload() []string {
+	return []string{
+		"array", "bisect", "cmath", "collections", "copy", "dataclasses", "datetime",
+		"decimal", "fractions", "functools", "hashlib", "heapq", "itertools", "json",
+		"math", "numbers", "operator", "pprint", "random", "re", "statistics", "string",
+		"typing", "unittest",
 	}
 }
