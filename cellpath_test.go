@@ -12,10 +12,15 @@ import (
 )
 
 // A Python cell that is one expression on one line is compiled once, in
-// eval mode (prelude.py, _expression_code); any other goes through its AST.
-// Both must behave alike: each cell runs as is in one context and, in
-// another, after a line with a comment (two lines keep it on the general
-// path), which moves it to line 2.
+// eval mode (prelude.py, _expression_code); one of several lines whose last
+// line is an expression is compiled as two pieces from source
+// (_split_code); any other goes through its AST. All must behave alike:
+// each cell runs as is in one context and, in another, followed by a
+// comment line (a last line that is a comment keeps a cell on the general
+// path).
+
+const generalPath = "\n# general path"
+
 func TestPythonExpressionCellsAsTheGeneralPath(t *testing.T) {
 	sb := newSandbox(t)
 	fast, general := newContext(t, sb, "python"), newContext(t, sb, "python")
@@ -48,8 +53,8 @@ func TestPythonExpressionCellsAsTheGeneralPath(t *testing.T) {
 	}
 	for _, code := range cells {
 		a := runIn(t, sb, fast, code)
-		b := runIn(t, sb, general, "# general path\n"+code)
-		assert.Equal(t, describe(t, a), lineTwoAsOne.Replace(describe(t, b)), code)
+		b := runIn(t, sb, general, code+generalPath)
+		assert.Equal(t, describe(t, a), describe(t, b), code)
 	}
 	exec := runIn(t, sb, fast, "'a' is 'a'")
 	noError(t, exec)
@@ -63,14 +68,67 @@ func TestPythonExpressionCellsAsTheGeneralPath(t *testing.T) {
 	runIn(t, sb, fast, "import sys")
 	exec = runIn(t, sb, fast, "'__wasmbox_last_value__' in sys._getframe().f_code.co_names")
 	assert.Equal(t, "False", exec.Text())
-	exec = runIn(t, sb, general, "import sys\n'__wasmbox_last_value__' in sys._getframe().f_code.co_names")
+	exec = runIn(t, sb, general, "import sys\n'__wasmbox_last_value__' in sys._getframe().f_code.co_names"+generalPath)
 	assert.Equal(t, "True", exec.Text())
 	exec = runIn(t, sb, fast, "  1+1")
 	noError(t, exec)
 	assert.Equal(t, "2", exec.Text())
 }
 
-var lineTwoAsOne = strings.NewReplacer("line 2", "line 1", ">:2: ", ">:1: ")
+// TestPythonSplitCellsAsTheGeneralPath: cells of several lines that end
+// with an expression behave alike split (compiled from source as their
+// statements and their last line) and through their AST, errors, warnings,
+// tracebacks and top-level await included.
+func TestPythonSplitCellsAsTheGeneralPath(t *testing.T) {
+	sb := newSandbox(t)
+	split, general := newContext(t, sb, "python"), newContext(t, sb, "python")
+	cells := []string{
+		"x = 1\nx + 1",
+		"def f():\n    return 2\nf()",
+		"def g():\n    raise ValueError('v')\n\ng()",
+		"y = 1\n1/0",
+		"z = 0\nnot_defined_name",
+		"a = [\n1]\na",
+		"if True:\n    b = 5\nb",
+		"c = 1 is 1\nc",    // a SyntaxWarning in the statements: once
+		"d = 2\nd is 2",    // and in the last line
+		"print('p')\nNone", // no value
+		"e = 3\ne;",        // suppressed: the general path
+		`"""doc"""` + "\n__doc__",
+		"from __future__ import annotations\n1",
+		"import asyncio\nawait asyncio.sleep(0, result=3)",
+		"q = 4\nawait asyncio.sleep(0) or q",
+		"async def h():\n    return 6\nawait h()",
+		"w = 1\n(w,\n 2)", // the last line is not in column 0: the general path
+		`s = """` + "\nabc\n" + `"""` + "\ns",
+		"class K:\n    pass\nK.__name__",
+		"x = 10\nx if x > 5 else 0",
+		"x = (\n",             // the statements do not compile
+		"u = 1\n  u",          // an IndentationError
+		"v = 1\nv +",          // the last line does not compile
+		"raise SystemExit\n1", // ends before the last line
+		"_ = 5\n_ + 1",
+		"\n\nm = 7\n\nm * 2\n\n",
+	}
+	for _, code := range cells {
+		a := runIn(t, sb, split, code)
+		b := runIn(t, sb, general, code+generalPath)
+		assert.Equal(t, describe(t, a), describe(t, b), code)
+	}
+	// IPython's rule: a ";" last hides the value, comments after it or not.
+	for _, code := range []string{"1;\n# a comment", "x = 2\nx;  # a comment\n\n", "x = 2\nx;\n  # a comment"} {
+		exec := runIn(t, sb, split, code)
+		noError(t, exec)
+		assert.Empty(t, exec.Results, code)
+	}
+	exec := runIn(t, sb, split, "n = 'a'\nn is 'b'") // a warning this context has not shown
+	noError(t, exec)
+	assert.Equal(t, 1, strings.Count(stderr(exec), "SyntaxWarning"), stderr(exec))
+	// The split path is the one taken: its last line's code assigns no
+	// hidden name.
+	exec = runIn(t, sb, split, "import sys\n'__wasmbox_last_value__' in sys._getframe().f_code.co_names")
+	assert.Equal(t, "False", exec.Text())
+}
 
 // describe is what a cell produced, as JSON, without its execution count.
 func describe(t *testing.T, exec *result.Execution) string {

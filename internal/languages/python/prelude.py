@@ -706,8 +706,15 @@ def _abandon_loop():
 # ---- cells -------------------------------------------------------------------
 
 def _suppressed(code):
-    """True when the cell's last significant token is ';' (IPython's rule)."""
-    tail = code.rstrip().rsplit("\n", 1)[-1]
+    """True when the cell's last significant token is ';' (IPython's rule:
+    comments after it do not count)."""
+    end = len(code.rstrip())
+    while True:  # the last line that is not blank or a comment
+        start = code.rfind("\n", 0, end) + 1
+        tail = code[start:end].strip()
+        if start == 0 or (tail and tail[0] != "#"):
+            break
+        end = start - 1
     if ";" not in tail:
         return False
     last = None
@@ -746,14 +753,51 @@ def _expression_code(code, filename):
     suppresses the value) or backslashes: a compilation that fails after
     the tokenizer warned about an escape would warn twice."""
     line = code.strip()
-    if not line or "\n" in line or ";" in line or "\\" in line or \
-            _STATEMENT_START.match(line) or _ASSIGNMENT.search(line) or \
-            _NUMBER_LETTERS.search(line):
+    if "\n" in line or not _may_be_expression(line):
         return None
     try:
         return _compiling(compile, code, filename, "eval", flags=_TLA, dont_inherit=True)
     except (SyntaxError, RecursionError):
         return None  # the general path reports it
+
+
+def _may_be_expression(line):
+    """Whether one line is worth compiling in eval mode: not empty, no ";"
+    (a trailing one suppresses the value), no backslash (a compilation that
+    fails after the tokenizer warned about an escape would warn twice), and
+    nothing that starts a statement or assigns."""
+    return bool(line) and ";" not in line and "\\" not in line and \
+        not _STATEMENT_START.match(line) and not _ASSIGNMENT.search(line) and \
+        not _NUMBER_LETTERS.search(line)
+
+
+def _split_code(code, filename):
+    """(body, last): the code objects of a cell of several lines whose last
+    line is one expression starting in column 0 -- the statements before it
+    compiled in exec mode, the line in eval mode, at its own line number --
+    or None (the general path). Two compilations from source cost less than
+    the general path's two through the AST (the tree becomes Python objects
+    and back). The split is the cell's own: the body compiles alone, so it
+    ends with a complete statement, and a line in column 0 after that starts
+    the next statement, the last. The line is compiled first: if it is not an
+    expression, nothing was compiled twice."""
+    end = len(code.rstrip())
+    start = code.rfind("\n", 0, end) + 1
+    if start == 0:
+        return None
+    line = code[start:end]
+    if line[0] in " \t\f#" or not _may_be_expression(line):
+        return None
+    try:
+        last = _compiling(compile, "\n" * code.count("\n", 0, start) + line, filename, "eval",
+                          flags=_TLA, dont_inherit=True)
+    except (SyntaxError, RecursionError):
+        return None
+    try:
+        body = _compiling(compile, code[:start], filename, "exec", flags=_TLA, dont_inherit=True)
+    except (SyntaxError, RecursionError):
+        return None  # the general path reports it
+    return body, last
 
 
 def _run(code_obj):
@@ -1162,6 +1206,12 @@ def _run_cell(code, opts):
         # eval mode); any other goes through its AST.
         code_obj = None if fixes else _expression_code(code, filename)
         expression = has_value = code_obj is not None
+        body_obj = None
+        if not expression and not fixes:
+            split = _split_code(code, filename)
+            if split is not None:
+                body_obj, code_obj = split
+                expression = has_value = True  # the line has no ";"
         if not expression:
             tree = _compiling(compile, code, filename, "exec", flags=_ONLY_AST,
                               dont_inherit=True)
@@ -1185,6 +1235,8 @@ def _run_cell(code, opts):
         _unshield()
         try:
             _trigger("pre_execute")
+            if body_obj is not None:
+                _run(body_obj)
             value = _run(code_obj)  # an expression's value, else None
         finally:
             try:
