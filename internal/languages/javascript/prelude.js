@@ -362,153 +362,6 @@
 
   // ---- cells -------------------------------------------------------------
 
-  // REPL semantics: top-level `let`, `const` and `class` declarations become
-  // `var` (and `var X = class X {...};`), so a cell can be run again without
-  // "redeclaration" errors, as in Node's and Chrome's consoles. Only the top
-  // level is touched; a light scanner skips strings, templates, comments and
-  // regular expressions.
-  const regexAfter = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void',
-    'throw', 'case', 'do', 'else', 'yield', 'await']);
-  const idStartRe = /[A-Za-z_$\u0080-\uffff]/;
-  const idRe = /[A-Za-z0-9_$\u0080-\uffff]/;
-  const isIdStart = (c) => test(idStartRe, c);
-  const isId = (c) => test(idRe, c);
-  const declRe = /\b(let|const|class)\b/;
-  const spaceRe = /\s/;
-  const digitRe = /[0-9]/;
-  const numberRe = /[0-9A-Za-z_.]/;
-
-  function rewriteTopLevel(src) {
-    if (!test(declRe, src)) return src;
-    const n = src.length;
-    const at = (i) => (i < n ? src[i] : '');
-    const edits = []; // [pos, deleteCount, insert]
-    const stack = []; // bracket kinds; 't' marks a template substitution
-    const top = () => (stack.length ? stack[stack.length - 1] : undefined);
-    let i = 0;
-    let prev = null; // previous significant token: {type: 'id'|'punct'|'value', text}
-    let sawNewline = true;
-    let classPending = false;
-    const classEnds = []; // stack depths at which a class body closes
-    const statementStart = () => stack.length === 0 && (prev === null || sawNewline ||
-      (prev.type === 'punct' && (prev.text === ';' || prev.text === '}')));
-    while (i < n) {
-      const c = src[i];
-      if (c === '\n') { sawNewline = true; i++; continue; }
-      if (c === ' ' || c === '\t' || c === '\r') { i++; continue; }
-      if (c === '/' && at(i + 1) === '/') {
-        while (i < n && src[i] !== '\n') i++;
-        continue;
-      }
-      if (c === '/' && at(i + 1) === '*') {
-        const e = StringPrototypeIndexOf(src, '*/', i + 2);
-        if (StringPrototypeIncludes(StringPrototypeSlice(src, i, e < 0 ? n : e), '\n')) sawNewline = true;
-        i = e < 0 ? n : e + 2;
-        continue;
-      }
-      if (c === '"' || c === "'") {
-        i++;
-        while (i < n && src[i] !== c && src[i] !== '\n') i += src[i] === '\\' ? 2 : 1;
-        i++;
-        prev = { type: 'value', text: c };
-        sawNewline = false;
-        continue;
-      }
-      if (c === '`' || (c === '}' && top() === 't')) {
-        if (c === '}') ArrayPrototypePop(stack);
-        i++;
-        let resumed = false;
-        while (i < n) {
-          if (src[i] === '\\') { i += 2; continue; }
-          if (src[i] === '`') { i++; break; }
-          if (src[i] === '$' && at(i + 1) === '{') { push(stack, 't'); i += 2; resumed = true; break; }
-          i++;
-        }
-        prev = resumed ? { type: 'punct', text: '${' } : { type: 'value', text: '`' };
-        sawNewline = false;
-        continue;
-      }
-      if (c === '/') {
-        const regex = prev === null || (prev.type === 'punct' && prev.text !== ')' && prev.text !== ']' &&
-          prev.text !== '}') || (prev.type === 'id' && SetPrototypeHas(regexAfter, prev.text)) ||
-          (prev.type === 'punct' && prev.text === '}');
-        if (regex) {
-          i++;
-          let cls = false;
-          while (i < n && src[i] !== '\n') {
-            if (src[i] === '\\') { i += 2; continue; }
-            if (src[i] === '[') cls = true;
-            else if (src[i] === ']') cls = false;
-            else if (src[i] === '/' && !cls) break;
-            i++;
-          }
-          i++;
-          while (i < n && isId(src[i])) i++;
-          prev = { type: 'value', text: '/' };
-          sawNewline = false;
-          continue;
-        }
-      }
-      if (isIdStart(c)) {
-        let j = i + 1;
-        while (j < n && isId(src[j])) j++;
-        const word = StringPrototypeSlice(src, i, j);
-        if ((word === 'let' || word === 'const') && statementStart()) {
-          let k = j;
-          while (k < n && test(spaceRe, src[k])) k++;
-          if (word === 'const' || isIdStart(at(k)) || at(k) === '[' || at(k) === '{') {
-            push(edits, [i, word.length, word === 'const' ? 'var  ' : 'var']); // columns stay
-          }
-        } else if (word === 'class' && statementStart()) {
-          let k = j;
-          while (k < n && test(spaceRe, src[k])) k++;
-          let e = k;
-          while (e < n && isId(src[e])) e++;
-          const name = StringPrototypeSlice(src, k, e);
-          if (name && name !== 'extends') {
-            push(edits, [i, 0, `var ${name} = `]);
-            classPending = true;
-          }
-        }
-        prev = { type: 'id', text: word };
-        sawNewline = false;
-        i = j;
-        continue;
-      }
-      if (test(digitRe, c) || (c === '.' && test(digitRe, at(i + 1)))) {
-        let j = i + 1;
-        while (j < n && test(numberRe, src[j])) j++;
-        prev = { type: 'value', text: '0' };
-        sawNewline = false;
-        i = j;
-        continue;
-      }
-      // punctuation
-      if (c === '(' || c === '[' || c === '{') {
-        if (c === '{' && classPending && stack.length === 0) {
-          push(classEnds, 1);
-          classPending = false;
-        }
-        push(stack, c);
-      } else if (c === ')' || c === ']' || c === '}') {
-        ArrayPrototypePop(stack);
-        if (c === '}' && stack.length === 0 && classEnds.length) {
-          ArrayPrototypePop(classEnds);
-          push(edits, [i + 1, 0, ';']);
-        }
-      }
-      prev = { type: 'punct', text: c };
-      sawNewline = false;
-      i++;
-    }
-    let outSrc = src;
-    for (let k = edits.length - 1; k >= 0; k--) {
-      const edit = edits[k];
-      outSrc = StringPrototypeSlice(outSrc, 0, edit[0]) + edit[2] + StringPrototypeSlice(outSrc, edit[0] + edit[1]);
-    }
-    return outSrc;
-  }
-
   // Tracebacks show the user's frames only (the cells' and the sandbox
   // files'), at their places in the user's source, capped in size.
   function traceback(e, name, message) {
@@ -711,12 +564,11 @@
         return 0;
       }
       modules.begin(prepared, filename);
-      const src = rewriteTopLevel(code);
       const useAsync = test(awaitRe, code);
       let completion;
       let ok = true;
       try {
-        completion = W.evalScript(src, filename, useAsync);
+        completion = W.evalScript(code, filename, useAsync); // declarations rewritten on the host (toplevel.go)
       } catch (e) {
         ok = false;
         fail(e);

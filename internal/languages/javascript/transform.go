@@ -145,7 +145,8 @@ var moduleSupported = map[string]bool{"decorators": false, "using": false, "dyna
 // are transformed by esbuild (types stripped, syntax kept) and their
 // import/export statements rewritten for a global script (rewriteCell).
 // Other JavaScript cells run as they are; if they require() files, those
-// are still prepared. The files a cell imports (and the files those
+// are still prepared. Every cell's top-level declarations then get the
+// REPL's semantics (replDeclarations). The files a cell imports (and the files those
 // import) are read from the sandbox filesystem, transformed to CommonJS
 // and sent along, for the prelude's module registry.
 //
@@ -167,9 +168,10 @@ func prepare(ctx context.Context, t *transformer, cell languages.Cell, d dialect
 			return "", marshal(p)
 		}
 		out, specs = rewriteCell(out, true)
-		code, p.Map = out+completionFix(code), mappings
+		code, p.Map = replDeclarations(out+completionFix(code)), mappings
 	case mentions(code, "require"):
 		_, specs = rewriteCell(code, false)
+		code = replDeclarations(code)
 		files := false
 		for _, sp := range specs {
 			if _, ok := filePath(sp, cell.Cwd); ok {
@@ -180,7 +182,7 @@ func prepare(ctx context.Context, t *transformer, cell languages.Cell, d dialect
 			return code, nil
 		}
 	default:
-		return code, nil
+		return replDeclarations(code), nil
 	}
 	if cell.Open != nil {
 		g := &graph{ctx: ctx, t: t, open: cell.Open, modules: map[string]*module{}}

@@ -192,11 +192,11 @@ require('/w/tla.mjs')`, Cwd: "/w", Open: fsys.open}, javaScript)
 	assert.Nil(t, raw, "a JavaScript cell without modules runs as it is")
 
 	code, raw = prepare(context.Background(), newTransformer(), languages.Cell{Code: "const fs = require('fs')", Cwd: "/w", Open: fsys.open}, javaScript)
-	assert.Equal(t, "const fs = require('fs')", code)
+	assert.Equal(t, "var   fs = require('fs')", code, "only the REPL's declarations are rewritten")
 	assert.Nil(t, raw, "require() of a built-in module needs nothing from the host")
 
 	code, raw = prepare(context.Background(), newTransformer(), languages.Cell{Code: "const d = require('./d.json') // no transform", Cwd: "/w", Open: fsys.open}, javaScript)
-	assert.Equal(t, "const d = require('./d.json') // no transform", code)
+	assert.Equal(t, "var   d = require('./d.json') // no transform", code)
 	p = decodePrepared(t, raw)
 	assert.Empty(t, p.Map)
 	assert.Equal(t, map[string]string{"./d.json": "/w/d.json"}, p.Imports)
