@@ -382,40 +382,44 @@ func cmpOr(a, b string) string {
 // channel is closed.
 func (p *Pool) Stream(ctx context.Context, jobs <-chan Job) <-chan JobResult {
 	out := make(chan JobResult, len(p.workers))
-	go func() {
-		defer close(out)
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		for {
-			var job Job
-			var ok bool
-			select {
-			case job, ok = <-jobs:
-			case <-ctx.Done():
-				return
-			}
-			if !ok {
-				return
-			}
-			w, err := p.acquire(ctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					return // cancelled while waiting: the job never started
+	// One goroutine per worker takes jobs from the channel itself: no
+	// goroutine started and no hand-off between goroutines per job.
+	var wg sync.WaitGroup
+	for range len(p.workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				var job Job
+				var ok bool
+				select {
+				case job, ok = <-jobs:
+				case <-ctx.Done():
+					return
 				}
-				out <- JobResult{ID: job.ID, Err: err}
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+				if !ok || ctx.Err() != nil {
+					return // the select may take a job after ctx ended
+				}
+				w, err := p.acquire(ctx)
+				if err != nil {
+					if ctx.Err() != nil {
+						return // cancelled while waiting: the job never started
+					}
+					out <- JobResult{ID: job.ID, Err: err}
+					continue
+				}
 				start := time.Now()
 				res := JobResult{ID: job.ID}
 				p.run(ctx, w, job, &res)
 				p.release(ctx, w)
 				res.Wall = time.Since(start)
 				out <- res
-			}()
-		}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(out)
 	}()
 	return out
 }
