@@ -5,6 +5,10 @@ package wazeroengine
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -36,7 +40,7 @@ func NewWithOptions(ctx context.Context, cfg wasmengine.Config, o Options) (wasm
 		if err != nil {
 			return nil, err
 		}
-		e.cache = c
+		e.cache, e.dir = c, cfg.CacheDir
 	} else {
 		e.cache = wazero.NewCompilationCache()
 	}
@@ -81,6 +85,7 @@ func NewWithOptions(ctx context.Context, cfg wasmengine.Config, o Options) (wasm
 type engine struct {
 	rt    wazero.Runtime
 	cache wazero.CompilationCache
+	dir   string // the disk cache's directory, or ""
 }
 
 func (e *engine) Name() string  { return "wazero" }
@@ -92,10 +97,33 @@ func (e *engine) Cached([32]byte) bool { return false }
 
 func (e *engine) Compile(ctx context.Context, _ [32]byte, wasm []byte) (wasmengine.Module, error) {
 	c, err := e.rt.CompileModule(ctx, wasm)
+	if err != nil && e.dir != "" && strings.Contains(err.Error(), "compilationcache") {
+		// wazero does not replace an entry of its disk cache that it cannot
+		// read (a truncated or damaged file): every later compile of the
+		// module would fail the same way. Its entries are named by a key
+		// only wazero computes, so all of its entries go, and the module is
+		// compiled again; the others are compiled again when next used.
+		removeWazeroCache(e.dir)
+		c, err = e.rt.CompileModule(ctx, wasm)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &module{e: e, c: c}, nil
+}
+
+// removeWazeroCache removes the files of wazero's disk cache under dir
+// (its directories are named wazero-VERSION-GOARCH-GOOS).
+func removeWazeroCache(dir string) {
+	subs, _ := filepath.Glob(filepath.Join(dir, "wazero-*-"+runtime.GOARCH+"-"+runtime.GOOS))
+	for _, sub := range subs {
+		entries, _ := os.ReadDir(sub)
+		for _, ent := range entries {
+			if ent.Type().IsRegular() {
+				_ = os.Remove(filepath.Join(sub, ent.Name()))
+			}
+		}
+	}
 }
 
 func (e *engine) Close(ctx context.Context) error {
