@@ -14,30 +14,25 @@ type dataSegment struct {
 	Init   []byte
 }
 
-// stripData returns wasm without its data segments (the data section and the
-// data count section say zero) and the segments it removed. Only active
-// segments of memory 0 are supported, which is all our builds produce; a
-// module using memory.init or data.drop would fail validation, loudly.
+// stripData returns wasm without its data segments: the data section and
+// the data count section say zero. Only active segments of memory 0 are
+// supported (dataSegments), which is all our builds produce; a module using
+// memory.init or data.drop would fail validation, loudly.
 //
 // wazero writes data segments into linear memory after the memory allocator
 // ran, which would overwrite a restored snapshot. Instances are therefore
 // created from the stripped module; a cold start writes the segments itself
 // (writeData), a restore does not need them.
-func stripData(wasm []byte) ([]byte, []dataSegment, error) {
+func stripData(wasm []byte) ([]byte, error) {
 	sections, err := wasmbin.Sections(wasm)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	out := append([]byte(nil), wasm[:8]...)
-	var segs []dataSegment
+	out := make([]byte, 0, len(wasm)) // one allocation: the module is tens of MB
+	out = append(out, wasm[:8]...)
 	for _, sec := range sections {
 		switch sec.ID {
-		case 11: // data: keep the segments on the host, declare none
-			s, err := parseDataSection(wasm[sec.Start:sec.End])
-			if err != nil {
-				return nil, nil, fmt.Errorf("data section: %w", err)
-			}
-			segs = s
+		case 11: // data: the segments stay on the host, none is declared
 			out = append(out, 11, 1, 0)
 		case 12: // data count
 			out = append(out, 12, 1, 0)
@@ -45,7 +40,26 @@ func stripData(wasm []byte) ([]byte, []dataSegment, error) {
 			out = append(out, wasm[sec.Hdr:sec.End]...)
 		}
 	}
-	return out, segs, nil
+	return out, nil
+}
+
+// dataSegments returns the active data segments of wasm, which stripData
+// removes (their bytes are wasm's, not copies).
+func dataSegments(wasm []byte) ([]dataSegment, error) {
+	sections, err := wasmbin.Sections(wasm)
+	if err != nil {
+		return nil, err
+	}
+	for _, sec := range sections {
+		if sec.ID == 11 {
+			segs, err := parseDataSection(wasm[sec.Start:sec.End])
+			if err != nil {
+				return nil, fmt.Errorf("data section: %w", err)
+			}
+			return segs, nil
+		}
+	}
+	return nil, nil
 }
 
 func parseDataSection(sec []byte) ([]dataSegment, error) {

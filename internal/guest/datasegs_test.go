@@ -10,7 +10,9 @@ import (
 )
 
 func TestStripData(t *testing.T) {
-	stripped, segs, err := stripData(wasmpy.Wasm())
+	stripped, err := stripData(wasmpy.Wasm())
+	require.NoError(t, err)
+	segs, err := dataSegments(wasmpy.Wasm())
 	require.NoError(t, err)
 	require.NotEmpty(t, segs)
 	total := 0
@@ -20,10 +22,14 @@ func TestStripData(t *testing.T) {
 	removed := len(wasmpy.Wasm()) - len(stripped)
 	assert.GreaterOrEqual(t, removed, total, "the payloads were removed")
 	assert.LessOrEqual(t, removed, total+16*len(segs)+10, "and nothing but the data section")
-	again, segs2, err := stripData(stripped)
+	again, err := stripData(stripped)
 	require.NoError(t, err)
 	assert.Equal(t, stripped, again)
+	segs2, err := dataSegments(stripped)
+	require.NoError(t, err)
 	assert.Empty(t, segs2)
-	_, _, err = stripData([]byte("not wasm"))
+	_, err = stripData([]byte("not wasm"))
+	assert.Error(t, err)
+	_, err = dataSegments([]byte("not wasm"))
 	assert.Error(t, err)
 }

@@ -334,13 +334,25 @@ func (e *Engine) compile(ctx context.Context, key [32]byte, wasm []byte) (*Modul
 			return nil, fmt.Errorf("wasmbox/runtime: %w", err)
 		}
 	}
-	stripped, segs, err := stripData(wasm)
+	segs, err := dataSegments(wasm)
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox/runtime: %w", err)
 	}
-	compiled, err := e.be.Compile(ctx, ckey, stripped)
-	if err != nil {
-		return nil, fmt.Errorf("wasmbox/runtime: compile: %w", err)
+	var compiled wasmengine.Module
+	if !metered && e.be.Cached(ckey) {
+		// A load from the disk cache needs no bytes: the stripped copy of
+		// the data build alone is 35 MB written, page by page, in every
+		// process. If the entry went away meanwhile, compile as below.
+		compiled, _ = e.be.Compile(ctx, ckey, nil)
+	}
+	if compiled == nil {
+		stripped, err := stripData(wasm)
+		if err != nil {
+			return nil, fmt.Errorf("wasmbox/runtime: %w", err)
+		}
+		if compiled, err = e.be.Compile(ctx, ckey, stripped); err != nil {
+			return nil, fmt.Errorf("wasmbox/runtime: compile: %w", err)
+		}
 	}
 	return &Module{engine: e, compiled: compiled, segs: segs, hash: key, fuel: st}, nil
 }

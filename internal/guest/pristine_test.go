@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -133,4 +134,40 @@ func start(dir string, cfg Config) error {
 		return err
 	}
 	return inst.Close(ctx)
+}
+
+// A damaged entry of the compiled code in the disk cache is compiled again
+// (on wasmtime the module is first loaded from the cache without its
+// bytes, and the failed load falls back to compiling them; wazero does not
+// replace an entry it cannot read, so its engine clears them).
+func TestCompiledCodeCacheDamaged(t *testing.T) {
+	for name, damage := range map[string]func([]byte) []byte{
+		"garbage":   func([]byte) []byte { return []byte("not compiled code") },
+		"truncated": func(b []byte) []byte { return b[:len(b)/2] },
+	} {
+		dir := t.TempDir()
+		cfg := tokenConfig(t)
+		first, _ := token(t, dir, cfg)
+		var damaged int
+		require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || strings.Contains(p, "wasmbox-pristine") || strings.Contains(p, "fuel") {
+				return err
+			}
+			if info, err := d.Info(); err == nil && info.Size() > 1<<20 { // compiled code
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				damaged++
+				return os.WriteFile(p, damage(b), 0o644)
+			}
+			return nil
+		}))
+		require.NotZero(t, damaged, "%s: no compiled code found in the cache", name)
+		again, cold := token(t, dir, cfg)
+		assert.False(t, cold, "%s: the pristine snapshot is still restored", name)
+		assert.Equal(t, first, again, name)
+		again, _ = token(t, dir, cfg) // and the entry was written again
+		assert.Equal(t, first, again, name)
+	}
 }

@@ -80,10 +80,12 @@ type Engine interface {
 	// host calls.
 	Metered() bool
 	// Compile compiles a module. key is a digest of wasm's bytes, for the
-	// disk cache.
+	// disk cache. wasm may be nil when Cached(key) reported true: the code
+	// is then loaded from the cache, or Compile fails (the entry went away
+	// meanwhile) and the caller tries again with the bytes.
 	Compile(ctx context.Context, key [32]byte, wasm []byte) (Module, error)
 	// Cached reports whether the disk cache holds the compiled code of the
-	// module with this key (a compile would be a load).
+	// module with this key (a compile would be a load that needs no bytes).
 	Cached(key [32]byte) bool
 	// Close releases the engine and everything it compiled.
 	Close(ctx context.Context) error
