@@ -116,6 +116,31 @@ func (c *Context) restart(ctx context.Context) error {
 
 // shutdown marks the context removed and closes its instance; a running cell
 // is hard-stopped and shutdown returns once it no longer runs.
+// takeIdle marks the context removed and hands its interpreter to the
+// caller, to be reset for another context, when the context is idle (no
+// cell queued or running, no command), has no network device (its
+// filesystem view is the context's) and its interpreter is recyclable. It
+// returns nil, leaving the context as it was, otherwise.
+func (c *Context) takeIdle() *guest.Instance {
+	if c.net != nil {
+		return nil
+	}
+	select {
+	case c.sem <- struct{}{}: // no cell holds the context
+	default:
+		return nil
+	}
+	defer func() { <-c.sem }()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.removed || c.inst == nil || c.stopCommand != nil || !c.inst.Recyclable() {
+		return nil
+	}
+	inst := c.inst
+	c.inst, c.removed = nil, true
+	return inst
+}
+
 func (c *Context) shutdown(ctx context.Context) error {
 	c.mu.Lock()
 	if c.removed {

@@ -105,6 +105,10 @@ type Sandbox struct {
 	contexts map[string]*Context
 	order    []*Context
 	defaults map[string]*Context // the default context of each language
+	// spares holds, per language, the interpreter of the last context
+	// removed while idle, for the next new context of the language to
+	// reset rather than instantiate (see RemoveCodeContext).
+	spares map[string]*guest.Instance
 
 	commands *Commands // Commands()
 }
@@ -249,13 +253,16 @@ func (s *Sandbox) Close(ctx context.Context) error {
 	s.mu.Unlock()
 	s.commands.close(ctx) // their interpreters, too, stop before the engine closes
 	s.mu.Lock()
-	all := s.order
-	s.order, s.contexts, s.defaults = nil, map[string]*Context{}, map[string]*Context{}
+	all, spares := s.order, s.spares
+	s.order, s.contexts, s.defaults, s.spares = nil, map[string]*Context{}, map[string]*Context{}, nil
 	s.live = 0
 	s.mu.Unlock()
 	var errs []error
 	for _, c := range all {
 		errs = append(errs, c.shutdown(ctx))
+	}
+	for _, inst := range spares {
+		errs = append(errs, inst.Close(ctx))
 	}
 	if s.ownEngine {
 		errs = append(errs, s.engine.Close(ctx))
@@ -348,6 +355,9 @@ func (s *Sandbox) createContext(ctx context.Context, cfg contextConfig) (_ *Cont
 		// its own instance.
 		_ = cfg.reuse.Close(ctx)
 		cfg.reuse = nil
+	}
+	if cfg.reuse == nil && c.net == nil {
+		cfg.reuse = s.takeSpare(spec.Name)
 	}
 	var inst *guest.Instance
 	if cfg.reuse != nil {
@@ -655,6 +665,14 @@ func (s *Sandbox) CodeContext(ctx context.Context, id string) (*Context, error) 
 // RemoveCodeContext stops the context and frees its interpreter: a running
 // cell is stopped wherever it is, and RemoveCodeContext returns once it no
 // longer runs. Later use of c gives ErrContextRemoved.
+//
+// The interpreter of a context removed while idle (no cell running, memory
+// not grown past its snapshot's, no file open, no network) is kept as its
+// language's spare, one per language: the next new context of the language
+// resets it to its snapshot, copying back the pages the removed context
+// wrote, instead of instantiating the module (for CPython under wazero,
+// 10 µs instead of 0.5 ms). Nothing of the removed context survives the
+// reset; Close frees the spares.
 func (s *Sandbox) RemoveCodeContext(ctx context.Context, c *Context) error {
 	if err := s.own(c); err != nil {
 		return err
@@ -678,7 +696,44 @@ func (s *Sandbox) RemoveCodeContext(ctx context.Context, c *Context) error {
 		}
 	}
 	s.mu.Unlock()
+	if inst := c.takeIdle(); inst != nil {
+		s.park(ctx, c.spec.Name, inst)
+		return nil
+	}
 	return c.shutdown(ctx)
+}
+
+// park keeps inst, the interpreter of a removed context, as the language's
+// spare, closing the one it replaces. One spare per language: a sandbox
+// holds at most one removed context's memory per language, and only a
+// memory that did not grow (guest.Instance.Recyclable).
+func (s *Sandbox) park(ctx context.Context, lang string, inst *guest.Instance) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = inst.Close(ctx)
+		return
+	}
+	if s.spares == nil {
+		s.spares = map[string]*guest.Instance{}
+	}
+	old := s.spares[lang]
+	s.spares[lang] = inst
+	s.mu.Unlock()
+	if old != nil {
+		_ = old.Close(ctx)
+	}
+}
+
+// takeSpare returns the language's spare interpreter, if any, for a new
+// context to reset (createContext; resetInstance refuses one that does not
+// fit, which is then closed).
+func (s *Sandbox) takeSpare(lang string) *guest.Instance {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inst := s.spares[lang]
+	delete(s.spares, lang)
+	return inst
 }
 
 func (s *Sandbox) own(c *Context) error {

@@ -80,6 +80,26 @@ func (i *Instance) Reset(ctx context.Context, s *Snapshot, cfg Config) error {
 	return nil
 }
 
+// Recyclable reports whether Reset could take the instance back to a
+// snapshot of its configuration: it is idle, alive, not stopped, holds no
+// file open, and its memory is the size of the image it was restored from
+// (Reset refuses a memory that grew). Something that later changes the
+// answer makes Reset fail with ErrNotReusable, as always.
+func (i *Instance) Recyclable() bool {
+	if !i.callMu.TryLock() {
+		return false
+	}
+	defer i.callMu.Unlock()
+	return i.Err() == nil && i.stop.Load() == 0 && i.wasi.Unchanged() && i.mem.ungrown()
+}
+
+// ungrown reports whether the memory maps an image of its own size.
+func (m *linearMemory) ungrown() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.freed && !m.freeReq && m.mapped != nil && uint64(len(m.buf)) == m.mapped.Size()
+}
+
 // reset maps img over the memory again, if the memory has the image's size
 // and the limit fits the reservation.
 func (m *linearMemory) reset(img image, limit uint64) error {
