@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
@@ -236,6 +235,16 @@ func (in *instance) Func(name string) wasmengine.Func {
 	for _, p := range ft.Params() {
 		fn.params = append(fn.params, p.Kind())
 	}
+	for _, r := range ft.Results() {
+		fn.results = append(fn.results, r.Kind())
+	}
+	for _, k := range append(append([]wasmtime.ValKind(nil), fn.params...), fn.results...) {
+		switch k {
+		case wasmtime.KindI32, wasmtime.KindI64, wasmtime.KindF32, wasmtime.KindF64:
+		default:
+			return nil // reference and vector types: not called by the runtime
+		}
+	}
 	return fn
 }
 
@@ -289,10 +298,10 @@ func (g *global) Set(v uint64) {
 }
 
 type function struct {
-	in     *instance
-	f      *wasmtime.Func
-	name   string
-	params []wasmtime.ValKind
+	in              *instance
+	f               *wasmtime.Func
+	name            string
+	params, results []wasmtime.ValKind
 }
 
 func (f *function) Call(ctx context.Context, params ...uint64) (results []uint64, err error) {
@@ -327,23 +336,16 @@ func (f *function) Call(ctx context.Context, params ...uint64) (results []uint64
 	if atomic.LoadUint32(in.stopped) != 0 {
 		return nil, fmt.Errorf("wasmtimeengine: %s: %w", f.name, ErrStopped)
 	}
-	args := make([]any, len(params))
+	vals := make([]rawVal, max(len(params), len(f.results)))
 	for i, p := range params {
 		switch f.params[i] {
-		case wasmtime.KindI32:
-			args[i] = int32(uint32(p))
-		case wasmtime.KindI64:
-			args[i] = int64(p)
-		case wasmtime.KindF32:
-			args[i] = math.Float32frombits(uint32(p))
-		case wasmtime.KindF64:
-			args[i] = math.Float64frombits(p)
-		default:
-			return nil, fmt.Errorf("wasmtimeengine: %s: unsupported parameter type", f.name)
+		case wasmtime.KindI32, wasmtime.KindF32:
+			vals[i][0] = uint64(uint32(p))
+		default: // i64, f64: the whole first word
+			vals[i][0] = p
 		}
 	}
-	out, callErr := f.f.Call(in.store, args...)
-	goruntime.KeepAlive(in.store)
+	callErr := rawCall(in.store, f.f, vals)
 	if in.didPanic {
 		p := in.panicked
 		in.panicked, in.didPanic = nil, false
@@ -355,30 +357,17 @@ func (f *function) Call(ctx context.Context, params ...uint64) (results []uint64
 		}
 		return nil, fmt.Errorf("wasmtimeengine: %s: %w", f.name, &TrapError{err: callErr})
 	}
-	switch v := out.(type) {
-	case nil:
+	if len(f.results) == 0 {
 		return nil, nil
-	case []wasmtime.Val:
-		results = make([]uint64, len(v))
-		for i, x := range v {
-			results[i] = fromValue(x.Get())
+	}
+	results = make([]uint64, len(f.results))
+	for i, k := range f.results {
+		switch k {
+		case wasmtime.KindI32, wasmtime.KindF32:
+			results[i] = uint64(uint32(vals[i][0]))
+		default:
+			results[i] = vals[i][0]
 		}
-		return results, nil
-	default:
-		return []uint64{fromValue(v)}, nil
 	}
-}
-
-func fromValue(v any) uint64 {
-	switch x := v.(type) {
-	case int32:
-		return uint64(uint32(x))
-	case int64:
-		return uint64(x)
-	case float32:
-		return uint64(math.Float32bits(x))
-	case float64:
-		return math.Float64bits(x)
-	}
-	return 0
+	return results, nil
 }

@@ -27,10 +27,6 @@ typedef struct wasmtime_memory_creator {
   void (*finalizer)(void *);
 } wasmtime_memory_creator_t;
 
-typedef union wasmtime_val_raw {
-  int64_t i64;
-  uint8_t bytes[16];
-} wasmtime_val_raw_t;
 typedef wasm_trap_t *(*wasmtime_func_unchecked_callback_t)(
     void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *args_and_results,
     size_t num_args_and_results);
@@ -44,8 +40,14 @@ extern void wasmtime_config_host_memory_creator_set(wasm_config_t *,
                                                     wasmtime_memory_creator_t *);
 extern wasmtime_error_t *wasmtime_error_new(const char *);
 extern void wasmtime_error_message(const wasmtime_error_t *, wasm_byte_vec_t *);
-extern void wasmtime_error_delete(wasmtime_error_t *);
 extern void wasm_byte_vec_delete(wasm_byte_vec_t *);
+extern wasmtime_error_t *wasmtime_func_call_unchecked(wasmtime_context_t *store,
+                                                      const wasmtime_func_t *func,
+                                                      wasmtime_val_raw_t *args_and_results,
+                                                      size_t args_and_results_len,
+                                                      wasm_trap_t **trap);
+extern void wasm_trap_message(const wasm_trap_t *, wasm_byte_vec_t *out);
+extern void wasm_trap_delete(wasm_trap_t *);
 extern wasm_trap_t *wasmtime_trap_new(const char *msg, size_t msg_len);
 extern wasmtime_context_t *wasmtime_caller_context(wasmtime_caller_t *);
 extern void wasmtime_store_epoch_deadline_callback(
@@ -194,4 +196,24 @@ size_t wbx_thread_stack_size(void) {
     pthread_attr_destroy(&attr);
   }
   return size;
+}
+
+wasmtime_error_t *wbx_call(wasmtime_context_t *cx, const wasmtime_func_t *f,
+                           wasmtime_val_raw_t *vals, size_t n, char **trap_msg) {
+  wasm_trap_t *trap = NULL;
+  wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, f, vals, n, &trap);
+  *trap_msg = NULL;
+  if (trap != NULL) {
+    wasm_byte_vec_t msg = {0, NULL};
+    wasm_trap_message(trap, &msg);
+    char *s = malloc(msg.size + 1);
+    if (s != NULL) {
+      memcpy(s, msg.data, msg.size);
+      s[msg.size] = 0;
+    }
+    wasm_byte_vec_delete(&msg);
+    wasm_trap_delete(trap);
+    *trap_msg = s != NULL ? s : strdup("wasm trap");
+  }
+  return err;
 }

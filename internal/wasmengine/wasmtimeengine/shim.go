@@ -9,6 +9,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/cgo"
 	"unsafe"
 
@@ -119,4 +120,43 @@ func wbxGoHostCall(env, cx C.uintptr_t, args *C.uint64_t, n C.size_t) (ok bool) 
 func wbxGoHandleDelete(h C.uintptr_t) {
 	defer func() { _ = recover() }()
 	cgo.Handle(h).Delete()
+}
+
+// rawCall calls f with vals (parameters in, results out; one 16-byte raw
+// value each, at least as many as the larger count) without the checks
+// and conversions of wasmtime-go's Func.Call, which builds the function's
+// type anew (three C calls and finalized objects) on every call. A trap
+// comes back as an error with wasmtime's message, as Func.Call's does.
+func rawCall(store *wasmtime.Store, f *wasmtime.Func, vals []rawVal) error {
+	var trapMsg *C.char
+	var valsPtr *C.wasmtime_val_raw_t
+	if len(vals) > 0 {
+		valsPtr = (*C.wasmtime_val_raw_t)(unsafe.Pointer(&vals[0]))
+	}
+	err := C.wbx_call((*C.wasmtime_context_t)(unsafe.Pointer(store.Context())),
+		(*C.wasmtime_func_t)(unsafe.Pointer(f)), valsPtr, C.size_t(len(vals)), &trapMsg)
+	runtime.KeepAlive(store)
+	runtime.KeepAlive(f)
+	if trapMsg != nil {
+		defer C.free(unsafe.Pointer(trapMsg))
+		if err != nil {
+			C.wasmtime_error_delete(err)
+		}
+		return errors.New(C.GoString(trapMsg))
+	}
+	if err != nil {
+		return cError(err)
+	}
+	return nil
+}
+
+// rawVal is wasmtime_val_raw_t: a 16-byte union, the value in its first
+// bytes, little-endian, which the first word is on the hosts wasmtime-go
+// ships a library for (x86-64 and arm64).
+type rawVal [2]uint64
+
+func init() {
+	if unsafe.Sizeof(rawVal{}) != unsafe.Sizeof(C.wasmtime_val_raw_t{}) {
+		panic("wasmtimeengine: wasmtime_val_raw_t is not 16 bytes")
+	}
 }

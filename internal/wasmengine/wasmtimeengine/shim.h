@@ -24,6 +24,22 @@ typedef struct wasm_byte_vec_t {
   char *data;
 } wasm_byte_vec_t;
 
+// wasmtime/extern.h
+typedef struct wasmtime_func {
+  uint64_t store_id;
+  void *__private;
+} wasmtime_func_t;
+
+// wasmtime/val.h: a 16-byte union; the value sits in its first bytes,
+// little-endian.
+typedef union wasmtime_val_raw {
+  int32_t i32;
+  int64_t i64;
+  float f32;
+  double f64;
+  uint8_t v128[16];
+} wasmtime_val_raw_t;
+
 // The linear memory the runtime supplies: base never moves; size is the
 // accessible length, cap how far it may grow in place.
 typedef struct wbx_mem {
@@ -43,6 +59,13 @@ wasmtime_error_t *wbx_define(wasmtime_linker_t *linker, const char *module,
 // wbx_thread_stack_size is the stack size of new threads (Go's cgo threads
 // are created with it).
 size_t wbx_thread_stack_size(void);
+// wbx_call calls f through wasmtime_func_call_unchecked: vals holds the
+// parameters and receives the results (n slots, the larger count). A trap's
+// message (malloc'd) goes to *trap_msg, the trap deleted; other errors are
+// returned.
+wasmtime_error_t *wbx_call(wasmtime_context_t *cx, const wasmtime_func_t *f,
+                           wasmtime_val_raw_t *vals, size_t n, char **trap_msg);
+void wasmtime_error_delete(wasmtime_error_t *);
 // wbx_error_message returns err's message (malloc'd) and deletes err.
 char *wbx_error_message(wasmtime_error_t *err);
 
