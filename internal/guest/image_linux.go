@@ -138,12 +138,12 @@ func (m *memfdImage) MapInto(r reservation) error {
 // dropped (MADV_DONTNEED, under the address space's read lock, where
 // mapping anew would take its write lock and stall every page fault of the
 // process) and fault the image in again when used.
-func (m *memfdImage) revert(r reservation) (bool, error) {
+func (m *memfdImage) revert(r reservation, sc *pageScratch) (bool, error) {
 	if m.size == 0 || r.heap || uint64(len(r.mem)) < m.size {
 		return false, nil
 	}
 	mem := r.mem[:m.size]
-	runs, total, err := privatePages(mem)
+	runs, total, err := privatePages(mem, sc)
 	if src := m.source(); err == nil && total <= revertCopyMax && src != nil {
 		for _, run := range runs {
 			copy(mem[run.from:run.to], src[run.from:run.to])
@@ -177,25 +177,28 @@ const (
 	pagemapFile    = 1 << 61 // a file page or shared anonymous memory
 )
 
-// pageRun is a byte range of whole pages.
-type pageRun struct{ from, to uintptr }
-
 // privatePages returns the byte ranges of mem (page-aligned) that hold
 // private anonymous pages, in memory or swapped out -- the copies made when
 // the process wrote to its private file mapping -- and their total size.
 // It asks the kernel for the ranges (the PAGEMAP_SCAN ioctl, Linux 6.7)
 // and reads the page table entry by entry from /proc/self/pagemap where
 // that ioctl is missing.
-func privatePages(mem []byte) ([]pageRun, uintptr, error) {
+//
+// sc, if not nil, lends the memory the search needs, from one call to the
+// next; the runs returned are in it, valid until its next use.
+func privatePages(mem []byte, sc *pageScratch) ([]pageRun, uintptr, error) {
+	if sc == nil {
+		sc = new(pageScratch)
+	}
 	f, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer unix.Close(f)
-	if runs, total, err := scanPrivatePages(f, mem); err == nil {
+	if runs, total, err := scanPrivatePages(f, mem, sc); err == nil {
 		return runs, total, nil
 	}
-	return readPrivatePages(f, mem)
+	return readPrivatePages(f, mem, sc)
 }
 
 // Categories of a page and the PAGEMAP_SCAN request
@@ -210,33 +213,26 @@ const (
 	pagemapScan = 0xc0606610
 )
 
-// pmScanArg is struct pm_scan_arg.
-type pmScanArg struct {
-	size, flags, start, end, walkEnd, vec, vecLen, maxPages       uint64
-	categoryInverted, categoryMask, categoryAnyofMask, returnMask uint64
-}
-
-// pageRegion is struct page_region.
-type pageRegion struct{ start, end, categories uint64 }
 
 // scanPrivatePages is privatePages by PAGEMAP_SCAN on the pagemap file f:
 // the pages that are not a file's (inverted mask) and are present or
 // swapped out. The kernel walks the page table and returns ranges, where
 // reading pagemap copies out an entry per page (a 22 MiB memory: 5,632).
-func scanPrivatePages(f int, mem []byte) ([]pageRun, uintptr, error) {
+func scanPrivatePages(f int, mem []byte, sc *pageScratch) ([]pageRun, uintptr, error) {
 	if len(mem) == 0 {
 		return nil, 0, nil
 	}
 	base := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem))))
 	end := base + uint64(len(mem))
-	// The request and the regions the kernel writes are one object, so
-	// that the rule for a pointer passed to a system call (kept alive and
-	// in place until it returns) covers the regions too.
-	var scan struct {
-		arg     pmScanArg
-		regions [256]pageRegion
+	// The request and the regions the kernel writes are one object on the
+	// heap, which does not move: the kernel finds the regions through a
+	// pointer inside the request.
+	if sc.scan == nil {
+		sc.scan = new(pagemapScanBuf)
 	}
-	var runs []pageRun
+	scan := sc.scan
+	runs := sc.runs[:0]
+	defer func() { sc.runs = runs[:0] }()
 	var total uintptr
 	for start := base; start < end; {
 		scan.arg = pmScanArg{
@@ -249,7 +245,7 @@ func scanPrivatePages(f int, mem []byte) ([]pageRun, uintptr, error) {
 			categoryMask:      pageIsFile,
 			categoryAnyofMask: pageIsPresent | pageIsSwapped,
 		}
-		n, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(f), pagemapScan, uintptr(unsafe.Pointer(&scan)))
+		n, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(f), pagemapScan, uintptr(unsafe.Pointer(scan)))
 		if errno != 0 {
 			return nil, 0, errno
 		}
@@ -271,12 +267,13 @@ func scanPrivatePages(f int, mem []byte) ([]pageRun, uintptr, error) {
 }
 
 // readPrivatePages is privatePages by reading the pagemap file f.
-func readPrivatePages(f int, mem []byte) ([]pageRun, uintptr, error) {
+func readPrivatePages(f int, mem []byte, sc *pageScratch) ([]pageRun, uintptr, error) {
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
 	pages := uintptr(len(mem)) / pageSize
 	var buf [512]uint64
 	raw := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)
-	var runs []pageRun
+	runs := sc.runs[:0]
+	defer func() { sc.runs = runs[:0] }()
 	var total uintptr
 	for p := uintptr(0); p < pages; {
 		n := min(uintptr(len(buf)), pages-p)

@@ -53,7 +53,7 @@ func TestRevertCopiesWrittenPagesBack(t *testing.T) {
 	for _, p := range written {
 		mem[p*pageSize+7] = 0xee
 	}
-	runs, total, err := privatePages(mem)
+	runs, total, err := privatePages(mem, nil)
 	if err != nil {
 		t.Skipf("pagemap: %v", err)
 	}
@@ -67,13 +67,13 @@ func TestRevertCopiesWrittenPagesBack(t *testing.T) {
 		}
 	}
 	for round := 0; round < 2; round++ {
-		if done, err := m.revert(r); err != nil || !done {
+		if done, err := m.revert(r, new(pageScratch)); err != nil || !done {
 			t.Fatalf("revert: %v %v", done, err)
 		}
 		if !bytes.Equal(mem, orig) {
 			t.Fatalf("round %d: the memory is not the image again", round)
 		}
-		again, _, err := privatePages(mem)
+		again, _, err := privatePages(mem, nil)
 		if err != nil || len(again) != len(want) {
 			t.Fatalf("round %d: after revert, private runs %v (%v), want %v", round, again, err, want)
 		}
@@ -91,13 +91,13 @@ func TestRevertDropsManyWrittenPages(t *testing.T) {
 	for p := 0; p < pages; p++ {
 		mem[p*pageSize+1] = 0xee
 	}
-	if _, total, err := privatePages(mem); err != nil || total != uintptr(pages*pageSize) {
+	if _, total, err := privatePages(mem, nil); err != nil || total != uintptr(pages*pageSize) {
 		t.Skipf("pagemap: %d bytes private, %v", total, err)
 	}
-	if done, err := m.revert(r); err != nil || !done {
+	if done, err := m.revert(r, new(pageScratch)); err != nil || !done {
 		t.Fatalf("revert: %v %v", done, err)
 	}
-	if runs, _, err := privatePages(mem); err != nil || len(runs) != 0 {
+	if runs, _, err := privatePages(mem, nil); err != nil || len(runs) != 0 {
 		t.Fatalf("after revert, private runs %v (%v)", runs, err)
 	}
 	if !bytes.Equal(mem, orig) {
@@ -125,14 +125,14 @@ func TestPrivatePagesScanMatchesRead(t *testing.T) {
 			t.Skipf("pagemap: %v", err)
 		}
 		defer unix.Close(f)
-		read, readTotal, err := readPrivatePages(f, mem)
+		read, readTotal, err := readPrivatePages(f, mem, new(pageScratch))
 		if err != nil {
 			t.Skipf("pagemap: %v", err)
 		}
 		if want := uintptr(pages/5*2) * pageSize; readTotal < want {
 			t.Fatalf("%d pages: pagemap found %d private bytes, want at least %d", pages, readTotal, want)
 		}
-		scan, scanTotal, err := scanPrivatePages(f, mem)
+		scan, scanTotal, err := scanPrivatePages(f, mem, new(pageScratch))
 		if errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EINVAL) {
 			t.Skipf("no PAGEMAP_SCAN here: %v", err)
 		}
@@ -180,10 +180,12 @@ func BenchmarkPrivatePages(b *testing.B) {
 		b.Skip(err)
 	}
 	defer unix.Close(f)
-	for name, find := range map[string]func(int, []byte) ([]pageRun, uintptr, error){"scan": scanPrivatePages, "read": readPrivatePages} {
+	for name, find := range map[string]func(int, []byte, *pageScratch) ([]pageRun, uintptr, error){"scan": scanPrivatePages, "read": readPrivatePages} {
 		b.Run(name, func(b *testing.B) {
+			sc := new(pageScratch)
+			b.ReportAllocs()
 			for b.Loop() {
-				if _, total, err := find(f, mem); err != nil || total != 240*pageSize {
+				if _, total, err := find(f, mem, sc); err != nil || total != 240*pageSize {
 					b.Fatal(total, err)
 				}
 			}

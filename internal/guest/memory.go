@@ -31,6 +31,9 @@ type linearMemory struct {
 	// mapped is the image mapped into the reservation (copy-on-write), if
 	// any: reset reverts to it without mapping it again.
 	mapped image
+	// scratch is reset's memory for finding written pages (made on the
+	// first reset).
+	scratch *pageScratch
 }
 
 // newAllocator returns the memory constructor of one instance. With a

@@ -100,6 +100,33 @@ func (m *linearMemory) ungrown() bool {
 	return !m.freed && !m.freeReq && m.mapped != nil && uint64(len(m.buf)) == m.mapped.Size()
 }
 
+// pageRun is a byte range of whole pages.
+type pageRun struct{ from, to uintptr }
+
+// pageScratch is what finding a memory's written pages needs, kept by the
+// memory from one reset to the next so that a Pool job allocates none of
+// it (the kernel's answer, the runs found).
+type pageScratch struct {
+	scan *pagemapScanBuf // Linux's PAGEMAP_SCAN (image_linux.go)
+	runs []pageRun
+}
+
+// pagemapScanBuf is a PAGEMAP_SCAN request and the regions it returns
+// (include/uapi/linux/fs.h).
+type pagemapScanBuf struct {
+	arg     pmScanArg
+	regions [256]pageRegion
+}
+
+// pmScanArg is struct pm_scan_arg.
+type pmScanArg struct {
+	size, flags, start, end, walkEnd, vec, vecLen, maxPages       uint64
+	categoryInverted, categoryMask, categoryAnyofMask, returnMask uint64
+}
+
+// pageRegion is struct page_region.
+type pageRegion struct{ start, end, categories uint64 }
+
 // reset maps img over the memory again, if the memory has the image's size
 // and the limit fits the reservation.
 func (m *linearMemory) reset(img image, limit uint64) error {
@@ -114,9 +141,12 @@ func (m *linearMemory) reset(img image, limit uint64) error {
 		return fmt.Errorf("%w: a memory limit of %d bytes does not fit its reservation", ErrNotReusable, limit)
 	}
 	if r, ok := img.(interface {
-		revert(reservation) (bool, error)
+		revert(reservation, *pageScratch) (bool, error)
 	}); ok && m.mapped == img && !m.res.heap {
-		if done, err := r.revert(m.res); err == nil && done {
+		if m.scratch == nil {
+			m.scratch = new(pageScratch)
+		}
+		if done, err := r.revert(m.res, m.scratch); err == nil && done {
 			m.limit = limit
 			return nil
 		}
