@@ -431,6 +431,7 @@ type poolWorker struct {
 	spare    map[string]*guest.Instance // by language: the last job's instance, to reset
 	baseline map[string]bool            // paths present at the start
 	skip     map[string]bool            // read-only mounts of the interpreters: never walked
+	gen      uint64                     // the filesystem's Generation when it held the baseline only
 }
 
 func newPoolWorker(ctx context.Context, sb *Sandbox) (*poolWorker, error) {
@@ -447,6 +448,7 @@ func newPoolWorker(ctx context.Context, sb *Sandbox) (*poolWorker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wasmbox: pool worker: %w", err)
 	}
+	w.gen = sb.fs.Generation()
 	return w, nil
 }
 
@@ -479,8 +481,14 @@ func (w *poolWorker) closeSpares(ctx context.Context) {
 }
 
 // reset removes what the last job added to the filesystem. Files that were
-// there before (in a mounted directory) are kept, changed or not.
+// there before (in a mounted directory) are kept, changed or not. A job
+// that created or renamed nothing (the filesystem's Generation did not
+// move) needs no walk.
 func (w *poolWorker) reset(ctx context.Context) {
+	if w.sb.fs.Generation() == w.gen {
+		return
+	}
+	defer func() { w.gen = w.sb.fs.Generation() }()
 	_ = w.walk(ctx, "/", func(p string, isDir bool) bool {
 		if w.baseline[p] {
 			return true

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wasmbox/wasmbox/internal/wasip1"
 	"github.com/wasmbox/wasmbox/vfs"
 )
 
@@ -293,4 +294,35 @@ func TestOSBackedFilesystem(t *testing.T) {
 	require.NoError(t, f.Close())
 	_, err = os.Stat(dir + "/existing.txt")
 	assert.NoError(t, err, "closing leaves the directory alone")
+}
+
+// TestGeneration: the generation moves when a name appears (a file or a
+// directory created, by the host or a guest, an entry renamed) and not when
+// existing entries change or go away.
+func TestGeneration(t *testing.T) {
+	ctx := context.Background()
+	f := newFS(t)
+	moved := func(what string, op func()) {
+		t.Helper()
+		before := f.Generation()
+		op()
+		assert.Greater(t, f.Generation(), before, what)
+	}
+	still := func(what string, op func()) {
+		t.Helper()
+		before := f.Generation()
+		op()
+		assert.Equal(t, before, f.Generation(), what)
+	}
+	moved("a new file", func() { _, err := f.WriteBytes(ctx, "/a", []byte("1")); require.NoError(t, err) })
+	still("a file rewritten", func() { _, err := f.WriteBytes(ctx, "/a", []byte("22")); require.NoError(t, err) })
+	moved("a new directory", func() { _, err := f.MakeDir(ctx, "/d"); require.NoError(t, err) })
+	moved("a rename", func() { _, err := f.Rename(ctx, "/a", "/d/b"); require.NoError(t, err) })
+	still("a chmod", func() { require.NoError(t, f.Chmod(ctx, "/d/b", 0o600)) })
+	still("a removal", func() { require.NoError(t, f.Remove(ctx, "/d/b")) })
+	moved("a guest's new file", func() {
+		file, errno := f.WASI().Open("/g", wasip1.OpenFlags{Write: true, Create: true})
+		require.Zero(t, errno)
+		require.Zero(t, file.Close())
+	})
 }

@@ -206,6 +206,8 @@ type FS struct {
 	files int64
 	nodes map[nodeKey]*node
 
+	generation atomic.Uint64 // entries created or renamed (Generation)
+
 	watchMu  sync.Mutex
 	watchers map[*watcher]struct{}
 	nwatch   atomic.Int32
@@ -307,6 +309,14 @@ func (f *FS) scan(m *mount) error {
 		return nil
 	})
 }
+
+// Generation counts the entries created (files and directories) and
+// renamed in the filesystem, by the host or a guest, since it was made. A
+// caller that remembers it can tell that no new name has appeared since:
+// a Pool worker skips its walk of the filesystem after a job that created
+// nothing. Changes made to a mounted host directory behind the
+// filesystem's back are not counted.
+func (f *FS) Generation() uint64 { return f.generation.Load() }
 
 // Close stops the watchers; later operations fail with ErrClosed. The
 // afero filesystems are left as they are.
@@ -681,6 +691,7 @@ func (f *FS) createDirLocked(l loc) error {
 		return fromOS(err)
 	}
 	f.files++
+	f.generation.Add(1)
 	f.touchParent(l)
 	f.emit(l.abs, EventCreate)
 	return nil
@@ -899,6 +910,7 @@ func (f *FS) renameLocked(from, to loc, quiet bool) error {
 		n.key = nodeKey{to.m, to.rel + n.key.rel[len(from.rel):]}
 		f.nodes[n.key] = n
 	}
+	f.generation.Add(1)
 	if !quiet {
 		f.emit(from.abs, EventRename)
 		f.emit(to.abs, EventCreate)
@@ -1044,6 +1056,7 @@ func (f *FS) openLocked(l loc, o openFlags) (*handle, error) {
 			return nil, fromOS(err)
 		}
 		f.files++
+		f.generation.Add(1)
 		f.touchParent(l)
 		if !o.quiet {
 			f.emit(l.abs, EventCreate)
