@@ -213,7 +213,6 @@ const (
 	pagemapScan = 0xc0606610
 )
 
-
 // scanPrivatePages is privatePages by PAGEMAP_SCAN on the pagemap file f:
 // the pages that are not a file's (inverted mask) and are present or
 // swapped out. The kernel walks the page table and returns ranges, where
