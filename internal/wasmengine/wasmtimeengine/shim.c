@@ -175,17 +175,22 @@ wasmtime_error_t *wbx_define(wasmtime_linker_t *linker, const char *module,
                                                (void *)env, host_free);
 }
 
+// take_message returns msg as a C string (malloc'd, or NULL) and deletes it.
+static char *take_message(wasm_byte_vec_t *msg) {
+  char *s = malloc(msg->size + 1);
+  if (s != NULL) {
+    memcpy(s, msg->data, msg->size);
+    s[msg->size] = 0;
+  }
+  wasm_byte_vec_delete(msg);
+  return s;
+}
+
 char *wbx_error_message(wasmtime_error_t *err) {
   wasm_byte_vec_t msg = {0, NULL};
   wasmtime_error_message(err, &msg);
-  char *s = malloc(msg.size + 1);
-  if (s != NULL) {
-    memcpy(s, msg.data, msg.size);
-    s[msg.size] = 0;
-  }
-  wasm_byte_vec_delete(&msg);
   wasmtime_error_delete(err);
-  return s;
+  return take_message(&msg);
 }
 
 size_t wbx_thread_stack_size(void) {
@@ -206,13 +211,8 @@ wasmtime_error_t *wbx_call(wasmtime_context_t *cx, const wasmtime_func_t *f,
   if (trap != NULL) {
     wasm_byte_vec_t msg = {0, NULL};
     wasm_trap_message(trap, &msg);
-    char *s = malloc(msg.size + 1);
-    if (s != NULL) {
-      memcpy(s, msg.data, msg.size);
-      s[msg.size] = 0;
-    }
-    wasm_byte_vec_delete(&msg);
     wasm_trap_delete(trap);
+    char *s = take_message(&msg);
     *trap_msg = s != NULL ? s : strdup("wasm trap");
   }
   return err;
