@@ -114,8 +114,6 @@ func (c *Context) restart(ctx context.Context) error {
 	return nil
 }
 
-// shutdown marks the context removed and closes its instance; a running cell
-// is hard-stopped and shutdown returns once it no longer runs.
 // takeIdle marks the context removed and hands its interpreter to the
 // caller, to be reset for another context, when the context is idle (no
 // cell queued or running, no command), has no network device (its
@@ -141,6 +139,8 @@ func (c *Context) takeIdle() *guest.Instance {
 	return inst
 }
 
+// shutdown marks the context removed and closes its instance; a running cell
+// is hard-stopped and shutdown returns once it no longer runs.
 func (c *Context) shutdown(ctx context.Context) error {
 	c.mu.Lock()
 	if c.removed {
