@@ -18,20 +18,32 @@ type memfdImage struct {
 	size uint64
 
 	// ro is the image mapped shared and read-only, made on the first
-	// revert: the source its written pages are copied back from.
-	roOnce sync.Once
-	ro     []byte
+	// revert: the source its written pages are copied back from. pagemap
+	// is /proc/self/pagemap, opened then too (-1 if it cannot be): opening
+	// it for every revert cost a path walk and a pid revalidation.
+	roOnce  sync.Once
+	ro      []byte
+	pagemap int
 }
 
 // source returns the image's read-only mapping, or nil if it cannot be
 // made.
 func (m *memfdImage) source() []byte {
+	m.once()
+	return m.ro
+}
+
+// once makes what reverts use: the read-only mapping and the pagemap file.
+func (m *memfdImage) once() {
 	m.roOnce.Do(func() {
 		if b, err := unix.Mmap(m.fd, 0, int(m.size), unix.PROT_READ, unix.MAP_SHARED); err == nil {
 			m.ro = b
 		}
+		m.pagemap = -1
+		if f, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+			m.pagemap = f
+		}
 	})
-	return m.ro
 }
 
 func newImage(mem []byte) (image, error) {
@@ -143,7 +155,8 @@ func (m *memfdImage) revert(r reservation, sc *pageScratch) (bool, error) {
 		return false, nil
 	}
 	mem := r.mem[:m.size]
-	runs, total, err := privatePages(mem, sc)
+	m.once()
+	runs, total, err := privatePagesIn(m.pagemap, mem, sc)
 	if src := m.source(); err == nil && total <= revertCopyMax && src != nil {
 		for _, run := range runs {
 			copy(mem[run.from:run.to], src[run.from:run.to])
@@ -187,14 +200,23 @@ const (
 // sc, if not nil, lends the memory the search needs, from one call to the
 // next; the runs returned are in it, valid until its next use.
 func privatePages(mem []byte, sc *pageScratch) ([]pageRun, uintptr, error) {
-	if sc == nil {
-		sc = new(pageScratch)
-	}
 	f, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer unix.Close(f)
+	return privatePagesIn(f, mem, sc)
+}
+
+// privatePagesIn is privatePages with f, an open /proc/self/pagemap (or a
+// negative number: none could be opened).
+func privatePagesIn(f int, mem []byte, sc *pageScratch) ([]pageRun, uintptr, error) {
+	if f < 0 {
+		return nil, 0, fmt.Errorf("no /proc/self/pagemap")
+	}
+	if sc == nil {
+		sc = new(pageScratch)
+	}
 	if runs, total, err := scanPrivatePages(f, mem, sc); err == nil {
 		return runs, total, nil
 	}
@@ -322,9 +344,14 @@ func (m *memfdImage) Close() error {
 	if m.fd < 0 {
 		return nil
 	}
+	m.roOnce.Do(func() { m.pagemap = -1 }) // no revert made them: none will
 	if m.ro != nil {
 		_ = unix.Munmap(m.ro)
 		m.ro = nil
+	}
+	if m.pagemap >= 0 {
+		_ = unix.Close(m.pagemap)
+		m.pagemap = -1
 	}
 	err := unix.Close(m.fd)
 	m.fd = -1
