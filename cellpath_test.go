@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wasmbox/wasmbox"
 	"github.com/wasmbox/wasmbox/result"
 )
 
@@ -20,6 +21,17 @@ import (
 // path).
 
 const generalPath = "\n# general path"
+
+// sameAsGeneralPath runs each cell as it is in c and on the general path
+// in general, and compares everything they produce.
+func sameAsGeneralPath(t *testing.T, sb *wasmbox.Sandbox, c, general *wasmbox.Context, cells []string) {
+	t.Helper()
+	for _, code := range cells {
+		a := runIn(t, sb, c, code)
+		b := runIn(t, sb, general, code+generalPath)
+		assert.Equal(t, describe(t, a), describe(t, b), code)
+	}
+}
 
 func TestPythonExpressionCellsAsTheGeneralPath(t *testing.T) {
 	sb := newSandbox(t)
@@ -51,11 +63,7 @@ func TestPythonExpressionCellsAsTheGeneralPath(t *testing.T) {
 		"1e3",
 		"raise SystemExit",
 	}
-	for _, code := range cells {
-		a := runIn(t, sb, fast, code)
-		b := runIn(t, sb, general, code+generalPath)
-		assert.Equal(t, describe(t, a), describe(t, b), code)
-	}
+	sameAsGeneralPath(t, sb, fast, general, cells)
 	exec := runIn(t, sb, fast, "'a' is 'a'")
 	noError(t, exec)
 	assert.Equal(t, "True", exec.Text())
@@ -110,11 +118,7 @@ func TestPythonSplitCellsAsTheGeneralPath(t *testing.T) {
 		"_ = 5\n_ + 1",
 		"\n\nm = 7\n\nm * 2\n\n",
 	}
-	for _, code := range cells {
-		a := runIn(t, sb, split, code)
-		b := runIn(t, sb, general, code+generalPath)
-		assert.Equal(t, describe(t, a), describe(t, b), code)
-	}
+	sameAsGeneralPath(t, sb, split, general, cells)
 	// IPython's rule: a ";" last hides the value, comments after it or not.
 	for _, code := range []string{"1;\n# a comment", "x = 2\nx;  # a comment\n\n", "x = 2\nx;\n  # a comment"} {
 		exec := runIn(t, sb, split, code)
