@@ -18,8 +18,9 @@ import (
 
 // wasmtime-go keeps its C pointers in unexported fields; the C functions it
 // does not wrap (the memory creator, the epoch deadline callback, unchecked
-// host functions) need them. Each of these types holds the pointer as its
-// first field (wasmtime-go v39), which the tests exercise.
+// host functions and calls) need them. Each of these types holds the
+// pointer as its first field, and Func its wasmtime_func_t value as its
+// only one (wasmtime-go v39), which the tests exercise.
 
 func configPtr(c *wasmtime.Config) *C.wasm_config_t {
 	return *(**C.wasm_config_t)(unsafe.Pointer(c))
