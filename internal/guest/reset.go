@@ -31,20 +31,15 @@ func (i *Instance) Reset(ctx context.Context, s *Snapshot, cfg Config) error {
 		return ErrBusy
 	}
 	defer i.callMu.Unlock()
-	why := ""
+	why := i.unfit()
 	switch {
-	case i.Err() != nil:
-		why = "it died: " + i.Err().Error()
+	case why != "":
 	case s.module != i.module:
 		why = "the snapshot is another module's"
 	case i.module.Fingerprint(cfg) != s.fingerprint || i.fingerprint != s.fingerprint:
 		why = "the snapshot has another configuration"
-	case i.stop.Load() != 0:
-		why = "it was stopped"
 	case (cfg.Determinism != nil) != (i.clock != nil):
 		why = "its clocks are of the other kind (deterministic or real)"
-	case !i.wasi.Unchanged():
-		why = "it holds files open"
 	}
 	if why != "" {
 		return fmt.Errorf("%w: %s", ErrNotReusable, why)
@@ -90,7 +85,22 @@ func (i *Instance) Recyclable() bool {
 		return false
 	}
 	defer i.callMu.Unlock()
-	return i.Err() == nil && i.stop.Load() == 0 && i.wasi.Unchanged() && i.mem.ungrown()
+	return i.unfit() == "" && i.mem.ungrown()
+}
+
+// unfit says why the instance itself cannot be reset, whatever the
+// snapshot: it died, was stopped, or holds files open; "" if none of these.
+// The caller holds callMu.
+func (i *Instance) unfit() string {
+	switch {
+	case i.Err() != nil:
+		return "it died: " + i.Err().Error()
+	case i.stop.Load() != 0:
+		return "it was stopped"
+	case !i.wasi.Unchanged():
+		return "it holds files open"
+	}
+	return ""
 }
 
 // ungrown reports whether the memory maps an image of its own size.
