@@ -156,7 +156,7 @@ func (m *memfdImage) revert(r reservation, sc *pageScratch) (bool, error) {
 	}
 	mem := r.mem[:m.size]
 	m.once()
-	runs, total, err := privatePagesIn(m.pagemap, mem, sc)
+	runs, total, err := privatePages(m.pagemap, mem, sc)
 	if src := m.source(); err == nil && total <= revertCopyMax && src != nil {
 		for _, run := range runs {
 			copy(mem[run.from:run.to], src[run.from:run.to])
@@ -190,7 +190,8 @@ const (
 	pagemapFile    = 1 << 61 // a file page or shared anonymous memory
 )
 
-// privatePages returns the byte ranges of mem (page-aligned) that hold
+// privatePages returns, from f (an open /proc/self/pagemap, or a negative
+// number: none could be opened), the byte ranges of mem (page-aligned) that hold
 // private anonymous pages, in memory or swapped out -- the copies made when
 // the process wrote to its private file mapping -- and their total size.
 // It asks the kernel for the ranges (the PAGEMAP_SCAN ioctl, Linux 6.7)
@@ -199,18 +200,7 @@ const (
 //
 // sc, if not nil, lends the memory the search needs, from one call to the
 // next; the runs returned are in it, valid until its next use.
-func privatePages(mem []byte, sc *pageScratch) ([]pageRun, uintptr, error) {
-	f, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer unix.Close(f)
-	return privatePagesIn(f, mem, sc)
-}
-
-// privatePagesIn is privatePages with f, an open /proc/self/pagemap (or a
-// negative number: none could be opened).
-func privatePagesIn(f int, mem []byte, sc *pageScratch) ([]pageRun, uintptr, error) {
+func privatePages(f int, mem []byte, sc *pageScratch) ([]pageRun, uintptr, error) {
 	if f < 0 {
 		return nil, 0, fmt.Errorf("no /proc/self/pagemap")
 	}

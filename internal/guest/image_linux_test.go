@@ -11,6 +11,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// privatePagesOf is privatePages with a pagemap file of its own.
+func privatePagesOf(t testing.TB, mem []byte) ([]pageRun, uintptr, error) {
+	t.Helper()
+	f, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer unix.Close(f)
+	return privatePages(f, mem, nil)
+}
+
 // mappedImage maps an image of the given pages (some of them holes of the
 // sparse file) into a fresh reservation.
 func mappedImage(t *testing.T, pages int) (*memfdImage, reservation, []byte, []byte) {
@@ -53,7 +64,7 @@ func TestRevertCopiesWrittenPagesBack(t *testing.T) {
 	for _, p := range written {
 		mem[p*pageSize+7] = 0xee
 	}
-	runs, total, err := privatePages(mem, nil)
+	runs, total, err := privatePagesOf(t, mem)
 	if err != nil {
 		t.Skipf("pagemap: %v", err)
 	}
@@ -73,7 +84,7 @@ func TestRevertCopiesWrittenPagesBack(t *testing.T) {
 		if !bytes.Equal(mem, orig) {
 			t.Fatalf("round %d: the memory is not the image again", round)
 		}
-		again, _, err := privatePages(mem, nil)
+		again, _, err := privatePagesOf(t, mem)
 		if err != nil || len(again) != len(want) {
 			t.Fatalf("round %d: after revert, private runs %v (%v), want %v", round, again, err, want)
 		}
@@ -91,13 +102,13 @@ func TestRevertDropsManyWrittenPages(t *testing.T) {
 	for p := 0; p < pages; p++ {
 		mem[p*pageSize+1] = 0xee
 	}
-	if _, total, err := privatePages(mem, nil); err != nil || total != uintptr(pages*pageSize) {
+	if _, total, err := privatePagesOf(t, mem); err != nil || total != uintptr(pages*pageSize) {
 		t.Skipf("pagemap: %d bytes private, %v", total, err)
 	}
 	if done, err := m.revert(r, new(pageScratch)); err != nil || !done {
 		t.Fatalf("revert: %v %v", done, err)
 	}
-	if runs, _, err := privatePages(mem, nil); err != nil || len(runs) != 0 {
+	if runs, _, err := privatePagesOf(t, mem); err != nil || len(runs) != 0 {
 		t.Fatalf("after revert, private runs %v (%v)", runs, err)
 	}
 	if !bytes.Equal(mem, orig) {
