@@ -370,3 +370,43 @@ func TestBuiltinsChangesStayTheCells(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "3", exec.Text())
 }
+
+// The shield learns of changes to the builtins from a watch on their dict,
+// not by comparing them all after every cell: a change made after quiet
+// cells (whose values the prelude writes to builtins._), through the dict
+// itself, is still undone for the prelude and still the cell's own.
+func TestBuiltinsChangedThroughTheDictAfterQuietCells(t *testing.T) {
+	ctx := context.Background()
+	sb, err := wasmbox.New(ctx)
+	require.NoError(t, err)
+	defer sb.Close(ctx)
+	for _, code := range []string{"1", "x = 2", "x + 1", "_"} {
+		exec, err := sb.RunCode(ctx, code)
+		require.NoError(t, err)
+		require.Nil(t, exec.Error, code)
+	}
+	for _, code := range []string{
+		"import builtins\n_saved = dict(vars(builtins))\nvars(builtins)['isinstance'] = None\nvars(builtins).update(repr=None)",
+		"1/0",
+		"del vars(builtins)['str']",
+		"1/0",
+	} {
+		exec, err := sb.RunCode(ctx, code)
+		require.NoError(t, err)
+		if code == "1/0" {
+			require.NotNil(t, exec.Error, "errors are still reported")
+			assert.Equal(t, "ZeroDivisionError", exec.Error.Name)
+			assert.Contains(t, exec.Error.Traceback, "1/0")
+		} else {
+			require.Nil(t, exec.Error, code)
+		}
+	}
+	exec, err := sb.RunCode(ctx, "(isinstance, repr, 'str' in vars(builtins))")
+	require.NoError(t, err)
+	require.Nil(t, exec.Error)
+	assert.Equal(t, "(None, None, False)", exec.Text(), "the cell's changes apply to later cells")
+	exec, err = sb.RunCode(ctx, "vars(builtins).update(_saved)\n(repr(1), str(2))")
+	require.NoError(t, err)
+	require.Nil(t, exec.Error)
+	assert.Equal(t, "('1', '2')", exec.Text())
+}

@@ -17,7 +17,6 @@ import io
 import json
 import linecache
 import math
-import operator
 import os
 import re
 import string
@@ -2557,23 +2556,17 @@ class _Helper:
 
 _MISSING = object()
 _original_builtins = ()  # (name, value) pairs, filled at the end of the prelude
-_original_values = ()  # their values, and a getter of their names' values,
-_get_originals = None  # both filled with _original_builtins
-_is = operator.is_
 _cell_builtins = {}  # name -> the cell's value, or _MISSING if it deleted it
+# Whether a builtin was written or deleted since the last call: the driver
+# watches the builtins dict (a CPython dict watcher), so a cell that changed
+# none costs the shield one call instead of a comparison of every builtin.
+_builtins_changed = _wasmbox.changed
 
 
 def _shield():
+    if not _cell_builtins and not _builtins_changed():
+        return
     bd = vars(builtins)
-    # The common case, no builtin changed or deleted, checked by C code
-    # alone: one lookup and one identity test per builtin, without a
-    # Python-level loop (a missing name is a KeyError).
-    if not _cell_builtins:
-        try:
-            if all(map(_is, _get_originals(bd), _original_values)):
-                return
-        except KeyError:
-            pass
     for name, orig in _original_builtins:
         cur = bd.get(name, _MISSING)
         if cur is not orig:
@@ -2581,6 +2574,7 @@ def _shield():
             bd[name] = orig
         elif name in _cell_builtins:
             del _cell_builtins[name]
+    _builtins_changed()  # forget the shield's own writes
 
 
 def _unshield():
@@ -2615,8 +2609,7 @@ if "" not in sys.path:
 # context is not slow to format.
 _user_traceback(ValueError("warm-up"))
 _original_builtins = tuple(vars(builtins).items())
-_original_values = tuple(value for _, value in _original_builtins)
-_get_originals = operator.itemgetter(*(name for name, _ in _original_builtins))
+_wasmbox.watch(vars(builtins))
 _hidden_names = frozenset(_ns)
 _take_reserve()
 sys.stdout = sys.__stdout__ = _stdio(1)

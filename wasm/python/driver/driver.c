@@ -155,9 +155,54 @@ static PyObject *py_emit(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* A watch on one dict (the builtins module's): the prelude's shield asks,
+   after every cell, whether the cell changed a builtin. Without the watch it
+   compares every builtin with its original, which costs a cell about as much
+   as compiling it. Writes of "_" (the prelude's own builtins._) do not count. */
+static int watcher_id = -1;
+static PyObject *watched; /* borrowed: the builtins dict lives as long as the interpreter */
+static int watched_changed = 1;
+
+static int on_watched_event(PyDict_WatchEvent event, PyObject *dict, PyObject *key,
+                            PyObject *new_value) {
+    (void)event, (void)dict, (void)new_value;
+    if (key != NULL && PyUnicode_Check(key) && PyUnicode_GET_LENGTH(key) == 1 &&
+        PyUnicode_READ_CHAR(key, 0) == '_')
+        return 0;
+    watched_changed = 1;
+    return 0;
+}
+
+static PyObject *py_watch(PyObject *self, PyObject *dict) {
+    if (!PyDict_CheckExact(dict)) {
+        PyErr_SetString(PyExc_TypeError, "watch() takes a dict");
+        return NULL;
+    }
+    if (watched != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "watch() was already called");
+        return NULL;
+    }
+    if (watcher_id < 0 && (watcher_id = PyDict_AddWatcher(on_watched_event)) < 0) return NULL;
+    if (PyDict_Watch(watcher_id, dict) < 0) return NULL;
+    watched = dict;
+    watched_changed = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_changed(PyObject *self, PyObject *unused) {
+    int changed = watched_changed || watched == NULL;
+    watched_changed = 0;
+    return PyBool_FromLong(changed);
+}
+
 static PyMethodDef wasmbox_methods[] = {
     {"emit", py_emit, METH_VARARGS,
      "emit(kind, data)\n--\n\nSend one event (str or bytes, UTF-8 JSON) to the host."},
+    {"watch", py_watch, METH_O,
+     "watch(d)\n--\n\nWatch dict d (once per interpreter): changed() then reports writes to it."},
+    {"changed", py_changed, METH_NOARGS,
+     "changed()\n--\n\nWhether the watched dict changed (a key other than \"_\" written or\n"
+     "deleted) since the last call, or nothing is watched. Resets the answer."},
     {NULL, NULL, 0, NULL},
 };
 
