@@ -84,6 +84,18 @@
     emit(EV_RESULT, { __proto__: null, is_main_result: main, data });
   }
 
+  // emitValue(value, main): the result event of a value. A primitive's
+  // bundle is its text alone (only objects have a mimebundle hook or
+  // JSON), so it is written without building the bundle.
+  function emitValue(value, main) {
+    if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
+      emitResult(bundleOf(value), main);
+    } else if (!quiet) {
+      W.emit(EV_RESULT, (main ? '{"is_main_result":true,"data":{"text/plain":' :
+        '{"is_main_result":false,"data":{"text/plain":') + JSONStringify(inspect(value)) + '}}');
+    }
+  }
+
   // String(v) that never throws.
   function safeString(v, fallback) {
     if (typeof v === 'string') return v;
@@ -246,7 +258,8 @@
         }
       }
     } else {
-      data = bundleOf(value);
+      emitValue(value, false);
+      return;
     }
     emitResult(data, false);
   }
@@ -596,7 +609,7 @@
         try {
           hide(globalThis, '_', value);
         } catch (e) { /* the cell made _ unwritable, or froze globalThis */ }
-        emitResult(bundleOf(value), true);
+        emitValue(value, true);
       }
       if (firstError !== null) emit(EV_ERROR, firstError);
     } finally {
