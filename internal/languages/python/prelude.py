@@ -755,7 +755,7 @@ def _expression_code(code, filename):
     if "\n" in line or not _may_be_expression(line):
         return None
     try:
-        return _compiling(compile, code, filename, "eval", flags=_TLA, dont_inherit=True)
+        return _compile(code, filename, "eval", _TLA)
     except (SyntaxError, RecursionError):
         return None  # the general path reports it
 
@@ -788,12 +788,11 @@ def _split_code(code, filename):
     if line[0] in " \t\f#" or not _may_be_expression(line):
         return None
     try:
-        last = _compiling(compile, "\n" * code.count("\n", 0, start) + line, filename, "eval",
-                          flags=_TLA, dont_inherit=True)
+        last = _compile("\n" * code.count("\n", 0, start) + line, filename, "eval", _TLA)
     except (SyntaxError, RecursionError):
         return None
     try:
-        body = _compiling(compile, code[:start], filename, "exec", flags=_TLA, dont_inherit=True)
+        body = _compile(code[:start], filename, "exec", _TLA)
     except (SyntaxError, RecursionError):
         return None  # the general path reports it
     return body, last
@@ -979,6 +978,17 @@ def _compiling(fn, *args, **kwargs):
         if "without setting an exception" not in str(e):
             raise
         raise MemoryError("out of memory while compiling the cell") from None
+
+
+def _compile(source, filename, mode, flags):
+    """compile(source, filename, mode, flags, dont_inherit=True), out of
+    memory as _compiling. The wrappers are called only once compile failed
+    that way: a cell's compilation does not pay for their frames."""
+    try:
+        return compile(source, filename, mode, flags, True)
+    except (MemoryError, SystemError):
+        pass
+    return _compiling(compile, source, filename, mode, flags=flags, dont_inherit=True)
 
 
 # ---- sources of recent cells ---------------------------------------------------
@@ -1212,8 +1222,7 @@ def _run_cell(code, opts):
                 body_obj, code_obj = split
                 expression = has_value = True  # the line has no ";"
         if not expression:
-            tree = _compiling(compile, code, filename, "exec", flags=_ONLY_AST,
-                              dont_inherit=True)
+            tree = _compile(code, filename, "exec", _ONLY_AST)
             if fixes:
                 _fix_positions(tree, fixes)
             has_value = False
@@ -1228,8 +1237,7 @@ def _run_cell(code, opts):
                 tree.body[-1] = _Assign(targets=[_Name(id=_LAST, ctx=_Store(), **loc)],
                                         value=last.value, **loc)
                 has_value = True
-            code_obj = _compiling(compile, tree, filename, "exec", flags=_TLA,
-                                  dont_inherit=True)
+            code_obj = _compile(tree, filename, "exec", _TLA)
         _ns.pop(_LAST, None)
         _unshield()
         try:
