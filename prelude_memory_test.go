@@ -102,3 +102,19 @@ func TestPythonKeepsOnlyRecentCellSources(t *testing.T) {
 	assert.Contains(t, exec.Error.Traceback, "return 1 / 0")
 	assert.Contains(t, exec.Error.Traceback, "f()")
 }
+
+// The objects of the pristine snapshot are immortal (a context that uses
+// them writes no page of the snapshot to count references); what a context
+// creates is not, and is freed as usual.
+func TestSnapshotObjectsImmortalCellObjectsNot(t *testing.T) {
+	sb := newSandbox(t)
+	c := newContext(t, sb, "python")
+	exec := runIn(t, sb, c, "import sys, json\n"+
+		"(sys.getrefcount(json.dumps) >= 2**29, sys.getrefcount(json.dumps.__code__.co_consts) >= 2**29)")
+	noError(t, exec)
+	assert.Equal(t, "(True, True)", exec.Text(), "a function of the snapshot and its code's constants")
+	exec = runIn(t, sb, c, "import weakref\nclass A: pass\na = A()\nr = weakref.ref(a)\n"+
+		"del a\n(r() is None, sys.getrefcount(A) < 100)")
+	noError(t, exec)
+	assert.Equal(t, "(True, True)", exec.Text(), "a cell's objects are counted and freed")
+}

@@ -1131,7 +1131,19 @@ def _setup(opts):
         global _fresh
         _fresh = True
     import gc
+    if opts.get("warm"):
+        gc.unfreeze()  # what an earlier set-up froze is reached below too
     gc.collect()
+    if opts.get("warm"):
+        # Nothing alive now is counted any more (the driver's immortalize):
+        # a context that runs a function or reads a constant of the
+        # snapshot does not write to the page it lives on. An immortal
+        # object is never freed, so the memory reserve, which must be, is
+        # let go first and taken anew.
+        _release_reserve()
+        gc.collect()
+        _wasmbox.immortalize(gc.get_objects())
+        _take_reserve()
     gc.freeze()
     return 0
 

@@ -195,11 +195,73 @@ static PyObject *py_changed(PyObject *self, PyObject *unused) {
     return PyBool_FromLong(changed);
 }
 
+/* Immortal objects (PEP 683) are never counted: Py_INCREF and Py_DECREF
+   leave them alone. immortalize(objects) makes the objects of the list,
+   and everything they reach, immortal. The prelude passes every object the
+   collector tracks just before the snapshot that contexts are restored from
+   copy-on-write: a context then no longer writes (and so copies) a page of
+   the snapshot each time it takes or drops a reference to an object that
+   lives there -- a function, a type, a constant of a module's code. Such
+   objects are never freed, which costs nothing: their memory is the
+   snapshot's, shared by every context. */
+struct immortal_walk { PyObject *skip; PyObject **stack; size_t n, cap; int failed; };
+
+static int immortal_push(PyObject *op, void *arg) {
+    struct immortal_walk *w = arg;
+    if (op == NULL || op == w->skip || _Py_IsImmortal(op)) return 0; /* seen, or static */
+    Py_SET_REFCNT(op, _Py_IMMORTAL_REFCNT);
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 4096;
+        PyObject **stack = realloc(w->stack, cap * sizeof *stack);
+        if (stack == NULL) { w->failed = 1; return 0; }
+        w->stack = stack, w->cap = cap;
+    }
+    w->stack[w->n++] = op;
+    return 0;
+}
+
+static PyObject *py_immortalize(PyObject *self, PyObject *objects) {
+    if (!PyList_CheckExact(objects)) {
+        PyErr_SetString(PyExc_TypeError, "immortalize() takes a list");
+        return NULL;
+    }
+    struct immortal_walk w = {.skip = objects}; /* the caller's list, freed after the call */
+    Py_ssize_t roots = PyList_GET_SIZE(objects);
+    size_t count = 0;
+    for (Py_ssize_t i = 0; i < roots && !w.failed; i++) {
+        immortal_push(PyList_GET_ITEM(objects, i), &w);
+        while (w.n > 0 && !w.failed) {
+            PyObject *op = w.stack[--w.n];
+            count++;
+            if (PyCode_Check(op)) { /* not tracked by the collector in this build */
+                PyCodeObject *co = (PyCodeObject *)op;
+                immortal_push(co->co_consts, &w);
+                immortal_push(co->co_names, &w);
+                immortal_push(co->co_exceptiontable, &w);
+                immortal_push(co->co_localsplusnames, &w);
+                immortal_push(co->co_localspluskinds, &w);
+                immortal_push(co->co_filename, &w);
+                immortal_push(co->co_name, &w);
+                immortal_push(co->co_qualname, &w);
+                immortal_push(co->co_linetable, &w);
+            } else if (PyObject_IS_GC(op) && Py_TYPE(op)->tp_traverse != NULL) {
+                Py_TYPE(op)->tp_traverse(op, immortal_push, &w);
+            }
+        }
+    }
+    free(w.stack);
+    if (w.failed) return PyErr_NoMemory(); /* what was reached is immortal: harmless */
+    return PyLong_FromSize_t(count);
+}
+
 static PyMethodDef wasmbox_methods[] = {
     {"emit", py_emit, METH_VARARGS,
      "emit(kind, data)\n--\n\nSend one event (str or bytes, UTF-8 JSON) to the host."},
     {"watch", py_watch, METH_O,
      "watch(d)\n--\n\nWatch dict d (once per interpreter): changed() then reports writes to it."},
+    {"immortalize", py_immortalize, METH_O,
+     "immortalize(objects)\n--\n\nMake the objects of the list, and every object they reach, immortal;\n"
+     "returns how many became so."},
     {"changed", py_changed, METH_NOARGS,
      "changed()\n--\n\nWhether the watched dict changed (a key other than \"_\" written or\n"
      "deleted) since the last call, or nothing is watched. Resets the answer."},
