@@ -391,6 +391,8 @@ if opts.get("preimport"):  # as a data build's snapshot: imported before any cel
 events = []
 wb = types.ModuleType("_wasmbox")
 wb.emit = lambda kind, payload: events.append([kind, json.loads(bytes(payload).decode("utf-8"))])
+wb.watch = lambda d: None  # no dict watch natively: the shield compares every time
+wb.changed = lambda: True
 cfg = {"prelude": open(opts["prelude"]).read()}
 if opts.get("datadisplay"):
     cfg["datadisplay"] = open(opts["datadisplay"]).read()
