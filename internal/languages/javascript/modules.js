@@ -240,6 +240,12 @@
   // CellOptions.Prepared, or undefined).
   function begin(prep, name) {
     cellName = name;
+    if (prep === undefined) { // a plain cell: nothing shipped, mapped or resolved
+      cellImports = undefined;
+      cellBase = metaBase = base;
+      cellRequire = cellImport = meta = null;
+      return;
+    }
     const b = own(prep, 'base');
     if (typeof b === 'string' && b) base = b;
     const imports = own(prep, 'imports');

@@ -548,9 +548,10 @@
     firstError = null;
     MapPrototypeClear(unhandled);
     groupIndent = '';
-    const saved = { __proto__: null };
     const envs = option(o, 'envs');
     if (envs !== null && typeof envs === 'object') {
+      const saved = { __proto__: null };
+      savedEnv = saved; // filled as it goes: an interrupt half-way is undone too
       const keys = ObjectKeys(envs);
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i];
@@ -562,7 +563,6 @@
         }
       }
     }
-    savedEnv = saved;
     try {
       const filename = `<cell-${count}>`;
       const prepared = option(o, 'prepared');
