@@ -1221,8 +1221,12 @@ def _run_cell(code, opts):
         _repair_stdio()
         shown, code, fixes = _transform_safely(code)
         _remember_source(filename, shown)
-        _apply_envs(o.get("envs"), saved)
-        _datadisplay_cell_start()
+        envs = o.get("envs")
+        if envs:
+            _apply_envs(envs, saved)
+        # (Each guard below spares a cell without the feature a call.)
+        if _dd is not None or _DATADISPLAY_SOURCE is not None:
+            _datadisplay_cell_start()
         # A cell that is one expression compiles once, from its source (in
         # eval mode); any other goes through its AST.
         code_obj = None if fixes else _expression_code(code, filename)
@@ -1251,7 +1255,8 @@ def _run_cell(code, opts):
                 has_value = True
             code_obj = _compile(tree, filename, "exec", _TLA)
         _ns.pop(_LAST, None)
-        _unshield()
+        if _cell_builtins:
+            _unshield()
         try:
             _trigger("pre_execute")
             if body_obj is not None:
@@ -1271,7 +1276,8 @@ def _run_cell(code, opts):
                 _publish(format_bundle(value), True)
         ran = True
         # As the inline backend after a cell: its figures, after its output.
-        _datadisplay_cell_end(True)
+        if _dd is not None or _DATADISPLAY_SOURCE is not None:
+            _datadisplay_cell_end(True)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included
         if _out_of_memory(exc):
             _release_reserve()
@@ -1288,12 +1294,14 @@ def _run_cell(code, opts):
         except BaseException:
             _datadisplay_close()
     finally:
-        try:
-            _restore_envs(saved)
-        except BaseException:
-            pass
+        if saved:
+            try:
+                _restore_envs(saved)
+            except BaseException:
+                pass
         _flush()
-    _take_reserve()
+    if _reserve is None:
+        _take_reserve()
     return 0
 
 
