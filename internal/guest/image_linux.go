@@ -26,13 +26,6 @@ type memfdImage struct {
 	pagemap int
 }
 
-// source returns the image's read-only mapping, or nil if it cannot be
-// made.
-func (m *memfdImage) source() []byte {
-	m.once()
-	return m.ro
-}
-
 // once makes what reverts use: the read-only mapping and the pagemap file.
 func (m *memfdImage) once() {
 	m.roOnce.Do(func() {
@@ -157,7 +150,7 @@ func (m *memfdImage) revert(r reservation, sc *pageScratch) (bool, error) {
 	mem := r.mem[:m.size]
 	m.once()
 	runs, total, err := privatePages(m.pagemap, mem, sc)
-	if src := m.source(); err == nil && total <= revertCopyMax && src != nil {
+	if src := m.ro; err == nil && total <= revertCopyMax && src != nil {
 		for _, run := range runs {
 			copy(mem[run.from:run.to], src[run.from:run.to])
 		}

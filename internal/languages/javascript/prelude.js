@@ -77,11 +77,16 @@
     const keys = ObjectKeys(data);
     const text = data['text/plain'];
     if (keys.length === 1 && typeof text === 'string') {
-      W.emit(EV_RESULT, (main ? '{"is_main_result":true,"data":{"text/plain":' :
-        '{"is_main_result":false,"data":{"text/plain":') + JSONStringify(text) + '}}');
+      emitText(text, main);
       return;
     }
     emit(EV_RESULT, { __proto__: null, is_main_result: main, data });
+  }
+
+  // emitText(text, main): the result event of a bundle of text alone.
+  function emitText(text, main) {
+    W.emit(EV_RESULT, (main ? '{"is_main_result":true,"data":{"text/plain":' :
+      '{"is_main_result":false,"data":{"text/plain":') + JSONStringify(text) + '}}');
   }
 
   // emitValue(value, main): the result event of a value. A primitive's
@@ -91,8 +96,7 @@
     if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
       emitResult(bundleOf(value), main);
     } else if (!quiet) {
-      W.emit(EV_RESULT, (main ? '{"is_main_result":true,"data":{"text/plain":' :
-        '{"is_main_result":false,"data":{"text/plain":') + JSONStringify(inspect(value)) + '}}');
+      emitText(inspect(value), main);
     }
   }
 

@@ -1123,25 +1123,24 @@ def _setup(opts):
     # restored copy-on-write from a snapshot taken after set-up, and a full
     # collection would write to every object's header, copying the whole
     # heap into each context.
-    if opts.get("warm"):
+    import gc
+    warm = opts.get("warm")
+    if warm:
         _preload()
         _warm_up()
         # This set-up makes the snapshot that new contexts are restored
         # from without a set-up of their own: each reseeds at its first cell.
         global _fresh
         _fresh = True
-    import gc
-    if opts.get("warm"):
         gc.unfreeze()  # what an earlier set-up froze is reached below too
+        # An immortal object (below) is never freed: the memory reserve,
+        # which must be, is let go first and taken anew.
+        _release_reserve()
     gc.collect()
-    if opts.get("warm"):
+    if warm:
         # Nothing alive now is counted any more (the driver's immortalize):
         # a context that runs a function or reads a constant of the
-        # snapshot does not write to the page it lives on. An immortal
-        # object is never freed, so the memory reserve, which must be, is
-        # let go first and taken anew.
-        _release_reserve()
-        gc.collect()
+        # snapshot does not write to the page it lives on.
         _wasmbox.immortalize(gc.get_objects())
         _take_reserve()
     gc.freeze()
