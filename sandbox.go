@@ -92,7 +92,7 @@ type Sandbox struct {
 	// on first use: the JavaScript prelude is minified with esbuild, tens of
 	// milliseconds that a Python-only process need not pay.
 	inits     map[string]func() []byte
-	setupOpts []byte // the set-up run before the start-up snapshot
+	setupOpts []byte // the set-up run before the start-up snapshot (setupOptions)
 	aliases   map[string]string
 	net       *network.Client // nil: no network (WithNetwork)
 
@@ -148,7 +148,7 @@ func New(ctx context.Context, opts ...Option) (*Sandbox, error) {
 	}
 	// Computed once: every context of the sandbox starts with the same
 	// init configuration (the prelude, tens of KiB of JSON) and set-up.
-	s.setupOpts, _ = json.Marshal(languages.CellOptions{Setup: true, Cwd: DefaultCwd, Warm: true})
+	s.setupOpts = setupOptions()
 	py := python.Spec()
 	if cfg.python != nil {
 		py = python.SpecFor(*cfg.python)
@@ -808,3 +808,13 @@ func (s *Sandbox) RunCode(ctx context.Context, code string, opts ...RunOption) (
 	}
 	return c.run(ctx, code, &cfg)
 }
+
+// setupOptions are the options of the set-up run before a start-up
+// snapshot. Every sandbox shares the one slice: the engine remembers a
+// configuration's fingerprint by the identity of its Init and Setup bytes,
+// so a sandbox per request does not hash the configuration (the
+// interpreter's prelude, hundreds of KB) again.
+var setupOptions = sync.OnceValue(func() []byte {
+	b, _ := json.Marshal(languages.CellOptions{Setup: true, Cwd: DefaultCwd, Warm: true})
+	return b
+})

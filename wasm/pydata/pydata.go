@@ -20,6 +20,7 @@ package pydata
 import (
 	_ "embed"
 	"io/fs"
+	"sync"
 
 	"github.com/wasmbox/wasmbox/wasm/internal/zipfs"
 	"github.com/wasmbox/wasmbox/wasm/pynet"
@@ -47,14 +48,7 @@ const (
 
 // Build returns the data-science CPython build, for wasmbox.WithPython.
 func Build() wasmpy.Build {
-	zf, err := zipfs.New(files)
-	if err != nil {
-		panic("wasm/pydata: the embedded file archive is unreadable: " + err.Error())
-	}
-	site, err := fs.Sub(zf, "dist-packages")
-	if err != nil {
-		panic("wasm/pydata: " + err.Error())
-	}
+	site := sitePackages()
 	// The standard library and the time-zone database are the default build's.
 	std := wasmpy.Default()
 	return wasmpy.Build{
@@ -73,3 +67,18 @@ func Wasm() []byte { return wasm }
 // Manifest returns manifest.json: the pinned sources, toolchain, patches and
 // the sha256 of every artifact that build.sh recorded.
 func Manifest() []byte { return append([]byte(nil), manifest...) }
+
+// sitePackages is the archive's dist-packages tree, parsed once and shared
+// (it is read-only and safe for concurrent use): parsing the directory of
+// its thousands of files cost every Build about a millisecond.
+var sitePackages = sync.OnceValue(func() fs.FS {
+	zf, err := zipfs.New(files)
+	if err != nil {
+		panic("wasm/pydata: the embedded file archive is unreadable: " + err.Error())
+	}
+	site, err := fs.Sub(zf, "dist-packages")
+	if err != nil {
+		panic("wasm/pydata: " + err.Error())
+	}
+	return site
+})

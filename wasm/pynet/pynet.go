@@ -9,6 +9,8 @@ package pynet
 
 import (
 	_ "embed"
+	"io/fs"
+	"sync"
 
 	"github.com/wasmbox/wasmbox/wasm/internal/zipfs"
 	wasmpy "github.com/wasmbox/wasmbox/wasm/python"
@@ -25,13 +27,17 @@ var manifest []byte
 const GuestDir = "/usr/local/lib/python3.13/net-packages"
 
 // Files returns the packages as a read-only tree to mount at GuestDir.
-func Files() wasmpy.Files {
+// The tree is parsed once and shared by every caller; it is safe for
+// concurrent use.
+func Files() wasmpy.Files { return wasmpy.Files{GuestDir: GuestDir, FS: archiveFS()} }
+
+var archiveFS = sync.OnceValue(func() fs.FS {
 	zf, err := zipfs.New(archive)
 	if err != nil {
 		panic("wasm/pynet: the embedded archive is unreadable: " + err.Error())
 	}
-	return wasmpy.Files{GuestDir: GuestDir, FS: zf}
-}
+	return zf
+})
 
 // Manifest returns manifest.json: the archive's sha256 and size, and the
 // Debian packages it was made from.

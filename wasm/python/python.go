@@ -10,6 +10,7 @@ package python
 import (
 	"embed"
 	"io/fs"
+	"sync"
 
 	"github.com/wasmbox/wasmbox/wasm/internal/zipfs"
 )
@@ -56,13 +57,20 @@ func StdlibFS() fs.FS { return stdlibFS }
 // /usr/share/zoneinfo (tzdata and tzdata-legacy, so the backward names such
 // as US/Eastern are there too), read-only: mount it at ZoneInfoGuestDir.
 // Its files seek, as zoneinfo needs.
-func ZoneInfoFS() fs.FS {
+//
+// The file system is parsed once and shared by every caller; it is safe for
+// concurrent use.
+func ZoneInfoFS() fs.FS { return zoneInfoFS() }
+
+// zoneInfoFS parses the archive's directory once: a sandbox is created per
+// request by some programs, and each paid for the parse (about 0.2 ms).
+var zoneInfoFS = sync.OnceValue(func() fs.FS {
 	f, err := zipfs.New(zoneinfoZip)
 	if err != nil {
 		panic("wasm/python: the embedded zoneinfo archive is unreadable: " + err.Error())
 	}
 	return f
-}
+})
 
 // Stdlib returns a copy of the standard library archive (a zip read by
 // zipimport).
