@@ -19,15 +19,28 @@ const engineEnv = "WASMBOX_ENGINE"
 type engineChoice struct{ name string }
 
 func (c *engineChoice) register(root *cobra.Command) {
-	def := os.Getenv(engineEnv)
-	if def == "" {
-		def = "wazero"
-	}
-	root.PersistentFlags().StringVar(&c.name, "engine", def,
-		"WebAssembly engine: wazero (pure Go) or wasmtime (faster code; needs a build with cgo); default $"+engineEnv)
+	root.PersistentFlags().StringVar(&c.name, "engine", defaultEngine(),
+		"WebAssembly engine: wasmtime (faster code; needs a build with cgo) or wazero (pure Go); default $"+engineEnv+
+			", else wasmtime when this build has it")
 	_ = root.RegisterFlagCompletionFunc("engine", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"wazero", "wasmtime"}, cobra.ShellCompDirectiveNoFileComp
 	})
+}
+
+// defaultEngine is $WASMBOX_ENGINE, else wasmtime in a build with cgo, else
+// wazero. The command line takes the faster engine when it has it: cells run
+// about three times faster on wasmtime, and a fresh process reaches its
+// first result four times sooner (wazero validates the whole module again
+// before it loads compiled code from its cache). A Go program keeps
+// wazero's default, which needs no cgo.
+func defaultEngine() string {
+	if e := os.Getenv(engineEnv); e != "" {
+		return e
+	}
+	if wasmtime.Available {
+		return "wasmtime"
+	}
+	return "wazero"
 }
 
 // check validates the choice.
