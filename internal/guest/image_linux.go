@@ -4,17 +4,21 @@ package guest
 
 import (
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// memfdImage keeps the image in an anonymous memory file. Only non-zero pages
-// are written, so the file is sparse; instances map it MAP_PRIVATE, so a
-// restored instance shares every page it does not write.
+// memfdImage keeps the image in an anonymous memory file, or reads it from
+// a persisted pristine snapshot in the disk cache (openImageFile), at offset
+// base of the file. Only non-zero pages are written, so the file is sparse;
+// instances map it MAP_PRIVATE, so a restored instance shares every page it
+// does not write.
 type memfdImage struct {
 	fd   int
+	base int64 // where the image starts in the file (page-aligned)
 	size uint64
 
 	// ro is the image mapped shared and read-only, made on the first
@@ -29,7 +33,7 @@ type memfdImage struct {
 // once makes what reverts use: the read-only mapping and the pagemap file.
 func (m *memfdImage) once() {
 	m.roOnce.Do(func() {
-		if b, err := unix.Mmap(m.fd, 0, int(m.size), unix.PROT_READ, unix.MAP_SHARED); err == nil {
+		if b, err := unix.Mmap(m.fd, m.base, int(m.size), unix.PROT_READ, unix.MAP_SHARED); err == nil {
 			m.ro = b
 		}
 		m.pagemap = -1
@@ -123,7 +127,7 @@ func (m *memfdImage) MapInto(r reservation) error {
 		}
 		return (&bytesImage{b: buf}).MapInto(r)
 	}
-	_, err := unix.MmapPtr(m.fd, 0, unsafe.Pointer(unsafe.SliceData(r.mem)), uintptr(m.size),
+	_, err := unix.MmapPtr(m.fd, m.base, unsafe.Pointer(unsafe.SliceData(r.mem)), uintptr(m.size),
 		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
 	if err != nil {
 		return fmt.Errorf("map snapshot: %w", err)
@@ -311,7 +315,7 @@ func readPrivatePages(f int, mem []byte, sc *pageScratch) ([]pageRun, uintptr, e
 func (m *memfdImage) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
 	for n < len(p) {
-		k, err := unix.Pread(m.fd, p[n:], off+int64(n))
+		k, err := unix.Pread(m.fd, p[n:], m.base+off+int64(n))
 		if err != nil {
 			return n, err
 		}
@@ -339,4 +343,74 @@ func (m *memfdImage) Close() error {
 	err := unix.Close(m.fd)
 	m.fd = -1
 	return err
+}
+
+// openImageFile opens the image of size bytes at offset off (page-aligned)
+// of the file at path, a pristine snapshot, and checks its pages against
+// crc (pristineHeader.CRC). Instances map the file itself: only the pages a
+// process touches are read. The check reads the file's data only, skipping
+// its holes.
+func openImageFile(path string, off int64, size uint64, crc uint32) (image, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	img := &memfdImage{fd: fd, base: off, size: size}
+	got, err := img.crc()
+	if err == nil && got != crc {
+		err = errPristine
+	}
+	if err != nil {
+		_ = img.Close()
+		return nil, err
+	}
+	return img, nil
+}
+
+// crc computes pristineHeader.CRC of the image, reading the extents of
+// data the file system reports (all of the image where it cannot tell).
+func (m *memfdImage) crc() (crc uint32, err error) {
+	size := int64(m.size)
+	if size == 0 {
+		return 0, nil
+	}
+	// Read through a shared mapping of the file: no copy out of the page
+	// cache (reading it with pread cost twice as much).
+	mem, err := unix.Mmap(m.fd, m.base, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Munmap(mem)
+	var st unix.Stat_t
+	if err := unix.Fstat(m.fd, &st); err != nil || st.Size < m.base+size {
+		return 0, errPristine // cut short: a page past its end would fault
+	}
+	// Cut short after that check, the file would make a read fault: an
+	// error, not the end of the process.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			crc, err = 0, errPristine
+		}
+	}()
+	for next := int64(0); next < size; { // next: the first page not yet read
+		from := next
+		if data, err := unix.Seek(m.fd, m.base+next, unix.SEEK_DATA); err == unix.ENXIO {
+			break // only holes after next
+		} else if err == nil {
+			from = max(next, data-m.base-(data-m.base)%pageSize)
+		}
+		if from >= size {
+			break
+		}
+		to := size
+		if hole, err := unix.Seek(m.fd, m.base+from, unix.SEEK_HOLE); err == nil {
+			to = min(size, max(from+pageSize, (hole-m.base+pageSize-1)/pageSize*pageSize))
+		}
+		for at := from; at < to; at += pageSize {
+			crc = pageCRC(crc, uint64(at)/pageSize, mem[at:at+pageSize])
+		}
+		next = to
+	}
+	return crc, nil
 }

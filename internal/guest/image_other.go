@@ -2,6 +2,8 @@
 
 package guest
 
+import "os"
+
 // newImage copies the memory: without memfd, restoring is a plain copy.
 func newImage(mem []byte) (image, error) {
 	return &bytesImage{b: append([]byte(nil), mem...)}, nil
@@ -13,6 +15,29 @@ func newImageFill(size uint64, fill func(mem []byte) error) (image, error) {
 	b := make([]byte, size)
 	if err := fill(b); err != nil {
 		return nil, err
+	}
+	return &bytesImage{b: b}, nil
+}
+
+// openImageFile reads the image of size bytes at offset off of the file at
+// path, a pristine snapshot, and checks its pages against crc
+// (pristineHeader.CRC).
+func openImageFile(path string, off int64, size uint64, crc uint32) (image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return nil, err
+	}
+	var got uint32
+	for p := 0; p < len(b); p += pageSize {
+		got = pageCRC(got, uint64(p/pageSize), b[p:min(p+pageSize, len(b))])
+	}
+	if got != crc {
+		return nil, errPristine
 	}
 	return &bytesImage{b: b}, nil
 }

@@ -91,6 +91,58 @@ func TestPristinePersisted(t *testing.T) {
 	assert.Len(t, pristineFiles(t, dir), 2, "another configuration, another entry")
 }
 
+// An engine restores instances from the entry's file itself (mapped, not
+// read into memory): removing the entry, or replacing it as the cache does
+// (a rename over it), leaves the engine's instances whole, and a damaged
+// page of a later entry is caught by the checksum even where the damage
+// does not change the file's size.
+func TestPristineEntryReplacedWhileMapped(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tokenConfig(t)
+	first, cold := token(t, dir, cfg)
+	require.True(t, cold)
+	files := pristineFiles(t, dir)
+	require.Len(t, files, 1)
+	orig, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+
+	ctx := context.Background()
+	e, err := NewEngine(ctx, WithCacheDir(dir), WithWasmEngine(testengine.Factory()))
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	m, err := e.Compile(ctx, wasmpy.Wasm())
+	require.NoError(t, err)
+	// The start-up token, and a cell's work, in a new instance.
+	run := func() string {
+		inst, err := m.Instantiate(ctx, cfg)
+		require.NoError(t, err)
+		defer inst.Close(ctx)
+		var ev events
+		for _, cell := range []string{"pass", "out = str(sum(range(1000)))"} {
+			_, err = inst.Exec(ctx, []byte(cell), nil, &ev)
+			require.NoError(t, err)
+		}
+		return strings.Join(ev.got, " ")
+	}
+	want := first + " '499500'"
+	assert.Equal(t, want, run())
+	require.Zero(t, e.coldStarts.Load(), "restored from the entry")
+
+	require.NoError(t, os.Remove(files[0]))
+	assert.Equal(t, want, run(), "the entry removed")
+	// A damaged copy renamed into place, as a newer entry would be.
+	bad := append([]byte(nil), orig...)
+	bad[len(bad)/2] ^= 0x5a
+	tmp := files[0] + ".tmp"
+	require.NoError(t, os.WriteFile(tmp, bad, 0o644))
+	require.NoError(t, os.Rename(tmp, files[0]))
+	assert.Equal(t, want, run(), "the entry replaced")
+
+	again, cold := token(t, dir, cfg)
+	assert.True(t, cold, "a page changed in place is caught by the checksum")
+	assert.NotEqual(t, first, again)
+}
+
 // Engines starting at once on an empty cache (processes started together)
 // all work, and leave one whole entry.
 func TestPristineConcurrentFirstStarts(t *testing.T) {
