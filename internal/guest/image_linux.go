@@ -4,6 +4,7 @@ package guest
 
 import (
 	"fmt"
+	"os"
 	"runtime/debug"
 	"sync"
 	"unsafe"
@@ -346,12 +347,12 @@ func (m *memfdImage) Close() error {
 }
 
 // openImageFile opens the image of size bytes at offset off (page-aligned)
-// of the file at path, a pristine snapshot, and checks its pages against
+// of f, a pristine snapshot (the image keeps a descriptor of its own), and checks its pages against
 // crc (pristineHeader.CRC). Instances map the file itself: only the pages a
 // process touches are read. The check reads the file's data only, skipping
 // its holes.
-func openImageFile(path string, off int64, size uint64, crc uint32) (image, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+func openImageFile(f *os.File, off int64, size uint64, crc uint32) (image, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -19,15 +19,10 @@ func newImageFill(size uint64, fill func(mem []byte) error) (image, error) {
 	return &bytesImage{b: b}, nil
 }
 
-// openImageFile reads the image of size bytes at offset off of the file at
-// path, a pristine snapshot, and checks its pages against crc
+// openImageFile reads the image of size bytes at offset off of f, a
+// pristine snapshot, and checks its pages against crc
 // (pristineHeader.CRC).
-func openImageFile(path string, off int64, size uint64, crc uint32) (image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
+func openImageFile(f *os.File, off int64, size uint64, crc uint32) (image, error) {
 	b := make([]byte, size)
 	if _, err := f.ReadAt(b, off); err != nil {
 		return nil, err

@@ -75,12 +75,19 @@ func (m *Module) loadPristine(ctx context.Context, key, fp [32]byte) *Snapshot {
 	if p == "" || ctx.Err() != nil {
 		return nil
 	}
-	hdr, err := readPristineHeader(p)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	hdr, err := readPristineHeader(f)
 	if err != nil || hdr.Snapshot.Module != hex.EncodeToString(m.hash[:]) ||
 		hdr.Snapshot.Fingerprint != hex.EncodeToString(fp[:]) {
 		return nil
 	}
-	img, err := openImageFile(p, hdr.ImageOffset, hdr.Snapshot.MemorySize, hdr.CRC)
+	// The image of the same open file: an entry renamed over this one
+	// meanwhile cannot pair its image with this header.
+	img, err := openImageFile(f, hdr.ImageOffset, hdr.Snapshot.MemorySize, hdr.CRC)
 	if err != nil {
 		return nil
 	}
@@ -98,14 +105,9 @@ func (m *Module) loadPristine(ctx context.Context, key, fp [32]byte) *Snapshot {
 // errPristine is why an entry is not used.
 var errPristine = errors.New("not a usable pristine snapshot")
 
-// readPristineHeader reads and checks the header of the entry at path: its
+// readPristineHeader reads and checks the header of the entry f: its
 // format, its snapshot fields and that the file ends where the image does.
-func readPristineHeader(path string) (*pristineHeader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
+func readPristineHeader(f *os.File) (*pristineHeader, error) {
 	var start [len(pristineMagic) + 4]byte
 	if _, err := io.ReadFull(f, start[:]); err != nil || string(start[:len(pristineMagic)]) != pristineMagic {
 		return nil, errPristine
