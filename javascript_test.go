@@ -329,3 +329,48 @@ func TestJavaScriptRestartAndRemove(t *testing.T) {
 	_, err := sb.RunCode(ctx, "1", wasmbox.InContext(c))
 	assert.ErrorIs(t, err, wasmbox.ErrContextRemoved)
 }
+
+// _ is the last cell's value, as in Node's REPL: a cell may assign it until
+// the next result, delete it (the next result brings it back) or define it
+// as its own (no later result overwrites it). Quiet start-up cells leave it
+// undefined.
+func TestJavaScriptLastValue(t *testing.T) {
+	sb := newSandbox(t)
+	c := jsContext(t, sb)
+	for _, step := range []struct{ code, want string }{
+		{"typeof _", "undefined"},
+		{"6 * 7", "42"},
+		{"_ + 1", "43"},
+		{"_ = 'mine'; void 0", ""},
+		{"_", "mine"},
+		{"delete globalThis._; typeof _", "undefined"},
+		{"'back'", "back"},
+		{"_", "back"},
+		{"[Object.keys(globalThis).includes('_'), Object.getOwnPropertyDescriptor(globalThis, '_').enumerable]", "[ false, false ]"},
+		{"Object.defineProperty(globalThis, '_', { value: 'own', writable: true, configurable: true }); 1", "1"},
+		{"2", "2"},
+		{"_", "own"},
+	} {
+		exec := run(t, sb, step.code, wasmbox.InContext(c))
+		noError(t, exec)
+		assert.Equal(t, step.want, exec.Text(), step.code)
+	}
+	exec := run(t, sb, "_", wasmbox.InContext(jsContext(t, sb)))
+	noError(t, exec)
+	assert.Equal(t, "", exec.Text(), "a new context has no last value")
+}
+
+// Text results are JSON-encoded by the interpreter's driver: every control
+// character, quote and backslash survives, a lone surrogate becomes U+FFFD.
+func TestJavaScriptTextResultEscapes(t *testing.T) {
+	sb := newSandbox(t)
+	c := jsContext(t, sb)
+	exec := run(t, sb, `display('a\u0000b\u0001\u001f"\\\n\r\t\b\f\u007f é😀 \ud800 end', 'text/plain');
+display('x'.repeat(100000), 'text/plain'); 42`, wasmbox.InContext(c))
+	noError(t, exec)
+	require.Len(t, exec.Results, 3)
+	assert.Equal(t, "a\x00b\x01\x1f\"\\\n\r\t\b\f\x7f é😀 \uFFFD end", exec.Results[0].Text)
+	assert.Equal(t, strings.Repeat("x", 100000), exec.Results[1].Text)
+	assert.Equal(t, "42", exec.Results[2].Text)
+	assert.True(t, exec.Results[2].IsMainResult)
+}

@@ -83,10 +83,10 @@
     emit(EV_RESULT, { __proto__: null, is_main_result: main, data });
   }
 
-  // emitText(text, main): the result event of a bundle of text alone.
+  // emitText(text, main): the result event of a bundle of text alone,
+  // encoded by the driver.
   function emitText(text, main) {
-    W.emit(EV_RESULT, (main ? '{"is_main_result":true,"data":{"text/plain":' :
-      '{"is_main_result":false,"data":{"text/plain":') + JSONStringify(text) + '}}');
+    W.emitText(main, text);
   }
 
   // emitValue(value, main): the result event of a value. A primitive's
@@ -520,6 +520,7 @@
       } finally {
         quiet = false;
         count = 0;
+        last = undefined;
       }
     }
     W.gc();
@@ -581,7 +582,7 @@
         return 0;
       }
       modules.begin(prepared, filename);
-      const useAsync = test(awaitRe, code);
+      const useAsync = StringPrototypeIncludes(code, 'await') && test(awaitRe, code);
       let completion;
       let ok = true;
       try {
@@ -610,9 +611,7 @@
         });
       }
       if (ok && firstError === null && value !== undefined) {
-        try {
-          hide(globalThis, '_', value);
-        } catch (e) { /* the cell made _ unwritable, or froze globalThis */ }
+        setLast(value);
         emitValue(value, true);
       }
       if (firstError !== null) emit(EV_ERROR, firstError);
@@ -623,6 +622,25 @@
     return 0;
   }
   const awaitRe = /\bawait\b/;
+
+  // _ is the last cell's value, as in Node's REPL. It is an accessor on
+  // globalThis over a variable here: defining a data property after every
+  // cell cost more than a tenth of a trivial cell. A cell may assign _ (the
+  // setter keeps its value until the next result), delete it (the next
+  // result defines it again) or define it otherwise (it is then the cell's
+  // own, and no later result overwrites it).
+  let last;
+  const lastDescriptor = {
+    __proto__: null, get: () => last, set: (v) => { last = v; }, configurable: true, enumerable: false,
+  };
+  ObjectDefineProperty(globalThis, '_', lastDescriptor);
+  function setLast(value) {
+    last = value;
+    if (hasOwn(globalThis, '_')) return;
+    try {
+      ObjectDefineProperty(globalThis, '_', lastDescriptor);
+    } catch (e) { /* the cell froze globalThis */ }
+  }
 
   // run(code, opts): the driver's entry point. Whatever escapes runCell (a
   // bug, or a cell that broke something the prelude relies on) is still the

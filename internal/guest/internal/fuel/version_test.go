@@ -17,7 +17,7 @@ func TestVersion(t *testing.T) {
 	want := map[int]map[string]string{
 		2: {
 			"../../../../wasm/python/python.wasm":   "0167df0a96e77dd3044bef21107db57dcb782702abc5ecbca4aed601b2fb2949",
-			"../../../../wasm/quickjs/quickjs.wasm": "c9d98f73ba7925bff2799b1dd0ce30e73f79d7ec1f6aa88851df352c18d3c664",
+			"../../../../wasm/quickjs/quickjs.wasm": "8409ced31fe7696609e954e26955bb7a77e1bf96953135bdc92c25b8136e395c",
 			"testdata/eh.wasm":                      "ca380e014e0a7f0324e96d826bbcd8a90853bccb84bcf0b3a54e7d14264eca0a",
 		},
 	}[Version]
