@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/wasmbox/wasmbox/internal/guest"
 	"github.com/wasmbox/wasmbox/result"
@@ -268,13 +269,30 @@ func textResult(payload []byte) (r result.Result, ok bool) {
 			continue
 		}
 		// The string, quotes included; Unmarshal refuses anything after it.
-		var s string
-		if json.Unmarshal(payload[len(start)-1:len(payload)-len(textResultEnd)+1], &s) != nil {
+		quoted := payload[len(start)-1 : len(payload)-len(textResultEnd)+1]
+		s, plain := plainJSONString(quoted)
+		if !plain && json.Unmarshal(quoted, &s) != nil {
 			return r, false
 		}
 		return result.FromBundle(map[string]any{result.MIMEText: s}, i == 1), true
 	}
 	return r, false
+}
+
+// plainJSONString returns the string the JSON string literal quoted holds
+// when it has no escapes and is valid UTF-8 (then it is the bytes between
+// the quotes), the case of most results; ok is false otherwise.
+func plainJSONString(quoted []byte) (s string, ok bool) {
+	inner := quoted[1 : len(quoted)-1]
+	for _, c := range inner {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
 }
 
 // unmarshalObject decodes payload, which must be a JSON object (json.Unmarshal

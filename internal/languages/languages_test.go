@@ -42,7 +42,8 @@ func TestDecodeEvent(t *testing.T) {
 // alike, and anything else in that shape takes the general path.
 func TestDecodeEventTextResult(t *testing.T) {
 	for _, main := range []string{"true", "false"} {
-		for _, text := range []string{`""`, `"2"`, `"a\"}}"`, `"\u00e9\ud83d\ude00\n\/"`, `"é 😀"`, `"\ud800"`} {
+		for _, text := range []string{`""`, `"2"`, `"a\"}}"`, `"\u00e9\ud83d\ude00\n\/"`, `"é 😀"`, `"\ud800"`,
+			"\"a\xffb\"", "\"\x7f plain / text\"", `"x\\y"`} {
 			fast := `{"is_main_result":` + main + `,"data":{"text/plain":` + text + `}}`
 			general := `{"is_main_result": ` + main + `, "data": {"text/plain": ` + text + `}}`
 			a, err := languages.DecodeEvent(languages.EventResult, []byte(fast))
