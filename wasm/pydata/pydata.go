@@ -48,14 +48,13 @@ const (
 
 // Build returns the data-science CPython build, for wasmbox.WithPython.
 func Build() wasmpy.Build {
-	site := sitePackages()
 	// The standard library and the time-zone database are the default build's.
 	std := wasmpy.Default()
 	return wasmpy.Build{
 		Name: "pydata",
 		Wasm: Wasm,
 		// requests and its dependencies, for cells with a network policy.
-		Files: append(std.Files, wasmpy.Files{GuestDir: SitePackages, FS: site}, pynet.Files()),
+		Files: append(std.Files, wasmpy.Files{GuestDir: SitePackages, FS: zipfs.Lazy(sitePackages)}, pynet.Files()),
 		// Imported once, before the snapshot contexts are restored from.
 		Preload: append(std.Preload, "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "PIL.Image"),
 	}

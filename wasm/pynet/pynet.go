@@ -27,9 +27,9 @@ var manifest []byte
 const GuestDir = "/usr/local/lib/python3.13/net-packages"
 
 // Files returns the packages as a read-only tree to mount at GuestDir.
-// The tree is parsed once and shared by every caller; it is safe for
-// concurrent use.
-func Files() wasmpy.Files { return wasmpy.Files{GuestDir: GuestDir, FS: archiveFS()} }
+// The tree is parsed once, at its first use, and shared by every caller;
+// it is safe for concurrent use.
+func Files() wasmpy.Files { return wasmpy.Files{GuestDir: GuestDir, FS: zipfs.Lazy(archiveFS)} }
 
 var archiveFS = sync.OnceValue(func() fs.FS {
 	zf, err := zipfs.New(archive)

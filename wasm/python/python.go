@@ -58,9 +58,9 @@ func StdlibFS() fs.FS { return stdlibFS }
 // as US/Eastern are there too), read-only: mount it at ZoneInfoGuestDir.
 // Its files seek, as zoneinfo needs.
 //
-// The file system is parsed once and shared by every caller; it is safe for
-// concurrent use.
-func ZoneInfoFS() fs.FS { return zoneInfoFS() }
+// The file system is parsed once, at its first use, and shared by every
+// caller; it is safe for concurrent use.
+func ZoneInfoFS() fs.FS { return zipfs.Lazy(zoneInfoFS) }
 
 // zoneInfoFS parses the archive's directory once: a sandbox is created per
 // request by some programs, and each paid for the parse (about 0.2 ms).

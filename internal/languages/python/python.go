@@ -39,11 +39,18 @@ func Spec() languages.Spec { return SpecFor(wasmpy.Default()) }
 // before the snapshot that contexts start from.
 func SpecFor(b wasmpy.Build) languages.Spec {
 	files := append([]wasmpy.Files(nil), b.Files...)
-	cfg := sourcesJSON()
-	if len(b.Preload) > 0 {
-		preload, _ := json.Marshal(b.Preload)
-		cfg = append(append(append(cfg[:len(cfg)-1:len(cfg)-1], `,"preload":`...), preload...), '}')
-	}
+	// Encoded at the first Python context, not by every sandbox: one that
+	// only runs JavaScript never needs it. The same slice every time (the
+	// snapshot fingerprints are cached by it).
+	preload := append([]string(nil), b.Preload...)
+	cfg := sync.OnceValue(func() []byte {
+		cfg := sourcesJSON()
+		if len(preload) > 0 {
+			p, _ := json.Marshal(preload)
+			cfg = append(append(append(cfg[:len(cfg)-1:len(cfg)-1], `,"preload":`...), p...), '}')
+		}
+		return cfg
+	})
 	return languages.Spec{
 		Name:    "python",
 		Aliases: []string{"py", "python3"},
@@ -55,7 +62,7 @@ func SpecFor(b wasmpy.Build) languages.Spec {
 			}
 			return ms
 		},
-		Init: func(languages.Limits) []byte { return cfg },
+		Init: func(languages.Limits) []byte { return cfg() },
 	}
 }
 

@@ -60,3 +60,20 @@ func (m *memFile) Stat() (fs.FileInfo, error) { return m.info, nil }
 
 // Close does nothing: the bytes are the garbage collector's.
 func (m *memFile) Close() error { return nil }
+
+// Lazy returns a file system that is get()'s, called at its first use: a
+// sandbox mounts every interpreter's trees when it is made, and a program
+// that only runs JavaScript should not parse the directories of Python's
+// archives (a millisecond and more of a fresh process's first result). get
+// must return the same file system every time (a sync.OnceValue).
+func Lazy(get func() fs.FS) fs.FS { return &lazy{get} }
+
+type lazy struct{ get func() fs.FS }
+
+func (l *lazy) Open(name string) (fs.File, error) { return l.get().Open(name) }
+
+func (l *lazy) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(l.get(), name) }
+
+func (l *lazy) ReadFile(name string) ([]byte, error) { return fs.ReadFile(l.get(), name) }
+
+func (l *lazy) Stat(name string) (fs.FileInfo, error) { return fs.Stat(l.get(), name) }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -65,4 +66,26 @@ func TestFS(t *testing.T) {
 func TestNotAnArchive(t *testing.T) {
 	_, err := zipfs.New([]byte("not a zip"))
 	assert.ErrorIs(t, err, zip.ErrFormat)
+}
+
+// A lazy file system calls get at its first use only, and is the file
+// system get returns.
+func TestLazy(t *testing.T) {
+	data := archive(t, map[string]string{"UTC": "TZif-utc", "Europe/Paris": "TZif-paris"})
+	calls := 0
+	get := sync.OnceValue(func() fs.FS {
+		calls++
+		fsys, err := zipfs.New(data)
+		require.NoError(t, err)
+		return fsys
+	})
+	fsys := zipfs.Lazy(get)
+	assert.Zero(t, calls, "nothing is parsed before the first use")
+	require.NoError(t, fstest.TestFS(fsys, "UTC", "Europe/Paris"))
+	b, err := fs.ReadFile(fsys, "Europe/Paris")
+	require.NoError(t, err)
+	assert.Equal(t, "TZif-paris", string(b))
+	_, err = fs.Stat(fsys, "Asia/Tokyo")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	assert.Equal(t, 1, calls)
 }
