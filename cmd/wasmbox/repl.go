@@ -210,6 +210,8 @@ type repl struct {
 }
 
 func runRepl(ctx context.Context, eng *engineChoice, lang string, pyOpt wasmbox.Option, history string, stdin io.Reader, stdout, stderr io.Writer) error {
+	gcOn := startupGC()
+	defer gcOn()
 	sb, closeSandbox, err := newSandbox(ctx, eng, stderr, pyOpt)
 	if err != nil {
 		return fail(exitFailed, err)
@@ -222,6 +224,7 @@ func runRepl(ctx context.Context, eng *engineChoice, lang string, pyOpt wasmbox.
 		// nor depend on what the user's cells redefine.
 		checker, err = sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
 	}
+	gcOn()
 	if err != nil {
 		return contextError(err)
 	}

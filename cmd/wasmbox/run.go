@@ -80,6 +80,8 @@ func runCell(ctx context.Context, eng *engineChoice, src, lang string, pyOpt was
 	stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt) // Ctrl-C interrupts the cell
 	defer stop()
+	gcOn := startupGC()
+	defer gcOn()
 	sb, closeSandbox, err := newSandbox(ctx, eng, stderr, pyOpt)
 	if err != nil {
 		return fail(exitFailed, err)
@@ -88,6 +90,7 @@ func runCell(ctx context.Context, eng *engineChoice, src, lang string, pyOpt was
 	// The context is started first, so that the progress line of a first
 	// compile (on a terminal) is gone before the cell writes.
 	c, err := sb.CreateCodeContext(ctx, wasmbox.ContextLanguage(lang))
+	gcOn()
 	if err != nil {
 		return contextError(err)
 	}
