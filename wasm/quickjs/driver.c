@@ -338,13 +338,18 @@ static JSValue wb_emit_text(JSContext *c, JSValueConst this_val, int argc, JSVal
     static const char *const head[2] = {"{\"is_main_result\":false,\"data\":{\"text/plain\":\"",
                                      "{\"is_main_result\":true,\"data\":{\"text/plain\":\""};
     static const char hex[] = "0123456789abcdef";
-    int is_main = JS_ToBool(c, argv[0]);
+    int is_main = JS_ToBool(c, argv[0]) > 0;
     size_t n;
     char *copy;
     const char *s = to_utf8(c, argv[1], &n, &copy);
     if (!s)
         return JS_EXCEPTION;
-    size_t hn = strlen(head[is_main]), size = hn + n + 3;
+    size_t hn = strlen(head[is_main]);
+    if (n > (SIZE_MAX - hn - 3) / 6) { /* every byte escaped: the size must not wrap */
+        free_utf8(c, s, copy);
+        return JS_ThrowRangeError(c, "__wasmbox.emitText: text too long");
+    }
+    size_t size = hn + n + 3;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch == '"' || ch == '\\' || ch == '\b' || ch == '\f' || ch == '\n' || ch == '\r' || ch == '\t')

@@ -17,7 +17,7 @@ func TestVersion(t *testing.T) {
 	want := map[int]map[string]string{
 		2: {
 			"../../../../wasm/python/python.wasm":   "0167df0a96e77dd3044bef21107db57dcb782702abc5ecbca4aed601b2fb2949",
-			"../../../../wasm/quickjs/quickjs.wasm": "8409ced31fe7696609e954e26955bb7a77e1bf96953135bdc92c25b8136e395c",
+			"../../../../wasm/quickjs/quickjs.wasm": "6eb84c64e162744ca8bbb0305bb6d0b5e24190ca8fa359aa4bd032a4ebe91456",
 			"testdata/eh.wasm":                      "ca380e014e0a7f0324e96d826bbcd8a90853bccb84bcf0b3a54e7d14264eca0a",
 		},
 	}[Version]
