@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 )
 
 // The pristine snapshot of a configuration (a freshly started interpreter:
@@ -91,12 +90,7 @@ func (m *Module) loadPristine(ctx context.Context, key, fp [32]byte) *Snapshot {
 	if err != nil {
 		return nil
 	}
-	h := &hdr.Snapshot
-	s := &Snapshot{
-		module: m, fingerprint: fp, stackPointer: h.StackPointer, ctl: h.Ctl,
-		breakerAddr: h.BreakerAddr, breakerMask: h.BreakerMask, Meta: h.Meta, img: img,
-	}
-	runtime.SetFinalizer(s, func(s *Snapshot) { _ = s.Close() })
+	s := m.snapshotOf(&hdr.Snapshot, fp, img)
 	m.engine.pristineLoads.Add(1)
 	touch(p)
 	return s
@@ -142,6 +136,11 @@ func pageCRC(crc uint32, p uint64, page []byte) uint32 {
 	if isZero(page) {
 		return crc
 	}
+	return dataPageCRC(crc, p, page)
+}
+
+// dataPageCRC adds page number p, known not to be all zeros, to crc.
+func dataPageCRC(crc uint32, p uint64, page []byte) uint32 {
 	var idx [4]byte
 	binary.LittleEndian.PutUint32(idx[:], uint32(p))
 	crc = crc32.Update(crc, castagnoli, idx[:])
@@ -193,12 +192,7 @@ func (s *Snapshot) writePristine(f *os.File) error {
 	}
 	defer s.release()
 	size := img.Size()
-	hdr := pristineHeader{Snapshot: snapshotHeader{
-		Version: 1, Module: hex.EncodeToString(s.module.hash[:]),
-		Fingerprint: hex.EncodeToString(s.fingerprint[:]), MemorySize: size,
-		StackPointer: s.stackPointer, Ctl: s.ctl, BreakerAddr: s.breakerAddr, BreakerMask: s.breakerMask,
-		Meta: s.Meta,
-	}}
+	hdr := pristineHeader{Snapshot: s.header(size)}
 	raw, err := json.Marshal(hdr)
 	if err != nil {
 		return err
@@ -218,7 +212,7 @@ func (s *Snapshot) writePristine(f *os.File) error {
 			if isZero(page) {
 				continue // a hole
 			}
-			crc = pageCRC(crc, (off+uint64(at))/pageSize, page)
+			crc = dataPageCRC(crc, (off+uint64(at))/pageSize, page)
 			if _, err := f.WriteAt(page, hdr.ImageOffset+int64(off)+int64(at)); err != nil {
 				return err
 			}

@@ -348,6 +348,28 @@ type snapshotHeader struct {
 	Meta         []byte `json:"meta,omitempty"`
 }
 
+// header describes s, whose image holds size bytes, for a snapshot stream
+// or a pristine entry.
+func (s *Snapshot) header(size uint64) snapshotHeader {
+	return snapshotHeader{
+		Version: 1, Module: hex.EncodeToString(s.module.hash[:]),
+		Fingerprint: hex.EncodeToString(s.fingerprint[:]), MemorySize: size,
+		StackPointer: s.stackPointer, Ctl: s.ctl, BreakerAddr: s.breakerAddr, BreakerMask: s.breakerMask,
+		Meta: s.Meta,
+	}
+}
+
+// snapshotOf is the snapshot of m described by hdr, of fingerprint fp, with
+// memory img; it closes itself when it is garbage.
+func (m *Module) snapshotOf(hdr *snapshotHeader, fp [32]byte, img image) *Snapshot {
+	s := &Snapshot{
+		module: m, fingerprint: fp, stackPointer: hdr.StackPointer, ctl: hdr.Ctl,
+		breakerAddr: hdr.BreakerAddr, breakerMask: hdr.BreakerMask, Meta: hdr.Meta, img: img,
+	}
+	runtime.SetFinalizer(s, func(s *Snapshot) { _ = s.Close() })
+	return s
+}
+
 // initialMemory writes the data segments into mem, a zeroed memory: the
 // module's freshly instantiated memory, as far as mem reaches. (A loop over
 // initialPage would visit every segment for every page.)
@@ -387,12 +409,7 @@ func (s *Snapshot) writeTo(w io.Writer, level int) (int64, error) {
 		return 0, err
 	}
 	defer s.release()
-	hdr, err := json.Marshal(snapshotHeader{
-		Version: 1, Module: hex.EncodeToString(s.module.hash[:]),
-		Fingerprint: hex.EncodeToString(s.fingerprint[:]), MemorySize: img.Size(),
-		StackPointer: s.stackPointer, Ctl: s.ctl, BreakerAddr: s.breakerAddr, BreakerMask: s.breakerMask,
-		Meta: s.Meta,
-	})
+	hdr, err := json.Marshal(s.header(img.Size()))
 	if err != nil {
 		return 0, err
 	}
@@ -499,11 +516,5 @@ func (m *Module) readSnapshot(br *bufio.Reader, hdr *snapshotHeader) (*Snapshot,
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{
-		module: m, stackPointer: hdr.StackPointer, ctl: hdr.Ctl,
-		breakerAddr: hdr.BreakerAddr, breakerMask: hdr.BreakerMask, Meta: hdr.Meta, img: img,
-	}
-	copy(s.fingerprint[:], fp)
-	runtime.SetFinalizer(s, func(s *Snapshot) { _ = s.Close() })
-	return s, nil
+	return m.snapshotOf(hdr, [32]byte(fp), img), nil
 }
