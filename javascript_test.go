@@ -374,3 +374,17 @@ display('x'.repeat(100000), 'text/plain'); 42`, wasmbox.InContext(c))
 	assert.Equal(t, "42", exec.Results[2].Text)
 	assert.True(t, exec.Results[2].IsMainResult)
 }
+
+// A text result whose encoding does not fit the memory limit is an error
+// the cell can catch; the context goes on.
+func TestJavaScriptTextResultOutOfMemory(t *testing.T) {
+	sb := newSandbox(t, wasmbox.WithMemoryLimit(96<<20))
+	c := jsContext(t, sb)
+	exec := run(t, sb, `const s = '\x01'.repeat(20e6);
+try { display(s, 'text/plain'); 'shown' } catch (e) { String(e) }`, wasmbox.InContext(c))
+	noError(t, exec)
+	assert.Equal(t, "InternalError: out of memory", exec.Text())
+	exec = run(t, sb, "1+1", wasmbox.InContext(c))
+	noError(t, exec)
+	assert.Equal(t, "2", exec.Text())
+}
